@@ -1,0 +1,5 @@
+import sys
+
+from relx.cli import main
+
+sys.exit(main())

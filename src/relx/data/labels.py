@@ -1,0 +1,114 @@
+"""LabelSet: label <-> id mapping with a negative class and direction helpers.
+
+Sentence-level classification labels are *pair labels* for the ordered pair (e1, e2) =
+(entities[0], entities[1]). A directed SemEval label ``Cause-Effect(e2,e1)`` is stored in a
+Document as ``Relation(head=1, tail=0, label="Cause-Effect")``; TACRED labels carry no suffix
+and are stored as ``Relation(0, 1, label)``. The negative class is "no Relation".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Iterable
+
+from relx.data.schema import Document, Relation
+from relx.errors import RelxInputError
+from relx.utils import write_json
+
+_DIRECTED = re.compile(r"^(?P<type>.+)\((?P<a>e[12]),(?P<b>e[12])\)$")
+
+
+def split_directed(label: str) -> tuple[str, bool | None]:
+    """'Cause-Effect(e2,e1)' -> ('Cause-Effect', True); 'per:title' -> ('per:title', None)."""
+    m = _DIRECTED.match(label)
+    if not m:
+        return label, None
+    return m.group("type"), m.group("a") == "e2"
+
+
+def relation_type(label: str) -> str:
+    """Label without its direction suffix."""
+    return split_directed(label)[0]
+
+
+class LabelSet:
+    """Ordered labels; id 0 is always the negative label."""
+
+    def __init__(self, labels: Iterable[str], negative: str = "no_relation"):
+        labels = [lab for lab in labels if lab != negative]
+        self.negative = negative
+        self.labels: list[str] = [negative] + sorted(dict.fromkeys(labels))
+        self.index = {lab: i for i, lab in enumerate(self.labels)}
+
+    # --- mapping -------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __contains__(self, label: str) -> bool:
+        return label in self.index
+
+    def id(self, label: str) -> int:
+        if label not in self.index:
+            raise RelxInputError(f"unknown label {label!r} (label set has {len(self)} labels)")
+        return self.index[label]
+
+    def label(self, idx: int) -> str:
+        return self.labels[idx]
+
+    @property
+    def positive_ids(self) -> list[int]:
+        return list(range(1, len(self.labels)))
+
+    @property
+    def directed(self) -> bool:
+        return any(split_directed(lab)[1] is not None for lab in self.labels)
+
+    # --- documents <-> pair labels -------------------------------------
+    def pair_label(self, doc: Document, head: int = 0, tail: int = 1) -> str:
+        """Pair label of (entities[head], entities[tail]); negative when no relation."""
+        rel = doc.pair_relation(head, tail)
+        if rel is None:
+            return self.negative
+        if split_directed(rel.label)[1] is not None:
+            return rel.label  # already a directed pair label
+        if self.directed or rel.head != head:
+            if rel.label == self.negative:
+                return self.negative
+            return f"{rel.label}({'e1,e2' if rel.head == head else 'e2,e1'})"
+        return rel.label
+
+    def to_relation(self, label: str, head: int = 0, tail: int = 1, score: float | None = None) -> Relation | None:
+        """Inverse of pair_label: None for the negative class."""
+        if label == self.negative:
+            return None
+        rtype, reverse = split_directed(label)
+        if reverse is None:
+            return Relation(head, tail, label, score)
+        return Relation(tail, head, rtype, score) if reverse else Relation(head, tail, rtype, score)
+
+    # --- construction / persistence ------------------------------------
+    @classmethod
+    def from_documents(cls, docs: Iterable[Document], negative: str = "no_relation", directed: bool | None = None) -> "LabelSet":
+        """Collect pair labels from docs. Directed when any label carries a direction or a reversed pair."""
+        docs = list(docs)
+        if directed is None:
+            directed = any(r.head > r.tail or split_directed(r.label)[1] is not None for d in docs for r in d.relations)
+        probe = cls([negative, "x(e1,e2)"] if directed else [], negative)
+        found = {probe.pair_label(d) for d in docs}
+        if directed:  # both directions of every type, so the classifier can emit either
+            types = {relation_type(lab) for lab in found if lab != negative}
+            found = {f"{t}({d})" for t in types for d in ("e1,e2", "e2,e1")}
+        return cls(found, negative)
+
+    def to_json(self) -> dict:
+        return {"negative": self.negative, "labels": self.labels}
+
+    def save(self, path: str | Path) -> None:
+        write_json(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LabelSet":
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(d["labels"], d["negative"])
