@@ -20,7 +20,7 @@ class RelxInputError(ValueError):
             loc += f":{self.where}" if isinstance(self.where, int) else f" ({self.where})"
         return f"{loc}: {self.problem}"
 
-    def at(self, path: str | Path, where: str | int | None = None) -> "RelxInputError":
+    def at(self, path: str | Path, where: str | int | None = None) -> RelxInputError:
         """Return a copy located at ``path``/``where`` (keeps inner location if already set)."""
         return RelxInputError(self.problem, self.path or path, self.where if self.where is not None else where)
 

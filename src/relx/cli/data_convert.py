@@ -1,10 +1,41 @@
-"""`relx data convert` (being written)."""
+"""`relx data convert IN OUT --from FORMAT --to FORMAT`."""
 
 from __future__ import annotations
 
 import argparse
 
+from relx.errors import RelxInputError
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("convert", help="(not ready)")
-    p.set_defaults(func=lambda args: 1)
+    from relx.data.io import FORMATS
+
+    p = sub.add_parser("convert", help="convert a dataset file between formats")
+    p.add_argument("input", metavar="IN", help="input file (plain or .gz)")
+    p.add_argument("output", metavar="OUT", help="output file (gzipped when it ends in .gz)")
+    p.add_argument(
+        "--from", dest="src_format", metavar="FORMAT", default="auto", help=f"input format: auto (default) or one of {', '.join(FORMATS)}"
+    )
+    p.add_argument("--to", dest="dst_format", metavar="FORMAT", default="auto", help="output format (default: jsonl for a .jsonl OUT)")
+    p.add_argument("--labels", default=None, help="labels.json of a LabelSet: every pair label must be in it")
+    p.add_argument("--key-only", action="store_true", help="semeval/marked output: write 'id<TAB>label' answer-key lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.data import io
+    from relx.data.labels import LabelSet
+
+    labels = None
+    if args.labels:
+        try:
+            labels = LabelSet.load(args.labels)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RelxInputError(f"cannot load the label set ({exc.__class__.__name__}: {exc})", args.labels) from None
+    if args.key_only and args.dst_format not in ("semeval", "marked"):
+        raise RelxInputError(f"--key-only needs --to semeval or --to marked, not {args.dst_format!r}", args.output)
+    docs = io.read(args.input, format=args.src_format, labels=labels)
+    kwargs = {"key_only": True} if args.key_only else {}
+    n = io.write(args.output, docs, format=args.dst_format, **kwargs)
+    print(f"wrote {n} documents to {args.output}")
+    return 0

@@ -1,10 +1,49 @@
-"""`relx data stats` (being written)."""
+"""`relx data stats FILE [--format FORMAT] [--negative LABEL] [--json OUT]`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+SEMEVAL_NEGATIVE = "Other"
+DEFAULT_NEGATIVE = "no_relation"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("stats", help="(not ready)")
-    p.set_defaults(func=lambda args: 1)
+    p = sub.add_parser(
+        "stats",
+        help="label counts, imbalance ratios, lengths, overlap classes of a dataset file",
+        description="Print dataset statistics as tables; optionally write them as JSON.",
+    )
+    p.add_argument("file", help="dataset file (any format relx can read)")
+    p.add_argument("--format", default="auto", help="input format (default: auto-detect)")
+    p.add_argument(
+        "--negative",
+        default=None,
+        help=f"name of the negative class (default: {SEMEVAL_NEGATIVE!r} for semeval, else {DEFAULT_NEGATIVE!r})",
+    )
+    p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the statistics to this JSON file")
+    p.set_defaults(func=run)
+
+
+def default_negative(fmt: str) -> str:
+    """'Other' for SemEval files, 'no_relation' otherwise."""
+    return SEMEVAL_NEGATIVE if fmt == "semeval" else DEFAULT_NEGATIVE
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.data import io as rio
+    from relx.data.stats import compute_stats, format_stats
+    from relx.utils import write_json
+
+    fmt = rio.guess_format(args.file) if args.format == "auto" else args.format
+    docs = rio.read(args.file, format=fmt)
+    negative = args.negative or default_negative(fmt)
+    stats = compute_stats(docs, negative=negative)
+    stats = {"file": str(Path(args.file)), "format": fmt, **stats}
+    sys.stdout.write(format_stats(stats))
+    if args.json_out:
+        write_json(args.json_out, stats)
+        print(f"wrote {args.json_out}", file=sys.stderr)
+    return 0

@@ -1,10 +1,72 @@
-"""`relx export` (being written)."""
+"""`relx export gpu-bundle`: fp16 encoder + pre-annotated data in one folder (< 64 MiB) for a GPU run."""
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+LIMIT = 64 * 1024 * 1024
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "vocab.json", "merges.txt")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="(not ready)")
-    p.set_defaults(func=lambda args: 1)
+    p = sub.add_parser("export", help="export artifacts")
+    esub = p.add_subparsers(dest="export_command", required=True)
+    g = esub.add_parser("gpu-bundle", help="fp16 encoder copy + pre-annotated data for a GPU machine without spaCy")
+    g.add_argument("--out", default="gpu_bundle")
+    g.add_argument("--encoder", default="default", help="local HF encoder directory (default: bundled MiniLM)")
+    g.add_argument("--data", action="append", default=None, metavar="PATH[:FORMAT]",
+                   help="dataset to include (default: bundled SemEval train + test)")
+    g.add_argument("--no-annotate", action="store_true", help="skip spaCy POS/NER/dependency annotation")
+    g.set_defaults(func=run_gpu_bundle)
+
+
+def export_fp16_encoder(src: Path, dst: Path) -> None:
+    """Copy config + tokenizer files and a float16 safetensors of the weights."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    dst.mkdir(parents=True, exist_ok=True)
+    weights = load_file(str(src / "model.safetensors"))
+    half = {k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous() for k, v in weights.items()}
+    save_file(half, str(dst / "model.safetensors"), metadata={"format": "pt"})
+    for name in ("config.json", *TOKENIZER_FILES):
+        if (src / name).is_file():
+            shutil.copyfile(src / name, dst / name)
+
+
+def default_datasets() -> list[str]:
+    root = Path(__file__).resolve().parents[3] / "data" / "semeval2010_task8"
+    return [f"{root / 'TRAIN_FILE.TXT.gz'}:semeval", f"{root / 'TEST_FILE_FULL.TXT.gz'}:semeval"]
+
+
+def run_gpu_bundle(args: argparse.Namespace) -> int:
+    from relx.data.io import read
+    from relx.errors import RelxInputError
+    from relx.nn.encoder import resolve_encoder
+
+    out = Path(args.out)
+    export_fp16_encoder(resolve_encoder(args.encoder), out / "encoder")
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    manifest = {"encoder": str(args.encoder), "dtype": "float16", "data": []}
+    for spec in args.data or default_datasets():
+        path, _, fmt = spec.partition(":")
+        docs = read(path, fmt or "auto")
+        if not args.no_annotate:
+            from relx.data.annotate import annotate
+
+            docs = annotate(docs)
+        name = Path(path).name.split(".")[0].lower() + ".jsonl.gz"
+        with gzip.open(out / "data" / name, "wt", encoding="utf-8") as fh:
+            for d in docs:
+                fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+        manifest["data"].append({"source": path, "file": f"data/{name}", "documents": len(docs), "annotated": not args.no_annotate})
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"wrote {out} ({size / 2**20:.1f} MiB): encoder fp16 + {len(manifest['data'])} dataset(s)")
+    if size > LIMIT:
+        raise RelxInputError(f"bundle is {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data", out)
+    return 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
@@ -90,7 +90,7 @@ class LabelSet:
 
     # --- construction / persistence ------------------------------------
     @classmethod
-    def from_documents(cls, docs: Iterable[Document], negative: str = "no_relation", directed: bool | None = None) -> "LabelSet":
+    def from_documents(cls, docs: Iterable[Document], negative: str = "no_relation", directed: bool | None = None) -> LabelSet:
         """Collect pair labels from docs. Directed when any label carries a direction or a reversed pair."""
         docs = list(docs)
         if directed is None:
@@ -109,6 +109,6 @@ class LabelSet:
         write_json(path, self.to_json())
 
     @classmethod
-    def load(cls, path: str | Path) -> "LabelSet":
+    def load(cls, path: str | Path) -> LabelSet:
         d = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(d["labels"], d["negative"])

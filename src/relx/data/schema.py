@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from relx.errors import RelxInputError
 from relx.utils import atomic_open
@@ -64,7 +65,7 @@ class Document:
         e = self.entities[i]
         return " ".join(self.tokens[e.start : e.end])
 
-    def validate(self) -> "Document":
+    def validate(self) -> Document:
         """Raise RelxInputError (without file location) when the record is inconsistent."""
         n = len(self.tokens)
         if n == 0:
@@ -107,7 +108,7 @@ class Document:
         return d
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Document":
+    def from_dict(cls, d: Any) -> Document:
         """Build from a relx JSONL object; raises RelxInputError on bad shapes."""
         if not isinstance(d, dict):
             raise RelxInputError(f"expected a JSON object, got {type(d).__name__}")

@@ -1,0 +1,40 @@
+"""relx: supervised relation extraction — one schema, one trainer, one scorer, many paper methods.
+
+Public API::
+
+    import relx
+    nlp = relx.load("runs/demo/model")
+    doc = nlp("<e1>Bill Gates</e1> founded <e2>Microsoft</e2>.")
+    doc.meta["pair_label"], doc.meta["pair_score"]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["load", "Pipeline", "read", "score", "Document", "Entity", "Relation", "LabelSet"]
+
+
+def __getattr__(name: str) -> Any:  # lazy imports keep `import relx` light
+    if name in ("load", "Pipeline"):
+        from relx import pipeline
+
+        return getattr(pipeline, name)
+    if name == "read":
+        from relx.data.io import read
+
+        return read
+    if name == "score":
+        from relx.evaluation.scorer import score_documents
+
+        return score_documents
+    if name in ("Document", "Entity", "Relation"):
+        from relx.data import schema
+
+        return getattr(schema, name)
+    if name == "LabelSet":
+        from relx.data.labels import LabelSet
+
+        return LabelSet
+    raise AttributeError(name)

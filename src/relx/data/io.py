@@ -1,0 +1,264 @@
+"""Format-independent reading and writing of Documents, plus helpers shared by all readers.
+
+``read(path, format="auto")`` picks the registered reader (guessing the format from the file name
+and content when asked), ``write(path, docs, format)`` the registered writer. Readers use
+``open_text`` / ``read_text`` / ``load_json`` (plain or gzipped UTF-8, errors with line numbers),
+``record_context`` (turns any problem with one record into a located RelxInputError) and
+``write_text`` (atomic, gzipped when the name ends in .gz).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from relx.data.labels import LabelSet, split_directed
+from relx.data.schema import Document
+from relx.errors import RelxInputError
+from relx.registry import READERS, WRITERS
+from relx.utils import atomic_open
+
+FORMATS: list[str] = ["jsonl", "tacred", "semeval", "marked", "spert", "casrel", "fewrel"]
+NEGATIVE_LABELS = ("no_relation", "Other")
+
+PathLike = str | Path
+
+
+# --- reading raw text ------------------------------------------------------
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RelxInputError(f"cannot open: {exc.strerror or exc}", path) from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise RelxInputError(f"corrupt gzip file ({exc})", path) from None
+    return data
+
+
+def read_text(path: PathLike) -> str:
+    """The whole file (plain or .gz) as UTF-8 text with CRLF/CR newlines turned into LF.
+
+    Raises RelxInputError naming the line of the first byte that is not valid UTF-8.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RelxInputError(f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", path, line) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def open_text(path: PathLike) -> TextIO:
+    """Open a plain or gzipped UTF-8 file for reading (decoded up front, so errors name the line)."""
+    return io.StringIO(read_text(path))
+
+
+def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` (1-based, without the newline)."""
+    yield from enumerate(read_text(path).split("\n"), 1)
+
+
+def load_json(path: PathLike) -> Any:
+    """Parse a whole-file JSON document; invalid JSON raises RelxInputError with the line."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, exc.lineno) from None
+
+
+def load_json_list(path: PathLike, what: str) -> list[Any]:
+    """``load_json`` for formats whose file is one JSON array of records."""
+    data = load_json(path)
+    if not isinstance(data, list):
+        raise RelxInputError(f"expected a JSON list of {what} records, got a JSON {type(data).__name__}", path)
+    return data
+
+
+# --- locating problems -------------------------------------------------------
+def record_where(index: int, record_id: Any = None) -> str:
+    """Location string for the ``index``-th (1-based) record of a JSON list."""
+    return f"record {index}" if record_id is None else f"record {index} (id {str(record_id)!r})"
+
+
+@contextmanager
+def record_context(path: PathLike, where: str | int) -> Iterator[None]:
+    """Turn any problem raised while building one record into RelxInputError at ``path``/``where``."""
+    try:
+        yield
+    except RelxInputError as exc:
+        raise exc.at(path, where) from None
+    except KeyError as exc:
+        raise RelxInputError(f"missing field {exc.args[0]!r}", path, where) from None
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise RelxInputError(f"malformed record ({exc.__class__.__name__}: {exc})", path, where) from None
+
+
+def require(obj: Any, key: str, kind: type | tuple[type, ...], what: str = "") -> Any:
+    """``obj[key]`` checked to be a ``kind``; RelxInputError (unlocated) otherwise."""
+    if not isinstance(obj, dict):
+        raise RelxInputError(f"expected a JSON object{what}, got {type(obj).__name__}")
+    if key not in obj:
+        raise RelxInputError(f"missing field {key!r}{what}")
+    val = obj[key]
+    if not isinstance(val, kind) or isinstance(val, bool):
+        raise RelxInputError(f"field {key!r}{what} has the wrong type ({type(val).__name__})")
+    return val
+
+
+def string_list(obj: Any, key: str) -> list[str]:
+    """``obj[key]`` checked to be a list of strings."""
+    val = require(obj, key, list)
+    if not all(isinstance(t, str) for t in val):
+        raise RelxInputError(f"field {key!r} must be a list of strings")
+    return val
+
+
+# --- writing -------------------------------------------------------------------
+def write_text(path: PathLike, text: str) -> None:
+    """Atomically write UTF-8 ``text``; gzipped when ``path`` ends in .gz."""
+    path = Path(path)
+    if path.suffix == ".gz":
+        with atomic_open(path, "wb") as fh:
+            fh.write(gzip.compress(text.encode("utf-8"), mtime=0))
+    else:
+        with atomic_open(path) as fh:
+            fh.write(text)
+
+
+# --- format guessing -------------------------------------------------------
+def _base_suffix(path: Path) -> str:
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).suffix.lower()
+
+
+def _guess_marked_flavour(text: str) -> str:
+    """'marked' (KBP37: whitespace tokens, TACRED-style labels) or 'semeval'."""
+    for line in text.split("\n"):
+        line = line.strip()
+        if line == "no_relation" or re.match(r"^(per|org):\S+\((e1,e2|e2,e1)\)$", line):
+            return "marked"
+    return "semeval"
+
+
+def _guess_json(data: Any) -> str | None:
+    if isinstance(data, list):
+        first = next((r for r in data if isinstance(r, dict)), None)
+        if first is None:
+            return None
+        if "token" in first and "subj_start" in first:
+            return "tacred"
+        if "tokens" in first and "entities" in first:
+            return "spert"
+        if "triple_list" in first:
+            return "casrel"
+        return None
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        first = next((v[0] for v in data.values() if v), None)
+        if isinstance(first, dict) and "tokens" in first and "h" in first:
+            return "fewrel"
+    return None
+
+
+def guess_format(path: PathLike) -> str:
+    """Guess a registered format from the file name and content."""
+    path = Path(path)
+    suffix = _base_suffix(path)
+    if suffix == ".jsonl":
+        return "jsonl"
+    text = read_text(path)
+    head = text.lstrip()[:1]
+    if suffix == ".txt" or head not in ("[", "{"):
+        if "<e1>" in text.lower():
+            return _guess_marked_flavour(text)
+    elif head == "{" and "\n" in text.strip():
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict) and "tokens" in obj and "id" in obj:
+            return "jsonl"
+    if head in ("[", "{"):
+        try:
+            guessed = _guess_json(json.loads(text))
+        except json.JSONDecodeError:
+            guessed = None
+        if guessed:
+            return guessed
+    raise RelxInputError(f"cannot guess the format; name it (one of {', '.join(FORMATS)})", path)
+
+
+# --- label checking ------------------------------------------------------------
+def _doc_labels(doc: Document, labels: LabelSet) -> list[str]:
+    """The labels of ``doc`` that must be in ``labels`` (pair label for sentence-level documents)."""
+    if len(doc.entities) == 2 and len(doc.relations) <= 1:
+        return [labels.pair_label(doc)]
+    return [r.label for r in doc.relations]
+
+
+def _label_known(label: str, labels: LabelSet) -> bool:
+    if label in labels:
+        return True
+    if split_directed(label)[1] is None:  # undirected relation type of a directed label set
+        return any(f"{label}({d})" in labels for d in ("e1,e2", "e2,e1"))
+    return False
+
+
+def check_labels(doc: Document, labels: LabelSet) -> None:
+    """Raise RelxInputError (unlocated) when ``doc`` carries a label outside ``labels``."""
+    for lab in _doc_labels(doc, labels):
+        if not _label_known(lab, labels):
+            raise RelxInputError(f"unknown label {lab!r} (not one of the {len(labels)} labels in the label set)")
+
+
+# --- public entry points -----------------------------------------------------------
+def _lookup(registry: Any, fmt: str, path: PathLike) -> Any:
+    try:
+        return registry.get(fmt)
+    except KeyError:
+        raise RelxInputError(f"unknown format {fmt!r} (known: {', '.join(registry.names())})", path) from None
+
+
+def read(path: PathLike, format: str = "auto", labels: LabelSet | None = None, **kw: Any) -> list[Document]:
+    """Read all Documents of ``path`` (plain or .gz) in ``format`` ("auto" guesses it).
+
+    With ``labels`` every pair label must belong to the label set, else RelxInputError naming the record.
+    """
+    fmt = guess_format(path) if format == "auto" else format
+    reader = _lookup(READERS, fmt, path)
+    docs: list[Document] = []
+    for i, doc in enumerate(reader(path, **kw), 1):
+        if labels is not None:
+            with record_context(path, record_where(i, doc.id)):
+                check_labels(doc, labels)
+        docs.append(doc)
+    return docs
+
+
+def write(path: PathLike, docs: Iterable[Document], format: str = "auto", **kw: Any) -> int:
+    """Atomically write ``docs`` to ``path`` in ``format`` ("auto": .jsonl only); returns the count."""
+    fmt = format
+    if fmt == "auto":
+        suffix = _base_suffix(Path(path))
+        if suffix != ".jsonl":
+            raise RelxInputError(
+                f"cannot guess the output format from {suffix or 'no suffix'!r}; name it (one of {', '.join(FORMATS)})", path
+            )
+        fmt = "jsonl"
+    writer = _lookup(WRITERS, fmt, path)
+    return int(writer(path, docs, **kw))

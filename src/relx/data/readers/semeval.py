@@ -1,0 +1,177 @@
+"""SemEval-2010 Task 8 TXT: records of ``id<TAB>"sentence with <e1>/<e2> tags"``, label, ``Comment:``, blank.
+
+Also reads sentence-only files (TEST_FILE.txt: unlabeled Documents with meta {"unlabeled": true}).
+The helpers here (``read_tagged`` / ``format_tagged``) are shared with the KBP37-style ``marked`` format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relx.data.inline import parse_marked, render_marked
+from relx.data.io import NEGATIVE_LABELS, iter_lines, record_context, record_where, write_text
+from relx.data.labels import split_directed
+from relx.data.schema import Document, Relation
+from relx.errors import RelxInputError
+from relx.registry import READERS, WRITERS
+
+_SENTENCE = re.compile(r'^\s*(?P<id>[^\s"]+)(?:\t|\s+(?="))\s*(?P<text>.*?)\s*$')
+_COMMENT = re.compile(r"^\s*Comment\s*:\s?(?P<text>.*?)\s*$", re.IGNORECASE)
+_LABEL = re.compile(r"^\S+$")
+
+
+@dataclass
+class RawRecord:
+    """One record as found in the file, before tokenization."""
+
+    id: str
+    text: str
+    line: int
+    label: str | None = None
+    comment: str | None = None
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _raw_records(path: str | Path) -> list[RawRecord]:
+    """Split the file into records; reject lines that fit no record."""
+    records: list[RawRecord] = []
+    cur: RawRecord | None = None
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            cur = None
+            continue
+        c, m = _COMMENT.match(line), _SENTENCE.match(line)
+        if c and cur is not None and cur.comment is None:
+            cur.comment = c.group("text")
+        elif m and not c:
+            cur = RawRecord(m.group("id"), _unquote(m.group("text")), lineno)
+            records.append(cur)
+        elif cur is not None and cur.label is None and cur.comment is None and _LABEL.match(line.strip()) and "<e" not in line:
+            cur.label = line.strip()
+        else:
+            raise RelxInputError(f"unexpected line {_clip(line)} (expected an 'id<TAB>\"sentence\"' line)", path, lineno)
+    return records
+
+
+def _clip(line: str, width: int = 50) -> str:
+    line = line.strip()
+    return repr(line if len(line) <= width else line[: width - 3] + "...")
+
+
+def label_relation(label: str) -> Relation | None:
+    """'Cause-Effect(e2,e1)' -> Relation(1, 0, 'Cause-Effect'); negatives -> None."""
+    if label in NEGATIVE_LABELS:
+        return None
+    rtype, reverse = split_directed(label)
+    return Relation(1, 0, rtype) if reverse else Relation(0, 1, rtype)
+
+
+def _to_document(raw: RawRecord, labeled: bool, tokenize: bool) -> Document:
+    if labeled and raw.label is None:
+        raise RelxInputError("missing label line after the sentence")
+    tokens, entities = parse_marked(raw.text, tokenize=tokenize)
+    meta: dict[str, Any] = {}
+    if tokenize:
+        meta["sentence"] = raw.text
+    rel = label_relation(raw.label) if raw.label is not None else None
+    if not labeled:
+        meta["unlabeled"] = True
+    elif rel is None:
+        meta["negative"] = raw.label
+    if raw.comment is not None:
+        meta["comment"] = raw.comment
+    return Document(id=raw.id, tokens=tokens, entities=entities, relations=[rel] if rel else [], meta=meta).validate()
+
+
+def read_tagged(path: str | Path, tokenize: bool) -> Iterator[Document]:
+    """Documents from a SemEval-layout file (spaCy tokenization or whitespace tokens)."""
+    records = _raw_records(path)
+    labeled = any(r.label is not None for r in records)
+    for raw in records:
+        with record_context(path, raw.line):
+            doc = _to_document(raw, labeled, tokenize)
+        yield doc
+
+
+@READERS.register("semeval")
+def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
+    """Yield Documents from SemEval-2010 Task 8 TXT (CRLF or LF, plain or .gz)."""
+    return read_tagged(path, tokenize=True)
+
+
+# --- writing -------------------------------------------------------------------
+def pair_label(doc: Document, negative: str) -> str:
+    """Directed pair label: 'X(e1,e2)' / 'X(e2,e1)', or ``negative`` when there is no relation."""
+    if len(doc.entities) != 2:
+        raise RelxInputError(f"document {doc.id!r} has {len(doc.entities)} entities; this format holds exactly 2")
+    if len(doc.relations) > 1:
+        raise RelxInputError(f"document {doc.id!r} has {len(doc.relations)} relations; this format holds at most 1")
+    if not doc.relations:
+        return negative
+    r = doc.relations[0]
+    if {r.head, r.tail} != {0, 1}:
+        raise RelxInputError(f"document {doc.id!r}: relation {r.head}->{r.tail} is not between entities 0 and 1")
+    if split_directed(r.label)[1] is not None:
+        return r.label
+    return f"{r.label}({'e1,e2' if r.head == 0 else 'e2,e1'})"
+
+
+def _sentence(doc: Document, spaced: bool) -> str:
+    """The tagged sentence: the original one when it still matches the tokens, else rendered."""
+    original = doc.meta.get("sentence")
+    if isinstance(original, str) and not spaced:
+        try:
+            tokens, ents = parse_marked(original)
+        except RelxInputError:
+            tokens, ents = [], []
+        if tokens == doc.tokens and [(e.start, e.end) for e in ents] == [(e.start, e.end) for e in doc.entities]:
+            return original
+    return render_marked(doc.tokens, doc.entities, spaced=spaced)
+
+
+def format_tagged(doc: Document, negative: str, labeled: bool, spaced: bool) -> str:
+    """One record: sentence line, then (when labeled) label, comment and a blank line."""
+    label = pair_label(doc, negative)  # also checks the shape of doc
+    sentence = f'{doc.id}\t"{_sentence(doc, spaced)}"\n'
+    if not labeled:
+        return sentence
+    comment = doc.meta.get("comment")
+    if comment is None and spaced:  # KBP37 records have no comment line
+        return f"{sentence}{label}\n\n"
+    return f"{sentence}{label}\nComment:{' ' + comment if comment else ''}\n\n"
+
+
+def write_tagged(path: str | Path, docs: Iterable[Document], negative: str, spaced: bool, key_only: bool, labeled: bool | None) -> int:
+    """Shared writer of the semeval and marked formats."""
+    docs = list(docs)
+    if labeled is None:
+        labeled = not docs or not all(d.meta.get("unlabeled") and not d.relations for d in docs)
+    parts = []
+    for i, doc in enumerate(docs, 1):
+        with record_context(path, record_where(i, doc.id)):
+            parts.append(f"{doc.id}\t{pair_label(doc, negative)}\n" if key_only else format_tagged(doc, negative, labeled, spaced))
+    write_text(path, "".join(parts))
+    return len(docs)
+
+
+@WRITERS.register("semeval")
+def write(
+    path: str | Path,
+    docs: Iterable[Document],
+    negative: str = "Other",
+    key_only: bool = False,
+    labeled: bool | None = None,
+    **kwargs: Any,
+) -> int:
+    """Write SemEval TXT (LF); ``key_only=True`` writes ``id<TAB>Label`` answer-key lines instead.
+
+    ``labeled=None`` writes sentence lines only when every document is unlabeled.
+    """
+    return write_tagged(path, docs, negative, spaced=False, key_only=key_only, labeled=labeled)

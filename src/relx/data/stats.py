@@ -1,0 +1,262 @@
+"""Dataset statistics: class counts, imbalance ratios, sentence lengths, overlap and multiplicity.
+
+Conventions (see :func:`compute_stats`):
+
+- ``labels`` counts *pair labels* (as :class:`~relx.data.labels.LabelSet` names them, e.g.
+  ``Cause-Effect(e2,e1)``) when every Document is a sentence-level pair (at most one relation,
+  between entities 0 and 1); otherwise every relation label is counted. Documents without any
+  relation are counted under the negative name in both cases.
+- Triples are ``(head span, tail span, label)``; entities are compared by span, duplicates dropped.
+  Overlap classes follow Copy_re / Table 2 of the kernel-matrix paper: *Normal* (no two triples
+  share an entity), *EPO* (two triples share both entities, same pair in either order), *SEO*
+  (two triples share exactly one entity); a Document may be EPO and SEO at once. Multiplicity:
+  *Single* (1 triple), *Double* (2), *Multiple* (>= 3). Documents with no triple are counted
+  under ``none`` in both, and in no other class.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from itertools import combinations
+from typing import Any
+
+from relx.data.labels import LabelSet, relation_type
+from relx.data.schema import Document
+
+LENGTH_BINS: list[tuple[str, int, int | None]] = [
+    ("1-10", 1, 10),
+    ("11-20", 11, 20),
+    ("21-30", 21, 30),
+    ("31-40", 31, 40),
+    ("41-50", 41, 50),
+    ("51-60", 51, 60),
+    (">60", 61, None),
+]
+
+Triple = tuple[tuple[int, int], tuple[int, int], str]
+
+
+def _sorted_counts(counter: Counter) -> dict[str, int]:
+    """Largest count first, ties by name."""
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _is_pair_dataset(docs: list[Document], negative: str) -> bool:
+    for d in docs:
+        rels = [r for r in d.relations if r.label != negative]
+        if len(rels) > 1 or (rels and {rels[0].head, rels[0].tail} != {0, 1}):
+            return False
+    return True
+
+
+def label_counts(docs: list[Document], negative: str = "no_relation") -> Counter:
+    """Pair-label (or relation-label) counts, negative included (see module docstring)."""
+    counts: Counter = Counter({negative: 0})  # the negative class is always reported
+    if _is_pair_dataset(docs, negative):
+        ls = LabelSet.from_documents(docs, negative=negative)
+        counts.update(ls.pair_label(d) for d in docs)
+        return counts
+    for d in docs:
+        rels = [r.label for r in d.relations if r.label != negative]
+        counts.update(rels or [negative])
+    return counts
+
+
+def imbalance(counts: dict[str, int]) -> dict[str, Any] | None:
+    """Smallest vs largest count as '1 : X' (Table 6 of the two-phase paper); None when empty."""
+    counts = {k: v for k, v in counts.items() if v > 0}
+    if not counts:
+        return None
+    small = min(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    large = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    value = large[1] / small[1]
+    return {
+        "smallest": {"label": small[0], "count": small[1]},
+        "largest": {"label": large[0], "count": large[1]},
+        "ratio": f"1 : {value:.1f}",
+        "value": value,
+    }
+
+
+def length_stats(lengths: list[int]) -> dict[str, Any]:
+    """min/max/mean/median, quintile boundaries (20/40/60/80 %) and a fixed-bin histogram."""
+    hist = {name: 0 for name, _, _ in LENGTH_BINS}
+    for n in lengths:
+        for name, lo, hi in LENGTH_BINS:
+            if n >= lo and (hi is None or n <= hi):
+                hist[name] += 1
+                break
+    if not lengths:
+        return {"min": 0, "max": 0, "mean": 0.0, "median": 0.0, "quintiles": [], "histogram": hist}
+    quint = statistics.quantiles(lengths, n=5, method="inclusive") if len(lengths) > 1 else [float(lengths[0])] * 4
+    return {
+        "min": min(lengths),
+        "max": max(lengths),
+        "mean": statistics.fmean(lengths),
+        "median": float(statistics.median(lengths)),
+        "quintiles": [float(q) for q in quint],
+        "histogram": hist,
+    }
+
+
+def triples(doc: Document, negative: str = "no_relation") -> list[Triple]:
+    """Distinct (head span, tail span, label) triples of ``doc``, negative-labelled ones left out."""
+    seen: dict[Triple, None] = {}
+    for r in doc.relations:
+        if r.label == negative:
+            continue
+        h, t = doc.entities[r.head], doc.entities[r.tail]
+        seen[((h.start, h.end), (t.start, t.end), r.label)] = None
+    return list(seen)
+
+
+def overlap_class(trips: list[Triple]) -> set[str]:
+    """{'Normal'} or a non-empty subset of {'EPO', 'SEO'}; empty set for no triples."""
+    if not trips:
+        return set()
+    found: set[str] = set()
+    for a, b in combinations(trips, 2):
+        shared = len({a[0], a[1]} & {b[0], b[1]})
+        if shared == 2 or (shared == 1 and {a[0], a[1]} == {b[0], b[1]}):
+            found.add("EPO")
+        elif shared == 1:
+            found.add("SEO")
+    return found or {"Normal"}
+
+
+def multiplicity_class(n_triples: int) -> str:
+    return {0: "none", 1: "Single", 2: "Double"}.get(n_triples, "Multiple")
+
+
+def _structure(docs: list[Document], negative: str) -> tuple[dict[str, int], dict[str, int]]:
+    overlap = dict.fromkeys(("Normal", "EPO", "SEO", "none"), 0)
+    mult = dict.fromkeys(("Single", "Double", "Multiple", "none"), 0)
+    for d in docs:
+        trips = triples(d, negative)
+        for cls in overlap_class(trips) or {"none"}:
+            overlap[cls] += 1
+        mult[multiplicity_class(len(trips))] += 1
+    return overlap, mult
+
+
+def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> dict[str, Any]:
+    """All dataset statistics as a JSON-ready dict (see the module docstring for definitions)."""
+    docs = list(docs)
+    labels = label_counts(docs, negative)
+    positives = {k: v for k, v in labels.items() if k != negative}
+    n_rel = sum(1 for d in docs for r in d.relations if r.label != negative)
+    n_neg = labels.get(negative, 0)
+    types = Counter(relation_type(r.label) for d in docs for r in d.relations if r.label != negative)
+    types[negative] = n_neg
+    ent_types = Counter(e.label for d in docs for e in d.entities)
+    ratio = n_neg / n_rel if n_rel else None
+    overlap, mult = _structure(docs, negative)
+    return {
+        "documents": len(docs),
+        "negative": negative,
+        "labels": _sorted_counts(labels),
+        "relation_types": _sorted_counts(types),
+        "relations": n_rel,
+        "entities": sum(len(d.entities) for d in docs),
+        "entity_types": _sorted_counts(ent_types),
+        "negative_to_positive": {"ratio": f"{ratio:.2f}:1" if ratio is not None else "n/a", "value": ratio},
+        "most_imbalanced": {"relations": imbalance(positives), "entity_types": imbalance(dict(ent_types))},
+        "length": length_stats([len(d.tokens) for d in docs]),
+        "overlap": overlap,
+        "multiplicity": mult,
+    }
+
+
+# --- text rendering ----------------------------------------------------------------------------
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
+    """Fixed-width table: numeric columns right-aligned, text columns left-aligned."""
+    numeric = [k > 0 and all(isinstance(r[k], (int, float)) or r[k] is None or _is_pct(r[k]) for r in rows) for k in range(len(header))]
+    cells = [header] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [title]
+    for k, row in enumerate(cells):
+        parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
+        lines.append("  " + "  ".join(parts).rstrip())
+        if k == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _is_pct(value: Any) -> bool:
+    return isinstance(value, str) and (value == "-" or value.replace(".", "", 1).isdigit())
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "-" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100.0 * n / total:.1f}" if total else "-"
+
+
+def _count_table(title: str, first: str, counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    rows = [[k, v, _pct(v, total)] for k, v in counts.items()]
+    rows.append(["Total", total, "100.0" if total else "-"])
+    return _table(title, [first, "Count", "%"], rows)
+
+
+def _imbalance_table(stats: dict[str, Any]) -> str:
+    rows = []
+    for task, key in (("RE", "relations"), ("NER", "entity_types")):
+        imb = stats["most_imbalanced"][key]
+        if imb is None:
+            rows.append([task, "-", "-", "-"])
+            continue
+        small, large = imb["smallest"], imb["largest"]
+        rows.append([task, f"{small['label']} ({small['count']:,})", f"{large['label']} ({large['count']:,})", imb["ratio"]])
+    return _table("Most imbalanced distribution (smallest : largest)", ["Task", "Smallest", "Largest", "Ratio"], rows)
+
+
+def _length_block(length: dict[str, Any], n_docs: int) -> str:
+    quint = ", ".join(f"{q:g}" for q in length["quintiles"]) or "-"
+    head = (
+        f"Sentence length (tokens): min {length['min']}, max {length['max']}, "
+        f"mean {length['mean']:.1f}, median {length['median']:g}; quintile boundaries {quint}"
+    )
+    rows = [[name, n, _pct(n, n_docs)] for name, n in length["histogram"].items()]
+    return head + "\n" + _table("", ["Tokens", "Documents", "%"], rows).lstrip("\n")
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """Readable fixed-width tables (label counts like Table 12 of the TACRED survey, ratios like Table 6)."""
+    n = stats["documents"]
+    summary = (
+        f"Documents: {n:,}   Relations: {stats['relations']:,}   Entities: {stats['entities']:,}\n"
+        f"Negative ({stats['negative']}) : positive = {stats['negative_to_positive']['ratio']}"
+    )
+    blocks = [summary, _count_table("Labels", "Relation", stats["labels"])]
+    if set(stats["relation_types"]) != set(stats["labels"]):
+        blocks.append(_count_table("Relation types (direction ignored)", "Relation type", stats["relation_types"]))
+    if stats["entity_types"]:
+        blocks.append(_count_table("Entity types", "Entity type", stats["entity_types"]))
+    blocks.append(_imbalance_table(stats))
+    blocks.append(_length_block(stats["length"], n))
+    blocks.append(_table("Overlap and multiplicity (documents)", ["Class", "Documents", "%"], _structure_rows(stats, n)))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _structure_rows(stats: dict[str, Any], n: int) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for key in ("overlap", "multiplicity"):
+        for cls, count in stats[key].items():
+            if cls != "none":
+                rows.append([cls, count, _pct(count, n)])
+    rows.append(["No triple", stats["multiplicity"]["none"], _pct(stats["multiplicity"]["none"], n)])
+    rows.append(["All", n, "100.0" if n else "-"])
+    return rows

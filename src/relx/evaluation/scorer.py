@@ -1,0 +1,333 @@
+"""One scorer: sentence-level pair labels (TACRED / SemEval official), triples and joint NER+RE.
+
+All values are fractions in [0, 1]. Conventions:
+
+* ``micro_*`` follow the official TACRED script: micro over the positive labels only; a wrong
+  positive prediction is one FP (for the guess) and one FN (for the gold label); precision is
+  1.0 when nothing positive was predicted (recall and F1 are then 0).
+* per-label, macro and weighted values follow ``sklearn.metrics.precision_recall_fscore_support``
+  with ``zero_division=0``; macro-F1 is the mean of per-label F1s, taken over the labels that
+  occur in gold or predictions (``macro_*``: positives only, ``macro_*_all``: incl. negative).
+* ``official_*`` (scheme ``semeval``) is the SemEval-2010 Task 8 official score: (9+1)-way,
+  directionality taken into account (semeval2010_task8_scorer-v1.2.pl, evaluation (iii)).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from relx.data.labels import LabelSet, relation_type, split_directed
+from relx.data.schema import Document
+from relx.errors import RelxInputError
+
+SCHEMES = ("tacred", "semeval")
+__all__ = [
+    "score_labels", "official_semeval", "document_pair_labels", "score_documents", "score_triples", "score_joint", "format_report",
+]
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2.0 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def _prf(tp: float, predicted: float, gold: float) -> tuple[float, float, float]:
+    """P, R, F1 with zero_division = 0."""
+    p, r = _div(tp, predicted), _div(tp, gold)
+    return p, r, _f1(p, r)
+
+
+# --- sentence-level pair labels ---------------------------------------------
+def _confusion(gold: Sequence[str], pred: Sequence[str], negative: str) -> tuple[list[str], np.ndarray]:
+    """Labels (negative first, then sorted) and the confusion matrix (rows gold, columns pred)."""
+    labels = [negative] + sorted((set(gold) | set(pred)) - {negative})
+    index = {lab: i for i, lab in enumerate(labels)}
+    g = np.fromiter((index[x] for x in gold), dtype=np.int64, count=len(gold))
+    p = np.fromiter((index[x] for x in pred), dtype=np.int64, count=len(pred))
+    size = len(labels)
+    return labels, np.bincount(g * size + p, minlength=size * size).reshape(size, size)
+
+
+def _averages(prefix: str, p: np.ndarray, r: np.ndarray, f: np.ndarray, support: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """Macro (unweighted mean) and support-weighted P/R/F1 over the labels in ``mask``."""
+    out: dict[str, float] = {}
+    suffix = "" if prefix == "pos" else "_all"
+    w = support[mask]
+    for name, arr in (("p", p), ("r", r), ("f1", f)):
+        vals = arr[mask]
+        out[f"macro_{name}{suffix}"] = float(vals.mean()) if vals.size else 0.0
+        out[f"weighted_{name}{suffix}"] = float((vals * w).sum() / w.sum()) if w.sum() else 0.0
+    return out
+
+
+def score_labels(gold: Sequence[str], pred: Sequence[str], negative: str, scheme: str = "tacred") -> dict[str, Any]:
+    """Score aligned pair labels; see the module docstring for the averaging conventions."""
+    if len(gold) != len(pred):
+        raise RelxInputError(f"{len(gold)} gold labels but {len(pred)} predicted labels")
+    if scheme not in SCHEMES:
+        raise RelxInputError(f"unknown scheme {scheme!r} (choose from {', '.join(SCHEMES)})")
+    labels, conf = _confusion(gold, pred, negative)
+    tp, n_pred, n_gold = np.diag(conf), conf.sum(axis=0), conf.sum(axis=1)
+    pos = np.array([lab != negative for lab in labels])
+    correct, guessed, gold_pos = int(tp[pos].sum()), int(n_pred[pos].sum()), int(n_gold[pos].sum())
+    micro_p = _div(correct, guessed) if guessed else 1.0  # TACRED: no positive guess -> precision 1.0
+    micro_r = _div(correct, gold_pos)
+    p = np.divide(tp, n_pred, out=np.zeros(len(labels)), where=n_pred > 0)
+    r = np.divide(tp, n_gold, out=np.zeros(len(labels)), where=n_gold > 0)
+    f = np.divide(2 * p * r, p + r, out=np.zeros(len(labels)), where=(p + r) > 0)
+    out: dict[str, Any] = {
+        "scheme": scheme, "negative": negative, "n": len(gold),
+        "micro_p": micro_p, "micro_r": micro_r, "micro_f1": _f1(micro_p, micro_r),
+        "micro_correct": correct, "micro_predicted": guessed, "micro_gold": gold_pos,
+        "accuracy": _div(tp.sum(), len(gold)),
+    }
+    out.update(_averages("pos", p, r, f, n_gold, pos))
+    out.update(_averages("all", p, r, f, n_gold, np.ones_like(pos)))
+    out["per_label"] = {
+        lab: {"p": float(p[i]), "r": float(r[i]), "f1": float(f[i]), "support": int(n_gold[i]), "predicted": int(n_pred[i])}
+        for i, lab in enumerate(labels)
+    }
+    if scheme == "semeval":
+        out.update(_official_from_confusion(labels, conf, negative))
+    return out
+
+
+def official_semeval(gold: Sequence[str], pred: Sequence[str], negative: str = "Other") -> dict[str, Any]:
+    """SemEval-2010 Task 8 official (9+1)-way score with directionality taken into account.
+
+    Per relation type T (direction stripped): TP = predictions equal to the gold label (type and
+    direction); P = TP / all predictions of type T in any direction (wrong-direction predictions
+    count in the denominator only); R = TP / gold instances of type T; F1 per type. Macro P/R/F1
+    average the per-type values over the types present in gold, the negative class excluded.
+    Predicted types absent from gold act like the negative class (as in the Perl scorer).
+    """
+    return _official_from_confusion(*_confusion(gold, pred, negative), negative)
+
+
+def _official_from_confusion(labels: list[str], conf: np.ndarray, negative: str) -> dict[str, Any]:
+    """``official_semeval`` computed from the label confusion matrix (rows gold, columns pred)."""
+    types = np.array([relation_type(lab) if lab != negative else "" for lab in labels], dtype=object)
+    per_type = {}
+    for t in sorted({str(x) for x, n in zip(types, conf.sum(axis=1)) if x and n}):  # types present in gold
+        m = types == t
+        block = conf[np.ix_(m, m)]  # gold of type t x predictions of type t
+        tp_, predicted, support = int(np.trace(block)), int(conf[:, m].sum()), int(conf[m, :].sum())
+        prec, rec, f1 = _prf(tp_, predicted, support)
+        per_type[t] = {"p": prec, "r": rec, "f1": f1, "tp": tp_, "predicted": predicted, "support": support,
+                       "wrong_direction": int(block.sum()) - tp_}
+    k = len(per_type)
+    tot = {key: sum(v[key] for v in per_type.values()) for key in ("tp", "predicted", "support")}
+    mp, mr, mf = _prf(tot["tp"], tot["predicted"], tot["support"])
+    return {
+        "official_macro_p": sum(v["p"] for v in per_type.values()) / k if k else 0.0,
+        "official_macro_r": sum(v["r"] for v in per_type.values()) / k if k else 0.0,
+        "official_macro_f1": sum(v["f1"] for v in per_type.values()) / k if k else 0.0,
+        "official_micro_p": mp, "official_micro_r": mr, "official_micro_f1": mf,
+        "official_per_type": per_type,
+    }
+
+
+# --- documents -----------------------------------------------------------------
+def align_documents(gold: Iterable[Document], pred: Iterable[Document], gold_name: str = "gold", pred_name: str = "pred") -> list[tuple[Document, Document]]:
+    """Pair gold and predicted Documents by ``id`` (gold order); errors name the id and the side."""
+    def by_id(docs: Iterable[Document], name: str) -> dict[str, Document]:
+        out: dict[str, Document] = {}
+        for d in docs:
+            if d.id in out:
+                raise RelxInputError(f"duplicate document id {d.id!r}", name)
+            out[d.id] = d
+        return out
+
+    g, p = by_id(gold, gold_name), by_id(pred, pred_name)
+    for doc_id in g:
+        if doc_id not in p:
+            raise RelxInputError(f"no prediction for document id {doc_id!r} (present in {gold_name})", pred_name)
+    for doc_id in p:
+        if doc_id not in g:
+            raise RelxInputError(f"document id {doc_id!r} is not in the gold file {gold_name}", pred_name)
+    return [(g[i], p[i]) for i in g]
+
+
+def _probe_labels(labels_or_negative: LabelSet | str, gold: list[Document], pred: list[Document], scheme: str) -> LabelSet:
+    """A LabelSet whose ``directed`` flag says whether pair labels carry (e1,e2)/(e2,e1)."""
+    given = labels_or_negative if isinstance(labels_or_negative, LabelSet) else None
+    negative = given.negative if given else str(labels_or_negative)
+    directed = (
+        scheme == "semeval"
+        or (given is not None and given.directed)
+        or LabelSet.from_documents(gold, negative=negative).directed
+        or any(split_directed(r.label)[1] is not None for d in pred for r in d.relations)
+    )
+    return LabelSet([negative, "x(e1,e2)"] if directed else [], negative)
+
+
+def document_pair_labels(
+    gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str, scheme: str = "tacred",
+    gold_name: str = "gold", pred_name: str = "pred",
+) -> tuple[list[Document], list[str], list[str]]:
+    """Aligned gold Documents and the pair labels of (entities[0], entities[1]) on both sides."""
+    pairs = align_documents(gold, pred, gold_name, pred_name)
+    gdocs, pdocs = [g for g, _ in pairs], [p for _, p in pairs]
+    probe = _probe_labels(labels_or_negative, gdocs, pdocs, scheme)
+    return gdocs, [probe.pair_label(d) for d in gdocs], [probe.pair_label(d) for d in pdocs]
+
+
+def score_documents(
+    gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str = "no_relation", scheme: str = "tacred",
+    gold_name: str = "gold", pred_name: str = "pred",
+) -> dict[str, Any]:
+    """Score sentence-level predictions: Documents aligned by id, pair labels via LabelSet semantics."""
+    _, g, p = document_pair_labels(gold, pred, labels_or_negative, scheme, gold_name, pred_name)
+    negative = labels_or_negative.negative if isinstance(labels_or_negative, LabelSet) else str(labels_or_negative)
+    return score_labels(g, p, negative, scheme)
+
+
+# --- sets of tuples: triples and joint NER + RE -------------------------------
+def _set_scores(prefix: str, pairs: Iterable[tuple[set, set]], type_of: Callable[[Any], str]) -> dict[str, Any]:
+    """Micro and macro P/R/F1 over sets of tuples; macro over the types seen in gold or pred (SpERT)."""
+    tp: Counter = Counter()
+    predicted: Counter = Counter()
+    gold: Counter = Counter()
+    for g, p in pairs:
+        for t in g & p:
+            tp[type_of(t)] += 1
+        for t in p:
+            predicted[type_of(t)] += 1
+        for t in g:
+            gold[type_of(t)] += 1
+    types = sorted(set(predicted) | set(gold))
+    per_type = {}
+    for t in types:
+        prec, rec, f1 = _prf(tp[t], predicted[t], gold[t])
+        per_type[t] = {"p": prec, "r": rec, "f1": f1, "support": gold[t], "predicted": predicted[t]}
+    mp, mr, mf = _prf(sum(tp.values()), sum(predicted.values()), sum(gold.values()))
+    k = len(types)
+    return {
+        f"{prefix}micro_p": mp, f"{prefix}micro_r": mr, f"{prefix}micro_f1": mf,
+        f"{prefix}macro_p": sum(v["p"] for v in per_type.values()) / k if k else 0.0,
+        f"{prefix}macro_r": sum(v["r"] for v in per_type.values()) / k if k else 0.0,
+        f"{prefix}macro_f1": sum(v["f1"] for v in per_type.values()) / k if k else 0.0,
+        f"{prefix}correct": sum(tp.values()), f"{prefix}predicted": sum(predicted.values()), f"{prefix}gold": sum(gold.values()),
+        f"{prefix}per_type": per_type,
+    }
+
+
+def _entity(doc: Document, idx: int) -> Any:
+    if not 0 <= idx < len(doc.entities):
+        raise RelxInputError(f"document {doc.id!r}: relation argument {idx} does not index one of {len(doc.entities)} entities")
+    return doc.entities[idx]
+
+
+TRIPLE_MODES = ("exact", "partial", "partial_last")
+
+
+def _triples(doc: Document, mode: str) -> set[tuple]:
+    def key(idx: int) -> tuple[int, ...]:
+        e = _entity(doc, idx)
+        return {"exact": (e.start, e.end), "partial": (e.start,), "partial_last": (e.end - 1,)}[mode]
+
+    return {(key(r.head), r.label, key(r.tail)) for r in doc.relations}
+
+
+def score_triples(gold_docs: Iterable[Document], pred_docs: Iterable[Document], mode: str = "exact") -> dict[str, Any]:
+    """Relational-triple P/R/F1 (head span, relation label, tail span); duplicates count once per document.
+
+    ``exact``: both entity spans match exactly. ``partial``: only the FIRST token of each entity must
+    match, as CasRel's ``partial_match`` (weizhepei/CasRel utils.py) keeps the first word of each
+    entity string; on NYT*/WebNLG*, where only the last word of an entity is annotated, gold entities
+    are single tokens. ``partial_last``: only the LAST token of each entity must match.
+    """
+    if mode not in TRIPLE_MODES:
+        raise RelxInputError(f"unknown triple match mode {mode!r} (choose from {', '.join(TRIPLE_MODES)})")
+    pairs = [(_triples(g, mode), _triples(p, mode)) for g, p in align_documents(gold_docs, pred_docs)]
+    out = _set_scores("", pairs, type_of=lambda t: t[1])
+    return {"mode": mode, "n": len(pairs), **out}
+
+
+def _entity_key(doc: Document, idx: int, typed: bool) -> tuple:
+    e = _entity(doc, idx)
+    return (e.start, e.end, e.label if typed else None)
+
+
+def _joint_relations(doc: Document, typed: bool) -> set[tuple]:
+    return {(_entity_key(doc, r.head, typed), _entity_key(doc, r.tail, typed), r.label) for r in doc.relations}
+
+
+def score_joint(gold_docs: Iterable[Document], pred_docs: Iterable[Document]) -> dict[str, Any]:
+    """Joint entity + relation extraction in the three SpERT settings (lavis-nlp/spert evaluator.py).
+
+    ``ner_*``: an entity is correct when span and type match. ``re_boundaries_*``: a relation is
+    correct when the relation type and both entity spans match (entity types ignored).
+    ``re_strict_*``: also both entity types must match. Micro over all tuples; macro averages the
+    per-type P/R/F1 over the types that occur in gold or predictions.
+    """
+    pairs = align_documents(gold_docs, pred_docs)
+    ents = [({(e.start, e.end, e.label) for e in g.entities}, {(e.start, e.end, e.label) for e in p.entities}) for g, p in pairs]
+    out: dict[str, Any] = {"n": len(pairs)}
+    out.update(_set_scores("ner_", ents, type_of=lambda t: t[2]))
+    for name, typed in (("boundaries", False), ("strict", True)):
+        rels = [(_joint_relations(g, typed), _joint_relations(p, typed)) for g, p in pairs]
+        out.update(_set_scores(f"re_{name}_", rels, type_of=lambda t: t[2]))
+    return out
+
+
+# --- report ------------------------------------------------------------------------
+def _pct(x: float) -> str:
+    return f"{100 * x:6.2f}"
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    spec = [
+        ("micro (positives; wrong positive = FP + FN)", "micro_"), ("macro (positives only)", "macro_"),
+        ("macro (all labels incl. negative)", "macro_*_all"), ("weighted by gold support (positives only)", "weighted_"),
+        ("weighted by gold support (all labels incl. negative)", "weighted_*_all"),
+        ("official SemEval (9+1)-way directional macro-F1", "official_macro_"),
+        ("official SemEval (9+1)-way directional micro", "official_micro_"),
+        ("NER entities (micro)", "ner_micro_"), ("NER entities (macro over types)", "ner_macro_"),
+        ("RE boundaries (micro)", "re_boundaries_micro_"), ("RE boundaries (macro over types)", "re_boundaries_macro_"),
+        ("RE strict (micro)", "re_strict_micro_"), ("RE strict (macro over types)", "re_strict_macro_"),
+    ]
+    for name, pat in spec:
+        keys = [pat.replace("*", k) if "*" in pat else pat + k for k in ("p", "r", "f1")]
+        if all(k in m for k in keys):
+            rows.append([name, *(_pct(m[k]) for k in keys)])
+    if "accuracy" in m:
+        rows.append(["accuracy (all labels incl. negative)", "", "", _pct(m["accuracy"])])
+    return rows
+
+
+def format_report(metrics: dict[str, Any], title: str | None = None) -> str:
+    """A fixed-width text report (values in %) naming the averaging used on every line."""
+    blocks = [f"{title}\n{'=' * len(title)}"] if title else []
+    if "mode" in metrics:  # triples
+        name = f"triples, {metrics['mode']} match (micro)"
+        blocks.append(_table(["Averaging", "P %", "R %", "F1 %"], [[name, *(_pct(metrics[f"micro_{k}"]) for k in ("p", "r", "f1"))],
+                      ["triples (macro over relation types)", *(_pct(metrics[f"macro_{k}"]) for k in ("p", "r", "f1"))]]))
+    else:
+        blocks.append(_table(["Averaging", "P %", "R %", "F1 %"], _avg_rows(metrics)))
+    neg = metrics.get("negative")
+    for key, head in (("per_label", "Label"), ("official_per_type", "Relation type (official)"), ("per_type", "Relation type"),
+                      ("ner_per_type", "Entity type"), ("re_strict_per_type", "Relation type (strict)")):
+        if key in metrics and metrics[key]:
+            rows = [[lab + (" (negative)" if lab == neg else ""), _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), v["support"], v["predicted"]]
+                    for lab, v in metrics[key].items()]
+            blocks.append(_table([head, "P %", "R %", "F1 %", "Support", "Predicted"], rows))
+    if "n" in metrics:
+        blocks.append(f"Documents: {metrics['n']}")
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,97 @@
+"""Experiment runner: YAML/dict config -> data -> model -> trainer -> dev/test scores -> saved model."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relx.config import from_dict, to_dict
+from relx.data.labels import LabelSet
+from relx.data.schema import Document
+from relx.errors import RelxConfigError
+from relx.registry import MODELS
+from relx.training.trainer import TrainerConfig
+from relx.utils import set_seed, write_json
+
+
+@dataclass
+class DataConfig:
+    """Where the data comes from. With no ``dev`` file, the LAST ``dev_holdout`` training documents are dev."""
+
+    train: str = ""
+    dev: str | None = None
+    test: str | None = None
+    format: str = "auto"
+    negative: str = "no_relation"
+    dev_holdout: int = 0
+    max_test: int | None = None
+
+
+@dataclass
+class RunConfig:
+    model: dict = field(default_factory=lambda: {"type": "marker"})
+    data: DataConfig = field(default_factory=DataConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
+    """Validate the three sections; returns (run config, model class, model config)."""
+    cfg = from_dict(RunConfig, raw, "config")
+    model_raw = dict(cfg.model)
+    mtype = model_raw.pop("type", None)
+    if not mtype:
+        raise RelxConfigError("config.model.type is required (see `relx models`)")
+    cls = MODELS.get(mtype)
+    return cfg, cls, from_dict(cls.Config, model_raw, f"config.model ({mtype})")
+
+
+def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None, list[Document] | None]:
+    """Read train/dev/test; carve dev from the end of train when asked."""
+    from relx.data.io import read
+
+    if not data.train:
+        raise RelxConfigError("config.data.train is required")
+    train = read(data.train, data.format)
+    dev = read(data.dev, data.format) if data.dev else None
+    if dev is None and data.dev_holdout:
+        if data.dev_holdout >= len(train):
+            raise RelxConfigError(f"data.dev_holdout={data.dev_holdout} leaves no training data ({len(train)} documents)")
+        train, dev = train[: -data.dev_holdout], train[-data.dev_holdout :]
+    test = read(data.test, data.format) if data.test else None
+    if test is not None and data.max_test:
+        test = test[: data.max_test]
+    return train, dev, test
+
+
+def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
+    """Train and evaluate one configuration; the model is saved in ``out_dir/model``."""
+    from relx.evaluation.scorer import format_report, score_documents
+
+    cfg, cls, model_cfg = parse_run_config(raw)
+    out = Path(out_dir)
+    set_seed(cfg.trainer.seed)
+    train, dev, test = load_splits(cfg.data)
+    labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
+    model = cls(model_cfg, labels)
+    history = model.fit(train, dev, trainer_config=cfg.trainer, out_dir=out, resume=resume)
+    result: dict[str, Any] = {
+        "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer),
+        "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
+        "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
+    }
+    if test:
+        t0 = time.perf_counter()
+        preds = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
+        result["test_seconds"] = time.perf_counter() - t0
+        metrics = score_documents(test, preds, labels, scheme=cfg.trainer.scheme)
+        result["test"] = metrics
+        if verbose:
+            print(format_report(metrics, title=f"test ({len(test)} documents, scheme {cfg.trainer.scheme})"))
+        from relx.data.schema import write_jsonl
+
+        write_jsonl(out / "test_predictions.jsonl", preds)
+    model.save(out / "model", metrics=result)
+    write_json(out / "result.json", result)
+    return result
