@@ -8,10 +8,9 @@ import pytest
 import yaml
 
 import relx
+from conftest import make_pair_docs
 from relx.cli import main
 from relx.data.schema import read_jsonl, write_jsonl
-
-from conftest import make_pair_docs
 
 
 @pytest.fixture(scope="module")

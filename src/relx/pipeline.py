@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, overload
+from typing import overload
 
 from relx.data.schema import Document
 from relx.models.base import REModel, load_model
@@ -24,7 +25,7 @@ class Pipeline:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, directory: str | Path, device: str | None = None, batch_size: int = 64) -> "Pipeline":
+    def load(cls, directory: str | Path, device: str | None = None, batch_size: int = 64) -> Pipeline:
         from relx.utils import resolve_device
 
         return cls(load_model(directory, device=resolve_device(device or "auto")), batch_size)
