@@ -57,3 +57,11 @@ def test_torch_scheduler_by_name(tiny_bert, pair_docs):
     Trainer(cfg).fit(model, pair_docs, None)
     with pytest.raises(KeyError, match="unknown scheduler"):
         Trainer(_cfg(scheduler="Nope")).fit(_fresh(tiny_bert, pair_docs), pair_docs, None)
+
+
+def test_history_logs_each_auxiliary_loss(tiny_bert, pair_docs):
+    model = _fresh(tiny_bert, pair_docs)
+    hist = Trainer(_cfg(epochs=1, eval_every=None)).fit(model, pair_docs, pair_docs)
+    row = hist["history"][0]
+    assert {"train_loss", "train_loss_re", "train_loss_mld", "train_loss_mse", "micro_f1"} <= set(row)
+    assert row["train_loss"] > row["train_loss_re"] > 0

@@ -119,7 +119,8 @@ class Trainer:
         best_state = None
         t0 = time.perf_counter() - st["train_seconds"]
         bar = tqdm(total=total, initial=st["step"], desc="train", disable=not cfg.progress, dynamic_ncols=True)
-        running: dict[str, float] = {}
+        running: dict[str, float] = {}  # for the progress bar, reset every log_every steps
+        window: dict[str, float] = {}  # train losses since the last dev evaluation (history.json)
         stop = st["step"] >= total
         while not stop and st["epoch"] < (cfg.epochs if not cfg.max_steps else 10**9):
             batches = self._epoch_batches(model, feats, st["epoch"])
@@ -130,6 +131,7 @@ class Trainer:
                     output = model(batch)
                 scaler.scale(output.loss / cfg.grad_accum).backward()
                 _accumulate(running, output)
+                _accumulate(window, output)
                 st["batch_in_epoch"] = b_idx + 1
                 if (b_idx + 1) % cfg.grad_accum and b_idx + 1 != len(batches):
                     continue
@@ -140,17 +142,21 @@ class Trainer:
                     bar.set_postfix({k: f"{v / running['_n']:.4f}" for k, v in running.items() if k != "_n"})
                     running = {}
                 if cfg.eval_every and st["step"] % cfg.eval_every == 0:
+                    st["train_losses"], window = _means(window), {}
                     best_state, stop = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
                 if st["step"] >= total or stop:
                     stop = True
                     break
-            else:
+            if st["batch_in_epoch"] == len(batches):  # the epoch ran to its end
                 st["epoch"] += 1
                 st["batch_in_epoch"] = 0
                 if not cfg.eval_every:
-                    best_state, stop = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
+                    st["train_losses"], window = _means(window), {}
+                    best_state, stop_early = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
+                    stop = stop or stop_early
         bar.close()
-        if cfg.eval_every and (not st["history"] or st["history"][-1]["step"] != st["step"]):
+        if not st["history"] or st["history"][-1]["step"] != st["step"]:  # final evaluation
+            st["train_losses"] = _means(window)
             best_state, _ = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
         st["train_seconds"] = time.perf_counter() - t0
         if best_state is not None:
@@ -175,7 +181,7 @@ class Trainer:
 
         cfg = self.cfg
         st["train_seconds"] = time.perf_counter() - t0
-        row: dict[str, Any] = {"step": st["step"], "epoch": st["epoch"]}
+        row: dict[str, Any] = {"step": st["step"], "epoch": st["epoch"], **{f"train_{k}": v for k, v in st.pop("train_losses", {}).items()}}
         improved = True
         if dev:
             preds = model.predict(dev, batch_size=cfg.eval_batch_size, feats=dev_feats)
@@ -201,6 +207,11 @@ class Trainer:
             write_json(out / "history.json", st["history"])
         stop = bool(dev and cfg.patience is not None and st["bad_evals"] >= cfg.patience)
         return best_state, stop
+
+
+def _means(acc: dict[str, float]) -> dict[str, float]:
+    """Averages of accumulated losses (every auxiliary loss under its own name)."""
+    return {k: v / acc["_n"] for k, v in acc.items() if k != "_n"} if acc else {}
 
 
 def _accumulate(running: dict[str, float], output: Any) -> None:
