@@ -76,3 +76,12 @@ def test_bad_config_and_unknown_model(tmp_path, capsys):
 def test_models_lists_marker(capsys):
     assert main(["models"]) == 0
     assert "marker" in capsys.readouterr().out
+
+
+def test_predict_detects_semeval_txt(trained):
+    from conftest import FIXTURES
+
+    out = trained / "sem.jsonl"
+    assert main(["predict", str(trained / "run" / "model"), "--input", str(FIXTURES / "semeval" / "test_unlabeled.txt"), "--output", str(out)]) == 0
+    docs = list(read_jsonl(out))
+    assert docs and not any('"' in t or "\t" in t for d in docs for t in d.tokens)

@@ -65,3 +65,9 @@ def test_history_logs_each_auxiliary_loss(tiny_bert, pair_docs):
     row = hist["history"][0]
     assert {"train_loss", "train_loss_re", "train_loss_mld", "train_loss_mse", "micro_f1"} <= set(row)
     assert row["train_loss"] > row["train_loss_re"] > 0
+
+
+def test_gradient_accumulation_counts_optimizer_steps(tiny_bert, pair_docs):
+    model = _fresh(tiny_bert, pair_docs)
+    hist = Trainer(_cfg(epochs=2, grad_accum=2, eval_every=None)).fit(model, pair_docs, None)
+    assert hist["step"] == 2  # 4 docs / batch 2 = 2 micro-batches = 1 optimizer step per epoch

@@ -10,7 +10,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict relations with a saved model")
     p.add_argument("model", help="saved model directory")
     p.add_argument("--input", required=True, help=".txt (one sentence per line with <e1>..</e1> <e2>..</e2>) or a dataset file")
-    p.add_argument("--format", default="auto", help="input format for dataset files (default: guess)")
+    p.add_argument("--format", default="auto", help="'text' (one marked sentence per line) or a dataset format (default: guess)")
     p.add_argument("--output", required=True, help="relx JSONL with predicted relations")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto")
@@ -41,13 +41,24 @@ def read_marked_lines(path: Path) -> list:
     return docs
 
 
+def is_plain_sentences(path: Path) -> bool:
+    """A .txt file whose first line is a bare sentence (not SemEval/KBP37 `id<TAB>"sentence"`)."""
+    import re
+
+    from relx.data.io import iter_lines
+
+    if path.suffix.lower() != ".txt":
+        return False
+    first = next((line for _, line in iter_lines(path) if line.strip()), "")
+    return re.match(r'^\S+\t"', first) is None
+
+
 def run(args: argparse.Namespace) -> int:
     from relx.data.schema import write_jsonl
     from relx.pipeline import Pipeline
 
     path = Path(args.input)
-    is_text = path.suffix.lower() == ".txt" and args.format in ("auto", "text")
-    if is_text:
+    if args.format == "text" or (args.format == "auto" and is_plain_sentences(path)):
         docs = read_marked_lines(path)
     else:
         from relx.data.io import read

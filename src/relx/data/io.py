@@ -262,3 +262,23 @@ def write(path: PathLike, docs: Iterable[Document], format: str = "auto", **kw: 
         fmt = "jsonl"
     writer = _lookup(WRITERS, fmt, path)
     return int(writer(path, docs, **kw))
+
+
+def sentence_label(doc: Document, negative: str, always_directed: bool) -> str:
+    """Pair label a sentence-level format writes for ``doc`` (``negative`` when it has no relation).
+
+    ``always_directed``: SemEval-style ``X(e1,e2)``/``X(e2,e1)``; otherwise the bare label, with an
+    ``(e2,e1)`` suffix only for reversed pairs (TACRED style).
+    """
+    if len(doc.entities) != 2:
+        raise RelxInputError(f"document {doc.id!r} has {len(doc.entities)} entities; this format holds exactly 2")
+    if len(doc.relations) > 1:
+        raise RelxInputError(f"document {doc.id!r} has {len(doc.relations)} relations; this format holds at most 1")
+    if not doc.relations:
+        return negative
+    r = doc.relations[0]
+    if {r.head, r.tail} != {0, 1}:
+        raise RelxInputError(f"document {doc.id!r}: relation {r.head}->{r.tail} is not between entities 0 and 1")
+    if split_directed(r.label)[1] is not None or (r.head == 0 and not always_directed):
+        return r.label
+    return f"{r.label}({'e1,e2' if r.head == 0 else 'e2,e1'})"

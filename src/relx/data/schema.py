@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from relx.errors import RelxInputError
-from relx.utils import atomic_open
 
 OPTIONAL_TOKEN_FIELDS = ("pos", "ner", "heads", "deprels")
 
@@ -134,35 +132,14 @@ class Document:
 
 
 def read_jsonl(path: str | Path) -> Iterator[Document]:
-    """Yield Documents from relx JSONL; errors name the file and line."""
-    path = Path(path)
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise RelxInputError(f"cannot open: {exc.strerror}", path) from None
-    with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, lineno) from None
-                try:
-                    yield Document.from_dict(obj)
-                except RelxInputError as exc:
-                    raise exc.at(path, lineno) from None
-        except UnicodeDecodeError:
-            raise RelxInputError("file is not valid UTF-8", path, lineno + 1) from None
+    """Yield Documents from relx JSONL (plain or .gz); errors name the file and line."""
+    from relx.data.readers.jsonl import read
+
+    return read(path)
 
 
 def write_jsonl(path: str | Path, docs: Iterable[Document]) -> int:
     """Atomically write Documents as relx JSONL; returns the count."""
-    n = 0
-    with atomic_open(path) as fh:
-        for doc in docs:
-            fh.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
-            n += 1
-    return n
+    from relx.data.readers.jsonl import write
+
+    return write(path, docs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,15 +224,3 @@ def to_device(batch: dict[str, Any], device: torch.device | str) -> dict[str, An
 def register(name: str):
     """Shorthand for ``@MODELS.register(name)``."""
     return MODELS.register(name)
-
-
-def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Yield lists of ``size`` items."""
-    chunk: list[Any] = []
-    for it in items:
-        chunk.append(it)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from relx.data.inline import parse_marked, render_marked
-from relx.data.io import NEGATIVE_LABELS, iter_lines, record_context, record_where, write_text
+from relx.data.io import NEGATIVE_LABELS, iter_lines, record_context, record_where, sentence_label, write_text
 from relx.data.labels import split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
@@ -109,18 +109,7 @@ def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
 # --- writing -------------------------------------------------------------------
 def pair_label(doc: Document, negative: str) -> str:
     """Directed pair label: 'X(e1,e2)' / 'X(e2,e1)', or ``negative`` when there is no relation."""
-    if len(doc.entities) != 2:
-        raise RelxInputError(f"document {doc.id!r} has {len(doc.entities)} entities; this format holds exactly 2")
-    if len(doc.relations) > 1:
-        raise RelxInputError(f"document {doc.id!r} has {len(doc.relations)} relations; this format holds at most 1")
-    if not doc.relations:
-        return negative
-    r = doc.relations[0]
-    if {r.head, r.tail} != {0, 1}:
-        raise RelxInputError(f"document {doc.id!r}: relation {r.head}->{r.tail} is not between entities 0 and 1")
-    if split_directed(r.label)[1] is not None:
-        return r.label
-    return f"{r.label}({'e1,e2' if r.head == 0 else 'e2,e1'})"
+    return sentence_label(doc, negative, always_directed=True)
 
 
 def _sentence(doc: Document, spaced: bool) -> str:

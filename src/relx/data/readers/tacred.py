@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import NEGATIVE_LABELS, load_json_list, record_context, record_where, require, string_list, write_text
+from relx.data.io import NEGATIVE_LABELS, load_json_list, record_context, record_where, require, sentence_label, string_list, write_text
 from relx.data.labels import split_directed
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
@@ -87,16 +87,7 @@ def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
 
 def relation_label(doc: Document, negative: str) -> str:
     """TACRED ``relation`` of a sentence-level Document; reversed pairs get an ``(e2,e1)`` suffix."""
-    if len(doc.relations) > 1:
-        raise RelxInputError(f"document {doc.id!r} has {len(doc.relations)} relations; TACRED holds at most 1")
-    if not doc.relations:
-        return negative
-    r = doc.relations[0]
-    if {r.head, r.tail} != {0, 1}:
-        raise RelxInputError(f"document {doc.id!r}: relation {r.head}->{r.tail} is not between entities 0 and 1")
-    if split_directed(r.label)[1] is not None or r.head == 0:
-        return r.label
-    return f"{r.label}(e2,e1)"
+    return sentence_label(doc, negative, always_directed=False)
 
 
 def to_record(doc: Document, negative: str | None = None, ptb_brackets: bool = True) -> dict[str, Any]:
