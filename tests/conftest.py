@@ -46,14 +46,26 @@ def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
 
 
+# hand-written PTB tags, NER and 1-based dependency heads for the four documents below
+_ANNOTATIONS = {
+    0: ("NNP NNP VBD NNP IN CD .", "PERSON PERSON O ORGANIZATION O DATE O", "2 3 0 3 3 5 3", "compound nsubj root dobj prep pobj punct"),
+    1: ("NNP NNP VBZ IN NNP NNP IN NNP .", "PERSON PERSON O O ORGANIZATION ORGANIZATION O LOCATION O", "2 3 0 3 6 4 3 7 3",
+        "compound nsubj root prep compound pobj prep pobj punct"),
+    2: ("NNP VBD VBN IN NNP NNP .", "ORGANIZATION O O O PERSON PERSON O", "3 3 0 3 6 4 3", "nsubjpass auxpass root agent compound pobj punct"),
+    3: ("DT NN VBD NNP IN DT NN .", "O O O LOCATION O O O O", "2 3 0 3 3 7 5 3", "det nsubj root dobj prep det pobj punct"),
+}
+
+
 def make_pair_docs():
-    """Four sentence-level documents with directed (SemEval-style) and negative labels."""
+    """Four sentence-level documents with directed (SemEval-style) and negative labels, fully annotated."""
     from relx.data.schema import Document, Entity, Relation
 
     def doc(i, text, e1, e2, rel):
         toks = text.split()
         rels = [] if rel is None else [Relation(*rel)]
-        return Document(str(i), toks, [Entity(*e1, "PERSON"), Entity(*e2, "ORGANIZATION")], rels)
+        pos, ner, heads, deprels = (a.split() for a in _ANNOTATIONS[i])
+        return Document(str(i), toks, [Entity(*e1, "PERSON"), Entity(*e2, "ORGANIZATION")], rels,
+                        pos=pos, ner=ner, heads=[int(h) for h in heads], deprels=deprels)
 
     return [
         doc(0, "bill gates founded microsoft in 1975 .", (0, 2), (3, 4), (0, 1, "founder")),
@@ -66,3 +78,9 @@ def make_pair_docs():
 @pytest.fixture()
 def pair_docs():
     return make_pair_docs()
+
+
+@pytest.fixture(scope="session")
+def resources(tiny_bert) -> dict:
+    """What ``Model.tiny_config(resources)`` may use: tiny encoders and small word vectors."""
+    return {"bert": str(tiny_bert), "glove": str(ROOT / "data" / "glove_6B_50d_top4k" / "glove50_4k.txt.gz")}

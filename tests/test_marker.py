@@ -30,7 +30,7 @@ def test_keep_window_keeps_markers_and_nearest_context():
 def _model(tiny_bert, docs, **cfg):
     labels = LabelSet.from_documents(docs)
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config(encoder=str(tiny_bert), **cfg), labels)
+    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, **cfg), labels)
     model.prepare(docs)
     return model
 

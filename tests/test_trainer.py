@@ -12,7 +12,7 @@ from relx.training.trainer import Trainer, TrainerConfig
 
 def _fresh(tiny_bert, docs):
     torch.manual_seed(0)
-    return MarkerModel(MarkerModel.tiny_config(encoder=str(tiny_bert), mld=True, mse=True), LabelSet.from_documents(docs))
+    return MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, mld=True, mse=True), LabelSet.from_documents(docs))
 
 
 def _cfg(**kw):

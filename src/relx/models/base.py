@@ -42,9 +42,16 @@ class REModel:
         self.labels = labels
 
     @classmethod
-    def tiny_config(cls, **overrides: Any) -> Any:
-        """A config small enough for unit tests (subclasses override)."""
+    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Any:
+        """A config small enough for unit tests. ``resources`` names test assets built by
+        tests/conftest.py: ``bert`` (tiny random BERT dir), ``gpt2`` (tiny GPT-2 dir), ``glove``
+        (small word-vector file). Subclasses override."""
         return cls.Config(**overrides)
+
+    @classmethod
+    def tiny_fit_kwargs(cls) -> dict:
+        """fit() kwargs with which the tiny config overfits four documents (contract test)."""
+        return {}
 
     def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
         raise NotImplementedError
@@ -153,6 +160,10 @@ class NeuralREModel(REModel, nn.Module):
             {"params": ps, "lr": lr if is_enc or head_lr is None else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
             for (is_enc, no_decay), ps in groups.items()
         ]
+
+    @classmethod
+    def tiny_fit_kwargs(cls) -> dict:
+        return {"epochs": 60, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "progress": False, "seed": 0}
 
     # --- generic behaviour -------------------------------------------------
     @property

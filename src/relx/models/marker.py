@@ -79,8 +79,11 @@ class MarkerModel(NeuralREModel):
         self._add_marker_tokens()
 
     @classmethod
-    def tiny_config(cls, **overrides) -> MarkerConfig:
-        return MarkerConfig(**{"max_length": 32, "dropout": 0.0, **overrides})
+    def tiny_config(cls, resources: dict | None = None, **overrides) -> MarkerConfig:
+        base = {"max_length": 32, "dropout": 0.0}
+        if resources and "bert" in resources:
+            base["encoder"] = resources["bert"]
+        return MarkerConfig(**{**base, **overrides})
 
     # --- markers / vocabulary ---------------------------------------------------
     def prepare(self, train: list[Document]) -> None:
