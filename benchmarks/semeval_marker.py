@@ -1,11 +1,11 @@
 """SemEval-2010 Task 8: entity-marker MiniLM, configs plain / +MLD / +MSE / +MLD+MSE, several seeds.
 
-Train = official train minus its last 800 sentences (ids 7201-8000, held out as dev for model
+Train = official train minus 800 sentences drawn at random (seed 0; held out as dev for model
 selection on the official macro-F1); test = the 2,717 official test sentences. Writes one row per
 (config, seed) to benchmarks/results/semeval_marker.json and a mean±sd Markdown table.
 
 Full budget (GPU):   python benchmarks/semeval_marker.py --epochs 10
-Reduced CPU budget:  python benchmarks/semeval_marker.py --train-docs 2000 --epochs 2 --threads 2
+Reduced CPU budget:  python benchmarks/semeval_marker.py --epochs 1 --threads 2 --budget-name cpu-1epoch
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 score the 2,717 official test sentences (official (9+1)-way directional macro-F1 and TACRED-style
 micro-F1), then predict three raw sentences with the saved model.
 
-CPU budget (2 cores, about 6-7 minutes of training): two epochs over the training part (ids 1-7200);
-dev = the last 800 training sentences (ids 7201-8000), scored after each epoch (best kept). Full-data numbers come from ``benchmarks/semeval_marker.py``.
+CPU budget (2 cores, about 6-7 minutes of training): two epochs over the other 7,200 training sentences;
+dev = 800 training sentences drawn at random (seed 0), scored after each epoch (best kept). Full-data numbers come from ``benchmarks/semeval_marker.py``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,12 @@ from relx.utils import set_seed, write_json
 
 @dataclass
 class DataConfig:
-    """Where the data comes from. With no ``dev`` file, the LAST ``dev_holdout`` training documents are dev."""
+    """Where the data comes from.
+
+    With no ``dev`` file, ``dev_holdout`` training documents drawn at random with ``dev_seed`` become
+    dev (a random draw, not the file's tail: SemEval's training file is ordered by annotation round,
+    and its last 800 sentences have a very different label mix from the rest).
+    """
 
     train: str = ""
     dev: str | None = None
@@ -26,6 +32,7 @@ class DataConfig:
     format: str = "auto"
     negative: str = "no_relation"
     dev_holdout: int = 0
+    dev_seed: int = 0
     max_test: int | None = None
 
 
@@ -58,7 +65,9 @@ def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None
     if dev is None and data.dev_holdout:
         if data.dev_holdout >= len(train):
             raise RelxConfigError(f"data.dev_holdout={data.dev_holdout} leaves no training data ({len(train)} documents)")
-        train, dev = train[: -data.dev_holdout], train[-data.dev_holdout :]
+        picked = set(random.Random(data.dev_seed).sample(range(len(train)), data.dev_holdout))
+        dev = [d for i, d in enumerate(train) if i in picked]
+        train = [d for i, d in enumerate(train) if i not in picked]
     test = read(data.test, data.format) if data.test else None
     if test is not None and data.max_test:
         test = test[: data.max_test]
@@ -75,6 +84,9 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     train, dev, test = load_splits(cfg.data)
     labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
     model = cls(model_cfg, labels)
+    if dev is not None and not cfg.data.dev:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "dev_ids.txt").write_text("".join(f"{d.id}\n" for d in dev), encoding="utf-8")
     history = model.fit(train, dev, trainer_config=cfg.trainer, out_dir=out, resume=resume)
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer),
