@@ -62,3 +62,17 @@ def test_config_unknown_key_and_overrides():
     with pytest.raises(RelxConfigError, match="expected int"):
         from_dict(TrainerConfig, {"epochs": "two"})
     assert dataclasses.asdict(cfg)["lr"] == 0.001
+
+
+def test_dev_holdout_is_seeded_random_and_disjoint(tmp_path):
+    from relx.training.run import DataConfig, load_splits
+
+    docs = [Document(str(i), ["w"], [Entity(0, 1), Entity(0, 1)]) for i in range(20)]
+    write_jsonl(tmp_path / "t.jsonl", docs)
+    train, dev, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
+    train2, dev2, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
+    assert [d.id for d in dev] == [d.id for d in dev2] and len(dev) == 5 and len(train) == 15
+    assert not {d.id for d in dev} & {d.id for d in train}
+    assert [d.id for d in dev] != [str(i) for i in range(15, 20)]  # not simply the tail
+    with pytest.raises(RelxConfigError, match="leaves no training data"):
+        load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=20))
