@@ -76,3 +76,11 @@ def test_dev_holdout_is_seeded_random_and_disjoint(tmp_path):
     assert [d.id for d in dev] != [str(i) for i in range(15, 20)]  # not simply the tail
     with pytest.raises(RelxConfigError, match="leaves no training data"):
         load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=20))
+
+
+def test_relation_only_regime_keeps_positives(tmp_path, pair_docs):
+    from relx.training.run import DataConfig, load_splits
+
+    write_jsonl(tmp_path / "t.jsonl", pair_docs)
+    train, dev, test = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), test=str(tmp_path / "t.jsonl"), relation_only=True))
+    assert [d.id for d in train] == ["0", "1", "2"] and [d.id for d in test] == ["0", "1", "2"] and dev is None

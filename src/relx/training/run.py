@@ -33,6 +33,7 @@ class DataConfig:
     negative: str = "no_relation"
     dev_holdout: int = 0
     dev_seed: int = 0
+    relation_only: bool = False  # keep only documents with a relation in every split (two-stage regime, stage 2)
     max_test: int | None = None
 
 
@@ -71,6 +72,8 @@ def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None
     test = read(data.test, data.format) if data.test else None
     if test is not None and data.max_test:
         test = test[: data.max_test]
+    if data.relation_only:
+        train, dev, test = (None if s is None else [d for d in s if d.relations] for s in (train, dev, test))
     return train, dev, test
 
 
