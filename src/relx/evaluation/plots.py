@@ -12,7 +12,7 @@ from relx.errors import RelxInputError
 from relx.utils import atomic_open
 
 
-def _save(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
     """Render with the Agg canvas into a temp file beside ``path``, then rename (atomic)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -51,7 +51,7 @@ def confusion_matrix_png(gold_labels: Sequence[str], pred_labels: Sequence[str],
                     ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=6, color="white" if share[i, j] > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of gold row")
     ax.set_title(f"Confusion matrix ({len(gold_labels)} items)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def bucket_plot_png(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
@@ -73,4 +73,4 @@ def bucket_plot_png(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     ax.set_ylim(0.0, 1.0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -101,7 +101,7 @@ def load_model(directory: str | Path, device: str | None = None) -> REModel:
     config = from_dict(cls.Config, meta["config"], f"{cfg_path}:config")
     labels = LabelSet.load(directory / "labels.json")
     model = cls.from_saved(directory, config, labels, meta.get("state", {}))
-    if device is not None and isinstance(model, nn.Module):
+    if device is not None and hasattr(model, "to"):
         model.to(device)
     return model
 

@@ -1,0 +1,172 @@
+"""Cascade: any registered model detects relations, any registered model classifies them.
+
+The two-stage regime of ``lstm-bert-gpt2-svm_tacred.txt`` (section 4 and appendix A.1) made generic:
+
+* the **detector** is trained on binary labels: every positive pair label becomes ``relation_label``
+  (default ``"relation"``), the negative class stays;
+* the **classifier** is trained on the documents with a gold relation only (relation-only regime),
+  with the full label set;
+* ``predict`` runs the classifier on the documents the detector marks as relations; the others get
+  the negative class. ``pair_score`` = detector score x classifier score for a relation, the
+  detector's score of the negative class otherwise (``meta["relation_score"]`` keeps the
+  detector's own score of its decision).
+
+Config::
+
+    model:
+      type: cascade
+      detector: {type: svm2stage, c_detect: 0.1}      # any registered model + its config keys
+      classifier: {type: marker, marker_style: typed_punct}
+      detector_trainer: {}     # TrainerConfig overrides for the detector (epochs, lr, ...)
+      classifier_trainer: {}   # ... and for the classifier
+
+Each stage is saved with its own normal ``save`` in ``detector/`` and ``classifier/`` and loaded
+with :func:`relx.models.base.load_model`. Sentence-level documents (entities[0], entities[1]) only.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relx.config import from_dict
+from relx.data.labels import LabelSet
+from relx.data.schema import Document, Relation
+from relx.errors import RelxConfigError
+from relx.models.base import REModel, assign_predictions, load_model, register
+from relx.registry import MODELS
+
+
+@dataclass
+class CascadeConfig:
+    detector: dict = field(default_factory=lambda: {"type": "svm2stage"})  # registered type + its config
+    classifier: dict = field(default_factory=lambda: {"type": "svm2stage"})  # registered type + its config
+    relation_label: str = "relation"  # the detector's single positive label
+    detector_trainer: dict = field(default_factory=dict)  # TrainerConfig / fit kwarg overrides for the detector
+    classifier_trainer: dict = field(default_factory=dict)  # ... for the classifier
+
+
+def build_stage(spec: dict, labels: LabelSet, where: str) -> REModel:
+    """Instantiate ``{type: name, **config}`` with ``labels``."""
+    spec = dict(spec or {})
+    name = spec.pop("type", None)
+    if not name:
+        raise RelxConfigError(f"{where}.type is required (see `relx models`)")
+    if name == "cascade":
+        raise RelxConfigError(f"{where}: a cascade cannot contain a cascade")
+    cls = MODELS.get(name)
+    return cls(from_dict(cls.Config, spec, f"{where} ({name})"), labels)
+
+
+def _fit_kwargs(kwargs: dict, overrides: dict, out_sub: Path | None) -> dict:
+    """Trainer kwargs for one stage: overrides applied to trainer_config (or the plain kwargs), own out_dir."""
+    kw = dict(kwargs)
+    tc = kw.get("trainer_config")
+    if tc is not None and dataclasses.is_dataclass(tc):
+        kw["trainer_config"] = dataclasses.replace(tc, **overrides)
+    else:
+        kw.update(overrides)
+    if out_sub is not None:
+        kw["out_dir"] = out_sub
+    return kw
+
+
+@register("cascade")
+class CascadeModel(REModel):
+    """Detector (relation vs negative) then classifier (relation type), each any registered model."""
+
+    Config = CascadeConfig
+
+    def __init__(self, config: CascadeConfig, labels: LabelSet, detector: REModel | None = None, classifier: REModel | None = None):
+        super().__init__(config, labels)
+        self.detector = detector or build_stage(config.detector, self.detector_labels(), "config.model.detector")
+        self.classifier = classifier or build_stage(config.classifier, labels, "config.model.classifier")
+
+    def detector_labels(self) -> LabelSet:
+        return LabelSet([self.config.relation_label], negative=self.labels.negative)
+
+    @classmethod
+    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> CascadeConfig:
+        svm = MODELS.get("svm2stage")
+        tiny = {"type": "svm2stage", **dataclasses.asdict(svm.tiny_config(resources))}
+        return CascadeConfig(**{"detector": dict(tiny), "classifier": dict(tiny), **overrides})
+
+    @classmethod
+    def tiny_fit_kwargs(cls) -> dict:
+        return MODELS.get("svm2stage").tiny_fit_kwargs()
+
+    # --- data views --------------------------------------------------------------
+    def binary_docs(self, docs: list[Document]) -> list[Document]:
+        """Copies whose relation is ``relation_label`` (entities 0 -> 1) when the pair has any relation."""
+        out = []
+        for d in docs:
+            new = copy.copy(d)
+            is_rel = self.labels.pair_label(d) != self.labels.negative
+            new.relations = [Relation(0, 1, self.config.relation_label)] if is_rel else []
+            out.append(new)
+        return out
+
+    def relation_docs(self, docs: list[Document]) -> list[Document]:
+        return [d for d in docs if self.labels.pair_label(d) != self.labels.negative]
+
+    # --- training / prediction ------------------------------------------------------
+    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
+        """Train the detector on binary labels, then the classifier on the gold relations."""
+        t0 = time.perf_counter()
+        out_dir = kwargs.pop("out_dir", None)
+        sub = (lambda name: Path(out_dir) / name) if out_dir is not None else (lambda name: None)
+        kwargs.pop("resume", None)
+        dev_bin = self.binary_docs(dev) if dev else None
+        h_det = self.detector.fit(self.binary_docs(train), dev_bin, **_fit_kwargs(kwargs, self.config.detector_trainer, sub("detector")))
+        dev_rel = self.relation_docs(dev) if dev else None
+        h_cls = self.classifier.fit(self.relation_docs(train), dev_rel or None,
+                                    **_fit_kwargs(kwargs, self.config.classifier_trainer, sub("classifier")))
+        tc = kwargs.get("trainer_config")
+        scheme, metric = getattr(tc, "scheme", kwargs.get("scheme", "tacred")), getattr(tc, "metric", kwargs.get("metric", "micro_f1"))
+        best = None
+        if dev:
+            from relx.evaluation.scorer import score_documents
+
+            best = score_documents(dev, self.predict(dev), self.labels, scheme).get(metric)
+        return {"train_seconds": time.perf_counter() - t0, "best": best, "best_step": 0, "metric": metric,
+                "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
+                "history": {"detector": h_det, "classifier": h_cls}}
+
+    def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
+        """Classifier on the documents the detector marks as relations; meta: pair_label, pair_score, relation_score."""
+        det = self.detector.predict(docs, batch_size=batch_size)
+        neg = self.labels.negative
+        hits = [i for i, p in enumerate(det) if p.meta.get("pair_label", neg) != neg]
+        cls = dict(zip(hits, self.classifier.predict([docs[i] for i in hits], batch_size=batch_size))) if hits else {}
+        rels: list[list[Relation]] = []
+        metas: list[dict] = []
+        for i, d in enumerate(det):
+            d_score = float(d.meta.get("pair_score", 1.0))
+            label, score = neg, d_score
+            if i in cls:
+                label = cls[i].meta.get("pair_label", neg)
+                score = d_score * float(cls[i].meta.get("pair_score", 1.0))
+            rel = self.labels.to_relation(label, 0, 1, score=score) if label in self.labels else None
+            rels.append([rel] if rel else [])
+            metas.append({"pair_label": label if rel else neg, "pair_score": score, "relation_score": d_score})
+        return assign_predictions(docs, rels, metas)
+
+    # --- persistence ---------------------------------------------------------------------
+    def save_weights(self, directory: Path) -> None:
+        self.detector.save(directory / "detector")
+        self.classifier.save(directory / "classifier")
+
+    @classmethod
+    def from_saved(cls, directory: Path, config: CascadeConfig, labels: LabelSet, state: dict) -> CascadeModel:
+        return cls(config, labels, detector=load_model(directory / "detector"), classifier=load_model(directory / "classifier"))
+
+    def to(self, device: Any) -> CascadeModel:
+        """Move torch stages to ``device`` (feature models stay where they are)."""
+        for stage in (self.detector, self.classifier):
+            if hasattr(stage, "to"):
+                stage.to(device)
+        return self

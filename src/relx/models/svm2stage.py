@@ -1,0 +1,307 @@
+"""Two-stage SVM (appendix A.1 of ``lstm-bert-gpt2-svm_tacred.txt``).
+
+Stage 1 is a binary SVM, relation vs negative, trained on every document. Stage 2 is a multi-class
+SVM over the relation labels, trained on the gold relations only and applied to the documents stage
+1 marks as relations. Both read the same features: per-segment TF-IDF (subject / between / object
+word n-grams, :class:`relx.features.SegmentTfidf`) side by side with the syntax cue block
+(:class:`relx.features.SyntaxFeatures`: entity types, POS between, dependency path...).
+
+* ``kernel: linear`` uses ``LinearSVC`` (one-vs-rest); ``kernel: rbf`` uses ``SVC``. Only linear
+  models can be saved: their weights are stored as float32 ``coef``/``intercept`` arrays in
+  model.safetensors and the vocabularies/idf/class lists as JSON, nothing pickled. Predictions always
+  use those float32 arrays, so a reloaded model gives bit-identical decision values. Saving an rbf
+  model raises RelxConfigError (support vectors would have to be re-implemented; use linear).
+* Scores: SVM margins are not probabilities. ``meta["relation_score"]`` = sigmoid(stage-1 margin);
+  stage 2 turns its one-vs-rest margins into a softmax. ``meta["pair_score"]`` is the score of the
+  predicted label: ``sigmoid(m1) * softmax(m2)[label]`` for a relation, ``1 - sigmoid(m1)`` for
+  the negative class.
+* Degenerate stages: training data without negatives (relation-only regime) gives a stage 1 that
+  always says "relation"; a single relation label gives a constant stage 2. So the model also works
+  as the detector or the classifier of a ``cascade``.
+* ``c_grid`` + a dev set: ``fit`` picks C per stage on dev (:meth:`Svm2StageModel.select_c_on_dev`)
+  by the trainer's ``metric``/``scheme``; the test set is never looked at.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from relx.data.labels import LabelSet
+from relx.data.schema import Document
+from relx.errors import RelxConfigError
+from relx.evaluation.regimes import all_data_report, classification_table, relation_only_report
+from relx.evaluation.scorer import score_documents, score_labels
+from relx.features import SegmentTfidf, SyntaxFeatures
+from relx.models.base import REModel, assign_predictions, register, save_atomically
+
+RELATION = "relation"
+
+
+@dataclass
+class Svm2StageConfig:
+    kernel: str = "linear"  # linear (LinearSVC, saveable) | rbf (SVC, cannot be saved)
+    c_detect: float = 1.0  # C of stage 1 (relation vs negative)
+    c_classify: float = 1.0  # C of stage 2 (relation labels, trained on gold relations)
+    class_weight_detect: str | None = None  # None | balanced
+    class_weight_classify: str | None = None  # None | balanced
+    c_grid: list[float] = field(default_factory=list)  # with a dev set: choose C per stage on dev from this grid
+    ngram_max: int = 2  # word n-grams 1..ngram_max per segment
+    min_df: int = 1
+    max_features: int | None = None  # per segment
+    sublinear_tf: bool = True
+    syntax: bool = True  # POS / NER / dependency cues when the documents carry them (false: lexical cues only)
+    syntax_weight: float = 1.0  # scale of the cue block next to the TF-IDF blocks (0: no cue block, pure TF-IDF)
+    gamma: float | None = None  # rbf only (None = sklearn "scale")
+    max_iter: int = 10000
+    seed: int = 0
+
+
+class Stage:
+    """One SVM stage: class names plus float32 linear weights (or a fitted sklearn SVC for rbf)."""
+
+    def __init__(self, classes: list[str], coef: np.ndarray | None = None, intercept: np.ndarray | None = None, estimator: Any = None):
+        self.classes, self.coef, self.intercept, self.estimator = list(classes), coef, intercept, estimator
+
+    def decision(self, X: sp.csr_matrix) -> np.ndarray:
+        """Margins, (n, 1) for two classes (positive = classes[1]) or (n, k); (n, 0) for one class."""
+        if len(self.classes) < 2:
+            return np.zeros((X.shape[0], 0))
+        if self.estimator is not None:
+            return np.asarray(self.estimator.decision_function(X), dtype=np.float64).reshape(X.shape[0], -1)
+        return np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept  # (n, k)
+
+    def proba(self, X: sp.csr_matrix) -> np.ndarray:
+        """(n, len(classes)) scores: sigmoid of the margin for two classes, softmax of margins otherwise."""
+        m = self.decision(X)
+        if len(self.classes) < 2:
+            return np.ones((X.shape[0], len(self.classes)))
+        if len(self.classes) == 2:
+            pos = 1.0 / (1.0 + np.exp(-m[:, 0]))
+            return np.stack([1.0 - pos, pos], axis=1)
+        e = np.exp(m - m.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X: sp.csr_matrix) -> list[str]:
+        if not self.classes:
+            return []
+        return [self.classes[i] for i in self.proba(X).argmax(axis=1)]
+
+
+def fit_stage(X: sp.csr_matrix, y: list[str], C: float, class_weight: str | None, cfg: Svm2StageConfig) -> Stage:
+    """Fit one stage; a single class in ``y`` gives a constant stage."""
+    classes = sorted(set(y))
+    if len(classes) < 2:
+        return Stage(classes, np.zeros((0, X.shape[1]), np.float32), np.zeros(0, np.float32))
+    if cfg.kernel == "linear":
+        from sklearn.svm import LinearSVC
+
+        clf = LinearSVC(C=C, class_weight=class_weight, max_iter=cfg.max_iter, random_state=cfg.seed).fit(X, y)
+        return Stage([str(c) for c in clf.classes_], clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32))
+    if cfg.kernel == "rbf":
+        from sklearn.svm import SVC
+
+        clf = SVC(C=C, kernel="rbf", gamma=cfg.gamma or "scale", class_weight=class_weight, random_state=cfg.seed).fit(X, y)
+        return Stage([str(c) for c in clf.classes_], estimator=clf)
+    raise RelxConfigError(f"svm2stage: unknown kernel {cfg.kernel!r} (linear | rbf)")
+
+
+@register("svm2stage")
+class Svm2StageModel(REModel):
+    """Binary relation detector + multi-class relation classifier, both SVMs on TF-IDF + syntax features."""
+
+    Config = Svm2StageConfig
+
+    def __init__(self, config: Svm2StageConfig, labels: LabelSet):
+        super().__init__(config, labels)
+        self.tfidf: SegmentTfidf | None = None
+        self.cues: SyntaxFeatures | None = None
+        self.detector: Stage | None = None
+        self.classifier: Stage | None = None
+
+    @classmethod
+    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Svm2StageConfig:
+        return Svm2StageConfig(**{"c_detect": 10.0, "c_classify": 10.0, **overrides})
+
+    # --- features --------------------------------------------------------------
+    def fit_features(self, train: list[Document]) -> None:
+        """Learn TF-IDF vocabularies (and the cue vocabulary) on the training documents."""
+        cfg = self.config
+        self.tfidf = SegmentTfidf((1, cfg.ngram_max), cfg.min_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf).fit(train)
+        self.cues = SyntaxFeatures(syntax=cfg.syntax).fit(train) if cfg.syntax_weight else None
+
+    def features(self, docs: list[Document]) -> sp.csr_matrix:
+        """(n, d) CSR: segment TF-IDF blocks, then ``syntax_weight`` x the cue block."""
+        if self.tfidf is None:
+            raise RelxConfigError("svm2stage model is not fitted")
+        blocks = [self.tfidf.transform(docs)]
+        if self.cues is not None:
+            blocks.append(self.cues.transform(docs) * self.config.syntax_weight)
+        return sp.hstack(blocks, format="csr")
+
+    def _binary(self, y: list[str]) -> list[str]:
+        return [RELATION if lab != self.labels.negative else lab for lab in y]
+
+    # --- training --------------------------------------------------------------
+    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
+        """Fit both stages (choosing C on dev when ``c_grid`` is set).
+
+        From the trainer kwargs only ``trainer_config.scheme/metric/max_train_docs/seed`` (or plain
+        ``scheme``/``metric``) are used; everything else (epochs, out_dir, ...) is ignored.
+        """
+        t0 = time.perf_counter()
+        tc = kwargs.get("trainer_config")
+        scheme = kwargs.get("scheme") or getattr(tc, "scheme", "tacred")
+        metric = kwargs.get("metric") or getattr(tc, "metric", "micro_f1")
+        if getattr(tc, "max_train_docs", None) and len(train) > tc.max_train_docs:  # same draw as the Trainer
+            train = random.Random(tc.seed).sample(train, tc.max_train_docs)
+        selection = None
+        if self.config.c_grid and dev:
+            selection = self.select_c_on_dev(train, dev, self.config.c_grid, scheme, metric)
+        else:
+            self.fit_features(train)
+            X, y = self.features(train), [self.labels.pair_label(d) for d in train]
+            pos = [i for i, lab in enumerate(y) if lab != self.labels.negative]
+            self.detector = fit_stage(X, self._binary(y), self.config.c_detect, self.config.class_weight_detect, self.config)
+            self.classifier = fit_stage(X[pos], [y[i] for i in pos], self.config.c_classify, self.config.class_weight_classify, self.config)
+        seconds = time.perf_counter() - t0
+        best = None
+        if dev:
+            best = score_documents(dev, self.predict(dev), self.labels, scheme).get(metric)
+        return {"train_seconds": seconds, "best": best, "best_step": 0, "step": 1, "metric": metric,
+                "history": [] if selection is None else selection["results"], "selection": selection}
+
+    def select_c_on_dev(self, train: list[Document], dev: list[Document], grid: list[float], scheme: str = "tacred",
+                        metric: str = "micro_f1") -> dict:
+        """Fit features once, one stage per C in ``grid`` and stage; keep the pair of Cs best on dev.
+
+        Every (C1, C2) combination is scored on dev by ``metric`` (a key of ``score_labels``); ties
+        go to the first in grid order. The chosen Cs are written into ``self.config``.
+        """
+        cfg, neg = self.config, self.labels.negative
+        self.fit_features(train)
+        X, Xd = self.features(train), self.features(dev)
+        y, yd = [self.labels.pair_label(d) for d in train], [self.labels.pair_label(d) for d in dev]
+        pos = [i for i, lab in enumerate(y) if lab != neg]
+        dets = {c: fit_stage(X, self._binary(y), c, cfg.class_weight_detect, cfg) for c in grid}
+        clss = {c: fit_stage(X[pos], [y[i] for i in pos], c, cfg.class_weight_classify, cfg) for c in grid}
+        det_pred = {c: s.predict(Xd) for c, s in dets.items()}
+        cls_pred = {c: s.predict(Xd) for c, s in clss.items()}
+        results = []
+        for c1, c2 in itertools.product(grid, grid):
+            pred = [b if a == RELATION else neg for a, b in zip(det_pred[c1], cls_pred[c2])]
+            results.append({"c_detect": c1, "c_classify": c2, metric: score_labels(yd, pred, neg, scheme)[metric]})
+        best = max(results, key=lambda r: r[metric])  # max keeps the first of equal values
+        cfg.c_detect, cfg.c_classify = best["c_detect"], best["c_classify"]
+        self.detector, self.classifier = dets[cfg.c_detect], clss[cfg.c_classify]
+        return {"metric": metric, "scheme": scheme, "grid": list(grid), "results": results, "best": best}
+
+    # --- prediction ------------------------------------------------------------
+    def _decide(self, X: sp.csr_matrix) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Pair labels, pair scores and relation scores for feature rows ``X``."""
+        if self.detector is None or self.classifier is None:
+            raise RelxConfigError("svm2stage model is not fitted")
+        n, neg = X.shape[0], self.labels.negative
+        det = self.detector.proba(X)  # (n, classes of stage 1)
+        k = self.detector.classes.index(RELATION) if RELATION in self.detector.classes else -1
+        rel = det[:, k] if k >= 0 else np.zeros(n)
+        is_rel = det.argmax(axis=1) == k if k >= 0 else np.zeros(n, dtype=bool)
+        labels, scores = [neg] * n, 1.0 - rel
+        idx = np.flatnonzero(is_rel)
+        if idx.size and self.classifier.classes:
+            cp = self.classifier.proba(X[idx])  # (m, k)
+            for j, i in enumerate(idx):
+                labels[i] = self.classifier.classes[int(cp[j].argmax())]
+                scores[i] = rel[i] * float(cp[j].max())
+        return labels, scores, rel
+
+    def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
+        """Documents with the predicted relation; meta: pair_label, pair_score, relation_score."""
+        labels, scores, rel = self._decide(self.features(docs)) if docs else ([], np.zeros(0), np.zeros(0))
+        rels, metas = [], []
+        for lab, s, r in zip(labels, scores, rel):
+            relation = self.labels.to_relation(lab, 0, 1, score=float(s))
+            rels.append([relation] if relation else [])
+            metas.append({"pair_label": lab, "pair_score": float(s), "relation_score": float(r)})
+        return assign_predictions(docs, rels, metas)
+
+    # --- reports -----------------------------------------------------------------
+    def stage_reports(self, docs: list[Document], scheme: str = "tacred") -> dict[str, Any]:
+        """Stage 1 on all ``docs`` (Table 6 shape), stage 2 on the gold relations (Table 7 shape),
+        the combined pipeline scores and the two evaluation regimes (Tables 4-5 shape)."""
+        neg = self.labels.negative
+        X, gold = self.features(docs), [self.labels.pair_label(d) for d in docs]
+        binary = classification_table(self._binary(gold), self.detector.predict(X), neg)  # type: ignore[union-attr]
+        pos = [i for i, lab in enumerate(gold) if lab != neg]
+        multi = classification_table([gold[i] for i in pos], self.classifier.predict(X[pos]) if pos else [], neg, include_negative=False)  # type: ignore[union-attr]
+        preds = self.predict(docs)
+        return {"binary": binary, "multiclass": multi, "pipeline": score_documents(docs, preds, self.labels, scheme),
+                "all_data": all_data_report(docs, preds, neg, scheme), "relation_only": relation_only_report(docs, preds, neg, scheme)}
+
+    # --- persistence -------------------------------------------------------------
+    def state_json(self) -> dict:
+        if self.config.kernel != "linear":
+            raise RelxConfigError("svm2stage: only kernel: linear models can be saved (rbf support vectors are not stored); "
+                                  "retrain with kernel: linear")
+        if self.tfidf is None or self.detector is None or self.classifier is None:
+            raise RelxConfigError("svm2stage model is not fitted; nothing to save")
+        return {"tfidf": self.tfidf.to_json(), "syntax": None if self.cues is None else self.cues.to_json(),
+                "detector_classes": self.detector.classes, "classifier_classes": self.classifier.classes}
+
+    def save_weights(self, directory: Path) -> None:
+        from safetensors.numpy import save_file
+
+        arrays = {f"{name}.{part}": np.ascontiguousarray(getattr(stage, part), dtype=np.float32)
+                  for name, stage in (("detector", self.detector), ("classifier", self.classifier)) for part in ("coef", "intercept")}
+        save_atomically(directory / "model.safetensors", lambda tmp: save_file(arrays, tmp))
+
+    @classmethod
+    def from_saved(cls, directory: Path, config: Svm2StageConfig, labels: LabelSet, state: dict) -> Svm2StageModel:
+        from safetensors.numpy import load_file
+
+        model = cls(config, labels)
+        model.tfidf = SegmentTfidf.from_json(state["tfidf"])
+        model.cues = None if state.get("syntax") is None else SyntaxFeatures.from_json(state["syntax"])
+        w = load_file(str(directory / "model.safetensors"))
+        model.detector = Stage(state["detector_classes"], w["detector.coef"], w["detector.intercept"])
+        model.classifier = Stage(state["classifier_classes"], w["classifier.coef"], w["classifier.intercept"])
+        return model
+
+
+def evaluate_two_stage(
+    config: Svm2StageConfig, train: list[Document], dev: list[Document] | None, test: list[Document], negative: str,
+    scheme: str = "tacred", metric: str = "micro_f1",
+) -> tuple[dict[str, Any], list[Document], Svm2StageModel]:
+    """Fit on ``train`` (C per stage chosen on ``dev`` when ``config.c_grid``), then score ``test``.
+
+    Returns (headline numbers, test predictions, model). Timings are wall-clock seconds on this
+    machine; ``sentences_per_second`` covers featurisation + both stages on the test documents.
+    """
+    labels = LabelSet.from_documents(train + (dev or []), negative=negative)
+    model = Svm2StageModel(config, labels)
+    hist = model.fit(train, dev, scheme=scheme, metric=metric)
+    t0 = time.perf_counter()
+    preds = model.predict(test)
+    seconds = time.perf_counter() - t0
+    rep = model.stage_reports(test, scheme)
+    pipe, binary, multi = rep["pipeline"], rep["binary"], rep["multiclass"]
+    keys = ("micro_p", "micro_r", "micro_f1", "macro_f1", "accuracy", "official_macro_f1", "official_micro_f1")
+    out = {
+        "c_detect": config.c_detect, "c_classify": config.c_classify, "dev_metric": metric, "dev": hist["best"],
+        "train_docs": len(train), "dev_docs": len(dev or []), "test_docs": len(test), "train_seconds": hist["train_seconds"],
+        "predict_seconds": seconds, "sentences_per_second": len(test) / max(seconds, 1e-9),
+        "n_features": model.features(test[:1]).shape[1], "notes": [] if model.cues is None else model.cues.notes,
+        "test": {k: pipe[k] for k in keys if k in pipe},
+        "binary": {"accuracy": binary["accuracy"], "macro_f1": binary["macro avg"]["f1"], "weighted_f1": binary["weighted avg"]["f1"],
+                   "relation": binary["classes"].get(RELATION), "negative": binary["classes"].get(negative)},
+        "multiclass": {"accuracy": multi["accuracy"], "macro_f1": multi["macro avg"]["f1"], "weighted_f1": multi["weighted avg"]["f1"]},
+        "all_data": rep["all_data"]["rows"], "relation_only": rep["relation_only"]["rows"],
+    }
+    return out, preds, model
