@@ -26,7 +26,10 @@ CONFIGS = {"plain": "marker", "+MLD": "marker_mld", "+MSE": "marker_mse", "+MLD+
 
 def run(args: argparse.Namespace) -> list[dict]:
     out_json = Path(args.results)
-    rows = [r for r in load_rows(out_json) if r.get("budget") != args.budget_name] if args.append else []
+    old = load_rows(out_json)
+    rows = [r for r in old if r.get("budget") != args.budget_name] if args.append or args.resume else []
+    done = {(r["config"], r["seed"]) for r in old if r.get("budget") == args.budget_name} if args.resume else set()
+    rows += [r for r in old if r.get("budget") == args.budget_name and (r["config"], r["seed"]) in done]
     for name in args.configs.split(","):
         raw = load_yaml(ROOT / "configs" / "semeval" / f"{CONFIGS[name]}.yaml")
         for key in ("train", "test"):
@@ -40,6 +43,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         if args.encoder:
             raw["model"]["encoder"] = args.encoder
         for seed in [int(s) for s in args.seeds.split(",")]:
+            if (name, seed) in done:
+                continue
             tr["seed"] = seed
             res = run_experiment(raw, Path(args.runs) / f"{CONFIGS[name]}_s{seed}", verbose=False)
             t = res["test"]
@@ -83,6 +88,7 @@ def main() -> None:
     p.add_argument("--runs", default=str(ROOT / "runs" / "bench_semeval_marker"))
     p.add_argument("--results", default=str(RESULTS / "semeval_marker.json"))
     p.add_argument("--append", action="store_true", help="keep rows of other budgets already in the results file")
+    p.add_argument("--resume", action="store_true", help="keep finished (config, seed) rows of this budget; run the rest")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
     rows = run(args)

@@ -46,6 +46,32 @@ def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
 
 
+def build_tiny_gpt2(directory: Path) -> Path:
+    """A random GPT-2 (2 layers, 2 heads, width 32) with a byte-level BPE trained offline on WORDS."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2Model, GPT2TokenizerFast
+
+    eot = "<|endoftext|>"
+    bpe = ByteLevelBPETokenizer(add_prefix_space=True)
+    bpe.train_from_iterator([" ".join(WORDS)] * 2, vocab_size=320, min_frequency=1, special_tokens=[eot], show_progress=False)
+    tok = GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token=eot, eos_token=eot, unk_token=eot, add_prefix_space=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    tok.save_pretrained(str(directory))
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=len(tok), n_positions=128, n_embd=32, n_layer=2, n_head=2, bos_token_id=tok.eos_token_id,
+        eos_token_id=tok.eos_token_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+    )
+    GPT2Model(config).save_pretrained(str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    return build_tiny_gpt2(tmp_path_factory.mktemp("tiny_gpt2"))
+
+
 # hand-written PTB tags, NER and 1-based dependency heads for the four documents below
 _ANNOTATIONS = {
     0: ("NNP NNP VBD NNP IN CD .", "PERSON PERSON O ORGANIZATION O DATE O", "2 3 0 3 3 5 3", "compound nsubj root dobj prep pobj punct"),
@@ -81,6 +107,6 @@ def pair_docs():
 
 
 @pytest.fixture(scope="session")
-def resources(tiny_bert) -> dict:
+def resources(tiny_bert, tiny_gpt2) -> dict:
     """What ``Model.tiny_config(resources)`` may use: tiny encoders and small word vectors."""
-    return {"bert": str(tiny_bert), "glove": str(ROOT / "data" / "glove_6B_50d_top4k" / "glove50_4k.txt.gz")}
+    return {"bert": str(tiny_bert), "gpt2": str(tiny_gpt2), "glove": str(ROOT / "data" / "glove_6B_50d_top4k" / "glove50_4k.txt.gz")}

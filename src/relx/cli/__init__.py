@@ -13,11 +13,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from relx.cli import analyze, data, evaluate, export, models, predict, train
+    from relx.cli import analyze, data, evaluate, export, models, predict, rules, train
 
     parser = argparse.ArgumentParser(prog="relx", description="Supervised relation extraction toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for mod in (data, train, evaluate, analyze, predict, models, export):
+    for mod in (data, train, evaluate, analyze, predict, models, export, rules):
         mod.add_parser(sub)
     return parser
 

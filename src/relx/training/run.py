@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from relx.errors import RelxConfigError
 from relx.registry import MODELS
 from relx.training.trainer import TrainerConfig
 from relx.utils import set_seed, write_json
+
+log = logging.getLogger("relx.train")
 
 
 @dataclass
@@ -34,6 +37,7 @@ class DataConfig:
     dev_holdout: int = 0
     dev_seed: int = 0
     relation_only: bool = False  # keep only documents with a relation in every split (two-stage regime, stage 2)
+    max_neg_ratio: float | None = None  # under-sample TRAIN negatives to at most this many per positive (after dev holdout)
     max_test: int | None = None
 
 
@@ -77,6 +81,19 @@ def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None
     return train, dev, test
 
 
+def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfig) -> tuple[list[Document], int]:
+    """Under-sample negatives of the training split when ``data.max_neg_ratio`` is set; returns (docs, #dropped)."""
+    if data.max_neg_ratio is None:
+        return train, 0
+    from relx.data.sampling import undersample_negatives
+
+    n_neg = sum(1 for d in train if labels.pair_label(d) == labels.negative)
+    kept = undersample_negatives(train, labels, data.max_neg_ratio, seed=data.dev_seed)
+    dropped = len(train) - len(kept)
+    log.info("max_neg_ratio=%s: dropped %d of %d training negatives; %d training documents left", data.max_neg_ratio, dropped, n_neg, len(kept))
+    return kept, dropped
+
+
 def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
     """Train and evaluate one configuration; the model is saved in ``out_dir/model``."""
     from relx.evaluation.scorer import format_report, score_documents
@@ -86,15 +103,22 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     set_seed(cfg.trainer.seed)
     train, dev, test = load_splits(cfg.data)
     labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
+    train, dropped = apply_undersampling(train, labels, cfg.data)
+    if verbose and cfg.data.max_neg_ratio is not None:
+        print(f"max_neg_ratio={cfg.data.max_neg_ratio}: dropped {dropped} training negatives, {len(train)} training documents left")
     model = cls(model_cfg, labels)
     if dev is not None and not cfg.data.dev:
         out.mkdir(parents=True, exist_ok=True)
         (out / "dev_ids.txt").write_text("".join(f"{d.id}\n" for d in dev), encoding="utf-8")
+    if resume and (out / "last" / "config.json").is_file():  # vocabularies etc.: prepare() is skipped on resume
+        import json
+
+        model.load_state_json(json.loads((out / "last" / "config.json").read_text(encoding="utf-8")).get("state", {}))
     history = model.fit(train, dev, trainer_config=cfg.trainer, out_dir=out, resume=resume)
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
-        "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
+        "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
     }
     if test:
         t0 = time.perf_counter()

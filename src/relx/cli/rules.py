@@ -1,0 +1,82 @@
+"""`relx rules mine TRAIN --out RULES.yaml` and `relx rules check RULES DATA`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+SEMEVAL_NEGATIVE, DEFAULT_NEGATIVE = "Other", "no_relation"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rules", help="mine and check regex cue patterns (symbolic branch of the hybrid model)")
+    rsub = p.add_subparsers(dest="rules_command", required=True)
+
+    m = rsub.add_parser("mine", help="mine between-entity n-gram cues per relation from training data",
+                        description="Keep n-grams with train precision >= --min-precision and support >= --min-support; "
+                                    "write a readable YAML pattern file with each pattern's precision and support.")
+    m.add_argument("train", help="training data (any format relx reads)")
+    m.add_argument("--out", required=True, help="YAML pattern file to write")
+    _data_args(m)
+    m.add_argument("--min-precision", type=float, default=0.5, help="minimum train precision (default: 0.5)")
+    m.add_argument("--min-support", type=int, default=5, help="minimum documents of the relation containing the n-gram (default: 5)")
+    m.add_argument("--max-n", type=int, default=3, help="longest n-gram (default: 3)")
+    m.add_argument("--max-per-relation", type=int, default=30, help="keep at most this many patterns per relation (0 = all)")
+    m.set_defaults(func=run_mine)
+
+    c = rsub.add_parser("check", help="per-relation coverage / precision of a pattern file on a dataset",
+                        description="RULES is a YAML pattern file or a shipped set (semeval, tacred).")
+    c.add_argument("rules", help="pattern file or shipped name")
+    c.add_argument("data", help="labelled data (any format relx reads)")
+    _data_args(c)
+    c.add_argument("--patterns", action="store_true", help="also list every pattern's firings and precision")
+    c.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
+    c.set_defaults(func=run_check)
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", default="auto", help="input format (default: auto-detect)")
+    p.add_argument("--negative", default=None,
+                   help=f"negative class (default: the one the reader records, else {SEMEVAL_NEGATIVE!r} for semeval, {DEFAULT_NEGATIVE!r} otherwise)")
+
+
+def _read(path: str, fmt: str, negative: str | None) -> tuple[list, str]:
+    from relx.data import io as rio
+    from relx.errors import RelxInputError
+
+    fmt = rio.guess_format(path) if fmt == "auto" else fmt
+    docs = rio.read(path, format=fmt)
+    if not docs:
+        raise RelxInputError("no documents", path)
+    if negative is None:
+        seen = {d.meta["negative"] for d in docs if d.meta.get("negative")}  # readers record the file's negative label
+        negative = seen.pop() if len(seen) == 1 else SEMEVAL_NEGATIVE if fmt == "semeval" else DEFAULT_NEGATIVE
+    return docs, negative
+
+
+def run_mine(args: argparse.Namespace) -> int:
+    from relx.rules.mine import mine_ruleset
+    from relx.utils import atomic_open
+
+    docs, negative = _read(args.train, args.format, args.negative)
+    rules, text = mine_ruleset(docs, negative, args.min_precision, args.min_support, args.max_n, args.max_per_relation or None,
+                               origin=args.train)
+    with atomic_open(args.out) as fh:
+        fh.write(text)
+    print(f"wrote {args.out}: {len(rules)} patterns for {len(rules.relations)} relations from {len(docs)} documents", file=sys.stderr)
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from relx.rules.check import coverage, format_coverage
+    from relx.rules.patterns import RuleSet
+    from relx.utils import write_json
+
+    rules = RuleSet.load(args.rules)
+    docs, negative = _read(args.data, args.format, args.negative)
+    report = coverage(rules, docs, negative)
+    sys.stdout.write(format_coverage(report, patterns=args.patterns))
+    if args.json_out:
+        write_json(args.json_out, {"rules": args.rules, "data": args.data, **report})
+        print(f"wrote {args.json_out}", file=sys.stderr)
+    return 0
