@@ -150,8 +150,9 @@ def reports(rows: list[dict], preds: dict, gold: list, args: argparse.Namespace)
     regime = format_regime_tables(regime_tables(gold, preds, negative="Other", scheme="semeval"))
     buckets = length_bucket_report(gold, preds, negative="Other", scheme="semeval", png=RESULTS / f"{stem}_length_buckets.png")
     bucket_txt = "\n".join(format_bucket_table(b, title=name) for name, b in buckets.items())
+    hw = "; ".join(sorted({r["hardware"] for r in rows}))
     text = (f"# Classic and feature-based models, {rows[0]['dataset']}\n\nProduced by `{rows[-1]['script']}` on "
-            f"{rows[0]['hardware']}.\nTest = the 2,717 official test sentences; dev = 800 random training sentences "
+            f"{hw} (per row: the torch threads of that run; train and inference share them).\nTest = the 2,717 official test sentences; dev = 800 random training sentences "
             f"(selection only). `pos` = averaged over the 9x2 directed relation labels (Other excluded); `all labels` "
             f"includes Other; official = SemEval (9+1)-way with directionality.\n\n{md}\n"
             f"## Regimes (Tables 2-3 shape of the LSTM paper)\n\n```\n{regime}\n```\n\n"

@@ -29,8 +29,11 @@ def test_each_branch_alone_forwards(pair_docs, branch):
     assert out.logits.shape == (4, len(model.labels)) and torch.isfinite(out.loss)
     assert ("words" in batch) == switches["use_lstm"] and ("rules" in batch) == switches["use_rules"]
     assert ("tfidf_idx" in batch) == switches["use_tfidf"]
-    expected_width = {"use_lstm": 2 * 16, "use_rules": len(model.rules or []), "use_tfidf": 8}[branch]
-    assert model.ffn[0].in_features == expected_width
+    expected_width = {"use_lstm": 2 * 16 * 2, "use_rules": len(model.rules or []), "use_tfidf": 8}[branch]
+    assert model.ffn[0].in_features == expected_width  # lstm: attention + sentence max (tiny config), 2H each
+    if branch == "use_lstm":  # tiny config: POS / NER / type channels on, each from the documents' own fields
+        assert set(model.channel_vocabs) == {"pos", "ner", "type"} and {"pos", "ner", "type"} <= set(batch)
+        assert model.lstm.lstm.input_size == model.word_dim + 3 * 4 + 2 * 4
 
 
 def test_all_branches_off_is_a_config_error(pair_docs):

@@ -102,7 +102,7 @@ class FeatureBiLSTMModel(NeuralREModel):
             "word": Vocab.from_tokens((d.tokens for d in train), cfg.min_count, cfg.lowercase, cfg.max_vocab),
             "pos": Vocab.from_tokens(([*(d.pos or []), NONE] for d in train), lowercase=False),
             "ner": Vocab.from_tokens(([*(d.ner or []), NONE] for d in train), lowercase=False),
-            "type": Vocab.from_tokens(([*_type_channel(d), "O"] for d in train if len(d.entities) >= 2), lowercase=False),
+            "type": Vocab.from_tokens(([*type_channel(d), "O"] for d in train if len(d.entities) >= 2), lowercase=False),
         }
         vectors, found = word_vectors(self.vocabs["word"].words, cfg.word_vectors, dim=cfg.word_dim, seed=cfg.seed)
         log.info("word vectors %s: %d of %d vocabulary words found", cfg.word_vectors, found, len(self.vocabs["word"]))
@@ -156,7 +156,7 @@ class FeatureBiLSTMModel(NeuralREModel):
             "obj_pos": [c + m + 1 for c in relative_positions(n, obj.start, obj.end, m)],
             "pos": self.vocabs["pos"].encode(doc.pos if doc.pos and len(doc.pos) == n else [NONE] * n),
             "ner": self.vocabs["ner"].encode(doc.ner if doc.ner and len(doc.ner) == n else [NONE] * n),
-            "type": self.vocabs["type"].encode(_type_channel(doc)),
+            "type": self.vocabs["type"].encode(type_channel(doc)),
             "spans": [subj.start, subj.end, obj.start, obj.end],
             "label": self.labels.id(label) if label in self.labels else 0,
         }
@@ -259,7 +259,7 @@ def relative_positions(n: int, start: int, end: int, max_position: int) -> list[
     return out
 
 
-def _type_channel(doc: Document) -> list[str]:
+def type_channel(doc: Document) -> list[str]:
     """SUBJ-<type> / OBJ-<type> inside the subject / object span (subject wins on overlap), O elsewhere."""
     out = ["O"] * len(doc.tokens)
     if len(doc.entities) < 2:

@@ -2,8 +2,10 @@
 
 Three branches, concatenated and classified by a feed-forward network:
 
-(a) ``use_lstm``: word embeddings (+ relative-position embeddings to subject and object) -> packed
-    BiLSTM -> additive attention pooling (optionally also max-pooled subject / object span states).
+(a) ``use_lstm``: word embeddings (+ relative-position embeddings to subject and object; optionally
+    the feature BiLSTM's POS / NER / entity-type channels, ``pos_dim`` / ``ner_dim`` / ``type_dim`` > 0)
+    -> packed BiLSTM -> additive attention pooling (optionally also max-pooled subject / object span
+    states, ``entity_pool``, and the sentence max, ``max_pool``).
     Word vectors (``word_vectors``): ``encoder`` (default: the bundled encoder's input word-piece table,
     each word = mean of its pieces), ``encoder:/path/to/hf/model``, a GloVe/word2vec text file
     (``.txt``/``.txt.gz``), or ``random`` (``word_dim`` columns).
@@ -38,7 +40,7 @@ from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError, RelxInputError
 from relx.features.tfidf import SegmentTfidf
 from relx.models.base import ModelOutput, NeuralREModel, register
-from relx.models.feature_bilstm import masked_max, relative_positions
+from relx.models.feature_bilstm import NONE, masked_max, relative_positions, type_channel
 from relx.nn.bilstm import AttentionPool, BiLSTM
 from relx.nn.embeddings import Vocab, word_vectors
 from relx.rules import LEVELS, RuleSet, mine_ruleset
@@ -63,6 +65,10 @@ class HybridConfig:
     hidden_size: int = 128
     num_layers: int = 1
     entity_pool: bool = False  # also max-pool the BiLSTM states over the subject and object spans
+    max_pool: bool = False  # also max-pool the BiLSTM states over the sentence
+    pos_dim: int = 0  # > 0: POS-tag embeddings (from TACRED fields or `relx data annotate`)
+    ner_dim: int = 0  # > 0: NER-tag embeddings
+    type_dim: int = 0  # > 0: entity-type channel (SUBJ-<type> / OBJ-<type> / O) embeddings
     # (b)
     rules: str = "semeval"  # semeval | tacred | mined | path/to/rules.yaml
     rules_level: str = "pattern"  # pattern | relation
@@ -96,6 +102,7 @@ class HybridModel(NeuralREModel):
         if config.rules_level not in LEVELS:
             raise RelxConfigError(f"hybrid: rules_level must be one of {', '.join(LEVELS)}, got {config.rules_level!r}")
         self.vocab: Vocab | None = None
+        self.channel_vocabs: dict[str, Vocab] = {}  # pos / ner / type, for the channels switched on
         self.word_dim = config.word_dim
         self.rules: RuleSet | None = None
         self.tfidf: SegmentTfidf | None = None
@@ -107,7 +114,7 @@ class HybridModel(NeuralREModel):
     def tiny_config(cls, resources: dict | None = None, **overrides) -> HybridConfig:
         base = {
             "word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "position_dim": 4, "max_position": 8,
-            "hidden_size": 16, "rules": "semeval", "tfidf_min_df": 1, "tfidf_dim": 8, "ffn_dim": 16, "dropout": 0.0,
+            "hidden_size": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "max_pool": True, "rules": "semeval", "tfidf_min_df": 1, "tfidf_dim": 8, "ffn_dim": 16, "dropout": 0.0,
             "label_smoothing": 0.0,
         }
         return HybridConfig(**{**base, **overrides})
@@ -125,6 +132,9 @@ class HybridModel(NeuralREModel):
         if cfg.use_lstm:
             self.vocab = Vocab.from_tokens((d.tokens for d in train), cfg.min_count, cfg.lowercase, cfg.max_vocab)
             vectors, self.vectors_found = word_vectors(self.vocab.words, cfg.word_vectors, dim=cfg.word_dim, seed=cfg.seed)
+            for name, seqs in (("pos", lambda d: d.pos or []), ("ner", lambda d: d.ner or []), ("type", type_channel)):
+                if self._channel_dim(name):
+                    self.channel_vocabs[name] = Vocab.from_tokens(([*seqs(d), NONE] for d in train), lowercase=False)
             self.word_dim = vectors.shape[1]
         if cfg.use_rules:
             if cfg.rules == "mined":
@@ -149,6 +159,10 @@ class HybridModel(NeuralREModel):
             self.word_emb = nn.Embedding(len(self.vocab), self.word_dim, padding_idx=0)  # type: ignore[arg-type]
             self.word_emb.weight.requires_grad = not cfg.freeze_words
             in_dim = self.word_dim
+            self.channel_embs = nn.ModuleDict({
+                f"{name}_emb": nn.Embedding(len(vocab), self._channel_dim(name), padding_idx=0) for name, vocab in self.channel_vocabs.items()
+            })
+            in_dim += sum(self._channel_dim(name) for name in self.channel_vocabs)
             if cfg.position_dim:
                 n_pos = 2 * cfg.max_position + 2  # 0 = padding
                 self.subj_pos_emb = nn.Embedding(n_pos, cfg.position_dim, padding_idx=0)
@@ -157,7 +171,7 @@ class HybridModel(NeuralREModel):
             self.in_dropout = nn.Dropout(cfg.dropout)
             self.lstm = BiLSTM(in_dim, cfg.hidden_size, cfg.num_layers, cfg.dropout)
             self.attention = AttentionPool(self.lstm.output_dim)
-            rep += self.lstm.output_dim * (3 if cfg.entity_pool else 1)
+            rep += self.lstm.output_dim * (1 + 2 * cfg.entity_pool + cfg.max_pool)
         if cfg.use_rules:
             rep += self.rules.dim(cfg.rules_level)  # type: ignore[union-attr]
         if cfg.use_tfidf:
@@ -168,6 +182,9 @@ class HybridModel(NeuralREModel):
         self.rep_dropout = nn.Dropout(cfg.dropout)
         self.ffn = nn.Sequential(nn.Linear(rep, cfg.ffn_dim), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ffn_dim, len(self.labels)))
         self.built = True
+
+    def _channel_dim(self, name: str) -> int:
+        return {"pos": self.config.pos_dim, "ner": self.config.ner_dim, "type": self.config.type_dim}[name]
 
     # --- features -----------------------------------------------------------------------
     def featurize(self, doc: Document) -> dict:
@@ -185,6 +202,10 @@ class HybridModel(NeuralREModel):
             feat["words"] = self.vocab.encode(doc.tokens)  # type: ignore[union-attr]
             feat["subj_pos"] = [c + m + 1 for c in relative_positions(n, subj.start, subj.end, m)]
             feat["obj_pos"] = [c + m + 1 for c in relative_positions(n, obj.start, obj.end, m)]
+            seqs = {"pos": doc.pos if doc.pos and len(doc.pos) == n else [NONE] * n,
+                    "ner": doc.ner if doc.ner and len(doc.ner) == n else [NONE] * n}
+            for name, vocab in self.channel_vocabs.items():
+                feat[name] = vocab.encode(seqs[name] if name in seqs else type_channel(doc))
         if cfg.use_rules:
             vec = self.rules.vector(doc, cfg.rules_level)  # type: ignore[union-attr]
             feat["rules"] = [i for i, v in enumerate(vec) if v]
@@ -201,7 +222,7 @@ class HybridModel(NeuralREModel):
         batch = {"labels": torch.tensor([f["label"] for f in feats]), "spans": torch.tensor([f["spans"] for f in feats])}  # (B,), (B, 4)
         if cfg.use_lstm:
             width = max(f["n"] for f in feats)
-            for key in ("words", "subj_pos", "obj_pos"):
+            for key in ("words", "subj_pos", "obj_pos", *self.channel_vocabs):
                 ids = torch.zeros((b, width), dtype=torch.long)  # (B, T); 0 = padding
                 for i, f in enumerate(feats):
                     ids[i, : f["n"]] = torch.tensor(f[key])
@@ -223,7 +244,7 @@ class HybridModel(NeuralREModel):
     def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:
         parts = []
         if self.config.use_lstm:
-            parts.append(self._lstm_branch(batch))  # (B, 2H | 6H)
+            parts.append(self._lstm_branch(batch))  # (B, 2H x pooled views)
         if self.config.use_rules:
             parts.append(batch["rules"])  # (B, R)
         if self.config.use_tfidf:
@@ -240,13 +261,15 @@ class HybridModel(NeuralREModel):
         if self.training and cfg.word_dropout > 0:
             drop = (torch.rand_like(words, dtype=torch.float) < cfg.word_dropout) & (words > 0)
             words = words.masked_fill(drop, 1)  # <unk>
-        x = self.word_emb(words)  # (B, T, E)
+        x = torch.cat([self.word_emb(words), *(self.channel_embs[f"{name}_emb"](batch[name]) for name in self.channel_vocabs)], dim=-1)  # (B, T, E + F)
         if cfg.position_dim:
-            x = torch.cat([x, self.subj_pos_emb(batch["subj_pos"]), self.obj_pos_emb(batch["obj_pos"])], dim=-1)  # (B, T, E + 2P)
+            x = torch.cat([x, self.subj_pos_emb(batch["subj_pos"]), self.obj_pos_emb(batch["obj_pos"])], dim=-1)  # (B, T, E + F + 2P)
         h = self.lstm(self.in_dropout(x), batch["lengths"])  # (B, T, 2H)
         t = torch.arange(h.shape[1], device=h.device)
         mask = t[None] < batch["lengths"][:, None]  # (B, T)
         pooled = [self.attention(h, mask)[0]]  # (B, 2H)
+        if cfg.max_pool:
+            pooled.append(masked_max(h, mask))  # (B, 2H)
         if cfg.entity_pool:
             spans = batch["spans"]
             for a, z in ((0, 1), (2, 3)):
@@ -269,12 +292,14 @@ class HybridModel(NeuralREModel):
     def state_json(self) -> dict:
         return {
             "vocab": None if self.vocab is None else self.vocab.to_json(), "word_dim": self.word_dim,
+            "channel_vocabs": {k: v.to_json() for k, v in self.channel_vocabs.items()},
             "rules_yaml": None if self.rules is None else self.rules.text, "tfidf": None if self.tfidf is None else self.tfidf.to_json(),
         }
 
     def load_state_json(self, state: dict) -> None:
         self.vocab = Vocab.from_json(state["vocab"]) if state.get("vocab") else None
         self.word_dim = int(state.get("word_dim", self.config.word_dim))
+        self.channel_vocabs = {k: Vocab.from_json(v) for k, v in (state.get("channel_vocabs") or {}).items()}
         text = state.get("rules_yaml")
         self.rules = RuleSet.from_yaml(text, "saved hybrid model (rules_yaml)", allow_empty=True) if text is not None else None
         self.tfidf = SegmentTfidf.from_json(state["tfidf"]) if state.get("tfidf") else None
