@@ -154,9 +154,7 @@ class FeatureBiLSTMModel(NeuralREModel):
             "words": self.vocabs["word"].encode(doc.tokens),
             "subj_pos": [c + m + 1 for c in relative_positions(n, subj.start, subj.end, m)],
             "obj_pos": [c + m + 1 for c in relative_positions(n, obj.start, obj.end, m)],
-            "pos": self.vocabs["pos"].encode(doc.pos if doc.pos and len(doc.pos) == n else [NONE] * n),
-            "ner": self.vocabs["ner"].encode(doc.ner if doc.ner and len(doc.ner) == n else [NONE] * n),
-            "type": self.vocabs["type"].encode(type_channel(doc)),
+            **{name: self.vocabs[name].encode(channel_tags(doc, name)) for name in ("pos", "ner", "type")},
             "spans": [subj.start, subj.end, obj.start, obj.end],
             "label": self.labels.id(label) if label in self.labels else 0,
         }
@@ -257,6 +255,14 @@ def relative_positions(n: int, start: int, end: int, max_position: int) -> list[
         d = i - start if i < start else (i - (end - 1) if i >= end else 0)
         out.append(max(-max_position, min(max_position, d)))
     return out
+
+
+def channel_tags(doc: Document, name: str) -> list[str]:
+    """One tag per token for channel ``pos`` / ``ner`` (NONE when missing or misaligned) or ``type``."""
+    if name == "type":
+        return type_channel(doc)
+    tags = doc.pos if name == "pos" else doc.ner
+    return tags if tags and len(tags) == len(doc.tokens) else [NONE] * len(doc.tokens)
 
 
 def type_channel(doc: Document) -> list[str]:

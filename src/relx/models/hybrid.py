@@ -40,7 +40,7 @@ from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError, RelxInputError
 from relx.features.tfidf import SegmentTfidf
 from relx.models.base import ModelOutput, NeuralREModel, register
-from relx.models.feature_bilstm import NONE, masked_max, relative_positions, type_channel
+from relx.models.feature_bilstm import NONE, channel_tags, masked_max, relative_positions, type_channel
 from relx.nn.bilstm import AttentionPool, BiLSTM
 from relx.nn.embeddings import Vocab, word_vectors
 from relx.rules import LEVELS, RuleSet, mine_ruleset
@@ -202,10 +202,8 @@ class HybridModel(NeuralREModel):
             feat["words"] = self.vocab.encode(doc.tokens)  # type: ignore[union-attr]
             feat["subj_pos"] = [c + m + 1 for c in relative_positions(n, subj.start, subj.end, m)]
             feat["obj_pos"] = [c + m + 1 for c in relative_positions(n, obj.start, obj.end, m)]
-            seqs = {"pos": doc.pos if doc.pos and len(doc.pos) == n else [NONE] * n,
-                    "ner": doc.ner if doc.ner and len(doc.ner) == n else [NONE] * n}
             for name, vocab in self.channel_vocabs.items():
-                feat[name] = vocab.encode(seqs[name] if name in seqs else type_channel(doc))
+                feat[name] = vocab.encode(channel_tags(doc, name))
         if cfg.use_rules:
             vec = self.rules.vector(doc, cfg.rules_level)  # type: ignore[union-attr]
             feat["rules"] = [i for i, v in enumerate(vec) if v]
