@@ -8,8 +8,9 @@ import pytest
 
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
-from relx.evaluation.analysis import bucket_scores, length_buckets, paired_bootstrap
+from relx.evaluation.analysis import length_buckets, paired_bootstrap
 from relx.evaluation.plots import bucket_plot_png, confusion_matrix_png
+from relx.evaluation.regimes import bucket_rows
 from relx.evaluation.scorer import score_labels
 
 N = "no_relation"
@@ -74,7 +75,7 @@ def _docs(n: int) -> tuple[list[Document], list[Document]]:
 
 def test_bucket_scores_and_plots(tmp_path):
     gold, pred = _docs(20)
-    rows = bucket_scores(gold, pred, N, "tacred", n_buckets=4)
+    rows = bucket_rows(gold, pred, N, "tacred", n_buckets=4)
     assert [r["n"] for r in rows] == [5, 5, 5, 5]
     assert rows[0]["lo"] == 2 and rows[-1]["hi"] == 21
     assert all(0.0 <= r["micro_f1"] <= 1.0 for r in rows)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from relx.config import load_yaml
+from relx.config import from_dict, load_yaml
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.base import load_model
-from relx.models.bert_extra import BertExtraModel
+from relx.models.bert_extra import BertExtraConfig, BertExtraModel
 from relx.training.run import parse_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def test_forward_shapes(tiny_bert, pair_docs, pooling):
     model = _model(tiny_bert, pair_docs, pooling=pooling)
     out = model(model.collate([model.featurize(d) for d in pair_docs]))
     assert out.logits.shape == (4, len(model.labels))
-    assert model.head[1].in_features == 32 * {"cls": 1, "entity_start": 2, "cls_entity": 3}[pooling]
+    assert model.ffn[1].in_features == 32 * {"cls": 1, "entity_start": 2, "cls_entity": 3}[pooling]
     assert model.extra_layer.self_attn.num_heads == 2 and torch.isfinite(out.loss)
 
 
@@ -39,8 +39,8 @@ def test_heads_must_divide_hidden_size(tiny_bert, pair_docs):
         _model(tiny_bert, pair_docs, n_heads=12)
     with pytest.raises(RelxConfigError, match="pooling"):
         _model(tiny_bert, pair_docs, pooling="mean")
-    with pytest.raises(RelxConfigError, match="class_weights"):
-        _model(tiny_bert, pair_docs, class_weights="balanced")
+    with pytest.raises(RelxConfigError, match="class_weight_power"):
+        from_dict(BertExtraConfig, {"class_weight_power": "balanced"}, "config.model (bert_extra)")
 
 
 def test_class_weights_inverse_sqrt(tiny_bert, pair_docs):
@@ -53,7 +53,7 @@ def test_class_weights_inverse_sqrt(tiny_bert, pair_docs):
     assert w[neg] / w[employee] == pytest.approx(1 / 3)  # 1/sqrt(9) : 1/sqrt(1)
     assert w[founder] / w[employee] == pytest.approx(1 / 2)  # 1/sqrt(4) : 1/sqrt(1)
     assert w.mean() == pytest.approx(1.0)
-    assert torch.equal(_model(tiny_bert, docs, class_weights="none").class_weights, torch.ones(len(labels)))
+    assert torch.equal(_model(tiny_bert, docs, class_weight_power=0.0).class_weights, torch.ones(len(labels)))
 
 
 def test_save_load_same_logits_and_weights(tiny_bert, pair_docs, tmp_path):

@@ -7,9 +7,9 @@ import pytest
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.base import NeuralREModel, load_model
-from relx.models.cascade import CascadeConfig, CascadeModel, _fit_kwargs
+from relx.models.cascade import CascadeConfig, CascadeModel
 from relx.models.svm2stage import Svm2StageModel
-from relx.training.trainer import TrainerConfig
+from relx.training.config import FitContext, TrainerConfig
 from test_svm2stage import toy_docs  # tests/ is on sys.path (pytest rootdir import mode)
 
 
@@ -28,7 +28,7 @@ def test_svm_cascade_fit_predict_save_load(tmp_path):
     train, test = toy_docs(60), toy_docs(24, seed=1)
     labels = LabelSet.from_documents(train)
     model = CascadeModel(CascadeModel.tiny_config(), labels)
-    hist = model.fit(train, toy_docs(12, seed=2), trainer_config=TrainerConfig(metric="micro_f1"))
+    hist = model.fit(train, toy_docs(12, seed=2), ctx=FitContext(TrainerConfig(metric="micro_f1")))
     assert hist["best"] == 1.0 and set(hist["history"]) == {"detector", "classifier"}
     preds = model.predict(test)
     assert [p.meta["pair_label"] for p in preds] == [labels.pair_label(d) for d in test]
@@ -63,10 +63,13 @@ def test_marker_classifier_stage(resources, pair_docs, tmp_path):
 
 def test_stage_trainer_overrides(tmp_path):
     tc = TrainerConfig(epochs=3, lr=1e-4)
-    kw = _fit_kwargs({"trainer_config": tc, "out_dir": tmp_path}, {"epochs": 7}, tmp_path / "detector")
-    assert kw["trainer_config"].epochs == 7 and kw["trainer_config"].lr == 1e-4 and kw["out_dir"] == tmp_path / "detector"
-    assert tc.epochs == 3
-    assert _fit_kwargs({"epochs": 2}, {"epochs": 5}, None) == {"epochs": 5}
+    ctx = FitContext(tc, tmp_path, resume=True)
+    sub = ctx.for_stage("detector", {"epochs": 7})
+    assert sub.trainer.epochs == 7 and sub.trainer.lr == 1e-4 and sub.out_dir == tmp_path / "detector" and sub.resume
+    assert tc.epochs == 3 and ctx.out_dir == tmp_path
+    assert FitContext().for_stage("x", {}).out_dir is None
+    with pytest.raises(RelxConfigError, match="unknown setting"):
+        ctx.for_stage("classifier", {"epoch": 5})  # a typo is an error, not ignored
 
 
 def test_config_errors(pair_docs):

@@ -72,3 +72,42 @@ def test_evaluate_duplicate_gold_id_and_bad_json_exit_2(tmp_path, capsys):
     assert main(["evaluate", "--gold", gold, "--pred", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.jsonl:2" in err
+
+
+def _write_docs(path, docs):
+    write_jsonl(path, docs)
+    return str(path)
+
+
+def test_evaluate_entity_spans_must_agree(tmp_path, capsys):
+    from relx.data.schema import Relation
+
+    gold = _write_docs(tmp_path / "gold.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, "per:title")])])
+    pred = _write_docs(tmp_path / "pred.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(1, 2)], [Relation(0, 1, "per:title")])])
+    assert main(["evaluate", "--gold", gold, "--pred", pred]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pred.jsonl (record 1)" in err and "document 's0'" in err and "differ from the gold spans" in err
+
+
+def test_evaluate_multi_relation_documents(tmp_path, capsys):
+    from relx.data.schema import Relation
+
+    toks = "john works for acme in paris".split()
+    ents = [Entity(0, 1, "PER"), Entity(3, 4, "ORG"), Entity(5, 6, "LOC")]
+    gold = _write_docs(tmp_path / "gold.jsonl", [
+        Document("d1", toks, ents, [Relation(0, 1, "Work_For"), Relation(1, 2, "OrgBased_In"), Relation(0, 2, "Live_In")]),
+    ])
+    pred = _write_docs(tmp_path / "pred.jsonl", [Document("d1", toks, ents, [Relation(0, 1, "Work_For"), Relation(2, 0, "Kill")])])
+    # sentence-level scheme: a clear error instead of scoring the first two entities only
+    assert main(["evaluate", "--gold", gold, "--pred", pred, "--scheme", "tacred"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gold.jsonl (record 1)" in err and "needs exactly two" in err and "--scheme relations" in err
+    # relation level: the two missing gold relations are false negatives, the extra one a false positive
+    out = tmp_path / "m.json"
+    assert main(["evaluate", "--gold", gold, "--pred", pred, "--scheme", "relations", "--json", str(out)]) == 0
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert (m["correct"], m["predicted"], m["gold"]) == (1, 2, 3)
+    assert m["micro_p"] == pytest.approx(0.5) and m["micro_r"] == pytest.approx(1 / 3) and m["micro_f1"] < 1.0
+    assert "relations (macro over relation types)" in capsys.readouterr().out
+    assert main(["evaluate", "--gold", gold, "--pred", pred, "--scheme", "relations", "--confusion", str(tmp_path / "c.png")]) == 2
+    assert "--confusion needs a sentence-level scheme" in capsys.readouterr().err

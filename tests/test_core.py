@@ -69,8 +69,9 @@ def test_dev_holdout_is_seeded_random_and_disjoint(tmp_path):
 
     docs = [Document(str(i), ["w"], [Entity(0, 1), Entity(0, 1)]) for i in range(20)]
     write_jsonl(tmp_path / "t.jsonl", docs)
-    train, dev, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
-    train2, dev2, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
+    train, dev, _, invalid = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
+    train2, dev2, _, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=5, dev_seed=1))
+    assert invalid == {"train": 0, "dev": 0, "test": 0}  # dev carved from train: its count stays 0
     assert [d.id for d in dev] == [d.id for d in dev2] and len(dev) == 5 and len(train) == 15
     assert not {d.id for d in dev} & {d.id for d in train}
     assert [d.id for d in dev] != [str(i) for i in range(15, 20)]  # not simply the tail
@@ -82,5 +83,5 @@ def test_relation_only_regime_keeps_positives(tmp_path, pair_docs):
     from relx.training.run import DataConfig, load_splits
 
     write_jsonl(tmp_path / "t.jsonl", pair_docs)
-    train, dev, test = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), test=str(tmp_path / "t.jsonl"), relation_only=True))
+    train, dev, test, _ = load_splits(DataConfig(train=str(tmp_path / "t.jsonl"), test=str(tmp_path / "t.jsonl"), relation_only=True))
     assert [d.id for d in train] == ["0", "1", "2"] and [d.id for d in test] == ["0", "1", "2"] and dev is None

@@ -207,3 +207,133 @@ def test_convert_success(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     key = tmp_path / "key.txt"
     assert main(["data", "convert", str(out), str(key), "--to", "semeval", "--key-only"]) == 0
     assert key.read_text().splitlines()[0] == "1\tComponent-Whole(e2,e1)"
+
+
+# --- relx JSONL validates types instead of coercing them ------------------------------------
+JSONL_OK = {
+    "id": "a",
+    "tokens": ["Ann", "works", "at", "Acme"],
+    "entities": [{"start": 0, "end": 1, "label": "PERSON"}, {"start": 3, "end": 4, "label": "ORG"}],
+    "relations": [{"head": 0, "tail": 1, "label": "per:employer"}],
+}
+
+
+def jsonl_line(path: str, value: object) -> str:
+    """JSON of JSONL_OK with the field at ``path`` ("entities.0.end") set to ``value``."""
+    rec = json.loads(json.dumps(JSONL_OK))
+    *parents, last = path.split(".")
+    obj = rec
+    for key in parents:
+        obj = obj[int(key)] if isinstance(obj, list) else obj[key]
+    obj[int(last) if isinstance(obj, list) else last] = value
+    return json.dumps(rec)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("entities.0.end", 1.9, "field 'end' of entity 0 must be an integer, got float 1.9"),
+        ("entities.0.start", "0", "field 'start' of entity 0 must be an integer, got str '0'"),
+        ("entities.0.start", False, "field 'start' of entity 0 must be an integer, got bool False"),
+        ("entities.1.label", 7, "field 'label' of entity 1 must be a string"),
+        ("entities.1", [3, 4], "entity 1 must be a JSON object, got list"),
+        ("relations.0.label", None, "field 'label' of relation 0 must be a string, got null"),
+        ("relations.0.head", True, "field 'head' of relation 0 must be an integer, got bool"),
+        ("relations.0.score", "0.9", "field 'score' of relation 0 must be a finite number or null"),
+        ("id", None, "field 'id' must be a string, got null"),
+        ("id", 17, "field 'id' must be a string, got int 17"),
+        ("tokens", "Ann works at Acme", "field 'tokens' must be a list of strings, got str"),
+        ("pos", "ABCD", "field 'pos' must be a list of strings, got str"),
+        ("ner", ["O", "O", None, "ORG"], "field 'ner' must be a list of strings; item 2 is null"),
+        ("heads", [2, 0, 2.0, 2], "field 'heads' must be a list of integers; item 2 is float 2.0"),
+        ("meta", "x", "field 'meta' must be a JSON object, got str"),
+        ("entities", {"start": 0}, "field 'entities' must be a list, got dict"),
+    ],
+)
+def test_jsonl_rejects_wrong_types(tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: object, message: str) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(JSONL_OK) + "\n" + jsonl_line(field, value) + "\n")
+    msg = convert_error(capsys, tmp_path, bad)
+    assert f"{bad.name}:2: " in msg and message in msg
+
+
+def test_jsonl_null_ids_do_not_collide(tmp_path: Path) -> None:
+    bad = tmp_path / "ids.jsonl"
+    bad.write_text(jsonl_line("id", None) + "\n" + jsonl_line("id", None) + "\n")
+    with pytest.raises(RelxInputError, match=r"ids.jsonl:1: field 'id' must be a string"):
+        io.read(bad)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (json.dumps(JSONL_OK).replace('"end": 1,', '"end": 1e400,'), "field 'end' of entity 0 must be an integer, got float inf"),
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON (nested too deeply)"),
+        ('{"id": "a", "tokens": ["x"], "entities": [{"start": ' + "9" * 5000 + ', "end": 1}]}', "invalid JSON (Exceeds the limit"),
+    ],
+    ids=["overflow", "deep-nesting", "huge-integer"],
+)
+def test_jsonl_hostile_numbers_and_nesting(tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(JSONL_OK) + "\n" + line + "\n")
+    msg = convert_error(capsys, tmp_path, bad)
+    assert f"{bad.name}:2: " in msg and message in msg
+
+
+def test_json_list_deep_nesting_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "deep.json"
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    assert "deep.json: invalid JSON (nested too deeply)" in convert_error(capsys, tmp_path, bad, "--from", "tacred")
+
+
+def test_jsonl_valid_types_still_read(tmp_path: Path) -> None:
+    good = tmp_path / "ok.jsonl"
+    rec = dict(JSONL_OK, pos=["NNP", "VBZ", "IN", "NNP"], heads=[2, 0, 2, 3], meta={"k": 1})
+    rec["relations"] = [dict(JSONL_OK["relations"][0], score=1)]
+    good.write_text(json.dumps(rec) + "\n")
+    (doc,) = io.read(good)
+    assert doc.id == "a" and doc.heads == [2, 0, 2, 3] and doc.relations[0].score == 1.0
+    assert doc.entities[1].end == 4 and doc.meta == {"k": 1}
+
+
+# --- SemEval direction suffixes ---------------------------------------------------------------
+@pytest.mark.parametrize("label", ["Cause-Effect(e3,e1)", "Cause-Effect(e1,e1)", "Cause-Effect(e2,e1", "Cause-Effect()"])
+def test_semeval_malformed_direction(tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str) -> None:
+    bad = tmp_path / "bad_semeval.txt"
+    bad.write_text(SEMEVAL_OK + f'2\t"The <e1>cup</e1> holds <e2>tea</e2>."\n{label}\nComment:\n\n')
+    msg = convert_error(capsys, tmp_path, bad, "--from", "semeval")
+    assert f"{bad.name}:6: malformed direction in label {label!r}" in msg
+
+
+def test_marked_malformed_direction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad_kbp.txt"
+    bad.write_text('0\t" <e1> Thom </e1> of <e2> Radiohead </e2> . "\nper:employee_of(e2,e3)\n\n')
+    assert f"{bad.name}:2: malformed direction" in convert_error(capsys, tmp_path, bad, "--from", "marked")
+
+
+# --- label set files ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"negative": "Other", "labels": "Other"}', "field 'labels' must be a list of strings"),
+        ('{"negative": "Other", "labels": ["Other", 3]}', "field 'labels' must be a list of strings"),
+        ('{"negative": "Other"}', "label set has no field 'labels'"),
+        ('{"labels": ["Other"]}', "label set has no field 'negative'"),
+        ('{"negative": null, "labels": ["Other"]}', "field 'negative' must be a string"),
+        ('["Other"]', "a label set must be a JSON object"),
+        ('{"negative": "Other",\n "labels": [}', "labels.json:2: invalid JSON"),
+    ],
+)
+def test_labelset_load_rejects_malformed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    path = tmp_path / "labels.json"
+    path.write_text(text)
+    with pytest.raises(RelxInputError, match="labels.json") as info:
+        LabelSet.load(path)
+    assert message in str(info.value)
+    msg = convert_error(capsys, tmp_path, path, "--labels", str(path))
+    assert message in msg and "RelxInputError" not in msg
+
+
+def test_labelset_load_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RelxInputError, match="nope.json: cannot open"):
+        LabelSet.load(tmp_path / "nope.json")

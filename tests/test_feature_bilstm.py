@@ -7,11 +7,12 @@ import random
 import pytest
 import torch
 
-from relx.data.labels import LabelSet
-from relx.data.sampling import two_stage_split, undersample_negatives
+from relx.data.labels import LabelSet, is_negative
+from relx.data.sampling import undersample_negatives
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.feature_bilstm import FeatureBiLSTMModel, masked_max, relative_positions
+from relx.models.feature_bilstm import FeatureBiLSTMModel
+from relx.nn.sequence import masked_max, relative_positions
 
 
 def _model(docs, **overrides) -> FeatureBiLSTMModel:
@@ -36,10 +37,10 @@ def test_featurize_golden_values():
     m = model.config.max_position  # 3; ids are offset by m + 1
     assert [p - m - 1 for p in f["subj_pos"]] == [0, 0, 1, 2, 3, 3, 3]
     assert [p - m - 1 for p in f["obj_pos"]] == [-3, -2, -1, 0, 1, 2, 3]
-    types = model.vocabs["type"]
+    types = model.tokens.vocabs["type"]
     assert f["type"] == types.encode(["SUBJ-PERSON", "SUBJ-PERSON", "O", "OBJ-ORGANIZATION", "O", "O", "O"])
-    assert f["pos"] == model.vocabs["pos"].encode(doc.pos) and f["ner"] == model.vocabs["ner"].encode(doc.ner)
-    assert f["words"] == model.vocabs["word"].encode([t.lower() for t in doc.tokens])
+    assert f["pos"] == model.tokens.vocabs["pos"].encode(doc.pos) and f["ner"] == model.tokens.vocabs["ner"].encode(doc.ner)
+    assert f["words"] == model.tokens.vocabs["word"].encode([t.lower() for t in doc.tokens])
     assert f["spans"] == [0, 2, 3, 4] and model.labels.label(f["label"]) == "founder"
 
 
@@ -47,7 +48,7 @@ def test_missing_pos_ner_does_not_crash(pair_docs):
     model = _model(pair_docs)
     bare = Document("x", "an unseen gizmo visited paris".split(), [Entity(1, 3, "NEWTYPE"), Entity(4, 5, "LOCATION")])
     f = model.featurize(bare)
-    none_pos, none_ner = model.vocabs["pos"].id("<none>"), model.vocabs["ner"].id("<none>")
+    none_pos, none_ner = model.tokens.vocabs["pos"].id("<none>"), model.tokens.vocabs["ner"].id("<none>")
     assert f["pos"] == [none_pos] * 5 and f["ner"] == [none_ner] * 5 and none_pos > 1
     assert f["type"][1] == 1  # unseen entity type -> <unk>
     preds = model.predict([bare, *pair_docs])
@@ -90,8 +91,8 @@ def test_undersample_negatives_ratio_order_determinism():
     assert [d.id for d in kept] == [d.id for d in undersample_negatives(docs, labels, 3, seed=1)]
     assert [d.id for d in kept] != [d.id for d in undersample_negatives(docs, labels, 3, seed=2)]
     assert len(undersample_negatives(docs, labels, max_ratio=10, seed=1)) == 34  # cap not reached
-    all_docs, positives = two_stage_split(docs, labels)
-    assert len(all_docs) == 34 and all(d.relations for d in positives) and len(positives) == 4
+    assert sum(not is_negative(d, labels) for d in docs) == 4
+    assert [is_negative(d, labels) for d in docs] == [is_negative(d, labels.negative) for d in docs]
 
 
 def test_run_config_undersamples_train_only(tmp_path):
@@ -100,7 +101,7 @@ def test_run_config_undersamples_train_only(tmp_path):
 
     write_jsonl(tmp_path / "t.jsonl", _docs(5, 45))
     data = DataConfig(train=str(tmp_path / "t.jsonl"), dev_holdout=10, max_neg_ratio=1.0)
-    train, dev, _ = load_splits(data)
+    train, dev, _, _ = load_splits(data)
     labels = LabelSet.from_documents(train + dev)
     kept, dropped = apply_undersampling(train, labels, data)
     n_pos = sum(1 for d in train if d.relations)
@@ -125,11 +126,11 @@ def test_run_experiment_resume(tmp_path, pair_docs):
 
 
 def test_pretrained_vectors_frozen_by_default(pair_docs, resources):
-    assert _model(pair_docs).word_emb.weight.requires_grad  # random vectors are trained
+    assert _model(pair_docs).tokens.word_emb.weight.requires_grad  # random vectors are trained
     glove = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(resources), LabelSet.from_documents(pair_docs))
     glove.prepare(pair_docs)
-    assert not glove.word_emb.weight.requires_grad and glove.word_emb.weight.shape[1] == 50
-    assert not any(p is glove.word_emb.weight for g in glove.optimizer_groups(1e-3, None, 0.0) for p in g["params"])
+    assert not glove.tokens.word_emb.weight.requires_grad and glove.tokens.word_emb.weight.shape[1] == 50
+    assert not any(p is glove.tokens.word_emb.weight for g in glove.optimizer_groups(1e-3, None, 0.0) for p in g["params"])
     tuned = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(resources, freeze_words=False), glove.labels)
     tuned.prepare(pair_docs)
-    assert tuned.word_emb.weight.requires_grad
+    assert tuned.tokens.word_emb.weight.requires_grad

@@ -30,10 +30,10 @@ def test_each_branch_alone_forwards(pair_docs, branch):
     assert ("words" in batch) == switches["use_lstm"] and ("rules" in batch) == switches["use_rules"]
     assert ("tfidf_idx" in batch) == switches["use_tfidf"]
     expected_width = {"use_lstm": 2 * 16 * 2, "use_rules": len(model.rules or []), "use_tfidf": 8}[branch]
-    assert model.ffn[0].in_features == expected_width  # lstm: attention + sentence max (tiny config), 2H each
+    assert model.ffn.in_features == expected_width  # lstm: attention + sentence max (tiny config), 2H each
     if branch == "use_lstm":  # tiny config: POS / NER / type channels on, each from the documents' own fields
-        assert set(model.channel_vocabs) == {"pos", "ner", "type"} and {"pos", "ner", "type"} <= set(batch)
-        assert model.lstm.lstm.input_size == model.word_dim + 3 * 4 + 2 * 4
+        assert set(model.tokens.vocabs) - {"word"} == {"pos", "ner", "type"} and {"pos", "ner", "type"} <= set(batch)
+        assert model.tokens.lstm.lstm.input_size == model.tokens.word_dim + 3 * 4 + 2 * 4
 
 
 def test_all_branches_off_is_a_config_error(pair_docs):
@@ -46,7 +46,7 @@ def test_all_branches_off_is_a_config_error(pair_docs):
 def test_rules_levels_and_mined_rules(pair_docs):
     rel = build(pair_docs, use_lstm=False, use_tfidf=False, rules_level="relation")
     pat = build(pair_docs, use_lstm=False, use_tfidf=False, rules_level="pattern")
-    assert rel.ffn[0].in_features == len(rel.rules.relations) and pat.ffn[0].in_features == len(pat.rules)
+    assert rel.ffn.in_features == len(rel.rules.relations) and pat.ffn.in_features == len(pat.rules)
     mined = build(pair_docs, use_lstm=False, use_tfidf=False, rules="mined", mine_min_support=1, mine_min_precision=1.0, mine_max_n=1)
     assert mined.rules.source == "mined" and "founder(e1,e2)" in mined.rules.relations  # 'founded' between bill gates / microsoft
 
@@ -63,7 +63,7 @@ def test_save_load_same_predictions_with_tfidf_and_rules_state(pair_docs, tmp_pa
     rules.unlink()  # the saved model keeps the pattern text, TF-IDF vocabularies and word vocabulary itself
     again = load_model(tmp_path / "m")
     assert again.rules.relations == ["founder(e1,e2)", "employee(e1,e2)"]
-    assert again.tfidf.to_json() == model.tfidf.to_json() and again.vocab.words == model.vocab.words
+    assert again.tfidf.to_json() == model.tfidf.to_json() and again.tokens.vocabs["word"].words == model.tokens.vocabs["word"].words
     for a, b in zip(preds, again.predict(pair_docs)):
         assert a.meta["pair_label"] == b.meta["pair_label"]
         assert a.meta["pair_score"] == pytest.approx(b.meta["pair_score"], abs=1e-6)

@@ -162,3 +162,44 @@ def test_format_report_names_each_averaging():
     for phrase in ("micro (positives", "macro (positives only)", "macro (all labels incl. negative)", "weighted by gold support",
                    "official SemEval (9+1)-way directional macro-F1", "Other (negative)", "Cause-Effect(e2,e1)", "39.29"):
         assert phrase in text
+
+
+def _doc(doc_id: str, spans: list[tuple[int, int]], rels: list[Relation]) -> Document:
+    return Document(doc_id, ["a", "b", "c", "d", "e", "f"], [Entity(s, e, "X") for s, e in spans], rels)
+
+
+def test_score_relations_counts_every_relation_by_span():
+    spans = [(0, 1), (2, 3), (4, 5)]
+    gold = [_doc("1", spans, [Relation(0, 1, "Work_For"), Relation(2, 1, "Located_In"), Relation(0, 2, "Live_In")]),
+            _doc("2", [(0, 1), (2, 3)], [Relation(1, 0, "Cause-Effect")])]
+    # doc 1: one of three gold relations found (same spans, entities listed in another order), one extra relation;
+    # doc 2: the directed pair label Cause-Effect(e2,e1) is the gold relation from entity 1 to entity 0
+    pred = [_doc("1", [(4, 5), (0, 1), (2, 3)], [Relation(1, 2, "Work_For"), Relation(0, 1, "Kill")]),
+            _doc("2", [(0, 1), (2, 3)], [Relation(0, 1, "Cause-Effect(e2,e1)")])]
+    m = score_documents(gold, pred, "Other", scheme="relations")
+    assert (m["correct"], m["predicted"], m["gold"]) == (2, 3, 4)
+    assert m["micro_p"] == pytest.approx(2 / 3) and m["micro_r"] == pytest.approx(2 / 4)
+    assert m["per_type"]["Live_In"]["support"] == 1 and m["per_type"]["Kill"]["predicted"] == 1
+    assert "relations: head span + label + tail span (micro)" in format_report(m)
+    # the wrong direction is not a match
+    wrong = [pred[0], _doc("2", [(0, 1), (2, 3)], [Relation(0, 1, "Cause-Effect")])]
+    assert score_documents(gold, wrong, "Other", scheme="relations")["correct"] == 1
+
+
+def test_sentence_level_scoring_rejects_what_it_cannot_score():
+    two = [(0, 1), (2, 3)]
+    gold = [_doc("1", two, [Relation(0, 1, T)])]
+    # same id, other entity spans: not silently scored as correct
+    with pytest.raises(RelxInputError, match=r"pred \(record 1\): document '1': entity spans \[\(0, 1\), \(3, 4\)\] differ"):
+        score_documents(gold, [_doc("1", [(0, 1), (3, 4)], [Relation(0, 1, T)])], N)
+    # more than two entities: not scored on the first two only
+    three = [_doc("1", [*two, (4, 5)], [Relation(0, 1, T), Relation(0, 2, F)])]
+    with pytest.raises(RelxInputError, match="3 entities, but the sentence-level scheme 'tacred' needs exactly two.*scheme 'relations'"):
+        score_documents(three, three, N)
+    # a second relation the prediction lacks is not ignored
+    multi = [_doc("1", two, [Relation(0, 1, T), Relation(1, 0, F)])]
+    with pytest.raises(RelxInputError, match=r"gold \(record 1\): document '1' has 2 relations"):
+        score_documents(multi, gold, N)
+    assert score_documents(multi, gold, N, scheme="relations")["micro_r"] == pytest.approx(0.5)
+    with pytest.raises(RelxInputError, match="unknown scheme 'ace'"):
+        score_documents(gold, gold, N, scheme="ace")

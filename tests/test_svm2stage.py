@@ -14,7 +14,7 @@ from relx.errors import RelxConfigError
 from relx.evaluation.regimes import format_stage_reports
 from relx.models.base import load_model
 from relx.models.svm2stage import RELATION, Svm2StageConfig, Svm2StageModel, evaluate_two_stage
-from relx.training.trainer import TrainerConfig
+from relx.training.config import FitContext, TrainerConfig
 
 PEOPLE = ["bill", "john", "mary", "anna", "peter", "sara"]
 ORGS = ["acme", "globex", "initech", "umbrella", "hooli"]
@@ -94,7 +94,7 @@ def test_save_load_identical_decisions(fitted, tmp_path):
 def test_select_c_on_dev_uses_grid_and_trainer_metric():
     train, dev = toy_docs(48), toy_docs(18, seed=5)
     model = Svm2StageModel(Svm2StageConfig(c_grid=[0.01, 1.0]), LabelSet.from_documents(train))
-    hist = model.fit(train, dev, trainer_config=TrainerConfig(metric="macro_f1", epochs=99), out_dir=None)
+    hist = model.fit(train, dev, ctx=FitContext(TrainerConfig(metric="macro_f1", epochs=99)), out_dir=None)
     sel = hist["selection"]
     assert sel["metric"] == "macro_f1" and len(sel["results"]) == 4 and hist["metric"] == "macro_f1"
     assert (model.config.c_detect, model.config.c_classify) == (sel["best"]["c_detect"], sel["best"]["c_classify"])
@@ -146,9 +146,17 @@ def test_evaluate_two_stage_numbers():
     assert out["sentences_per_second"] > 0 and out["c_detect"] in (0.1, 1.0)
 
 
-def test_max_train_docs_subsamples_like_the_trainer():
+def test_max_train_docs_subsamples_like_the_trainer(tmp_path):
+    """A run draws the max_train_docs subset once (relx.training.config.subsample, in REModel.fit), the same draw for every model."""
+    from relx.data.schema import write_jsonl
+    from relx.training.run import run_experiment
+
     train = toy_docs(60)
-    model = Svm2StageModel(Svm2StageConfig(), LabelSet.from_documents(train))
-    model.fit(train, trainer_config=TrainerConfig(max_train_docs=12, seed=1))
+    write_jsonl(tmp_path / "train.jsonl", train)
+    raw = {"model": {"type": "svm2stage"}, "data": {"train": str(tmp_path / "train.jsonl"), "format": "jsonl"},
+           "trainer": {"max_train_docs": 12, "seed": 1, "progress": False}}
+    result = run_experiment(raw, tmp_path / "run", verbose=False)
+    model = load_model(tmp_path / "run" / "model")
+    assert result["train_docs"] == 12
     seen = {t for d in random.Random(1).sample(train, 12) for t in d.tokens}
     assert {t.split(":", 1)[1].split()[0] for t in model.tfidf.feature_names() if t.startswith("subject:")} <= seen

@@ -52,10 +52,12 @@ def test_early_stopping_and_selection(tiny_bert, pair_docs):
 
 
 def test_torch_scheduler_by_name(tiny_bert, pair_docs):
+    from relx.errors import RelxConfigError
+
     model = _fresh(tiny_bert, pair_docs)
     cfg = _cfg(epochs=1, scheduler="StepLR", scheduler_kwargs={"step_size": 1, "gamma": 0.5})
     Trainer(cfg).fit(model, pair_docs, None)
-    with pytest.raises(KeyError, match="unknown scheduler"):
+    with pytest.raises(RelxConfigError, match="trainer.scheduler: unknown scheduler"):
         Trainer(_cfg(scheduler="Nope")).fit(_fresh(tiny_bert, pair_docs), pair_docs, None)
 
 

@@ -84,3 +84,15 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RelxConfigError(f"{path}: top level must be a mapping")
     return data
+
+
+def find_relative(value: str | Path, config_file: str | Path) -> tuple[Path | None, list[Path]]:
+    """Locate a path named in a config: as given (relative to the current directory), then relative to
+    the config file's directory and each of its parents. Returns (first existing path or None, places tried)."""
+    given = Path(value).expanduser()
+    tried = [given.absolute()]
+    if not given.is_absolute():
+        config_dir = Path(config_file).absolute().parent
+        tried += [base / given for base in (config_dir, *config_dir.parents)]
+    found = next((p for p in tried if p.exists()), None)
+    return found, tried

@@ -12,14 +12,34 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def package_version() -> str:
+    """Installed version of the relx distribution, else ``relx.__version__`` (source checkout), else 'unknown'."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("relx")
+    except PackageNotFoundError:
+        import relx
+
+        return str(getattr(relx, "__version__", "unknown"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from relx.cli import analyze, data, evaluate, export, models, predict, rules, train
 
     parser = argparse.ArgumentParser(prog="relx", description="Supervised relation extraction toolkit.")
+    parser.add_argument("--version", action="version", version=f"relx {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for mod in (data, train, evaluate, analyze, predict, models, export, rules):
         mod.add_parser(sub)
     return parser
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a failed file operation, naming the path (the target of a rename when there is one)."""
+    path = exc.filename2 if exc.filename2 is not None else exc.filename
+    reason = exc.strerror or str(exc)
+    return f"{os.fsdecode(path)}: {reason}" if path is not None else reason
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyError as exc:  # unknown registry names
         print(f"relx: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. an output path that is a directory or not writable
+        print(f"relx: error: {os_error_line(exc)}", file=sys.stderr)
         return 2
 
 

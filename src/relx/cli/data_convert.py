@@ -1,4 +1,4 @@
-"""`relx data convert IN OUT --from FORMAT --to FORMAT`."""
+"""`relx data convert IN OUT --from FORMAT --to FORMAT [--skip-invalid]`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="dst_format", metavar="FORMAT", default="auto", help="output format (default: jsonl for a .jsonl OUT)")
     p.add_argument("--labels", default=None, help="labels.json of a LabelSet: every pair label must be in it")
     p.add_argument("--key-only", action="store_true", help="semeval/marked output: write 'id<TAB>label' answer-key lines")
+    p.add_argument("--skip-invalid", action="store_true", help="drop invalid input records (counted in a warning on stderr)")
     p.set_defaults(func=run)
 
 
@@ -26,16 +27,13 @@ def run(args: argparse.Namespace) -> int:
     from relx.data import io
     from relx.data.labels import LabelSet
 
-    labels = None
-    if args.labels:
-        try:
-            labels = LabelSet.load(args.labels)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise RelxInputError(f"cannot load the label set ({exc.__class__.__name__}: {exc})", args.labels) from None
+    labels = LabelSet.load(args.labels) if args.labels else None
     if args.key_only and args.dst_format not in ("semeval", "marked"):
         raise RelxInputError(f"--key-only needs --to semeval or --to marked, not {args.dst_format!r}", args.output)
-    docs = io.read(args.input, format=args.src_format, labels=labels)
+    on_invalid = "skip" if args.skip_invalid else "error"
+    docs, report = io.read_with_report(args.input, format=args.src_format, labels=labels, on_invalid=on_invalid)
     kwargs = {"key_only": True} if args.key_only else {}
     n = io.write(args.output, docs, format=args.dst_format, **kwargs)
-    print(f"wrote {n} documents to {args.output}")
+    skipped = f" ({report.skipped} invalid records skipped)" if report.skipped else ""
+    print(f"wrote {n} documents to {args.output}{skipped}")
     return 0

@@ -1,4 +1,4 @@
-"""`relx data stats FILE [--format FORMAT] [--negative LABEL] [--json OUT]`."""
+"""`relx data stats FILE [--format FORMAT] [--negative LABEL] [--json OUT] [--skip-invalid]`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"name of the negative class (default: {SEMEVAL_NEGATIVE!r} for semeval, else {DEFAULT_NEGATIVE!r})",
     )
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the statistics to this JSON file")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="leave invalid records out (warning on stderr; JSON key invalid_records_skipped)"
+    )
     p.set_defaults(func=run)
 
 
@@ -38,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from relx.utils import write_json
 
     fmt = rio.guess_format(args.file) if args.format == "auto" else args.format
-    docs = rio.read(args.file, format=fmt)
+    docs, report = rio.read_with_report(args.file, format=fmt, on_invalid="skip" if args.skip_invalid else "error")
     negative = args.negative or default_negative(fmt)
     stats = compute_stats(docs, negative=negative)
     stats = {"file": str(Path(args.file)), "format": fmt, **stats}
+    if args.skip_invalid:
+        stats["invalid_records_skipped"] = report.skipped
     sys.stdout.write(format_stats(stats))
     if args.json_out:
         write_json(args.json_out, stats)

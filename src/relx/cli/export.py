@@ -25,14 +25,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def export_fp16_encoder(src: Path, dst: Path) -> None:
-    """Copy config + tokenizer files and a float16 safetensors of the weights."""
+    """Copy config + tokenizer files and a float16 safetensors of the weights (written atomically, usual file mode)."""
     import torch
     from safetensors.torch import load_file, save_file
 
+    from relx.models.base import save_atomically
+    from relx.models.persistence import check_safetensors
+
     dst.mkdir(parents=True, exist_ok=True)
+    check_safetensors(src / "model.safetensors")
     weights = load_file(str(src / "model.safetensors"))
     half = {k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous() for k, v in weights.items()}
-    save_file(half, str(dst / "model.safetensors"), metadata={"format": "pt"})
+    save_atomically(dst / "model.safetensors", lambda tmp: save_file(half, tmp, metadata={"format": "pt"}))
     for name in ("config.json", *TOKENIZER_FILES):
         if (src / name).is_file():
             shutil.copyfile(src / name, dst / name)
@@ -47,8 +51,11 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
     from relx.data.io import read
     from relx.errors import RelxInputError
     from relx.nn.encoder import resolve_encoder
+    from relx.utils import write_json
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise RelxInputError("exists and is not a directory (--out names the bundle folder)", out)
     export_fp16_encoder(resolve_encoder(args.encoder), out / "encoder")
     (out / "data").mkdir(parents=True, exist_ok=True)
     manifest = {"encoder": str(args.encoder), "dtype": "float16", "data": []}
@@ -64,7 +71,7 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
             for d in docs:
                 fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
         manifest["data"].append({"source": path, "file": f"data/{name}", "documents": len(docs), "annotated": not args.no_annotate})
-    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_json(out / "MANIFEST.json", manifest)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({size / 2**20:.1f} MiB): encoder fp16 + {len(manifest['data'])} dataset(s)")
     if size > LIMIT:

@@ -1,8 +1,15 @@
-"""`relx train --config FILE [--set key=value ...] --out DIR [--resume]`."""
+"""`relx train --config FILE [--set key=value ...] --out DIR [--resume | --overwrite] [--skip-invalid]`."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
+
+from relx.errors import RelxConfigError, RelxInputError
+
+DATA_PATH_KEYS = ("train", "dev", "test")
+RUN_MARKERS = ("result.json", "model")  # what a finished (or saved) run leaves in its directory
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -10,15 +17,51 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, help="YAML with model / data / trainer sections")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. trainer.epochs=2")
     p.add_argument("--out", required=True, help="run directory (best/, last/, model/, result.json)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    again.add_argument("--overwrite", action="store_true", help="train from scratch into an OUT that already holds a run")
+    p.add_argument("--skip-invalid", action="store_true", help="drop invalid data records with a warning (data.on_invalid=skip)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from relx.config import apply_overrides, load_yaml
-    from relx.training.run import run_experiment
+def check_run_directory(out: str | Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to train into a directory holding a previous run unless resuming or overwriting."""
+    found = [name for name in RUN_MARKERS if (Path(out) / name).exists()]
+    if found and not (resume or overwrite):
+        raise RelxInputError(
+            f"run directory already holds a run ({', '.join(found)}); pass --overwrite to replace it or --resume to continue it", out
+        )
 
+
+def resolve_data_paths(raw: dict[str, Any], config_file: str | Path) -> None:
+    """Make data.train/dev/test that do not exist from here point at the file relative to the config
+    (its directory or a parent); RelxConfigError naming the key and every place tried otherwise."""
+    from relx.config import find_relative
+
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return
+    for key in DATA_PATH_KEYS:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        found, tried = find_relative(value, config_file)
+        if found is None:
+            raise RelxConfigError(f"config.data.{key}: file {value!r} not found; tried {', '.join(str(p) for p in tried)}")
+        if not Path(value).exists():
+            data[key] = str(found)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.config import apply_overrides, load_yaml, set_path
+    from relx.training.run import parse_run_config, run_experiment
+
+    check_run_directory(args.out, args.resume, args.overwrite)
     raw = apply_overrides(load_yaml(args.config), args.set)
+    if args.skip_invalid:
+        set_path(raw, "data.on_invalid", "skip")
+    parse_run_config(raw)  # unknown keys / models first: they explain more than a missing file
+    resolve_data_paths(raw, args.config)
     result = run_experiment(raw, args.out, resume=args.resume)
     print(f"saved model to {args.out}/model (train {result['train_seconds']:.0f}s, best dev {result['best_dev']})")
     return 0

@@ -5,6 +5,12 @@ and content when asked), ``write(path, docs, format)`` the registered writer. Re
 ``open_text`` / ``read_text`` / ``load_json`` (plain or gzipped UTF-8, errors with line numbers),
 ``record_context`` (turns any problem with one record into a located RelxInputError) and
 ``write_text`` (atomic, gzipped when the name ends in .gz).
+
+Invalid records: ``read(..., on_invalid="error")`` (the default) stops at the first one;
+``on_invalid="skip"`` drops them, counts them in a ``ReadReport`` (``read_with_report``) and prints one
+warning line to stderr. Only record-level problems are skipped: a file that cannot be opened or
+decoded, or a whole-file JSON that does not parse, is always an error. A reader honours the policy by
+passing the ``report`` it is given to ``record_context`` and yielding inside that block.
 """
 
 from __future__ import annotations
@@ -13,20 +19,26 @@ import gzip
 import io
 import json
 import re
+import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document
-from relx.errors import RelxInputError
+from relx.errors import RelxConfigError, RelxInputError
 from relx.registry import READERS, WRITERS
 from relx.utils import atomic_open
 
 FORMATS: list[str] = ["jsonl", "tacred", "semeval", "marked", "spert", "casrel", "fewrel"]
 NEGATIVE_LABELS = ("no_relation", "Other")
+ON_INVALID = ("error", "skip")
+# Exceptions of hostile or broken input that json.loads lets through besides JSONDecodeError:
+# RecursionError (deep nesting), ValueError (integers over the digit limit).
+_JSON_ERRORS = (ValueError, RecursionError)
 
 PathLike = str | Path
 
@@ -72,13 +84,30 @@ def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     yield from enumerate(read_text(path).split("\n"), 1)
 
 
+def parse_json(text: str) -> Any:
+    """``json.loads`` whose every failure is an unlocated RelxInputError (for one-record texts)."""
+    try:
+        return json.loads(text)
+    except _JSON_ERRORS as exc:
+        raise RelxInputError(_json_problem(exc)) from None
+
+
+def _json_problem(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON ({exc.msg} at column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "invalid JSON (nested too deeply)"
+    return f"invalid JSON ({str(exc).split(':')[0]})"  # e.g. an integer over the digit limit
+
+
 def load_json(path: PathLike) -> Any:
     """Parse a whole-file JSON document; invalid JSON raises RelxInputError with the line."""
     text = read_text(path)
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, exc.lineno) from None
+    except _JSON_ERRORS as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise RelxInputError(_json_problem(exc), path, line) from None
 
 
 def load_json_list(path: PathLike, what: str) -> list[Any]:
@@ -95,17 +124,68 @@ def record_where(index: int, record_id: Any = None) -> str:
     return f"record {index}" if record_id is None else f"record {index} (id {str(record_id)!r})"
 
 
+@dataclass
+class ReadReport:
+    """What one read dropped under ``on_invalid="skip"``: every skipped record's located error."""
+
+    path: str
+    on_invalid: str = "error"
+    errors: list[RelxInputError] = field(default_factory=list)
+    max_shown: int = 3
+
+    def __post_init__(self) -> None:
+        check_on_invalid(self.on_invalid)
+
+    @property
+    def skipped(self) -> int:
+        """Number of records dropped."""
+        return len(self.errors)
+
+    @property
+    def skip(self) -> bool:
+        """True when invalid records are dropped rather than raised."""
+        return self.on_invalid == "skip"
+
+    def summary(self) -> str:
+        """One line: how many records were skipped and the first few ``file:line: problem``."""
+        shown = "; ".join(e.format() for e in self.errors[: self.max_shown])
+        more = f"; ... and {self.skipped - self.max_shown} more" if self.skipped > self.max_shown else ""
+        noun = "record" if self.skipped == 1 else "records"
+        return f"relx: warning: skipped {self.skipped} invalid {noun} in {self.path}: {shown}{more}"
+
+
+def check_on_invalid(on_invalid: str) -> str:
+    """``on_invalid`` if it is one of ON_INVALID, else RelxConfigError."""
+    if on_invalid not in ON_INVALID:
+        raise RelxConfigError(f"on_invalid must be one of {', '.join(ON_INVALID)}, got {on_invalid!r}")
+    return on_invalid
+
+
+def _located(exc: BaseException, path: PathLike, where: str | int) -> RelxInputError:
+    """Any problem with one record as a RelxInputError at ``path``/``where``."""
+    if isinstance(exc, RelxInputError):
+        return exc.at(path, where)
+    if isinstance(exc, KeyError):
+        return RelxInputError(f"missing field {exc.args[0]!r}", path, where)
+    if isinstance(exc, RecursionError):
+        return RelxInputError("record is nested too deeply", path, where)
+    return RelxInputError(f"malformed record ({exc.__class__.__name__}: {exc})", path, where)
+
+
 @contextmanager
-def record_context(path: PathLike, where: str | int) -> Iterator[None]:
-    """Turn any problem raised while building one record into RelxInputError at ``path``/``where``."""
+def record_context(path: PathLike, where: str | int, report: ReadReport | None = None) -> Iterator[None]:
+    """Turn any problem raised while building one record into RelxInputError at ``path``/``where``.
+
+    With a ``report`` that skips, the error is recorded there and the block is abandoned, so a reader
+    must yield (or keep) the record inside the block.
+    """
     try:
         yield
-    except RelxInputError as exc:
-        raise exc.at(path, where) from None
-    except KeyError as exc:
-        raise RelxInputError(f"missing field {exc.args[0]!r}", path, where) from None
-    except (TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise RelxInputError(f"malformed record ({exc.__class__.__name__}: {exc})", path, where) from None
+    except (RelxInputError, TypeError, ValueError, IndexError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
+        error = _located(exc, path, where)
+        if report is None or not report.skip:
+            raise error from None
+        report.errors.append(error)
 
 
 def require(obj: Any, key: str, kind: type | tuple[type, ...], what: str = "") -> Any:
@@ -234,20 +314,32 @@ def _lookup(registry: Any, fmt: str, path: PathLike) -> Any:
         raise RelxInputError(f"unknown format {fmt!r} (known: {', '.join(registry.names())})", path) from None
 
 
-def read(path: PathLike, format: str = "auto", labels: LabelSet | None = None, **kw: Any) -> list[Document]:
-    """Read all Documents of ``path`` (plain or .gz) in ``format`` ("auto" guesses it).
-
-    With ``labels`` every pair label must belong to the label set, else RelxInputError naming the record.
-    """
+def read_with_report(
+    path: PathLike, format: str = "auto", labels: LabelSet | None = None, on_invalid: str = "error", **kw: Any
+) -> tuple[list[Document], ReadReport]:
+    """``read`` that also returns the ReadReport (``report.skipped``: records dropped under "skip")."""
+    report = ReadReport(str(path), on_invalid)
     fmt = guess_format(path) if format == "auto" else format
     reader = _lookup(READERS, fmt, path)
     docs: list[Document] = []
-    for i, doc in enumerate(reader(path, **kw), 1):
-        if labels is not None:
-            with record_context(path, record_where(i, doc.id)):
+    for i, doc in enumerate(reader(path, report=report, **kw), 1):
+        with record_context(path, record_where(i, doc.id), report):
+            if labels is not None:
                 check_labels(doc, labels)
-        docs.append(doc)
-    return docs
+            docs.append(doc)
+    if report.skipped:
+        print(report.summary(), file=sys.stderr)
+    return docs, report
+
+
+def read(path: PathLike, format: str = "auto", labels: LabelSet | None = None, on_invalid: str = "error", **kw: Any) -> list[Document]:
+    """Read all Documents of ``path`` (plain or .gz) in ``format`` ("auto" guesses it).
+
+    With ``labels`` every pair label must belong to the label set, else RelxInputError naming the record.
+    ``on_invalid``: "error" raises RelxInputError at the first invalid record; "skip" drops invalid
+    records and prints one warning line to stderr (counts: ``read_with_report``).
+    """
+    return read_with_report(path, format, labels, on_invalid, **kw)[0]
 
 
 def write(path: PathLike, docs: Iterable[Document], format: str = "auto", **kw: Any) -> int:

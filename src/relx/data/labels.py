@@ -33,6 +33,16 @@ def relation_type(label: str) -> str:
     return split_directed(label)[0]
 
 
+def is_negative(doc: Document, labels: LabelSet | str) -> bool:
+    """The one definition of "no relation" for sentence-level pair data: the (entities[0], entities[1])
+    pair has no relation, or only the negative label. With a LabelSet, a label outside the set also
+    counts as negative (as in training features); with a string, that string is the negative label."""
+    if isinstance(labels, LabelSet):
+        return labels.pair_id(doc) == 0
+    rel = doc.pair_relation(0, 1) if len(doc.entities) >= 2 else None
+    return rel is None or rel.label == labels
+
+
 class LabelSet:
     """Ordered labels; id 0 is always the negative label."""
 
@@ -58,10 +68,6 @@ class LabelSet:
         return self.labels[idx]
 
     @property
-    def positive_ids(self) -> list[int]:
-        return list(range(1, len(self.labels)))
-
-    @property
     def directed(self) -> bool:
         return any(split_directed(lab)[1] is not None for lab in self.labels)
 
@@ -78,6 +84,11 @@ class LabelSet:
                 return self.negative
             return f"{rel.label}({'e1,e2' if rel.head == head else 'e2,e1'})"
         return rel.label
+
+    def pair_id(self, doc: Document) -> int:
+        """Id of the pair label of (entities[0], entities[1]); a label outside the set counts as negative (0)."""
+        label = self.pair_label(doc)
+        return self.index.get(label, 0)
 
     def to_relation(self, label: str, head: int = 0, tail: int = 1, score: float | None = None) -> Relation | None:
         """Inverse of pair_label: None for the negative class."""
@@ -110,5 +121,18 @@ class LabelSet:
 
     @classmethod
     def load(cls, path: str | Path) -> LabelSet:
-        d = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(d["labels"], d["negative"])
+        """Read a ``labels.json`` ({"negative": str, "labels": [str]}); RelxInputError naming the file otherwise."""
+        from relx.data.io import load_json  # io imports this module
+
+        d = load_json(path)
+        if not isinstance(d, dict):
+            raise RelxInputError(f"a label set must be a JSON object, got a JSON {type(d).__name__}", path)
+        for key in ("labels", "negative"):
+            if key not in d:
+                raise RelxInputError(f"label set has no field {key!r}", path)
+        labels, negative = d["labels"], d["negative"]
+        if not isinstance(labels, list) or not all(isinstance(lab, str) for lab in labels):
+            raise RelxInputError(f"label set field 'labels' must be a list of strings, got {json.dumps(labels)[:40]}", path)
+        if not isinstance(negative, str):
+            raise RelxInputError(f"label set field 'negative' must be a string, got {json.dumps(negative)[:40]}", path)
+        return cls(labels, negative)

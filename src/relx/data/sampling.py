@@ -1,16 +1,11 @@
-"""Negative under-sampling and two-stage (detection / classification) splits of sentence-level data."""
+"""Negative under-sampling of sentence-level data."""
 
 from __future__ import annotations
 
 import random
 
-from relx.data.labels import LabelSet
+from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document
-
-
-def is_negative(doc: Document, labels: LabelSet) -> bool:
-    """True when the (e1, e2) pair carries the negative label (no relation)."""
-    return labels.pair_label(doc) == labels.negative
 
 
 def undersample_negatives(docs: list[Document], labels: LabelSet, max_ratio: float, seed: int) -> list[Document]:
@@ -25,8 +20,3 @@ def undersample_negatives(docs: list[Document], labels: LabelSet, max_ratio: flo
     keep = set(random.Random(seed).sample(neg_idx, cap))
     negs = set(neg_idx)
     return [d for i, d in enumerate(docs) if i not in negs or i in keep]
-
-
-def two_stage_split(docs: list[Document], labels: LabelSet) -> tuple[list[Document], list[Document]]:
-    """(all documents, relation-bearing documents): training sets of a detector and of a classifier."""
-    return list(docs), [d for d in docs if not is_negative(d, labels)]

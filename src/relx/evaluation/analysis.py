@@ -7,10 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from relx.data.labels import LabelSet
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.evaluation.scorer import document_pair_labels, score_labels
 
 
 def _object_array(items: Sequence[Any]) -> np.ndarray:
@@ -67,19 +65,3 @@ def length_buckets(docs: Sequence[Document | int], n_buckets: int = 5) -> list[t
         if chunk.size:
             out.append((int(lengths[chunk].min()), int(lengths[chunk].max()), sorted(int(i) for i in chunk)))
     return out
-
-
-def bucket_scores(
-    gold: Sequence[Document], pred: Sequence[Document], negative: LabelSet | str = "no_relation", scheme: str = "tacred", n_buckets: int = 5,
-) -> list[dict[str, Any]]:
-    """Scores per sentence-length bucket: rows ``{lo, hi, n, micro_f1, macro_f1[, official_macro_f1]}``."""
-    docs, g, p = document_pair_labels(gold, pred, negative, scheme)
-    neg = negative.negative if isinstance(negative, LabelSet) else negative
-    rows = []
-    for lo, hi, idx in length_buckets(docs, n_buckets):
-        m = score_labels([g[i] for i in idx], [p[i] for i in idx], neg, scheme)
-        row = {"lo": lo, "hi": hi, "n": len(idx), "micro_f1": m["micro_f1"], "macro_f1": m["macro_f1"]}
-        if "official_macro_f1" in m:
-            row["official_macro_f1"] = m["official_macro_f1"]
-        rows.append(row)
-    return rows

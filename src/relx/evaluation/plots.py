@@ -55,7 +55,7 @@ def confusion_matrix_png(gold_labels: Sequence[str], pred_labels: Sequence[str],
 
 
 def bucket_plot_png(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
-    """F1 per length bucket (rows from ``analysis.bucket_scores``), one line per metric present."""
+    """F1 per length bucket (rows from ``regimes.bucket_rows``), one line per metric present."""
     from matplotlib.figure import Figure
 
     if not rows:

@@ -23,7 +23,7 @@ import numpy as np
 
 from relx.data.schema import Document
 from relx.evaluation.analysis import length_buckets
-from relx.evaluation.scorer import document_pair_labels, score_labels
+from relx.evaluation.scorer import document_pair_labels, score_labels, text_table
 
 Preds = Sequence[Document] | Mapping[str, Sequence[Document]]
 METRIC_NAMES = {"micro_f1": "micro F1", "macro_f1": "macro F1 (pos)", "macro_f1_all": "macro F1 (all)",
@@ -59,15 +59,7 @@ def format_classification_table(table: dict[str, Any], title: str | None = None)
     for name in ("macro avg", "weighted avg"):
         v = table[name]
         rows.append([name, f"{v['p']:.2f}", f"{v['r']:.2f}", f"{v['f1']:.2f}", str(v["support"])])
-    return _text_table(["Class", "Precision", "Recall", "F1-score", "Support"], rows, title)
-
-
-def _text_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> str:
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    fmt = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in [headers, *rows]]
-    fmt.insert(1, "  ".join("-" * w for w in widths))
-    head = [title, "=" * len(title)] if title else []
-    return "\n".join(head + fmt) + "\n"
+    return text_table(["Class", "Precision", "Recall", "F1-score", "Support"], rows, title) + "\n"
 
 
 def _report(regime: str, m: dict[str, Any], suffix: str, note: str) -> dict[str, Any]:
@@ -109,7 +101,7 @@ def format_regime_tables(tables: dict[str, Any]) -> str:
         rows = [[k.upper() if k != "f1" else "F1", *(f"{reports[n]['rows'][0][k]:.4f}" for n in names),
                  *(f"{reports[n]['rows'][1][k]:.4f}" for n in names)] for k in ("p", "r", "f1")]
         n = reports[names[0]]["n"] if names else 0
-        blocks.append(_text_table(headers, rows, f"{title}, n={n}"))
+        blocks.append(text_table(headers, rows, f"{title}, n={n}") + "\n")
     return "\n".join(blocks)
 
 
@@ -131,7 +123,7 @@ def format_bucket_table(rows: Sequence[dict[str, Any]], title: str | None = None
     """Text table of :func:`bucket_rows` (F1 values as fractions)."""
     keys = [k for k in ("micro_f1", "macro_f1", "macro_f1_all", "official_macro_f1", "accuracy") if rows and k in rows[0]]
     body = [[f"Q{r['bucket']}", f"{r['lo']}-{r['hi']}", str(r["n"]), *(f"{r[k]:.4f}" for k in keys)] for r in rows]
-    return _text_table(["Bucket", "Tokens", "n", *(METRIC_NAMES[k] for k in keys)], body, title)
+    return text_table(["Bucket", "Tokens", "n", *(METRIC_NAMES[k] for k in keys)], body, title) + "\n"
 
 
 def bucket_plot_multi_png(rows_by_model: Mapping[str, Sequence[dict[str, Any]]], path: str | Path, metric: str = "macro_f1") -> Path:

@@ -10,6 +10,11 @@ All values are fractions in [0, 1]. Conventions:
   occur in gold or predictions (``macro_*``: positives only, ``macro_*_all``: incl. negative).
 * ``official_*`` (scheme ``semeval``) is the SemEval-2010 Task 8 official score: (9+1)-way,
   directionality taken into account (semeval2010_task8_scorer-v1.2.pl, evaluation (iii)).
+
+Documents are scored either sentence-level (schemes ``tacred``, ``semeval``: one pair label per
+document, which must have exactly two entities with the same spans on both sides and at most one
+relation) or relation-level (scheme ``relations``: every relation of every document is a
+(head span, label, tail span) triple; missing ones are false negatives, extra ones false positives).
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from relx.data.schema import Document
 from relx.errors import RelxInputError
 
 SCHEMES = ("tacred", "semeval")
+RELATION_SCHEME = "relations"
+DOCUMENT_SCHEMES = (*SCHEMES, RELATION_SCHEME)
 __all__ = [
-    "score_labels", "official_semeval", "document_pair_labels", "score_documents", "score_triples", "score_joint", "format_report",
+    "score_labels", "official_semeval", "document_pair_labels", "score_documents", "score_relations", "score_triples", "score_joint",
+    "format_report",
 ]
 
 
@@ -168,24 +176,116 @@ def _probe_labels(labels_or_negative: LabelSet | str, gold: list[Document], pred
     return LabelSet([negative, "x(e1,e2)"] if directed else [], negative)
 
 
+def _record(index: int) -> str:
+    return f"record {index}"
+
+
+def _check_sentence_level(
+    gold: list[Document], pred: list[Document], pairs: list[tuple[Document, Document]], scheme: str, gold_name: str, pred_name: str,
+) -> None:
+    """Sentence-level schemes score one (e1, e2) label per document: exactly two entities, the same
+    spans on both sides and at most one relation; anything else raises RelxInputError naming the
+    file, the record and the document id."""
+    use = f"score every relation by spans with scheme {RELATION_SCHEME!r} (relx evaluate --scheme {RELATION_SCHEME})"
+    g_index = {d.id: i for i, d in enumerate(gold, 1)}
+    p_index = {d.id: i for i, d in enumerate(pred, 1)}
+    for g, p in pairs:
+        for doc, name, where in ((g, gold_name, g_index[g.id]), (p, pred_name, p_index[p.id])):
+            if len(doc.entities) != 2:
+                raise RelxInputError(
+                    f"document {doc.id!r} has {len(doc.entities)} entities, but the sentence-level scheme {scheme!r} needs exactly "
+                    f"two (e1, e2) per document; {use}", name, _record(where),
+                )
+            if len(doc.relations) > 1:
+                raise RelxInputError(
+                    f"document {doc.id!r} has {len(doc.relations)} relations, but the sentence-level scheme {scheme!r} scores one "
+                    f"label per document; {use}", name, _record(where),
+                )
+        g_spans = [(e.start, e.end) for e in g.entities]
+        p_spans = [(e.start, e.end) for e in p.entities]
+        if g_spans != p_spans:
+            raise RelxInputError(
+                f"document {p.id!r}: entity spans {p_spans} differ from the gold spans {g_spans} in {gold_name}; "
+                f"predict on the gold entities or {use}", pred_name, _record(p_index[p.id]),
+            )
+
+
 def document_pair_labels(
     gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str, scheme: str = "tacred",
     gold_name: str = "gold", pred_name: str = "pred",
 ) -> tuple[list[Document], list[str], list[str]]:
-    """Aligned gold Documents and the pair labels of (entities[0], entities[1]) on both sides."""
+    """Aligned gold Documents and the pair labels of (entities[0], entities[1]) on both sides.
+
+    Every document must have exactly two entities, the same spans in gold and prediction, and at
+    most one relation (else RelxInputError naming the file and document; see ``score_relations``).
+    """
+    gold, pred = list(gold), list(pred)
     pairs = align_documents(gold, pred, gold_name, pred_name)
     gdocs, pdocs = [g for g, _ in pairs], [p for _, p in pairs]
+    _check_sentence_level(gold, pred, pairs, scheme, gold_name, pred_name)
     probe = _probe_labels(labels_or_negative, gdocs, pdocs, scheme)
     return gdocs, [probe.pair_label(d) for d in gdocs], [probe.pair_label(d) for d in pdocs]
+
+
+def _relation_triples(doc: Document, negative: str) -> set[tuple]:
+    """``{(head span, relation type, tail span)}``; a directed pair label ``T(e2,e1)`` on the pair of
+    entities 0 and 1 becomes type T from entities[1] to entities[0]; negative-labelled relations are dropped."""
+    out = set()
+    for r in doc.relations:
+        if r.label == negative:
+            continue
+        head, tail, label = r.head, r.tail, r.label
+        rtype, reverse = split_directed(label)
+        if reverse is not None and {head, tail} == {0, 1}:
+            head, tail, label = (1, 0, rtype) if reverse else (0, 1, rtype)
+        h, t = _entity(doc, head), _entity(doc, tail)
+        out.add(((h.start, h.end), label, (t.start, t.end)))
+    return out
+
+
+def score_relations(
+    gold: Iterable[Document], pred: Iterable[Document], negative: str = "no_relation", gold_name: str = "gold", pred_name: str = "pred",
+) -> dict[str, Any]:
+    """Relation-level P/R/F1 over (head span, label, tail span) of every relation of every document.
+
+    Documents are aligned by id; entities are compared by span, so predictions may carry other
+    entities. Each gold relation the prediction lacks is a false negative, each extra predicted
+    relation a false positive. Micro over all relations; macro over the relation types seen.
+    """
+    gold, pred = list(gold), list(pred)
+    aligned = align_documents(gold, pred, gold_name, pred_name)
+    g_index = {d.id: i for i, d in enumerate(gold, 1)}
+    p_index = {d.id: i for i, d in enumerate(pred, 1)}
+    pairs = []
+    for g, p in aligned:
+        try:
+            g_set = _relation_triples(g, negative)
+        except RelxInputError as exc:
+            raise exc.at(gold_name, _record(g_index[g.id])) from None
+        try:
+            p_set = _relation_triples(p, negative)
+        except RelxInputError as exc:
+            raise exc.at(pred_name, _record(p_index[p.id])) from None
+        pairs.append((g_set, p_set))
+    out = _set_scores("", pairs, type_of=lambda t: t[1])
+    return {"scheme": RELATION_SCHEME, "negative": negative, "mode": "exact", "n": len(pairs), **out}
 
 
 def score_documents(
     gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str = "no_relation", scheme: str = "tacred",
     gold_name: str = "gold", pred_name: str = "pred",
 ) -> dict[str, Any]:
-    """Score sentence-level predictions: Documents aligned by id, pair labels via LabelSet semantics."""
-    _, g, p = document_pair_labels(gold, pred, labels_or_negative, scheme, gold_name, pred_name)
+    """Score predicted Documents against gold Documents (aligned by id).
+
+    ``tacred`` / ``semeval``: sentence-level pair labels via LabelSet semantics (documents with
+    exactly two entities, same spans, at most one relation). ``relations``: every relation by spans.
+    """
     negative = labels_or_negative.negative if isinstance(labels_or_negative, LabelSet) else str(labels_or_negative)
+    if scheme == RELATION_SCHEME:
+        return score_relations(gold, pred, negative, gold_name, pred_name)
+    if scheme not in SCHEMES:
+        raise RelxInputError(f"unknown scheme {scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
+    _, g, p = document_pair_labels(gold, pred, labels_or_negative, scheme, gold_name, pred_name)
     return score_labels(g, p, negative, scheme)
 
 
@@ -283,12 +383,13 @@ def _pct(x: float) -> str:
     return f"{100 * x:6.2f}"
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
+def text_table(headers: list[str], rows: list[list[Any]], title: str | None = None) -> str:
+    """Fixed-width text table (first column left-aligned, the rest right-aligned), optionally titled."""
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(([title, "=" * len(title)] if title else []) + lines)
 
 
 def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
@@ -315,19 +416,22 @@ def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
 def format_report(metrics: dict[str, Any], title: str | None = None) -> str:
     """A fixed-width text report (values in %) naming the averaging used on every line."""
     blocks = [f"{title}\n{'=' * len(title)}"] if title else []
-    if "mode" in metrics:  # triples
-        name = f"triples, {metrics['mode']} match (micro)"
-        blocks.append(_table(["Averaging", "P %", "R %", "F1 %"], [[name, *(_pct(metrics[f"micro_{k}"]) for k in ("p", "r", "f1"))],
-                      ["triples (macro over relation types)", *(_pct(metrics[f"macro_{k}"]) for k in ("p", "r", "f1"))]]))
+    if "mode" in metrics:  # triples / relation level
+        if metrics.get("scheme") == RELATION_SCHEME:
+            name, macro = "relations: head span + label + tail span (micro)", "relations (macro over relation types)"
+        else:
+            name, macro = f"triples, {metrics['mode']} match (micro)", "triples (macro over relation types)"
+        blocks.append(text_table(["Averaging", "P %", "R %", "F1 %"], [[name, *(_pct(metrics[f"micro_{k}"]) for k in ("p", "r", "f1"))],
+                      [macro, *(_pct(metrics[f"macro_{k}"]) for k in ("p", "r", "f1"))]]))
     else:
-        blocks.append(_table(["Averaging", "P %", "R %", "F1 %"], _avg_rows(metrics)))
+        blocks.append(text_table(["Averaging", "P %", "R %", "F1 %"], _avg_rows(metrics)))
     neg = metrics.get("negative")
     for key, head in (("per_label", "Label"), ("official_per_type", "Relation type (official)"), ("per_type", "Relation type"),
                       ("ner_per_type", "Entity type"), ("re_strict_per_type", "Relation type (strict)")):
         if key in metrics and metrics[key]:
             rows = [[lab + (" (negative)" if lab == neg else ""), _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), v["support"], v["predicted"]]
                     for lab, v in metrics[key].items()]
-            blocks.append(_table([head, "P %", "R %", "F1 %", "Support", "Predicted"], rows))
+            blocks.append(text_table([head, "P %", "R %", "F1 %", "Support", "Predicted"], rows))
     if "n" in metrics:
         blocks.append(f"Documents: {metrics['n']}")
     return "\n\n".join(blocks) + "\n"

@@ -49,11 +49,9 @@ def vectorizer_from_json(state: dict[str, Any] | None) -> TfidfVectorizer | None
     params = dict(state["params"])
     params["ngram_range"] = tuple(params["ngram_range"])
     vec = TfidfVectorizer(vocabulary=dict(state["vocabulary"]), dtype=np.float64, **params)
-    vec._validate_vocabulary()  # sets vocabulary_ from the fixed vocabulary
+    vec.fit([""])  # public API: with a fixed vocabulary, fit only sets vocabulary_ (and a placeholder idf)
     if state.get("idf") is not None:
         vec.idf_ = np.asarray(state["idf"], dtype=np.float64)
-    else:
-        vec.fit([""])  # use_idf=False: transform only needs the (fixed) vocabulary
     return vec
 
 

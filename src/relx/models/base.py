@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from relx.config import from_dict, to_dict
+from relx.config import to_dict
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Relation
-from relx.errors import RelxInputError
+from relx.errors import RelxConfigError, RelxInputError
 from relx.registry import MODELS
+from relx.training.config import FitContext, subsample
 from relx.utils import write_json
 
 FORMAT_VERSION = 1
@@ -53,7 +53,14 @@ class REModel:
         """fit() kwargs with which the tiny config overfits four documents (contract test)."""
         return {}
 
-    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
+    def fit(self, train: list[Document], dev: list[Document] | None = None, ctx: FitContext | None = None, **overrides: Any) -> dict:
+        """Train on ``train`` (select on ``dev``). ``ctx`` carries trainer settings, run directory and
+        resume flag; keyword overrides (``out_dir``, ``resume`` or TrainerConfig fields) adjust it, and
+        unknown names are errors. Returns history, ``best`` dev metric, ``train_seconds``, ``step``."""
+        ctx = FitContext.make(ctx, **overrides)
+        return self.fit_context(subsample(train, ctx.trainer), dev, ctx)
+
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
         raise NotImplementedError
 
     def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
@@ -67,43 +74,86 @@ class REModel:
     def load_state_json(self, state: dict) -> None:
         """Restore what state_json saved (called before weights are loaded)."""
 
-    def save(self, directory: str | Path, metrics: dict | None = None) -> Path:
-        """Write config.json, labels.json, weights and extras; every file atomically."""
+    def write_files(self, directory: str | Path) -> Path:
+        """Write the model into the existing (empty) ``directory``: weights and extras (save_weights),
+        labels.json, then config.json last, with the sha256 of every weight file. Not atomic by
+        itself; :meth:`save` wraps it in a whole-directory swap."""
+        from relx.models.persistence import CHECKSUM_KEY, weight_checksums
+
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        write_json(
-            directory / "config.json",
-            {"type": self.registered_name, "format_version": FORMAT_VERSION, "config": to_dict(self.config), "state": self.state_json()},
-        )
-        self.labels.save(directory / "labels.json")
+        meta = {"type": self.registered_name, "format_version": FORMAT_VERSION, "config": to_dict(self.config), "state": self.state_json()}
         self.save_weights(directory)
-        if metrics is not None:
-            write_json(directory / "metrics.json", metrics)
+        self.labels.save(directory / "labels.json")
+        write_json(directory / "config.json", {**meta, CHECKSUM_KEY: weight_checksums(directory)})
+        return directory
+
+    def save(self, directory: str | Path, metrics: dict | None = None) -> Path:
+        """Write the model directory (plus metrics.json) as a whole: a crash leaves the old or the new one."""
+        from relx.utils import atomic_directory
+
+        directory = Path(directory)
+        if directory.exists() and not directory.is_dir():
+            raise RelxInputError("exists and is not a directory (a model is saved as a directory)", directory)
+        with atomic_directory(directory) as tmp:
+            self.write_files(tmp)
+            if metrics is not None:
+                write_json(tmp / "metrics.json", metrics)
         return directory
 
     def save_weights(self, directory: Path) -> None:
         """Subclasses write model.safetensors (and tokenizer files)."""
 
+    # --- the one restore path -----------------------------------------------
     @classmethod
-    def from_saved(cls, directory: Path, config: Any, labels: LabelSet, state: dict) -> REModel:
-        """Rebuild an instance from a saved directory (no pretrained weights downloaded)."""
-        raise NotImplementedError
+    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> REModel:
+        """An instance to :meth:`restore` a saved ``directory`` into (never loads pretrained weights)."""
+        return cls(config, labels)
+
+    def restore(self, directory: str | Path, state: dict | None = None) -> None:
+        """Load a saved directory into this instance: JSON state (vocabularies, types...; rebuilds the
+        layers that depend on it), then the weights. Used by ``relx.load``, ``--resume`` and the cascade."""
+        if state is None:
+            from relx.models import persistence
+
+            state = persistence.saved_state(persistence.read_model_meta(Path(directory)).get("state") or {})
+        self.load_state_json(state)
+        self.load_weights(Path(directory))
+
+    def load_weights(self, directory: Path) -> None:
+        """Subclasses read what save_weights wrote."""
 
 
 def load_model(directory: str | Path, device: str | None = None) -> REModel:
-    """Load any saved relx model directory (JSON + safetensors only; nothing is unpickled)."""
+    """Load any saved relx model directory (JSON + safetensors only; nothing is unpickled).
+
+    Weight files listed in config.json's ``sha256`` are verified first. Every problem (missing or
+    damaged file, unknown type, weights that do not fit) raises one RelxInputError naming the file.
+    """
+    from relx.models import persistence as ps
+
     directory = Path(directory)
-    cfg_path = directory / "config.json"
-    if not cfg_path.is_file():
-        raise RelxInputError("not a relx model directory (config.json missing)", directory)
-    meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-    cls = MODELS.get(meta["type"])
-    config = from_dict(cls.Config, meta["config"], f"{cfg_path}:config")
-    labels = LabelSet.load(directory / "labels.json")
-    model = cls.from_saved(directory, config, labels, meta.get("state", {}))
+    meta = ps.read_model_meta(directory)
+    cls = ps.model_class(directory, meta)
+    config = ps.model_config(directory, cls, meta)
+    labels = ps.read_labels(directory)
+    ps.verify_checksums(directory, meta)
+    with ps.load_errors(directory):
+        model = cls.blank(directory, config, labels)
+        model.restore(directory, ps.saved_state(meta.get("state") or {}))
     if device is not None and hasattr(model, "to"):
         model.to(device)
     return model
+
+
+def blank_model(directory: str | Path) -> REModel:
+    """An unrestored instance of the model saved in ``directory`` (its class, config and labels)."""
+    from relx.models import persistence as ps
+
+    directory = Path(directory)
+    meta = ps.read_model_meta(directory)
+    cls = ps.model_class(directory, meta)
+    with ps.load_errors(directory):
+        return cls.blank(directory, ps.model_config(directory, cls, meta), ps.read_labels(directory))
 
 
 def assign_predictions(docs: list[Document], relations: list[list[Relation]], meta: list[dict] | None = None) -> list[Document]:
@@ -170,14 +220,15 @@ class NeuralREModel(REModel, nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
-        """Train with the generic Trainer; kwargs are TrainerConfig fields plus ``out_dir``/``resume``."""
-        from relx.training.trainer import Trainer, TrainerConfig
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        """Train with the generic Trainer (checkpoints in ``ctx.out_dir``, resumed when ``ctx.resume``)."""
+        from relx.training.trainer import Trainer
 
-        out_dir = kwargs.pop("out_dir", None)
-        resume = kwargs.pop("resume", False)
-        trainer = Trainer(kwargs.pop("trainer_config", None) or TrainerConfig(**kwargs))
-        return trainer.fit(self, train, dev, out_dir=out_dir, resume=resume)
+        return Trainer(ctx.trainer).fit(self, train, dev, out_dir=ctx.out_dir, resume=ctx.resume)
+
+    def featurize_many(self, docs: list[Document]) -> list[dict]:
+        """Features of many documents (override to batch expensive steps); default: one at a time."""
+        return [self.featurize(d) for d in docs]
 
     def batches(self, feats: list[dict], batch_size: int) -> Iterator[list[int]]:
         """Index batches of similar length (sorted, so padding is minimal)."""
@@ -190,7 +241,9 @@ class NeuralREModel(REModel, nn.Module):
         """Predict relations for ``docs`` (length-bucketed batches, original order kept)."""
         was_training = self.training
         self.eval()
-        feats = feats if feats is not None else [self.featurize(d) for d in docs]
+        if batch_size < 1:
+            raise RelxConfigError(f"batch size must be >= 1, got {batch_size}")
+        feats = feats if feats is not None else self.featurize_many(docs)
         rels: list[list[Relation]] = [[] for _ in docs]
         metas: list[dict] = [{} for _ in docs]
         device = self.device
@@ -209,22 +262,38 @@ class NeuralREModel(REModel, nn.Module):
         save_atomically(directory / "model.safetensors", lambda tmp: save_model(self, tmp))
 
     def load_weights(self, directory: Path) -> None:
+        """Load model.safetensors; a missing/damaged file or tensors that do not fit raise RelxInputError naming it."""
         from safetensors.torch import load_model as st_load
 
-        missing, unexpected = st_load(self, str(directory / "model.safetensors"), strict=False, device=str(self.device))
+        from relx.models.persistence import check_safetensors, state_dict_problem
+
+        path = Path(directory) / "model.safetensors"
+        check_safetensors(path)
+        try:
+            missing, unexpected = st_load(self, str(path), strict=False, device=str(self.device))
+        except RuntimeError as exc:
+            raise RelxInputError(state_dict_problem(exc), path) from exc
         if missing or unexpected:
-            raise RelxInputError(f"weights do not match the model (missing {list(missing)[:5]}, unexpected {list(unexpected)[:5]})", directory)
+            raise RelxInputError(f"weights do not match the model (missing {list(missing)[:5]}, unexpected {list(unexpected)[:5]})", path)
 
 
 def save_atomically(path: Path, writer: Any) -> None:
-    """Call ``writer(tmp_path)``, fsync the temp file, then rename it to ``path``."""
+    """Call ``writer(tmp_path)``, give it the usual mode (0o666 & ~umask; safetensors writes 0600),
+    fsync it, then rename it to ``path``. The temp file is removed on failure."""
     import os
 
+    from relx.models.persistence import default_file_mode
+
     tmp = path.with_name(f".{path.name}.tmp")
-    writer(str(tmp))
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        writer(str(tmp))
+        os.chmod(tmp, default_file_mode())
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def to_device(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:

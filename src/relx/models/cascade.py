@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from relx.config import from_dict
-from relx.data.labels import LabelSet
+from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import REModel, assign_predictions, load_model, register
+from relx.models.base import REModel, assign_predictions, blank_model, register
 from relx.registry import MODELS
+from relx.training.config import FitContext
 
 
 @dataclass
@@ -60,19 +61,6 @@ def build_stage(spec: dict, labels: LabelSet, where: str) -> REModel:
         raise RelxConfigError(f"{where}: a cascade cannot contain a cascade")
     cls = MODELS.get(name)
     return cls(from_dict(cls.Config, spec, f"{where} ({name})"), labels)
-
-
-def _fit_kwargs(kwargs: dict, overrides: dict, out_sub: Path | None) -> dict:
-    """Trainer kwargs for one stage: overrides applied to trainer_config (or the plain kwargs), own out_dir."""
-    kw = dict(kwargs)
-    tc = kw.get("trainer_config")
-    if tc is not None and dataclasses.is_dataclass(tc):
-        kw["trainer_config"] = dataclasses.replace(tc, **overrides)
-    else:
-        kw.update(overrides)
-    if out_sub is not None:
-        kw["out_dir"] = out_sub
-    return kw
 
 
 @register("cascade")
@@ -105,28 +93,22 @@ class CascadeModel(REModel):
         out = []
         for d in docs:
             new = copy.copy(d)
-            is_rel = self.labels.pair_label(d) != self.labels.negative
-            new.relations = [Relation(0, 1, self.config.relation_label)] if is_rel else []
+            new.relations = [] if is_negative(d, self.labels) else [Relation(0, 1, self.config.relation_label)]
             out.append(new)
         return out
 
     def relation_docs(self, docs: list[Document]) -> list[Document]:
-        return [d for d in docs if self.labels.pair_label(d) != self.labels.negative]
+        return [d for d in docs if not is_negative(d, self.labels)]
 
     # --- training / prediction ------------------------------------------------------
-    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
-        """Train the detector on binary labels, then the classifier on the gold relations."""
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        """Train the detector on binary labels, then the classifier on the gold relations (each in ``out_dir/<stage>``)."""
         t0 = time.perf_counter()
-        out_dir = kwargs.pop("out_dir", None)
-        sub = (lambda name: Path(out_dir) / name) if out_dir is not None else (lambda name: None)
-        kwargs.pop("resume", None)
         dev_bin = self.binary_docs(dev) if dev else None
-        h_det = self.detector.fit(self.binary_docs(train), dev_bin, **_fit_kwargs(kwargs, self.config.detector_trainer, sub("detector")))
+        h_det = self.detector.fit(self.binary_docs(train), dev_bin, ctx.for_stage("detector", self.config.detector_trainer))
         dev_rel = self.relation_docs(dev) if dev else None
-        h_cls = self.classifier.fit(self.relation_docs(train), dev_rel or None,
-                                    **_fit_kwargs(kwargs, self.config.classifier_trainer, sub("classifier")))
-        tc = kwargs.get("trainer_config")
-        scheme, metric = getattr(tc, "scheme", kwargs.get("scheme", "tacred")), getattr(tc, "metric", kwargs.get("metric", "micro_f1"))
+        h_cls = self.classifier.fit(self.relation_docs(train), dev_rel or None, ctx.for_stage("classifier", self.config.classifier_trainer))
+        scheme, metric = ctx.scheme, ctx.metric
         best = None
         if dev:
             from relx.evaluation.scorer import score_documents
@@ -161,8 +143,13 @@ class CascadeModel(REModel):
         self.classifier.save(directory / "classifier")
 
     @classmethod
-    def from_saved(cls, directory: Path, config: CascadeConfig, labels: LabelSet, state: dict) -> CascadeModel:
-        return cls(config, labels, detector=load_model(directory / "detector"), classifier=load_model(directory / "classifier"))
+    def blank(cls, directory: Path, config: CascadeConfig, labels: LabelSet) -> CascadeModel:
+        return cls(config, labels, detector=blank_model(Path(directory) / "detector"), classifier=blank_model(Path(directory) / "classifier"))
+
+    def load_weights(self, directory: Path) -> None:
+        """Each stage restores itself from its own subdirectory."""
+        self.detector.restore(Path(directory) / "detector")
+        self.classifier.restore(Path(directory) / "classifier")
 
     def to(self, device: Any) -> CascadeModel:
         """Move torch stages to ``device`` (feature models stay where they are)."""

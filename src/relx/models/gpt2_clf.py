@@ -8,7 +8,8 @@ the logits; the loss can be weighted by 1/sqrt(N_i) as in the paper.
 
 relx ships no GPT-2 weights and never downloads: ``encoder`` must name a local directory with a
 GPT-2 ``config.json`` (``model_type: gpt2``), the tokenizer files and the weights. Decoding and
-persistence are those of the ``marker`` model, which this class subclasses.
+persistence come from :class:`relx.models.pair.TransformerPairClassifier` (a
+:class:`relx.nn.pair_encoder.MarkedPairEncoder` with no prefix token and the end-of-text suffix).
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from relx.data.labels import LabelSet
-from relx.data.schema import Document
-from relx.errors import RelxConfigError, RelxInputError
-from relx.models.base import ModelOutput, NeuralREModel, register
-from relx.models.bert_extra import class_weight_buffer, fill_class_weights
-from relx.models.marker import MarkerModel
+from relx.errors import RelxConfigError
+from relx.models.base import register
+from relx.models.pair import TransformerPairClassifier
 from relx.nn.encoder import load_encoder
 from relx.nn.heads import gather_positions
-from relx.nn.markers import insert_markers, keep_window
+from relx.nn.pair_encoder import MarkedPairEncoder
 
 GPT2_TYPES = ("gpt2",)
 
@@ -39,11 +36,11 @@ GPT2_TYPES = ("gpt2",)
 @dataclass
 class GPT2ClfConfig:
     encoder: str = ""  # local GPT-2 directory (required; none ships with relx)
-    marker_style: str = "plain"  # plain / typed: new special tokens; punct / typed_punct: existing words
+    marker_style: str = "plain"  # plain / typed: new special tokens; punct / typed_punct: existing words; none
     max_length: int = 128
     append_eos: bool = True  # end every input with the end-of-text token, whose state is classified
     dropout: float = 0.1
-    class_weights: str = "inverse_sqrt"  # inverse_sqrt (1/sqrt(N_i)) | none
+    class_weight_power: float = 0.5  # CE weights 1/N_i^power (0.5 = the paper's 1/sqrt(N_i); 0 = unweighted)
     label_smoothing: float = 0.0
 
 
@@ -84,26 +81,24 @@ def last_token_index(mask: torch.Tensor) -> torch.Tensor:
 
 
 @register("gpt2_clf")
-class GPT2ClfModel(MarkerModel):
+class GPT2ClfModel(TransformerPairClassifier):
     """Local GPT-2 -> state of the last non-pad token -> dropout -> linear -> logits."""
 
     Config = GPT2ClfConfig
 
-    def __init__(self, config: GPT2ClfConfig, labels: LabelSet, encoder: nn.Module | None = None, tokenizer=None):
-        NeuralREModel.__init__(self, config, labels)  # MarkerModel's own layers are not built
-        if encoder is None:
-            path = resolve_gpt2(config.encoder)
-            tokenizer = load_gpt2_tokenizer(path)
-            try:
-                encoder = load_encoder(path)
-            except OSError as exc:
-                raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {path} ({exc})") from None
-        self.encoder, self.tokenizer = encoder, tokenizer
-        self.entity_types: list[str] = []
-        self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(encoder.config.hidden_size, len(labels))
-        self.register_buffer("class_weights", class_weight_buffer(config.class_weights, len(labels)))
-        self._add_marker_tokens()
+    def __init__(self, config: GPT2ClfConfig, labels: LabelSet, saved: Path | None = None):
+        super().__init__(config, labels, saved)
+        self.init_head(self.encoder.hidden_size, config.dropout)
+
+    def make_encoder(self, saved: Path | None) -> MarkedPairEncoder:
+        cfg = self.config
+        path = saved if saved is not None else resolve_gpt2(cfg.encoder)
+        tok = load_gpt2_tokenizer(path)
+        try:
+            model = load_encoder(path, pretrained=saved is None)
+        except OSError as exc:
+            raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {path} ({exc})") from None
+        return MarkedPairEncoder(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
 
     @classmethod
     def tiny_config(cls, resources: dict | None = None, **overrides) -> GPT2ClfConfig:
@@ -112,52 +107,6 @@ class GPT2ClfModel(MarkerModel):
             base["encoder"] = resources["gpt2"]
         return GPT2ClfConfig(**{**base, **overrides})
 
-    def prepare(self, train: list[Document]) -> None:
-        """Entity types for typed markers, and class weights 1/sqrt(N_i) from the training labels."""
-        super().prepare(train)
-        fill_class_weights(self.class_weights, self.config.class_weights, self.labels, train)
-
-    def featurize(self, doc: Document) -> dict:
-        """Marked BPE ids (truncated around the markers, end-of-text appended) and the gold label id."""
-        if len(doc.entities) < 2:
-            raise RelxInputError(f"document {doc.id!r} needs two entities (subject, object) for pair classification")
-        marked = insert_markers(doc, self.config.marker_style, self._types(doc))
-        enc = self.tokenizer(marked.words, is_split_into_words=True, add_special_tokens=False)
-        ids, word_ids = enc["input_ids"], enc.word_ids()
-        first: dict[int, int] = {}
-        last: dict[int, int] = {}
-        for pos, w in enumerate(word_ids):
-            first.setdefault(w, pos)
-            last[w] = pos
-        (s0, s1), (o0, o1) = marked.spans
-        must = [first[marked.anchors[0]], first[marked.anchors[1]], first[s1], first[o1], first[s0], last[s1 - 1], first[o0], last[o1 - 1]]
-        eos = [self.tokenizer.eos_token_id] if self.config.append_eos else []
-        keep = keep_window(len(ids), must, self.config.max_length - len(eos))
-        label = self.labels.pair_label(doc)
-        return {"input_ids": [ids[k] for k in keep] + eos, "label": self.labels.id(label) if label in self.labels else 0}
-
-    def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
-        width = max(len(f["input_ids"]) for f in feats)
-        ids = torch.full((len(feats), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(feats), width), dtype=torch.long)
-        for i, f in enumerate(feats):  # right padding
-            ids[i, : len(f["input_ids"])] = torch.tensor(f["input_ids"])
-            mask[i, : len(f["input_ids"])] = 1
-        return {"input_ids": ids, "attention_mask": mask, "labels": torch.tensor([f["label"] for f in feats])}  # (B, T) (B, T) (B,)
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:
-        mask = batch["attention_mask"]  # (B, T)
-        states = self.encoder(input_ids=batch["input_ids"], attention_mask=mask).last_hidden_state  # (B, T, H)
-        rep = gather_positions(states, last_token_index(mask))  # (B, H)
-        logits = self.classifier(self.dropout(rep))  # (B, C)
-        loss = F.cross_entropy(logits.float(), batch["labels"], weight=self.class_weights, label_smoothing=self.config.label_smoothing)
-        return ModelOutput(loss=loss, logits=logits, extras={"loss_re": loss.detach()})
-
-    @classmethod
-    def from_saved(cls, directory: Path, config: GPT2ClfConfig, labels: LabelSet, state: dict) -> GPT2ClfModel:
-        sub = directory / "encoder"
-        model = cls(config, labels, encoder=load_encoder(sub, pretrained=False), tokenizer=load_gpt2_tokenizer(sub))
-        model.entity_types = list(state.get("entity_types", []))
-        model._add_marker_tokens()
-        model.load_weights(directory)
-        return model
+    def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        enc = self.encoder(batch)
+        return gather_positions(enc.states, last_token_index(enc.mask))  # (B, H)

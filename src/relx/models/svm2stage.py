@@ -25,7 +25,6 @@ word n-grams, :class:`relx.features.SegmentTfidf`) side by side with the syntax 
 from __future__ import annotations
 
 import itertools
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from relx.evaluation.regimes import all_data_report, classification_table, relat
 from relx.evaluation.scorer import score_documents, score_labels
 from relx.features import SegmentTfidf, SyntaxFeatures
 from relx.models.base import REModel, assign_predictions, register, save_atomically
+from relx.training.config import FitContext
 
 RELATION = "relation"
 
@@ -150,18 +150,10 @@ class Svm2StageModel(REModel):
         return [RELATION if lab != self.labels.negative else lab for lab in y]
 
     # --- training --------------------------------------------------------------
-    def fit(self, train: list[Document], dev: list[Document] | None = None, **kwargs: Any) -> dict:
-        """Fit both stages (choosing C on dev when ``c_grid`` is set).
-
-        From the trainer kwargs only ``trainer_config.scheme/metric/max_train_docs/seed`` (or plain
-        ``scheme``/``metric``) are used; everything else (epochs, out_dir, ...) is ignored.
-        """
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        """Fit both stages (choosing C on dev by ``ctx.metric`` / ``ctx.scheme`` when ``c_grid`` is set)."""
         t0 = time.perf_counter()
-        tc = kwargs.get("trainer_config")
-        scheme = kwargs.get("scheme") or getattr(tc, "scheme", "tacred")
-        metric = kwargs.get("metric") or getattr(tc, "metric", "micro_f1")
-        if getattr(tc, "max_train_docs", None) and len(train) > tc.max_train_docs:  # same draw as the Trainer
-            train = random.Random(tc.seed).sample(train, tc.max_train_docs)
+        scheme, metric = ctx.scheme, ctx.metric
         selection = None
         if self.config.c_grid and dev:
             selection = self.select_c_on_dev(train, dev, self.config.c_grid, scheme, metric)
@@ -262,18 +254,16 @@ class Svm2StageModel(REModel):
                   for name, stage in (("detector", self.detector), ("classifier", self.classifier)) for part in ("coef", "intercept")}
         save_atomically(directory / "model.safetensors", lambda tmp: save_file(arrays, tmp))
 
-    @classmethod
-    def from_saved(cls, directory: Path, config: Svm2StageConfig, labels: LabelSet, state: dict) -> Svm2StageModel:
+    def load_state_json(self, state: dict) -> None:
+        self.tfidf = SegmentTfidf.from_json(state["tfidf"])
+        self.cues = None if state.get("syntax") is None else SyntaxFeatures.from_json(state["syntax"])
+        self._classes = {"detector": list(state["detector_classes"]), "classifier": list(state["classifier_classes"])}
+
+    def load_weights(self, directory: Path) -> None:
         from safetensors.numpy import load_file
 
-        model = cls(config, labels)
-        model.tfidf = SegmentTfidf.from_json(state["tfidf"])
-        model.cues = None if state.get("syntax") is None else SyntaxFeatures.from_json(state["syntax"])
-        w = load_file(str(directory / "model.safetensors"))
-        model.detector = Stage(state["detector_classes"], w["detector.coef"], w["detector.intercept"])
-        model.classifier = Stage(state["classifier_classes"], w["classifier.coef"], w["classifier.intercept"])
-        return model
-
+        w = load_file(str(Path(directory) / "model.safetensors"))
+        self.detector, self.classifier = (Stage(self._classes[n], w[f"{n}.coef"], w[f"{n}.intercept"]) for n in ("detector", "classifier"))
 
 def evaluate_two_stage(
     config: Svm2StageConfig, train: list[Document], dev: list[Document] | None, test: list[Document], negative: str,

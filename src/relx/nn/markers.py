@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from relx.data.schema import Document
 
-STYLES = ("plain", "typed", "punct", "typed_punct")
+STYLES = ("plain", "typed", "punct", "typed_punct", "none")  # none: no markers; the entity start tokens are read
 
 
 def type_token(side: str, etype: str, closing: bool) -> str:
@@ -16,6 +16,8 @@ def type_token(side: str, etype: str, closing: bool) -> str:
 
 def marker_words(style: str, side: str, etype: str) -> tuple[list[str], list[str]]:
     """(opening words, closing words) for subject ('S') or object ('O'); the first opening word is the anchor."""
+    if style == "none":
+        return [], []
     if style == "plain":
         tag = "E1" if side == "S" else "E2"
         return [f"[{tag}]"], [f"[/{tag}]"]
@@ -32,10 +34,10 @@ def marker_words(style: str, side: str, etype: str) -> tuple[list[str], list[str
 
 @dataclass
 class MarkedWords:
-    """Words with markers inserted; indexes of the anchor markers and entity word ranges (exclusive)."""
+    """Words with markers inserted; indexes of the anchor markers (style ``none``: of the entities' first
+    words) and entity word ranges (exclusive)."""
 
     words: list[str]
-    is_marker: list[bool]
     anchors: tuple[int, int]
     spans: tuple[tuple[int, int], tuple[int, int]]
 
@@ -49,7 +51,6 @@ def insert_markers(doc: Document, style: str, types: tuple[str, str]) -> MarkedW
         events.append((ent.end, 0, -ent.start, side, False))
     events.sort()
     words: list[str] = []
-    is_marker: list[bool] = []
     anchors: dict[str, int] = {}
     span_start: dict[str, int] = {}
     spans: dict[str, tuple[int, int]] = {}
@@ -63,14 +64,12 @@ def insert_markers(doc: Document, style: str, types: tuple[str, str]) -> MarkedW
             else:
                 spans[side] = (span_start[side], len(words))
             words.extend(opening if is_start else closing)
-            is_marker.extend([True] * len(opening if is_start else closing))
             if is_start:
                 span_start[side] = len(words)
             ev += 1
         if pos < len(doc.tokens):
             words.append(doc.tokens[pos])
-            is_marker.append(False)
-    return MarkedWords(words, is_marker, (anchors["S"], anchors["O"]), (spans["S"], spans["O"]))
+    return MarkedWords(words, (anchors["S"], anchors["O"]), (spans["S"], spans["O"]))
 
 
 def keep_window(n: int, must_keep: list[int], budget: int) -> list[int]:

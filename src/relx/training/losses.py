@@ -22,19 +22,13 @@ def boundary_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.float().reshape(b * k, t), targets.reshape(b * k))
 
 
-def inverse_sqrt_weights(label_ids: list[int], n_classes: int) -> torch.Tensor:
-    """Class weights 1/sqrt(N_i), normalised to mean 1 (unseen classes get the max weight)."""
-    counts = Counter(label_ids)
-    w = torch.tensor([1.0 / (counts[c] ** 0.5) if counts[c] else 0.0 for c in range(n_classes)])
-    w[w == 0] = w.max() if w.max() > 0 else 1.0
-    return w * (n_classes / w.sum())
-
-
-def inverse_freq_weights(label_ids: list[int], n_classes: int, power: float = 1.0) -> torch.Tensor:
-    """Class weights 1/N_i^power (power 1: inverse frequency, 0.5: inverse sqrt), normalised to mean 1.
+def class_weights(label_ids: list[int], n_classes: int, power: float) -> torch.Tensor:
+    """Cross-entropy class weights 1/N_i^power (0: none, 0.5: 1/sqrt(N_i), 1: 1/N_i), normalised to mean 1.
 
     Classes absent from ``label_ids`` get the largest weight.
     """
+    if power == 0:
+        return torch.ones(n_classes)
     counts = Counter(label_ids)
     w = torch.tensor([counts[c] ** -power if counts[c] else 0.0 for c in range(n_classes)])
     w[w == 0] = w.max() if w.max() > 0 else 1.0

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from relx.config import from_dict, to_dict
-from relx.data.labels import LabelSet
+from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.registry import MODELS
-from relx.training.trainer import TrainerConfig
-from relx.utils import set_seed, write_json
+from relx.training.config import FitContext, TrainerConfig
+from relx.utils import atomic_open, set_seed, write_json
 
 log = logging.getLogger("relx.train")
 
@@ -39,6 +39,11 @@ class DataConfig:
     relation_only: bool = False  # keep only documents with a relation in every split (two-stage regime, stage 2)
     max_neg_ratio: float | None = None  # under-sample TRAIN negatives to at most this many per positive (after dev holdout)
     max_test: int | None = None
+    on_invalid: str = "error"  # invalid records: "error" stops at the first, "skip" drops them with a warning
+
+    def __post_init__(self) -> None:
+        if self.on_invalid not in ("error", "skip"):
+            raise RelxConfigError(f"config.data.on_invalid must be 'error' or 'skip', got {self.on_invalid!r}")
 
 
 @dataclass
@@ -56,29 +61,38 @@ def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
     if not mtype:
         raise RelxConfigError("config.model.type is required (see `relx models`)")
     cls = MODELS.get(mtype)
+    cfg.trainer.validate()
     return cfg, cls, from_dict(cls.Config, model_raw, f"config.model ({mtype})")
 
 
-def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None, list[Document] | None]:
-    """Read train/dev/test; carve dev from the end of train when asked."""
-    from relx.data.io import read
+def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None, list[Document] | None, dict[str, int]]:
+    """Read train/dev/test; carve dev from train when asked. The 4th value counts the invalid records
+    skipped per split file under ``data.on_invalid: skip`` ({"train": n, "dev": n, "test": n})."""
+    from relx.data.io import read_with_report
+
+    invalid = {"train": 0, "dev": 0, "test": 0}
+
+    def read(path: str, split: str) -> list[Document]:
+        docs, report = read_with_report(path, data.format, on_invalid=data.on_invalid)
+        invalid[split] = report.skipped
+        return docs
 
     if not data.train:
         raise RelxConfigError("config.data.train is required")
-    train = read(data.train, data.format)
-    dev = read(data.dev, data.format) if data.dev else None
+    train = read(data.train, "train")
+    dev = read(data.dev, "dev") if data.dev else None
     if dev is None and data.dev_holdout:
         if data.dev_holdout >= len(train):
             raise RelxConfigError(f"data.dev_holdout={data.dev_holdout} leaves no training data ({len(train)} documents)")
         picked = set(random.Random(data.dev_seed).sample(range(len(train)), data.dev_holdout))
         dev = [d for i, d in enumerate(train) if i in picked]
         train = [d for i, d in enumerate(train) if i not in picked]
-    test = read(data.test, data.format) if data.test else None
+    test = read(data.test, "test") if data.test else None
     if test is not None and data.max_test:
         test = test[: data.max_test]
     if data.relation_only:
-        train, dev, test = (None if s is None else [d for d in s if d.relations] for s in (train, dev, test))
-    return train, dev, test
+        train, dev, test = (None if s is None else [d for d in s if not is_negative(d, data.negative)] for s in (train, dev, test))
+    return train, dev, test, invalid
 
 
 def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfig) -> tuple[list[Document], int]:
@@ -87,7 +101,7 @@ def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfi
         return train, 0
     from relx.data.sampling import undersample_negatives
 
-    n_neg = sum(1 for d in train if labels.pair_label(d) == labels.negative)
+    n_neg = sum(1 for d in train if is_negative(d, labels))
     kept = undersample_negatives(train, labels, data.max_neg_ratio, seed=data.dev_seed)
     dropped = len(train) - len(kept)
     log.info("max_neg_ratio=%s: dropped %d of %d training negatives; %d training documents left", data.max_neg_ratio, dropped, n_neg, len(kept))
@@ -101,24 +115,21 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     cfg, cls, model_cfg = parse_run_config(raw)
     out = Path(out_dir)
     set_seed(cfg.trainer.seed)
-    train, dev, test = load_splits(cfg.data)
+    train, dev, test, invalid = load_splits(cfg.data)
     labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
     train, dropped = apply_undersampling(train, labels, cfg.data)
     if verbose and cfg.data.max_neg_ratio is not None:
         print(f"max_neg_ratio={cfg.data.max_neg_ratio}: dropped {dropped} training negatives, {len(train)} training documents left")
     model = cls(model_cfg, labels)
     if dev is not None and not cfg.data.dev:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "dev_ids.txt").write_text("".join(f"{d.id}\n" for d in dev), encoding="utf-8")
-    if resume and (out / "last" / "config.json").is_file():  # vocabularies etc.: prepare() is skipped on resume
-        import json
-
-        model.load_state_json(json.loads((out / "last" / "config.json").read_text(encoding="utf-8")).get("state", {}))
-    history = model.fit(train, dev, trainer_config=cfg.trainer, out_dir=out, resume=resume)
+        with atomic_open(out / "dev_ids.txt") as fh:
+            fh.write("".join(f"{d.id}\n" for d in dev))
+    history = model.fit(train, dev, FitContext(cfg.trainer, out, resume))
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
         "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
+        "invalid_records_skipped": invalid,
     }
     if test:
         t0 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 import random
@@ -15,67 +16,74 @@ import torch
 from tqdm.auto import tqdm
 
 from relx.data.schema import Document
-from relx.models.base import NeuralREModel, to_device
-from relx.training.checkpoint import load_checkpoint, save_checkpoint
+from relx.models.base import ModelOutput, NeuralREModel, to_device
+from relx.training.checkpoint import check_resumable, has_checkpoint, load_checkpoint, save_checkpoint
+from relx.training.config import HF_SCHEDULERS, FitContext, TrainerConfig
 from relx.utils import resolve_device, set_seed, write_json
 
+__all__ = ["FitContext", "TrainState", "Trainer", "TrainerConfig"]
 log = logging.getLogger("relx.train")
 
 
 @dataclass
-class TrainerConfig:
-    """Optimisation and selection settings shared by all neural models."""
+class TrainState:
+    """Progress of one run; saved in every checkpoint and restored by ``--resume``."""
 
-    epochs: int = 3
-    max_steps: int | None = None  # optimizer steps; caps epochs when set
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    lr: float = 5e-5
-    head_lr: float | None = None  # lr of non-encoder layers (None = lr)
-    weight_decay: float = 0.01
-    scheduler: str = "linear"  # linear | cosine | constant | any torch.optim.lr_scheduler class name
-    scheduler_kwargs: dict = field(default_factory=dict)
-    warmup_ratio: float = 0.1
-    grad_clip: float | None = 1.0
-    grad_accum: int = 1
-    amp: bool = True  # bf16 (or fp16 + scaler) autocast, CUDA only
-    eval_every: int | None = None  # optimizer steps between dev evaluations (None = once per epoch)
-    metric: str = "micro_f1"  # key of the scorer output used for selection
-    scheme: str = "tacred"  # scorer semantics for dev evaluation: tacred | semeval
-    patience: int | None = None  # dev evaluations without improvement before stopping
-    seed: int = 13
-    device: str = "auto"
-    num_threads: int | None = None
-    log_every: int = 50
-    progress: bool = True
-    max_train_docs: int | None = None  # subsample training docs (CPU budgets, demos)
+    step: int = 0  # optimizer steps taken
+    epoch: int = 0  # finished epochs
+    batch_in_epoch: int = 0  # micro-batches of the current epoch already consumed
+    best: float | None = None  # best dev metric so far
+    best_step: int | None = None
+    bad_evals: int = 0  # dev evaluations since the last improvement
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+
+class _Losses:
+    """Running sums of the loss and every auxiliary loss, kept on the device (read only when logged)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.n = 0
+
+    def add(self, out: ModelOutput) -> None:
+        self.n += 1
+        for k, v in {"loss": out.loss, **out.extras}.items():
+            v = v.detach()
+            self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
+
+    def means(self) -> dict[str, float]:
+        return {k: float(v) / self.n for k, v in self.sums.items()} if self.n else {}
 
 
 class Trainer:
-    """fit(model, train, dev) with warmup, clipping, accumulation, AMP, early stopping, checkpoints."""
+    """fit(model, train, dev) with warmup, clipping, accumulation, AMP, early stopping, atomic checkpoints."""
 
     def __init__(self, config: TrainerConfig | None = None):
         self.cfg = config or TrainerConfig()
+        self.cfg.validate()
 
-    # --- setup -----------------------------------------------------------------
+    # --- setup -------------------------------------------------------------------------
     def _optimizer(self, model: NeuralREModel, device: str) -> torch.optim.Optimizer:
         groups = model.optimizer_groups(self.cfg.lr, self.cfg.head_lr, self.cfg.weight_decay)
-        fused = device.startswith("cuda")
-        return torch.optim.AdamW(groups, lr=self.cfg.lr, fused=fused)
+        return torch.optim.AdamW(groups, lr=self.cfg.lr, fused=device.startswith("cuda"))
 
     def _scheduler(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-        name = self.cfg.scheduler
-        if name in ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial"):
+        """HF schedule (linear/cosine/constant with warmup) or a torch scheduler (warmup chained in front)."""
+        name, warmup = self.cfg.scheduler, int(self.cfg.warmup() * total_steps)
+        if name in HF_SCHEDULERS:
             from transformers import get_scheduler
 
-            if name == "constant":
-                name = "constant_with_warmup"
-            warmup = int(self.cfg.warmup_ratio * total_steps)
+            name = "constant_with_warmup" if name == "constant" else name
             return get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=max(total_steps, 1))
-        cls = getattr(torch.optim.lr_scheduler, name, None)
-        if cls is None:
-            raise KeyError(f"unknown scheduler {name!r}: use linear, cosine, constant or a torch.optim.lr_scheduler class name")
-        return cls(optimizer, **self.cfg.scheduler_kwargs)
+        lrs = torch.optim.lr_scheduler
+        if name == "ReduceLROnPlateau":  # stepped with the dev metric, which is maximised
+            return lrs.ReduceLROnPlateau(optimizer, **{**self.cfg.scheduler_kwargs, "mode": "max"})
+        sched = getattr(lrs, name)(optimizer, **self.cfg.scheduler_kwargs)
+        if warmup <= 0:
+            return sched
+        ramp = lrs.LinearLR(optimizer, start_factor=1.0 / (warmup + 1), total_iters=warmup)
+        return lrs.SequentialLR(optimizer, [ramp, sched], milestones=[warmup])
 
     def _epoch_batches(self, model: NeuralREModel, feats: list[dict], epoch: int) -> list[list[int]]:
         """Length-bucketed, shuffled batches; deterministic per (seed, epoch) so resume can skip."""
@@ -87,135 +95,133 @@ class Trainer:
 
     def _autocast(self, device: str) -> Any:
         if self.cfg.amp and device.startswith("cuda"):
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            return torch.autocast("cuda", dtype=dtype)
+            return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
         return torch.autocast("cpu", enabled=False)
 
-    # --- main loop ---------------------------------------------------------------
-    def fit(self, model: NeuralREModel, train: list[Document], dev: list[Document] | None = None, out_dir: str | Path | None = None, resume: bool = False) -> dict:
+    def _featurize(self, model: NeuralREModel, docs: list[Document], desc: str) -> list[dict]:
+        chunk = 2048
+        parts = range(0, len(docs), chunk)
+        bar = tqdm(parts, desc=desc, disable=not self.cfg.progress or len(docs) <= chunk, leave=False)
+        return [f for s in bar for f in model.featurize_many(docs[s : s + chunk])]
+
+    # --- main loop -----------------------------------------------------------------------
+    def fit(self, model: NeuralREModel, train: list[Document], dev: list[Document] | None = None,
+            out_dir: str | Path | None = None, resume: bool = False) -> dict:
         """Train ``model`` in place; returns history, best dev metric and timings. Best dev weights are restored."""
         cfg = self.cfg
         set_seed(cfg.seed)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
         device = resolve_device(cfg.device)
-        if cfg.max_train_docs and len(train) > cfg.max_train_docs:
-            train = random.Random(cfg.seed).sample(train, cfg.max_train_docs)
-        out = Path(out_dir) if out_dir else None
-        if not (resume and out and (out / "last" / "trainer_state.json").is_file()):
+        self.out = Path(out_dir) if out_dir else None
+        resuming = bool(resume and self.out and has_checkpoint(self.out / "last"))
+        if resuming:
+            check_resumable(self.out / "last", model, cfg)
+            model.restore(self.out / "last")  # state JSON, rebuilt layers, weights: before featurizing
+        else:
             model.prepare(train)
         model.to(device)
-        feats = [model.featurize(d) for d in tqdm(train, desc="featurize", disable=not cfg.progress, leave=False)]
-        dev_feats = [model.featurize(d) for d in dev] if dev else None
-        steps_per_epoch = math.ceil(math.ceil(len(feats) / cfg.batch_size) / cfg.grad_accum)
-        total = cfg.max_steps or steps_per_epoch * cfg.epochs
-        optimizer = self._optimizer(model, device)
-        scheduler = self._scheduler(optimizer, total)
-        scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and device.startswith("cuda") and not torch.cuda.is_bf16_supported())
-        st = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best": None, "best_step": None, "bad_evals": 0, "history": [], "train_seconds": 0.0}
-        if resume and out and (out / "last" / "trainer_state.json").is_file():
-            st.update(load_checkpoint(out / "last", model, optimizer, scheduler))
-            log.info("resumed from %s at step %d", out / "last", st["step"])
-        best_state = None
-        t0 = time.perf_counter() - st["train_seconds"]
-        bar = tqdm(total=total, initial=st["step"], desc="train", disable=not cfg.progress, dynamic_ncols=True)
-        running: dict[str, float] = {}  # for the progress bar, reset every log_every steps
-        window: dict[str, float] = {}  # train losses since the last dev evaluation (history.json)
-        stop = st["step"] >= total
-        while not stop and st["epoch"] < (cfg.epochs if not cfg.max_steps else 10**9):
-            batches = self._epoch_batches(model, feats, st["epoch"])
-            model.train()
-            for b_idx in range(st["batch_in_epoch"], len(batches)):
-                batch = to_device(model.collate([feats[i] for i in batches[b_idx]]), device)
-                with self._autocast(device):
-                    output = model(batch)
-                scaler.scale(output.loss / cfg.grad_accum).backward()
-                _accumulate(running, output)
-                _accumulate(window, output)
-                st["batch_in_epoch"] = b_idx + 1
-                if (b_idx + 1) % cfg.grad_accum and b_idx + 1 != len(batches):
-                    continue
-                self._step(model, optimizer, scheduler, scaler)
-                st["step"] += 1
-                bar.update(1)
-                if st["step"] % cfg.log_every == 0 or st["step"] == 1:
-                    bar.set_postfix({k: f"{v / running['_n']:.4f}" for k, v in running.items() if k != "_n"})
-                    running = {}
-                if cfg.eval_every and st["step"] % cfg.eval_every == 0:
-                    st["train_losses"], window = _means(window), {}
-                    best_state, stop = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
-                if st["step"] >= total or stop:
-                    stop = True
-                    break
-            if st["batch_in_epoch"] == len(batches):  # the epoch ran to its end
-                st["epoch"] += 1
-                st["batch_in_epoch"] = 0
-                if not cfg.eval_every:
-                    st["train_losses"], window = _means(window), {}
-                    best_state, stop_early = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
-                    stop = stop or stop_early
-        bar.close()
-        if not st["history"] or st["history"][-1]["step"] != st["step"]:  # final evaluation
-            st["train_losses"] = _means(window)
-            best_state, _ = self._evaluate(model, dev, dev_feats, st, best_state, optimizer, scheduler, out, t0)
-        st["train_seconds"] = time.perf_counter() - t0
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        elif out and (out / "best" / "model.safetensors").is_file() and st["best"] is not None:
-            model.load_weights(out / "best")
-        return {k: st[k] for k in ("best", "best_step", "history", "train_seconds", "step")} | {"metric": cfg.metric}
+        self.model, self.device, self.dev = model, device, dev
+        self.feats = self._featurize(model, train, "featurize")
+        self.dev_feats = self._featurize(model, dev, "featurize dev") if dev else None
+        steps_per_epoch = math.ceil(math.ceil(len(self.feats) / cfg.batch_size) / cfg.grad_accum)
+        self.total = cfg.max_steps or steps_per_epoch * cfg.epochs
+        self.optimizer = self._optimizer(model, device)
+        self.scheduler = self._scheduler(self.optimizer, self.total)
+        bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and device.startswith("cuda") and not bf16)
+        st = TrainState()
+        if resuming:
+            st = TrainState(**load_checkpoint(self.out / "last", self.optimizer, self.scheduler))  # type: ignore[operator]
+            log.info("resumed from %s at step %d", self.out / "last", st.step)
+        self.best_state: dict | None = None
+        self.t0 = time.perf_counter() - st.train_seconds
+        self.bar = tqdm(total=self.total, initial=st.step, desc="train", disable=not cfg.progress, dynamic_ncols=True)
+        self.window = _Losses()  # train losses since the last dev evaluation (history.json)
+        stop = st.step >= self.total
+        while not stop and (cfg.max_steps or st.epoch < cfg.epochs):
+            stop = self._epoch(st)
+        self.bar.close()
+        if not st.history or st.history[-1]["step"] != st.step:  # final evaluation
+            self._evaluate(st)
+        st.train_seconds = time.perf_counter() - self.t0
+        self._restore_best(st)
+        return {"best": st.best, "best_step": st.best_step, "history": st.history, "train_seconds": st.train_seconds,
+                "step": st.step, "metric": cfg.metric}
 
-    def _step(self, model: NeuralREModel, optimizer: Any, scheduler: Any, scaler: Any) -> None:
-        scaler.unscale_(optimizer)
+    def _epoch(self, st: TrainState) -> bool:
+        """Run (the rest of) one epoch; returns True when training must stop."""
+        cfg, model = self.cfg, self.model
+        batches = self._epoch_batches(model, self.feats, st.epoch)
+        model.train()
+        running = _Losses()  # progress-bar losses, reset every log_every steps
+        for b in range(st.batch_in_epoch, len(batches)):
+            window_start = b - b % cfg.grad_accum
+            window = min(cfg.grad_accum, len(batches) - window_start)  # the last window may be shorter
+            batch = to_device(model.collate([self.feats[i] for i in batches[b]]), self.device)
+            with self._autocast(self.device):
+                output = model(batch)
+            self.scaler.scale(output.loss / window).backward()
+            running.add(output)
+            self.window.add(output)
+            st.batch_in_epoch = b + 1
+            if b + 1 < window_start + window:
+                continue
+            self._step()
+            st.step += 1
+            self.bar.update(1)
+            if st.step % cfg.log_every == 0 or st.step == 1:
+                self.bar.set_postfix({k: f"{v:.4f}" for k, v in running.means().items()})
+                running = _Losses()
+            if cfg.eval_every and st.step % cfg.eval_every == 0 and self._evaluate(st):
+                return True
+            if st.step >= self.total:
+                return True
+        st.epoch, st.batch_in_epoch = st.epoch + 1, 0
+        return not cfg.eval_every and self._evaluate(st)
+
+    def _step(self) -> None:
+        self.scaler.unscale_(self.optimizer)
         if self.cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        if not isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        if not isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step()
 
-    def _evaluate(self, model: NeuralREModel, dev: list[Document] | None, dev_feats: list[dict] | None, st: dict, best_state: Any, optimizer: Any, scheduler: Any, out: Path | None, t0: float) -> tuple[Any, bool]:
-        """Score dev, keep the best weights, write checkpoints; returns (best_state, stop)."""
+    def _evaluate(self, st: TrainState) -> bool:
+        """Score dev, keep the best weights, write checkpoints; returns True when patience ran out."""
         from relx.evaluation.scorer import score_documents
 
-        cfg = self.cfg
-        st["train_seconds"] = time.perf_counter() - t0
-        row: dict[str, Any] = {"step": st["step"], "epoch": st["epoch"], **{f"train_{k}": v for k, v in st.pop("train_losses", {}).items()}}
+        cfg, model, out = self.cfg, self.model, self.out
+        st.train_seconds = time.perf_counter() - self.t0
+        row: dict[str, Any] = {"step": st.step, "epoch": st.epoch, **{f"train_{k}": v for k, v in self.window.means().items()}}
+        self.window = _Losses()
         improved = True
-        if dev:
-            preds = model.predict(dev, batch_size=cfg.eval_batch_size, feats=dev_feats)
-            metrics = score_documents(dev, preds, model.labels, scheme=cfg.scheme)
+        if self.dev:
+            preds = model.predict(self.dev, batch_size=cfg.eval_batch_size, feats=self.dev_feats)
+            metrics = score_documents(self.dev, preds, model.labels, scheme=cfg.scheme)
             value = float(metrics[cfg.metric])
             row.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
-            improved = st["best"] is None or value > st["best"]
-            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                scheduler.step(value)
-            if improved:
-                st["best"], st["best_step"], st["bad_evals"] = value, st["step"], 0
-            else:
-                st["bad_evals"] += 1
-            tqdm.write(f"[eval] step {st['step']} {cfg.metric}={value:.4f} (best {st['best']:.4f} @ {st['best_step']})")
-        st["history"].append(row)
+            improved = st.best is None or value > st.best
+            if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                self.scheduler.step(value)
+            st.best, st.best_step, st.bad_evals = (value, st.step, 0) if improved else (st.best, st.best_step, st.bad_evals + 1)
+            tqdm.write(f"[eval] step {st.step} {cfg.metric}={value:.4f} (best {st.best:.4f} @ {st.best_step})")
+        st.history.append(row)
         if improved:
             if out:
-                model.save(out / "best", metrics={"dev": row, "step": st["step"]})
+                model.save(out / "best", metrics={"dev": row, "step": st.step})
             else:
-                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+                self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
         if out:
-            save_checkpoint(out / "last", model, optimizer, scheduler, {k: st[k] for k in st})
-            write_json(out / "history.json", st["history"])
-        stop = bool(dev and cfg.patience is not None and st["bad_evals"] >= cfg.patience)
-        return best_state, stop
+            save_checkpoint(out / "last", model, self.optimizer, self.scheduler, dataclasses.asdict(st), cfg)
+            write_json(out / "history.json", st.history)
+        return bool(self.dev and cfg.patience is not None and st.bad_evals >= cfg.patience)
 
-
-def _means(acc: dict[str, float]) -> dict[str, float]:
-    """Averages of accumulated losses (every auxiliary loss under its own name)."""
-    return {k: v / acc["_n"] for k, v in acc.items() if k != "_n"} if acc else {}
-
-
-def _accumulate(running: dict[str, float], output: Any) -> None:
-    running["_n"] = running.get("_n", 0) + 1
-    running["loss"] = running.get("loss", 0.0) + float(output.loss.detach())
-    for k, v in output.extras.items():
-        running[k] = running.get(k, 0.0) + float(v.detach())
+    def _restore_best(self, st: TrainState) -> None:
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        elif self.out and (self.out / "best" / "model.safetensors").is_file() and st.best is not None:
+            self.model.load_weights(self.out / "best")

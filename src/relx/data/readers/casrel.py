@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import load_json_list, record_context, record_where, require, write_text
+from relx.data.io import ReadReport, load_json_list, record_context, record_where, require, write_text
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
@@ -94,17 +94,19 @@ def parse_record(rec: Any, index: int, stats: dict[str, int], fold_accents: bool
     return Document(id=str(index - 1), tokens=tokens, entities=entities, relations=rels, meta=meta).validate()
 
 
-def read_with_report(path: str | Path, fold_accents: bool = True) -> tuple[list[Document], dict[str, int]]:
+def read_with_report(
+    path: str | Path, fold_accents: bool = True, report: ReadReport | None = None
+) -> tuple[list[Document], dict[str, int]]:
     """All Documents of a CasRel file and counts {documents, triples, unlocated, folded, duplicates}.
 
     ``folded``: triples located only when ignoring case and diacritics (``fold_accents``).
     ``duplicates``: repeated identical triples, stored once. Prints one summary line to stderr
-    when some triples could not be located.
+    when some triples could not be located. ``report``: invalid-record policy (see ``io.read``).
     """
     stats = {"documents": 0, "triples": 0, "unlocated": 0, "folded": 0, "duplicates": 0}
     docs = []
     for i, rec in enumerate(load_json_list(path, "CasRel"), 1):
-        with record_context(path, record_where(i)):
+        with record_context(path, record_where(i), report):
             docs.append(parse_record(rec, i, stats, fold_accents))
     stats["documents"] = len(docs)
     if stats["unlocated"]:
@@ -113,9 +115,9 @@ def read_with_report(path: str | Path, fold_accents: bool = True) -> tuple[list[
 
 
 @READERS.register("casrel")
-def read(path: str | Path, fold_accents: bool = True, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, fold_accents: bool = True, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from a CasRel triples file (see ``read_with_report`` for the counts)."""
-    return iter(read_with_report(path, fold_accents)[0])
+    return iter(read_with_report(path, fold_accents, report)[0])
 
 
 def to_record(doc: Document) -> dict[str, Any]:

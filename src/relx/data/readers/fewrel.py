@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import load_json, record_context, string_list
+from relx.data.io import ReadReport, load_json, record_context, string_list
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS
@@ -52,7 +52,7 @@ def load_names(path: str | Path) -> dict[str, str]:
 
 
 @READERS.register("fewrel")
-def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from a FewRel JSON file (all relations, instances in file order)."""
     data = load_json(path)
     if not isinstance(data, dict):
@@ -62,6 +62,5 @@ def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
         if not isinstance(instances, list):
             raise RelxInputError(f"relation {pid!r} must map to a list of instances", path)
         for k, inst in enumerate(instances):
-            with record_context(path, f"relation {pid!r}, instance {k}"):
-                doc = parse_instance(inst, pid, k, names)
-            yield doc
+            with record_context(path, f"relation {pid!r}, instance {k}", report):
+                yield parse_instance(inst, pid, k, names)

@@ -7,25 +7,19 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import iter_lines, record_context, write_text
+from relx.data.io import ReadReport, iter_lines, parse_json, record_context, write_text
 from relx.data.schema import Document
-from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
 
 
 @READERS.register("jsonl")
-def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
-    """Yield Documents from relx JSONL; errors name the file and line."""
+def read(path: str | Path, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
+    """Yield Documents from relx JSONL; errors name the file and line (``report``: see ``io.read``)."""
     for lineno, line in iter_lines(path):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, lineno) from None
-        with record_context(path, lineno):
-            doc = Document.from_dict(obj)
-        yield doc
+        with record_context(path, lineno, report):
+            yield Document.from_dict(parse_json(line))
 
 
 @WRITERS.register("jsonl")

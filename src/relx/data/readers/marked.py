@@ -11,15 +11,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from relx.data.io import ReadReport
 from relx.data.readers.semeval import read_tagged, write_tagged
 from relx.data.schema import Document
 from relx.registry import READERS, WRITERS
 
 
 @READERS.register("marked")
-def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from a KBP37-style file (tokens = whitespace split, tags removed)."""
-    return read_tagged(path, tokenize=False)
+    return read_tagged(path, tokenize=False, report=report)
 
 
 @WRITERS.register("marked")

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from relx.data.inline import parse_marked, render_marked
-from relx.data.io import NEGATIVE_LABELS, iter_lines, record_context, record_where, sentence_label, write_text
-from relx.data.labels import split_directed
+from relx.data.io import NEGATIVE_LABELS, ReadReport, iter_lines, record_context, record_where, sentence_label, write_text
 from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
@@ -22,6 +21,7 @@ from relx.registry import READERS, WRITERS
 _SENTENCE = re.compile(r'^\s*(?P<id>[^\s"]+)(?:\t|\s+(?="))\s*(?P<text>.*?)\s*$')
 _COMMENT = re.compile(r"^\s*Comment\s*:\s?(?P<text>.*?)\s*$", re.IGNORECASE)
 _LABEL = re.compile(r"^\S+$")
+_DIRECTED = re.compile(r"^(?P<type>[^()]+)\((?P<a>e[12]),(?P<b>e[12])\)$")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class RawRecord:
     line: int
     label: str | None = None
     comment: str | None = None
+    label_line: int | None = None
 
 
 def _unquote(text: str) -> str:
@@ -54,7 +55,7 @@ def _raw_records(path: str | Path) -> list[RawRecord]:
             cur = RawRecord(m.group("id"), _unquote(m.group("text")), lineno)
             records.append(cur)
         elif cur is not None and cur.label is None and cur.comment is None and _LABEL.match(line.strip()) and "<e" not in line:
-            cur.label = line.strip()
+            cur.label, cur.label_line = line.strip(), lineno
         else:
             raise RelxInputError(f"unexpected line {_clip(line)} (expected an 'id<TAB>\"sentence\"' line)", path, lineno)
     return records
@@ -66,11 +67,27 @@ def _clip(line: str, width: int = 50) -> str:
 
 
 def label_relation(label: str) -> Relation | None:
-    """'Cause-Effect(e2,e1)' -> Relation(1, 0, 'Cause-Effect'); negatives -> None."""
+    """'Cause-Effect(e2,e1)' -> Relation(1, 0, 'Cause-Effect'); negatives -> None.
+
+    A label with parentheses must end in exactly ``(e1,e2)`` or ``(e2,e1)``; anything else
+    (``(e3,e1)``, ``(e1,e1)``, ``(e1, e2)``) raises RelxInputError instead of becoming a new class.
+    """
     if label in NEGATIVE_LABELS:
         return None
-    rtype, reverse = split_directed(label)
-    return Relation(1, 0, rtype) if reverse else Relation(0, 1, rtype)
+    if "(" not in label and ")" not in label:
+        return Relation(0, 1, label)
+    m = _DIRECTED.match(label)
+    if not m or m.group("a") == m.group("b"):
+        raise RelxInputError(f"malformed direction in label {label!r} (expected TYPE(e1,e2) or TYPE(e2,e1))")
+    return Relation(1, 0, m.group("type")) if m.group("a") == "e2" else Relation(0, 1, m.group("type"))
+
+
+def _relation_of(raw: RawRecord) -> Relation | None:
+    """The record's relation; a bad label is reported at its own line."""
+    try:
+        return label_relation(raw.label) if raw.label is not None else None
+    except RelxInputError as exc:
+        raise RelxInputError(exc.problem, None, raw.label_line) from None
 
 
 def _to_document(raw: RawRecord, labeled: bool, tokenize: bool) -> Document:
@@ -80,7 +97,7 @@ def _to_document(raw: RawRecord, labeled: bool, tokenize: bool) -> Document:
     meta: dict[str, Any] = {}
     if tokenize:
         meta["sentence"] = raw.text
-    rel = label_relation(raw.label) if raw.label is not None else None
+    rel = _relation_of(raw)
     if not labeled:
         meta["unlabeled"] = True
     elif rel is None:
@@ -90,20 +107,22 @@ def _to_document(raw: RawRecord, labeled: bool, tokenize: bool) -> Document:
     return Document(id=raw.id, tokens=tokens, entities=entities, relations=[rel] if rel else [], meta=meta).validate()
 
 
-def read_tagged(path: str | Path, tokenize: bool) -> Iterator[Document]:
-    """Documents from a SemEval-layout file (spaCy tokenization or whitespace tokens)."""
+def read_tagged(path: str | Path, tokenize: bool, report: ReadReport | None = None) -> Iterator[Document]:
+    """Documents from a SemEval-layout file (spaCy tokenization or whitespace tokens).
+
+    ``report``: invalid-record policy (see ``io.read``); lines that fit no record are always errors.
+    """
     records = _raw_records(path)
     labeled = any(r.label is not None for r in records)
     for raw in records:
-        with record_context(path, raw.line):
-            doc = _to_document(raw, labeled, tokenize)
-        yield doc
+        with record_context(path, raw.line, report):
+            yield _to_document(raw, labeled, tokenize)
 
 
 @READERS.register("semeval")
-def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from SemEval-2010 Task 8 TXT (CRLF or LF, plain or .gz)."""
-    return read_tagged(path, tokenize=True)
+    return read_tagged(path, tokenize=True, report=report)
 
 
 # --- writing -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import load_json, load_json_list, record_context, record_where, require, string_list, write_text
+from relx.data.io import ReadReport, load_json, load_json_list, record_context, record_where, require, string_list, write_text
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
@@ -72,15 +72,14 @@ def _types_for(path: Path, types_path: str | Path | None) -> tuple[tuple[set[str
 
 
 @READERS.register("spert")
-def read(path: str | Path, types_path: str | Path | None = AUTO, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, types_path: str | Path | None = AUTO, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from a SpERT JSON list. ``types_path``: types file to validate against
     ("auto": the sibling ``*_types.json`` when there is one; None: no check)."""
     path = Path(path)
     types, tpath = _types_for(path, types_path)
     for i, rec in enumerate(load_json_list(path, "SpERT"), 1):
-        with record_context(path, record_where(i, rec.get("orig_id") if isinstance(rec, dict) else None)):
-            doc = parse_record(rec, i, types, tpath)
-        yield doc
+        with record_context(path, record_where(i, rec.get("orig_id") if isinstance(rec, dict) else None), report):
+            yield parse_record(rec, i, types, tpath)
 
 
 def to_record(doc: Document) -> dict[str, Any]:

@@ -11,7 +11,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import NEGATIVE_LABELS, load_json_list, record_context, record_where, require, sentence_label, string_list, write_text
+from relx.data.io import (
+    NEGATIVE_LABELS,
+    ReadReport,
+    load_json_list,
+    record_context,
+    record_where,
+    require,
+    sentence_label,
+    string_list,
+    write_text,
+)
 from relx.data.labels import split_directed
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
@@ -77,12 +87,11 @@ def parse_record(rec: Any, index: int) -> Document:
 
 
 @READERS.register("tacred")
-def read(path: str | Path, **kwargs: Any) -> Iterator[Document]:
+def read(path: str | Path, report: ReadReport | None = None, **kwargs: Any) -> Iterator[Document]:
     """Yield Documents from a TACRED-style JSON list (plain or .gz)."""
     for i, rec in enumerate(load_json_list(path, "TACRED"), 1):
-        with record_context(path, record_where(i, rec.get("id") if isinstance(rec, dict) else None)):
-            doc = parse_record(rec, i)
-        yield doc
+        with record_context(path, record_where(i, rec.get("id") if isinstance(rec, dict) else None), report):
+            yield parse_record(rec, i)
 
 
 def relation_label(doc: Document, negative: str) -> str:
