@@ -79,8 +79,9 @@ class TokenBiLSTM(nn.Module):
         """Vocabularies from ``train`` and the initial word vectors of ``cfg.word_vectors``."""
         vocabs = {"word": Vocab.from_tokens((d.tokens for d in train), cfg.min_count, cfg.lowercase, cfg.max_vocab)}
         for c in CHANNELS:
-            if _dim(cfg, c):
-                vocabs[c] = Vocab.from_tokens(([*channel_tags(d, c), NONE] for d in train), lowercase=False)
+            if _dim(cfg, c):  # every vocabulary has the fallback tag: NONE (no annotation) or O (outside both entities)
+                extra = "O" if c == "type" else NONE
+                vocabs[c] = Vocab.from_tokens(([*channel_tags(d, c), extra] for d in train), lowercase=False)
         vectors, found = word_vectors(vocabs["word"].words, cfg.word_vectors, dim=cfg.word_dim, seed=cfg.seed)
         log.info("word vectors %s: %d of %d vocabulary words found", cfg.word_vectors, found, len(vocabs["word"]))
         module = cls(cfg, vocabs, vectors.shape[1])
