@@ -9,7 +9,6 @@ a :class:`PairEncoding` whose first three fields are ``(states, anchors, bounds)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -140,5 +139,3 @@ class MarkedPairEncoder(nn.Module):
     def save_files(self, directory: Path) -> None:
         save_encoder_files(self.encoder, self.tokenizer, directory)
 
-
-EncoderFactory = Callable[[Path | None], MarkedPairEncoder]
