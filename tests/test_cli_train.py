@@ -85,7 +85,7 @@ def test_missing_data_path_names_the_key_and_every_place_tried(
     rc = main(["train", "--config", str(config), "--out", str(tmp_path / "run"), "--set", "data.test=data/test.jsonl"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
-    assert err.startswith("relx: error: config.data.test: file 'data/test.jsonl' not found; tried ")
+    assert err.startswith(f"relx: error: {config}: config.data.test: file 'data/test.jsonl' not found; tried ")
     for base in (tmp_path, tmp_path / "proj" / "configs" / "exp", tmp_path / "proj" / "configs", tmp_path / "proj", Path("/")):
         assert str(base / "data" / "test.jsonl") in err
     with pytest.raises(RelxConfigError, match="config.data.train"):
@@ -139,3 +139,13 @@ def test_train_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureF
     rc = main(["train", "--config", str(project(tmp_path)), "--out", str(tmp_path / "r"), "--set", "data.on_invalid=drop"])
     assert rc == 2 and "config.data.on_invalid must be 'error' or 'skip'" in capsys.readouterr().err
     assert not fake_training
+
+
+def test_bad_trainer_setting_names_the_config_file_and_key(tmp_path, capsys):
+    from relx.cli import main
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "semeval" / "marker.yaml"
+    rc = main(["train", "--config", str(config), "--set", "trainer.scheduler=Nope", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert str(config) in err and "trainer.scheduler: unknown scheduler 'Nope'" in err

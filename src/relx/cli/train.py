@@ -60,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
     raw = apply_overrides(load_yaml(args.config), args.set)
     if args.skip_invalid:
         set_path(raw, "data.on_invalid", "skip")
-    parse_run_config(raw)  # unknown keys / models first: they explain more than a missing file
-    resolve_data_paths(raw, args.config)
+    try:
+        parse_run_config(raw)  # unknown keys / models first: they explain more than a missing file
+        resolve_data_paths(raw, args.config)
+    except RelxConfigError as exc:  # name the config file with the key
+        raise RelxConfigError(f"{args.config}: {exc}") from None
     result = run_experiment(raw, args.out, resume=args.resume)
     print(f"saved model to {args.out}/model (train {result['train_seconds']:.0f}s, best dev {result['best_dev']})")
     return 0
