@@ -7,20 +7,12 @@ from pathlib import Path
 from typing import overload
 
 from relx.data.schema import Document
-from relx.errors import RelxConfigError, RelxInputError
+from relx.errors import RelxInputError
 from relx.models.base import REModel, load_model
+from relx.models.pair import entity_count_problem
+from relx.utils import check_batch_size
 
 Input = str | Document
-
-HOW_TO_MARK = "mark them inline as <e1>..</e1> and <e2>..</e2>, or list exactly two entities in the JSONL record"
-
-
-def check_batch_size(batch_size: int) -> int:
-    """``batch_size`` if it is a positive integer, else RelxConfigError."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise RelxConfigError(f"batch size must be a positive integer, got {batch_size!r}")
-    return batch_size
-
 
 def is_pair_model(model: REModel) -> bool:
     """True for models that classify the single (e1, e2) pair of a document (every model so far).
@@ -37,15 +29,7 @@ def document_problem(doc: Document, pair: bool = True) -> str | None:
         doc.validate()
     except RelxInputError as exc:
         return exc.problem
-    n = len(doc.entities)
-    if pair and n < 2:
-        return f"document {doc.id!r} has {n} {'entity' if n == 1 else 'entities'}, but a pair model needs exactly two (e1, e2): {HOW_TO_MARK}"
-    if pair and n > 2:
-        return (
-            f"document {doc.id!r} has {n} entities, but a pair model classifies exactly one pair (e1, e2) and joint extraction "
-            f"is not available yet: write one document per entity pair and {HOW_TO_MARK}"
-        )
-    return None
+    return entity_count_problem(doc) if pair else None
 
 
 class Pipeline:

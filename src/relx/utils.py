@@ -167,11 +167,18 @@ def set_seed(seed: int) -> None:
         pass
 
 
+def check_batch_size(batch_size: int) -> int:
+    """``batch_size`` if it is a positive integer, else RelxConfigError."""
+    from relx.errors import RelxConfigError
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise RelxConfigError(f"batch size must be a positive integer, got {batch_size!r}")
+    return batch_size
+
+
 def resolve_device(name: str = "auto") -> str:
     """Validate a device name (auto | cpu | cuda | cuda:N | mps) and that it is usable here;
     'auto' -> 'cuda' when available else 'cpu'. Bad names or absent devices raise RelxConfigError."""
-    import re
-
     import torch
 
     from relx.errors import RelxConfigError

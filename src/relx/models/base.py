@@ -14,10 +14,10 @@ from torch import nn
 from relx.config import to_dict
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Relation
-from relx.errors import RelxConfigError, RelxInputError
+from relx.errors import RelxInputError
 from relx.registry import MODELS
 from relx.training.config import FitContext, subsample
-from relx.utils import write_json
+from relx.utils import check_batch_size, write_json
 
 FORMAT_VERSION = 1
 
@@ -241,8 +241,7 @@ class NeuralREModel(REModel, nn.Module):
         """Predict relations for ``docs`` (length-bucketed batches, original order kept)."""
         was_training = self.training
         self.eval()
-        if batch_size < 1:
-            raise RelxConfigError(f"batch size must be >= 1, got {batch_size}")
+        check_batch_size(batch_size)
         feats = feats if feats is not None else self.featurize_many(docs)
         rels: list[list[Relation]] = [[] for _ in docs]
         metas: list[dict] = [{} for _ in docs]

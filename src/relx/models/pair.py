@@ -24,16 +24,28 @@ from relx.models.base import ModelOutput, NeuralREModel
 from relx.nn.pair_encoder import MarkedPairEncoder
 from relx.training.losses import class_weights
 
+HOW_TO_MARK = "mark them inline as <e1>..</e1> and <e2>..</e2>, or list exactly two entities in the JSONL record"
+
+
+def entity_count_problem(doc: Document) -> str | None:
+    """Why a pair model cannot take ``doc`` (it needs exactly two entities: entities[0] = subject/e1,
+    entities[1] = object/e2), or None."""
+    n = len(doc.entities)
+    if n < 2:
+        return f"document {doc.id!r} has {n} {'entity' if n == 1 else 'entities'}, but a pair model needs exactly two (e1, e2): {HOW_TO_MARK}"
+    if n > 2:
+        return (
+            f"document {doc.id!r} has {n} entities, but a pair model classifies exactly one pair (e1, e2) and joint extraction "
+            f"is not available yet: write one document per entity pair and {HOW_TO_MARK}"
+        )
+    return None
+
 
 def check_pair_document(doc: Document) -> None:
-    """Pair classifiers read exactly two entities: entities[0] = subject/e1, entities[1] = object/e2."""
-    n = len(doc.entities)
-    if n != 2:
-        raise RelxInputError(
-            f"document {doc.id!r} has {n} entities; sentence-level pair models classify exactly two "
-            "(entities[0] = subject/e1, entities[1] = object/e2): mark them inline as <e1>..</e1> <e2>..</e2> "
-            "or list exactly two entities in JSONL (documents with more entities need a joint extraction model)"
-        )
+    """RelxInputError unless ``doc`` has exactly two entities with spans inside the sentence."""
+    problem = entity_count_problem(doc)
+    if problem is not None:
+        raise RelxInputError(problem)
     for k, e in enumerate(doc.entities):
         if not 0 <= e.start < e.end <= len(doc.tokens):
             raise RelxInputError(f"document {doc.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {len(doc.tokens)} tokens")
