@@ -2,8 +2,7 @@
 
 Each model trains on the first 1,000 official training sentences and is scored on the first 500 official
 test sentences. The majority class (Other) scores official macro-F1 0 and accuracy 0.188 there; each model
-must beat it by a clear margin (measured on 2 CPU cores: svm2stage 0.65, feature_bilstm 0.61, marker 0.73
-official macro-F1). Run by `make test`; about a minute in all on 2 cores.
+must beat it by a clear margin (the bars below). Run by `make test`; about a minute in all on 2 cores.
 """
 
 from __future__ import annotations
