@@ -101,6 +101,22 @@ def make_pair_docs():
     ]
 
 
+def make_joint_docs():
+    """Four joint extraction documents (several typed entities and relations; one with none)."""
+    from relx.data.schema import Document, Entity, Relation
+
+    def doc(i, text, ents, rels):
+        return Document(str(i), text.split(), [Entity(*e) for e in ents], [Relation(*r) for r in rels])
+
+    return [
+        doc(0, "john smith works for acme corp in boston .", [(0, 2, "Peop"), (4, 6, "Org"), (7, 8, "Loc")],
+            [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+        doc(1, "oswald killed kennedy in dallas .", [(0, 1, "Peop"), (2, 3, "Peop"), (4, 5, "Loc")], [(0, 1, "Kill")]),
+        doc(2, "mary lives in paris .", [(0, 1, "Peop"), (3, 4, "Loc")], [(0, 1, "Live_In")]),
+        doc(3, "nothing happened here .", [], []),
+    ]
+
+
 @pytest.fixture()
 def pair_docs():
     return make_pair_docs()

@@ -9,8 +9,10 @@ from relx.data.labels import LabelSet
 from relx.models.base import NeuralREModel, load_model
 from relx.registry import MODELS
 
+PAIR_MODELS = [n for n in MODELS.names() if getattr(MODELS.get(n), "pair_model", True)]  # joint models: tests/test_span_models.py
 
-@pytest.mark.parametrize("name", MODELS.names())
+
+@pytest.mark.parametrize("name", PAIR_MODELS)
 def test_model_contract(name, resources, pair_docs, tmp_path):
     cls = MODELS.get(name)
     labels = LabelSet.from_documents(pair_docs)

@@ -65,7 +65,8 @@ def test_joint_ner_and_relations_strict_vs_boundaries():
     # strict: the tail's entity type must match too -> nothing correct
     assert m["re_strict_correct"] == 0 and m["re_strict_micro_f1"] == 0.0 and m["re_strict_macro_f1"] == 0.0
     text = format_report(m, title="joint")
-    assert "RE strict (micro)" in text and "RE boundaries (macro over types)" in text and "NER entities (micro)" in text
+    assert "RE strict (spans + entity types + relation type)" in text and "RE boundaries (spans + relation type)" in text
+    assert "NER (span + entity type)" in text and "macro F1 %" in text
 
 
 def test_joint_bad_relation_index():

@@ -6,6 +6,10 @@ Public API::
     nlp = relx.load("runs/demo/model")
     doc = nlp("<e1>Bill Gates</e1> founded <e2>Microsoft</e2>.")
     doc.meta["pair_label"], doc.meta["pair_score"]
+
+    doc = nlp("Bill Gates founded Microsoft in Albuquerque.")   # raw text: spaCy + pairs (or a joint model)
+    doc.meta["extraction"]["relations"]   # [{"head_text", "label", "tail_text", "score", ...}], char offsets too
+    # relx.load(dir, threshold=0.5, candidates="auto" | "ner" | "noun_chunks"); list in -> list out
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pipeline: a loaded model that predicts on Documents or on raw sentences with inline entity tags."""
+"""Pipeline: a loaded model that predicts on Documents, on sentences with inline entity tags, or on raw text."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import overload
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.extract import Extractor, check_candidates, check_threshold, is_marked
 from relx.models.base import REModel, load_model
 from relx.models.pair import entity_count_problem
 from relx.utils import check_batch_size
@@ -33,25 +34,64 @@ def document_problem(doc: Document, pair: bool = True) -> str | None:
 
 
 class Pipeline:
-    """``Pipeline.load(dir)(text_or_docs)`` -> Documents with predicted relations.
+    """``Pipeline.load(dir)(text_or_docs)`` -> Documents with predicted relations (list in, list out).
 
-    Raw text must mark the two entities inline: ``"<e1>Bill Gates</e1> founded <e2>Microsoft</e2>."``.
-    Documents are validated first (spans inside the sentence, start < end, exactly two entities for
-    pair models); a bad one raises RelxInputError naming it. Each returned Document carries
+    A sentence with inline tags (``"<e1>Bill Gates</e1> founded <e2>Microsoft</e2>."``) or a Document
+    is classified as before: validated first (spans inside the sentence, start < end, exactly two
+    entities for pair models; a bad one raises RelxInputError naming it), and the result carries
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
-    negative class included).
+    negative class included). Any other string is raw text: :class:`relx.extract.Extractor` tokenizes it
+    with spaCy and returns entities and relations with scores >= ``threshold`` and character offsets
+    in ``meta["extraction"]``; ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
+    entity candidates of pair classifiers.
     """
 
-    def __init__(self, model: REModel, batch_size: int = 64):
+    def __init__(self, model: REModel, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto"):
         self.model = model
         self.batch_size = check_batch_size(batch_size)
+        self.threshold = check_threshold(threshold)
+        self.candidates = check_candidates(candidates)
+        self._extractor: Extractor | None = None
 
     @classmethod
-    def load(cls, directory: str | Path, device: str | None = None, batch_size: int = 64) -> Pipeline:
+    def load(
+        cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto",
+    ) -> Pipeline:
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
-        return cls(load_model(directory, device=resolve_device(device or "auto")), batch_size)
+        check_threshold(threshold)
+        check_candidates(candidates)
+        return cls(load_model(directory, device=resolve_device(device or "auto")), batch_size, threshold, candidates)
+
+    @property
+    def extractor(self) -> Extractor:
+        """The raw-text extractor (built on first use; spaCy loads on the first text)."""
+        if self._extractor is None:
+            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates)
+        return self._extractor
+
+    def extract(
+        self, texts: Sequence[str], ids: Sequence[str] | None = None, source: str | Path | None = None,
+        where: Callable[[int], str | int] | None = None, progress: bool = False,
+    ) -> list[Document]:
+        """Raw texts -> one Document each (see :mod:`relx.extract`); ``where(i)`` locates text i in errors,
+        ``progress`` shows a tqdm bar on stderr (texts/s)."""
+        import sys
+
+        from tqdm import tqdm
+
+        texts = list(texts)
+        ids = [str(i) for i in range(len(texts))] if ids is None else list(ids)
+        ex = self.extractor
+        ex.check(texts, source, where)
+        chunk = max(self.batch_size * 4, 64)
+        out: list[Document] = []
+        with tqdm(total=len(texts), unit="text", desc="extracting", file=sys.stderr, mininterval=0.5, disable=not progress) as bar:
+            for s in range(0, len(texts), chunk):
+                out += ex(texts[s : s + chunk], ids[s : s + chunk])
+                bar.update(len(texts[s : s + chunk]))
+        return out
 
     @property
     def labels(self) -> list[str]:
@@ -112,12 +152,24 @@ class Pipeline:
     def __call__(self, inputs):
         single = isinstance(inputs, (str, Document))
         items = [inputs] if single else list(inputs)
-        docs = [self.to_document(x, i) for i, x in enumerate(items)]
-        self.check(docs)
-        preds = self.predict(docs)
+        raw = [i for i, x in enumerate(items) if isinstance(x, str) and not is_marked(x)]
+        rest = [i for i in range(len(items)) if i not in set(raw)]
+        out: list[Document | None] = [None] * len(items)
+        if raw:
+            where = None if single else (lambda k: f"text {raw[k] + 1}")
+            for i, doc in zip(raw, self.extract([items[i] for i in raw], [str(i) for i in raw], where=where)):
+                out[i] = doc
+        if rest:
+            docs = [self.to_document(items[i], i) for i in rest]
+            self.check(docs)
+            for i, doc in zip(rest, self.predict(docs)):
+                out[i] = doc
+        preds = [d for d in out if d is not None]
         return preds[0] if single else preds
 
 
-def load(directory: str | Path, device: str | None = None, batch_size: int = 64) -> Pipeline:
-    """Load a saved relx model directory as a Pipeline."""
-    return Pipeline.load(directory, device=device, batch_size=batch_size)
+def load(
+    directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto",
+) -> Pipeline:
+    """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``)."""
+    return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates)

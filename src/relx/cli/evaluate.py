@@ -1,4 +1,4 @@
-"""`relx evaluate --gold G --pred P --scheme tacred|semeval|relations [--negative L] [--json OUT] [--confusion PNG]`."""
+"""`relx evaluate --gold G --pred P --scheme tacred|semeval|relations|joint [--negative L] [--symmetric A,B] [--json OUT] [--confusion PNG]`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-NEGATIVE = {"tacred": "no_relation", "semeval": "Other", "relations": "no_relation"}
+NEGATIVE = {"tacred": "no_relation", "semeval": "Other", "relations": "no_relation", "joint": "no_relation"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,14 +16,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Align gold and predicted documents by id. The sentence-level schemes (tacred, semeval) score the (e1, e2) pair "
             "label of documents with exactly two entities, the same spans on both sides; 'relations' scores every relation "
-            "as (head span, label, tail span): missing ones are false negatives, extra ones false positives."
+            "as (head span, label, tail span): missing ones are false negatives, extra ones false positives; 'joint' scores "
+            "entities and relations of joint extraction in the SpERT settings (NER, RE boundaries, RE strict), reading gold "
+            "and predictions in any format relx reads (e.g. SpERT JSON)."
         ),
     )
     p.add_argument("--gold", required=True, help="gold relx JSONL")
     p.add_argument("--pred", required=True, help="predicted relx JSONL with the same document ids")
     p.add_argument(
         "--scheme", choices=sorted(NEGATIVE), default="tacred",
-        help="scoring semantics (default: tacred); 'relations' for documents with several entities or relations",
+        help="scoring semantics (default: tacred); 'relations' for documents with several entities or relations; "
+        "'joint' for joint entity + relation extraction",
+    )
+    p.add_argument(
+        "--symmetric", default=None, metavar="A,B",
+        help="joint: relation types whose argument order is ignored (default: those marked symmetric in the SpERT "
+        "*_types.json[.gz] beside --gold; '' for none)",
     )
     p.add_argument("--negative", default=None, help="negative label (default: no_relation for tacred/relations, Other for semeval)")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write all metrics as JSON")
@@ -31,27 +39,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def symmetric_types(args: argparse.Namespace) -> set[str]:
+    """``--symmetric A,B`` as a set, else the types marked symmetric in the SpERT types file beside ``--gold``."""
+    from relx.data.readers.spert_types import symmetric_beside
+
+    if args.symmetric is not None:
+        return {name.strip() for name in args.symmetric.split(",") if name.strip()}
+    found, path = symmetric_beside(args.gold)
+    if path is not None:
+        print(f"symmetric relation types from {path}: {', '.join(sorted(found)) or 'none'}", file=sys.stderr)
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
+    from relx.data import io
     from relx.data.schema import read_jsonl
     from relx.errors import RelxConfigError, RelxInputError
-    from relx.evaluation.scorer import RELATION_SCHEME, document_pair_labels, format_report, score_labels, score_relations
+    from relx.evaluation import scorer as sc
     from relx.utils import write_json
 
-    if args.confusion and args.scheme == RELATION_SCHEME:
-        raise RelxConfigError(f"--confusion needs a sentence-level scheme (tacred or semeval), not {RELATION_SCHEME!r}")
+    if args.confusion and args.scheme not in sc.SCHEMES:
+        raise RelxConfigError(f"--confusion needs a sentence-level scheme (tacred or semeval), not {args.scheme!r}")
+    if args.symmetric is not None and args.scheme != sc.JOINT_SCHEME:
+        raise RelxConfigError(f"--symmetric needs --scheme {sc.JOINT_SCHEME}, not {args.scheme!r}")
     negative = args.negative or NEGATIVE[args.scheme]
-    gold, pred = list(read_jsonl(args.gold)), list(read_jsonl(args.pred))
+    reader = io.read if args.scheme == sc.JOINT_SCHEME else read_jsonl
+    gold, pred = list(reader(args.gold)), list(reader(args.pred))
     if not gold:
         raise RelxInputError("no documents", args.gold)
     g: list[str] = []
     p: list[str] = []
-    if args.scheme == RELATION_SCHEME:
-        metrics = score_relations(gold, pred, negative, gold_name=args.gold, pred_name=args.pred)
+    if args.scheme == sc.JOINT_SCHEME:
+        metrics = sc.score_joint(gold, pred, symmetric_types(args), gold_name=args.gold, pred_name=args.pred)
+    elif args.scheme == sc.RELATION_SCHEME:
+        metrics = sc.score_relations(gold, pred, negative, gold_name=args.gold, pred_name=args.pred)
     else:
-        _, g, p = document_pair_labels(gold, pred, negative, args.scheme, gold_name=args.gold, pred_name=args.pred)
-        metrics = score_labels(g, p, negative, args.scheme)
-    title = f"{Path(args.pred).name} vs {Path(args.gold).name} (scheme {args.scheme}, negative {negative!r})"
-    sys.stdout.write(format_report(metrics, title=title))
+        _, g, p = sc.document_pair_labels(gold, pred, negative, args.scheme, gold_name=args.gold, pred_name=args.pred)
+        metrics = sc.score_labels(g, p, negative, args.scheme)
+    setting = "" if args.scheme == sc.JOINT_SCHEME else f", negative {negative!r}"
+    title = f"{Path(args.pred).name} vs {Path(args.gold).name} (scheme {args.scheme}{setting})"
+    sys.stdout.write(sc.format_report(metrics, title=title))
     if args.json_out:
         write_json(args.json_out, {"gold": str(args.gold), "pred": str(args.pred), **metrics})
         print(f"wrote {args.json_out}", file=sys.stderr)

@@ -1,4 +1,10 @@
-"""`relx predict MODEL --input file.jsonl|sentences.txt[.gz] --output out.jsonl`."""
+"""`relx predict MODEL --input file.jsonl|sentences.txt[.gz] --output out.jsonl` or `relx predict MODEL --text "..."`.
+
+A .txt file holds one sentence per line: marked with ``<e1>..</e1> <e2>..</e2>`` (``--format text``,
+pair classification as before) or raw text (``--format raw``, entities and relations extracted, see
+:mod:`relx.extract`); ``auto`` decides by the first line's tags. ``--text`` values are raw text unless
+they carry tags. Raw-text results are printed as a table (head, label, tail, score).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
@@ -27,16 +34,33 @@ def _batch_size(text: str) -> int:
     return value
 
 
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise RelxConfigError(f"--threshold must be a number in [0, 1], got {text!r}")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict", help="predict relations with a saved model")
+    from relx.extract import CANDIDATES
+
+    p = sub.add_parser("predict", help="predict relations with a saved model (marked sentences, datasets or raw text)")
     p.add_argument("model", help="saved model directory")
     p.add_argument(
-        "--input", required=True,
-        help=".txt or .txt.gz (one sentence per line with <e1>..</e1> <e2>..</e2>) or a dataset file (e.g. relx JSONL)",
+        "--input",
+        help=".txt or .txt.gz (one sentence per line: raw text, or marked with <e1>..</e1> <e2>..</e2>) or a dataset file (e.g. relx JSONL)",
     )
-    p.add_argument("--format", default="auto", help="'text' (one marked sentence per line) or a dataset format (default: guess)")
-    p.add_argument("--output", required=True, help="relx JSONL with predicted relations")
+    p.add_argument("--text", action="append", default=[], help="a text to extract from (raw, or marked with tags); repeatable")
+    p.add_argument("--format", default="auto",
+                   help="'text' (one marked sentence per line), 'raw' (one raw text per line) or a dataset format (default: guess)")
+    p.add_argument("--output", help="relx JSONL with predicted relations (required with --input)")
     p.add_argument("--batch-size", default="64", help="documents per batch, at least 1 (default: 64)")
+    p.add_argument("--threshold", default="0.5", help="raw text: keep relations scoring at least this (default: 0.5)")
+    p.add_argument("--candidates", default="auto", choices=CANDIDATES,
+                   help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=run)
 
@@ -115,6 +139,40 @@ def _jsonl_line_of(path: Path) -> Where:
     return where
 
 
+def read_raw_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of every non-empty line of a raw-text file; a marked or JSON line is an error."""
+    from relx.data.io import iter_lines
+    from relx.extract import is_marked
+
+    lines = []
+    for lineno, line in iter_lines(path):
+        text = line.strip()
+        if not text:
+            continue
+        if is_marked(text):
+            raise RelxInputError("this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences "
+                                 "(--format text) or raw text (--format raw)", path, lineno)
+        if text.startswith("{"):
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict):
+                raise RelxInputError("this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)", path, lineno)
+        lines.append((lineno, text))
+    return lines
+
+
+def is_raw_text(path: Path) -> bool:
+    """A plain-sentence file whose first non-empty line has no inline tags."""
+    from relx.data.io import iter_lines
+    from relx.extract import is_marked
+
+    if not is_plain_sentences(path):
+        return False
+    return not is_marked(next((line for _, line in iter_lines(path) if line.strip()), ""))
+
+
 def read_input(path: Path, fmt: str) -> tuple[list[Document], Where]:
     """Documents of ``path`` and a function locating the i-th one (line number or record)."""
     from relx.data.io import guess_format, read, record_where
@@ -129,26 +187,106 @@ def read_input(path: Path, fmt: str) -> tuple[list[Document], Where]:
     return docs, lambda i: record_where(i + 1, docs[i].id)
 
 
+def extraction_table(doc: Document, width: int = 30) -> list[str]:
+    """Readable lines for one extracted Document: its text, entities, then head / label / tail / score rows."""
+    ext = doc.meta.get("extraction") or {}
+
+    def clip(text: str) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 3] + "..."
+
+    text = " ".join(str(doc.meta.get("text", "")).split())
+    lines = [f"{doc.id}: {text if len(text) <= 100 else text[:97] + '...'}"]
+    ents = ", ".join(f"{e['text']} [{e['label']} {e['char_start']}:{e['char_end']}]" for e in ext.get("entities", []))
+    lines.append(f"  entities: {ents or '(none)'}")
+    rels = ext.get("relations", [])
+    if not rels:
+        lines.append("  relations: (none)")
+        return lines
+    rows = [(clip(r["head_text"]), r["label"], clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}") for r in rels]
+    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(("head", "label", "tail", "score"))]
+    for row in [("head", "label", "tail", "score"), *rows]:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return lines
+
+
+def print_predictions(preds: list[Document], limit: int = 20) -> None:
+    """A table per extracted text, a line per classified pair (the first ``limit`` documents)."""
+    for d in preds[:limit]:
+        if "extraction" in d.meta:
+            print("\n".join(extraction_table(d)))
+        else:
+            print(f"{d.id}\t{d.meta.get('pair_label')}\t{d.meta.get('pair_score', 0):.3f}\t{' '.join(d.tokens)[:80]}")
+    if len(preds) > limit:
+        print(f"... {len(preds) - limit} more documents")
+
+
+def predict_texts(nlp: Any, texts: list[str]) -> list[Document]:
+    """``--text`` values: raw ones extracted, marked ones classified; errors name the --text value."""
+    from relx.data.inline import parse_marked
+    from relx.extract import is_marked
+
+    out: dict[int, Document] = {}
+    raw = [i for i, t in enumerate(texts) if not is_marked(t)]
+    if raw:
+        docs = nlp.extract([texts[i] for i in raw], [f"text{i + 1}" for i in raw], where=lambda k: f"--text {raw[k] + 1}")
+        out.update(zip(raw, docs))
+    marked = [i for i in range(len(texts)) if i not in out]
+    docs = []
+    for i in marked:
+        try:
+            tokens, entities = parse_marked(texts[i])
+        except RelxInputError as exc:
+            raise RelxInputError(exc.problem, None, f"--text {i + 1}") from None
+        docs.append(Document(id=f"text{i + 1}", tokens=tokens, entities=entities, meta={"text": texts[i]}))
+    if docs:
+        nlp.check(docs, where=lambda k: f"--text {marked[k] + 1}")
+        out.update(zip(marked, nlp.predict(docs)))
+    return [out[i] for i in range(len(texts))]
+
+
 def run(args: argparse.Namespace) -> int:
     from relx.data.schema import write_jsonl
     from relx.pipeline import Pipeline
     from relx.utils import resolve_device
 
     batch_size = _batch_size(str(args.batch_size))
-    output = Path(args.output)
-    check_output(output)
+    threshold = _threshold(str(args.threshold))
+    if bool(args.input) == bool(args.text):
+        raise RelxConfigError("give either --input FILE or --text TEXT (repeatable)")
+    if args.input and not args.output:
+        raise RelxConfigError("--output is required with --input")
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        check_output(output)
     device = resolve_device(args.device)
-    path = Path(args.input)
-    docs, where = read_input(path, args.format)
-    nlp = Pipeline.load(args.model, device=device, batch_size=batch_size)
-    nlp.check(docs, path, where)
+    raw: list[tuple[int, str]] | None = None
+    docs: list[Document] = []
+    if args.input:
+        path = Path(args.input)
+        if args.format == "raw" or (args.format == "auto" and is_raw_text(path)):
+            raw = read_raw_lines(path)
+        else:
+            docs, where = read_input(path, args.format)
+    nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates)
     start = time.perf_counter()
-    preds = nlp.predict(docs, progress=True)
+    if args.text:
+        preds = predict_texts(nlp, list(args.text))
+    elif raw is not None:
+        lines = raw
+        preds = nlp.extract([t for _, t in lines], [f"line{n}" for n, _ in lines], path, lambda i: lines[i][0], progress=True)
+    else:
+        nlp.check(docs, path, where)
+        preds = nlp.predict(docs, progress=True)
     seconds = time.perf_counter() - start
-    n = write_jsonl(output, preds)
-    for d in preds[:5]:
-        print(f"{d.id}\t{d.meta.get('pair_label')}\t{d.meta.get('pair_score', 0):.3f}\t{' '.join(d.tokens)[:80]}")
-    print(f"predicted {len(preds)} documents in {seconds:.2f} s ({len(preds) / max(seconds, 1e-9):.1f} documents/s)")
-    print(f"wrote {n} documents to {output}")
+    print_predictions(preds)
+    rate = f"{len(preds)} documents in {seconds:.2f} s ({len(preds) / max(seconds, 1e-9):.1f} documents/s)"
+    if any("extraction" in d.meta for d in preds):
+        t = nlp.extractor.stats
+        rate += f"; raw text: spaCy {t['spacy_seconds']:.2f} s, model {t['model_seconds']:.2f} s"
+    print(f"predicted {rate}")
+    if output is not None:
+        n = write_jsonl(output, preds)
+        print(f"wrote {n} documents to {output}")
     sys.stdout.flush()
     return 0

@@ -33,7 +33,7 @@ from relx.errors import RelxConfigError, RelxInputError
 from relx.registry import READERS, WRITERS
 from relx.utils import atomic_open
 
-FORMATS: list[str] = ["jsonl", "tacred", "semeval", "marked", "spert", "casrel", "fewrel"]
+FORMATS: list[str] = ["jsonl", "tacred", "semeval", "marked", "spert", "casrel", "fewrel", "dygiepp"]
 NEGATIVE_LABELS = ("no_relation", "Other")
 ON_INVALID = ("error", "skip")
 # Exceptions of hostile or broken input that json.loads lets through besides JSONDecodeError:
@@ -235,6 +235,11 @@ def _guess_marked_flavour(text: str) -> str:
     return "semeval"
 
 
+def _is_dygiepp(obj: Any) -> bool:
+    """A DyGIE++ / PURE document: ``doc_key`` and ``sentences`` (a list of token lists)."""
+    return isinstance(obj, dict) and "doc_key" in obj and isinstance(obj.get("sentences"), list)
+
+
 def _guess_json(data: Any) -> str | None:
     if isinstance(data, list):
         first = next((r for r in data if isinstance(r, dict)), None)
@@ -247,6 +252,8 @@ def _guess_json(data: Any) -> str | None:
         if "triple_list" in first:
             return "casrel"
         return None
+    if _is_dygiepp(data):
+        return "dygiepp"
     if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
         first = next((v[0] for v in data.values() if v), None)
         if isinstance(first, dict) and "tokens" in first and "h" in first:
@@ -273,6 +280,8 @@ def guess_format(path: PathLike) -> str:
             obj = None
         if isinstance(obj, dict) and "tokens" in obj and "id" in obj:
             return "jsonl"
+        if _is_dygiepp(obj):
+            return "dygiepp"
     if head in ("[", "{"):
         try:
             guessed = _guess_json(json.loads(text))

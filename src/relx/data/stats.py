@@ -2,6 +2,10 @@
 
 Conventions (see :func:`compute_stats`):
 
+- A *pair dataset* (``pair_dataset``: every Document has exactly two entities and at most one
+  relation, between them; TACRED, SemEval, ``relx data pairs`` output) reports its negative ratio
+  as negative pairs : positive pairs. Otherwise ``negative_to_positive`` is documents without a
+  relation : relations.
 - ``labels`` counts *pair labels* (as :class:`~relx.data.labels.LabelSet` names them, e.g.
   ``Cause-Effect(e2,e1)``) when every Document is a sentence-level pair (at most one relation,
   between entities 0 and 1); otherwise every relation label is counted. Documents without any
@@ -155,13 +159,15 @@ def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> di
     overlap, mult = _structure(docs, negative)
     return {
         "documents": len(docs),
+        "pair_dataset": bool(docs) and all(len(d.entities) == 2 for d in docs) and _is_pair_dataset(docs, negative),
         "negative": negative,
         "labels": _sorted_counts(labels),
         "relation_types": _sorted_counts(types),
         "relations": n_rel,
         "entities": sum(len(d.entities) for d in docs),
         "entity_types": _sorted_counts(ent_types),
-        "negative_to_positive": {"ratio": f"{ratio:.2f}:1" if ratio is not None else "n/a", "value": ratio},
+        "negative_to_positive": {"ratio": f"{ratio:.2f}:1" if ratio is not None else "n/a", "value": ratio, "negatives": n_neg,
+                                 "positives": n_rel},
         "most_imbalanced": {"relations": imbalance(positives), "entity_types": imbalance(dict(ent_types))},
         "length": length_stats([len(d.tokens) for d in docs]),
         "overlap": overlap,
@@ -236,10 +242,13 @@ def _length_block(length: dict[str, Any], n_docs: int) -> str:
 def format_stats(stats: dict[str, Any]) -> str:
     """Readable fixed-width tables (label counts like Table 12 of the TACRED survey, ratios like Table 6)."""
     n = stats["documents"]
-    summary = (
-        f"Documents: {n:,}   Relations: {stats['relations']:,}   Entities: {stats['entities']:,}\n"
-        f"Negative ({stats['negative']}) : positive = {stats['negative_to_positive']['ratio']}"
-    )
+    neg = stats["negative_to_positive"]
+    if stats.get("pair_dataset"):
+        ratio = f"Negative ratio (pairs, negative {stats['negative']!r} : positive) = {neg['ratio']}"
+    else:
+        ratio = f"Documents without a relation ({stats['negative']}) : relations = {neg['ratio']}"
+    counts = f" ({neg['negatives']:,} : {neg['positives']:,})" if "negatives" in neg else ""
+    summary = f"Documents: {n:,}   Relations: {stats['relations']:,}   Entities: {stats['entities']:,}\n{ratio}{counts}"
     blocks = [summary, _count_table("Labels", "Relation", stats["labels"])]
     if set(stats["relation_types"]) != set(stats["labels"]):
         blocks.append(_count_table("Relation types (direction ignored)", "Relation type", stats["relation_types"]))

@@ -1,8 +1,9 @@
-"""PNG plots (matplotlib, Agg canvas, no pyplot state): confusion matrix and length-bucket curves."""
+"""PNG plots (matplotlib, Agg canvas, no pyplot state): confusion matrix, length-bucket curves and per-interval F1 of
+several models (joint extraction, two-phase paper Figures 3-4)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,4 +74,32 @@ def bucket_plot_png(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     ax.set_ylim(0.0, 1.0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def bucket_f1_png(series: Mapping[str, Sequence[dict[str, Any]]], path: str | Path, title: str = "", xlabel: str = "interval") -> Path:
+    """F1 (%) per interval, one line per model: ``series`` maps a model name to the rows of
+    ``analysis.ner_f1_by_entity_length`` / ``re_f1_by_distance`` (all with the same buckets)."""
+    from matplotlib.figure import Figure
+
+    if not series or not all(series.values()):
+        raise RelxInputError("no bucket rows to plot")
+    labels = [r["bucket"] for r in next(iter(series.values()))]
+    for name, rows in series.items():
+        if [r["bucket"] for r in rows] != labels:
+            raise RelxInputError(f"model {name!r} has intervals {[r['bucket'] for r in rows]}, not {labels}")
+    fig = Figure(figsize=(1.1 * len(labels) + 3, 3.6))
+    ax = fig.add_subplot(1, 1, 1)
+    x = np.arange(len(labels))
+    markers = "osD^v<>ph*"
+    for k, (name, rows) in enumerate(series.items()):
+        ax.plot(x, [100 * r["f1"] for r in rows], marker=markers[k % len(markers)], label=name)
+    ax.set_xticks(x, [f"[{lab}]" for lab in labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("F1 (%)")
+    ax.set_ylim(0.0, 100.0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
     return save_figure(fig, path)

@@ -13,8 +13,9 @@ All values are fractions in [0, 1]. Conventions:
 
 Documents are scored either sentence-level (schemes ``tacred``, ``semeval``: one pair label per
 document, which must have exactly two entities with the same spans on both sides and at most one
-relation) or relation-level (scheme ``relations``: every relation of every document is a
-(head span, label, tail span) triple; missing ones are false negatives, extra ones false positives).
+relation), relation-level (scheme ``relations``: every relation of every document is a
+(head span, label, tail span) triple; missing ones are false negatives, extra ones false positives)
+or as joint entity + relation extraction (scheme ``joint``: ``score_joint``, the SpERT settings).
 """
 
 from __future__ import annotations
@@ -31,11 +32,36 @@ from relx.errors import RelxInputError
 
 SCHEMES = ("tacred", "semeval")
 RELATION_SCHEME = "relations"
-DOCUMENT_SCHEMES = (*SCHEMES, RELATION_SCHEME)
+JOINT_SCHEME = "joint"
+DOCUMENT_SCHEMES = (*SCHEMES, RELATION_SCHEME, JOINT_SCHEME)
 __all__ = [
     "score_labels", "official_semeval", "document_pair_labels", "score_documents", "score_relations", "score_triples", "score_joint",
-    "format_report",
+    "format_report", "scheme_metrics",
 ]
+
+
+def _prf_names(prefix: str, suffix: str = "") -> tuple[str, ...]:
+    return tuple(f"{prefix}{k}{suffix}" for k in ("p", "r", "f1"))
+
+
+_LABEL_METRICS = (
+    *_prf_names("micro_"), "accuracy", *_prf_names("macro_"), *_prf_names("weighted_"), *_prf_names("macro_", "_all"),
+    *_prf_names("weighted_", "_all"),
+)
+SCHEME_METRICS: dict[str, tuple[str, ...]] = {
+    "tacred": _LABEL_METRICS,
+    "semeval": (*_LABEL_METRICS, *_prf_names("official_macro_"), *_prf_names("official_micro_")),
+    RELATION_SCHEME: (*_prf_names("micro_"), *_prf_names("macro_")),
+    JOINT_SCHEME: tuple(name for task in ("ner_", "re_boundaries_", "re_strict_") for avg in ("micro_", "macro_")
+                        for name in _prf_names(task + avg)),
+}
+
+
+def scheme_metrics(scheme: str) -> tuple[str, ...]:
+    """The P/R/F1 (and accuracy) keys ``score_documents(..., scheme=scheme)`` returns, usable as a selection metric."""
+    if scheme not in SCHEME_METRICS:
+        raise RelxInputError(f"unknown scheme {scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
+    return SCHEME_METRICS[scheme]
 
 
 def _div(a: float, b: float) -> float:
@@ -273,14 +299,18 @@ def score_relations(
 
 def score_documents(
     gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str = "no_relation", scheme: str = "tacred",
-    gold_name: str = "gold", pred_name: str = "pred",
+    gold_name: str = "gold", pred_name: str = "pred", symmetric: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Score predicted Documents against gold Documents (aligned by id).
 
     ``tacred`` / ``semeval``: sentence-level pair labels via LabelSet semantics (documents with
     exactly two entities, same spans, at most one relation). ``relations``: every relation by spans.
+    ``joint``: ``score_joint`` (NER, RE boundaries, RE strict; ``symmetric`` relation types ignore
+    argument order; the negative label is not used).
     """
     negative = labels_or_negative.negative if isinstance(labels_or_negative, LabelSet) else str(labels_or_negative)
+    if scheme == JOINT_SCHEME:
+        return score_joint(gold, pred, symmetric, gold_name, pred_name)
     if scheme == RELATION_SCHEME:
         return score_relations(gold, pred, negative, gold_name, pred_name)
     if scheme not in SCHEMES:
@@ -356,25 +386,59 @@ def _entity_key(doc: Document, idx: int, typed: bool) -> tuple:
     return (e.start, e.end, e.label if typed else None)
 
 
-def _joint_relations(doc: Document, typed: bool) -> set[tuple]:
-    return {(_entity_key(doc, r.head, typed), _entity_key(doc, r.tail, typed), r.label) for r in doc.relations}
+def _names(names: Iterable[str]) -> set[str]:
+    """A set of relation type names (a single string is one name)."""
+    return {names} if isinstance(names, str) else set(names)
 
 
-def score_joint(gold_docs: Iterable[Document], pred_docs: Iterable[Document]) -> dict[str, Any]:
+def joint_entities(doc: Document) -> set[tuple[int, int, str]]:
+    """``{(start, end, type)}`` of the document's entities (the NER tuples of ``score_joint``)."""
+    return {(e.start, e.end, e.label) for e in doc.entities}
+
+
+def joint_relations(doc: Document, typed: bool, symmetric: Iterable[str] = ()) -> set[tuple]:
+    """``{(head key, tail key, label)}`` with entity key ``(start, end, type)`` (type None unless ``typed``);
+    for a ``symmetric`` label the two keys are sorted, so both argument orders give the same tuple."""
+    symmetric = symmetric if isinstance(symmetric, (set, frozenset)) else _names(symmetric)
+    out = set()
+    for r in doc.relations:
+        head, tail = _entity_key(doc, r.head, typed), _entity_key(doc, r.tail, typed)
+        if r.label in symmetric and tail < head:
+            head, tail = tail, head
+        out.add((head, tail, r.label))
+    return out
+
+
+def score_joint(
+    gold_docs: Iterable[Document], pred_docs: Iterable[Document], symmetric: Iterable[str] = (),
+    gold_name: str = "gold", pred_name: str = "pred",
+) -> dict[str, Any]:
     """Joint entity + relation extraction in the three SpERT settings (lavis-nlp/spert evaluator.py).
 
     ``ner_*``: an entity is correct when span and type match. ``re_boundaries_*``: a relation is
     correct when the relation type and both entity spans match (entity types ignored).
     ``re_strict_*``: also both entity types must match. Micro over all tuples; macro averages the
-    per-type P/R/F1 over the types that occur in gold or predictions.
+    per-type P/R/F1 over the types that occur in gold or predictions. For a ``symmetric`` relation
+    type the argument order is canonicalised (sorted by entity key) on both sides before matching,
+    so a reversed prediction is correct (SpERT's ``_adjust_rel``); tuples are sets per document.
     """
-    pairs = align_documents(gold_docs, pred_docs)
-    ents = [({(e.start, e.end, e.label) for e in g.entities}, {(e.start, e.end, e.label) for e in p.entities}) for g, p in pairs]
-    out: dict[str, Any] = {"n": len(pairs)}
+    gold_docs, pred_docs = list(gold_docs), list(pred_docs)
+    pairs = align_documents(gold_docs, pred_docs, gold_name, pred_name)
+    symmetric = _names(symmetric)
+    index = {gold_name: {d.id: i for i, d in enumerate(gold_docs, 1)}, pred_name: {d.id: i for i, d in enumerate(pred_docs, 1)}}
+
+    def rels(doc: Document, typed: bool, name: str) -> set[tuple]:
+        try:
+            return joint_relations(doc, typed, symmetric)
+        except RelxInputError as exc:
+            raise exc.at(name, _record(index[name][doc.id])) from None
+
+    ents = [(joint_entities(g), joint_entities(p)) for g, p in pairs]
+    out: dict[str, Any] = {"scheme": JOINT_SCHEME, "n": len(pairs), "symmetric": sorted(symmetric)}
     out.update(_set_scores("ner_", ents, type_of=lambda t: t[2]))
-    for name, typed in (("boundaries", False), ("strict", True)):
-        rels = [(_joint_relations(g, typed), _joint_relations(p, typed)) for g, p in pairs]
-        out.update(_set_scores(f"re_{name}_", rels, type_of=lambda t: t[2]))
+    for setting, typed in (("boundaries", False), ("strict", True)):
+        sets = [(rels(g, typed, gold_name), rels(p, typed, pred_name)) for g, p in pairs]
+        out.update(_set_scores(f"re_{setting}_", sets, type_of=lambda t: t[2]))
     return out
 
 
@@ -400,9 +464,6 @@ def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
         ("weighted by gold support (all labels incl. negative)", "weighted_*_all"),
         ("official SemEval (9+1)-way directional macro-F1", "official_macro_"),
         ("official SemEval (9+1)-way directional micro", "official_micro_"),
-        ("NER entities (micro)", "ner_micro_"), ("NER entities (macro over types)", "ner_macro_"),
-        ("RE boundaries (micro)", "re_boundaries_micro_"), ("RE boundaries (macro over types)", "re_boundaries_macro_"),
-        ("RE strict (micro)", "re_strict_micro_"), ("RE strict (macro over types)", "re_strict_macro_"),
     ]
     for name, pat in spec:
         keys = [pat.replace("*", k) if "*" in pat else pat + k for k in ("p", "r", "f1")]
@@ -413,10 +474,26 @@ def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+JOINT_ROWS = (
+    ("NER (span + entity type)", "ner_"), ("RE boundaries (spans + relation type)", "re_boundaries_"),
+    ("RE strict (spans + entity types + relation type)", "re_strict_"),
+)
+
+
+def _joint_table(m: dict[str, Any]) -> str:
+    rows = [[name, *(_pct(m[f"{p}micro_{k}"]) for k in ("p", "r", "f1")), _pct(m[f"{p}macro_f1"]), m[f"{p}correct"], m[f"{p}predicted"],
+             m[f"{p}gold"]] for name, p in JOINT_ROWS]
+    table = text_table(["Task", "micro P %", "micro R %", "micro F1 %", "macro F1 %", "Correct", "Predicted", "Gold"], rows)
+    sym = ", ".join(m.get("symmetric") or []) or "none"
+    return f"{table}\nmacro F1: mean of the per-type F1 over the types in gold or predictions; symmetric relation types: {sym}"
+
+
 def format_report(metrics: dict[str, Any], title: str | None = None) -> str:
     """A fixed-width text report (values in %) naming the averaging used on every line."""
     blocks = [f"{title}\n{'=' * len(title)}"] if title else []
-    if "mode" in metrics:  # triples / relation level
+    if all(f"{p}micro_f1" in metrics for _, p in JOINT_ROWS):  # joint NER + RE
+        blocks.append(_joint_table(metrics))
+    elif "mode" in metrics:  # triples / relation level
         if metrics.get("scheme") == RELATION_SCHEME:
             name, macro = "relations: head span + label + tail span (micro)", "relations (macro over relation types)"
         else:

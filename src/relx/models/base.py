@@ -32,10 +32,15 @@ class ModelOutput:
 
 
 class REModel:
-    """Base of every model family: documents in, documents out."""
+    """Base of every model family: documents in, documents out.
+
+    ``profile`` is what :meth:`fit` saw in the training documents (:func:`training_profile`); it is
+    saved in config.json and restored by :func:`load_model` (None for directories saved without it).
+    """
 
     Config: type = object
     registered_name: str = "?"
+    profile: dict | None = None
 
     def __init__(self, config: Any, labels: LabelSet):
         self.config = config
@@ -58,7 +63,9 @@ class REModel:
         resume flag; keyword overrides (``out_dir``, ``resume`` or TrainerConfig fields) adjust it, and
         unknown names are errors. Returns history, ``best`` dev metric, ``train_seconds``, ``step``."""
         ctx = FitContext.make(ctx, **overrides)
-        return self.fit_context(subsample(train, ctx.trainer), dev, ctx)
+        train = subsample(train, ctx.trainer)
+        self.profile = training_profile(train, self.labels.negative)
+        return self.fit_context(train, dev, ctx)
 
     def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
         raise NotImplementedError
@@ -78,10 +85,12 @@ class REModel:
         """Write the model into the existing (empty) ``directory``: weights and extras (save_weights),
         labels.json, then config.json last, with the sha256 of every weight file. Not atomic by
         itself; :meth:`save` wraps it in a whole-directory swap."""
-        from relx.models.persistence import CHECKSUM_KEY, weight_checksums
+        from relx.models.persistence import CHECKSUM_KEY, PROFILE_KEY, weight_checksums
 
         directory = Path(directory)
         meta = {"type": self.registered_name, "format_version": FORMAT_VERSION, "config": to_dict(self.config), "state": self.state_json()}
+        if self.profile is not None:
+            meta[PROFILE_KEY] = self.profile
         self.save_weights(directory)
         self.labels.save(directory / "labels.json")
         write_json(directory / "config.json", {**meta, CHECKSUM_KEY: weight_checksums(directory)})
@@ -136,13 +145,40 @@ def load_model(directory: str | Path, device: str | None = None) -> REModel:
     cls = ps.model_class(directory, meta)
     config = ps.model_config(directory, cls, meta)
     labels = ps.read_labels(directory)
+    profile = ps.read_profile(directory, meta)
     ps.verify_checksums(directory, meta)
     with ps.load_errors(directory):
         model = cls.blank(directory, config, labels)
         model.restore(directory, ps.saved_state(meta.get("state") or {}))
+    model.profile = profile
     if device is not None and hasattr(model, "to"):
         model.to(device)
     return model
+
+
+def training_profile(docs: list[Document], negative: str) -> dict:
+    """What raw-text extraction needs to know about the training data: entity type counts, the
+    (head type, tail type) pairs of non-negative relations, the negative label, and ``e1_first``
+    (whether e1 precedes e2 in every two-entity document; None when there is none)."""
+    from relx.data.labels import split_directed
+
+    types: dict[str, int] = {}
+    pairs: set[tuple[str, str]] = set()
+    orders: set[bool] = set()
+    for doc in docs:
+        for e in doc.entities:
+            types[e.label] = types.get(e.label, 0) + 1
+        if len(doc.entities) == 2:
+            orders.add(doc.entities[0].start < doc.entities[1].start)
+        for r in doc.relations:
+            if r.label == negative or not (0 <= r.head < len(doc.entities) and 0 <= r.tail < len(doc.entities)):
+                continue
+            head, tail = (r.tail, r.head) if split_directed(r.label)[1] else (r.head, r.tail)
+            pairs.add((doc.entities[head].label, doc.entities[tail].label))
+    return {
+        "entity_types": dict(sorted(types.items())), "type_pairs": [list(p) for p in sorted(pairs)],
+        "negative": negative, "e1_first": orders == {True} if orders else None, "documents": len(docs),
+    }
 
 
 def blank_model(directory: str | Path) -> REModel:

@@ -35,8 +35,8 @@ def entity_count_problem(doc: Document) -> str | None:
         return f"document {doc.id!r} has {n} {'entity' if n == 1 else 'entities'}, but a pair model needs exactly two (e1, e2): {HOW_TO_MARK}"
     if n > 2:
         return (
-            f"document {doc.id!r} has {n} entities, but a pair model classifies exactly one pair (e1, e2) and joint extraction "
-            f"is not available yet: write one document per entity pair and {HOW_TO_MARK}"
+            f"document {doc.id!r} has {n} entities, but a pair model classifies exactly one pair (e1, e2): write one document per "
+            f"entity pair (`relx data pairs`), pass raw text to extract every pair, or use a joint model (span_base, two_phase); {HOW_TO_MARK}"
         )
     return None
 

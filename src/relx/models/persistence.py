@@ -2,7 +2,8 @@
 problem met while loading one into a single-line :class:`RelxInputError` that names the file.
 
 A model directory holds ``config.json`` (``type``, ``format_version``, ``config``, ``state`` and,
-since checksums were introduced, ``sha256``: ``{relative path: hex digest}`` of every weight file),
+since checksums were introduced, ``sha256``: ``{relative path: hex digest}`` of every weight file;
+since raw-text extraction, ``profile``: the training-data profile, see ``models.base.training_profile``),
 ``labels.json``, the weight files (``*.safetensors``, ``*.npz``, ``*.npy``, also in subfolders) and
 model-specific extras such as ``encoder/``. Directories written before ``sha256`` existed load
 without verification.
@@ -26,6 +27,7 @@ LABELS_FILE = "labels.json"
 WEIGHT_SUFFIXES = (".safetensors", ".npz", ".npy")
 REQUIRED_KEYS = ("type", "config")
 CHECKSUM_KEY = "sha256"
+PROFILE_KEY = "profile"
 
 
 class MissingStateKey(KeyError):
@@ -159,6 +161,18 @@ def read_labels(directory: str | Path) -> Any:
     if not all(isinstance(lab, str) for lab in data["labels"]):
         raise RelxInputError("'labels' must be a list of strings", path)
     return LabelSet(data["labels"], data["negative"])
+
+
+def read_profile(directory: str | Path, meta: dict) -> dict | None:
+    """The training-data ``profile`` of config.json (None when absent: saved before profiles existed)."""
+    profile = meta.get(PROFILE_KEY)
+    if profile is None:
+        return None
+    ok = isinstance(profile, dict) and isinstance(profile.get("entity_types", {}), dict) and isinstance(profile.get("type_pairs", []), list)
+    if not ok or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in profile.get("type_pairs", [])):
+        raise RelxInputError(f"'{PROFILE_KEY}' must be a JSON object with 'entity_types' {{type: count}} and 'type_pairs' [[head, tail], ...]",
+                             Path(directory) / CONFIG_FILE)
+    return dict(profile)
 
 
 def verify_checksums(directory: str | Path, meta: dict) -> None:

@@ -30,8 +30,9 @@ class TrainerConfig:
     grad_accum: int = 1
     amp: bool = True  # bf16 (or fp16 + scaler) autocast, CUDA only
     eval_every: int | None = None  # optimizer steps between dev evaluations (None = once per epoch)
-    metric: str = "micro_f1"  # key of the scorer output used for selection (maximised)
-    scheme: str = "tacred"  # scorer semantics for dev evaluation: tacred | semeval
+    metric: str = "micro_f1"  # key of the scorer output used for selection (maximised); joint: e.g. re_strict_micro_f1
+    scheme: str = "tacred"  # scorer semantics for dev evaluation: tacred | semeval | relations | joint (NER + RE, SpERT settings)
+    symmetric: list[str] = field(default_factory=list)  # joint scheme: relation types scored order-free (SciERC Compare...)
     patience: int | None = None  # dev evaluations without improvement before stopping
     seed: int = 13
     device: str = "auto"
@@ -65,6 +66,17 @@ class TrainerConfig:
                 raise RelxConfigError("trainer.warmup_ratio: ReduceLROnPlateau cannot be combined with warmup; set trainer.warmup_ratio: 0")
         if not 0 <= self.warmup() < 1:
             raise RelxConfigError(f"trainer.warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
+        self.validate_selection()
+
+    def validate_selection(self) -> None:
+        """Raise RelxConfigError (one line) for an unknown ``scheme`` or a ``metric`` that scheme does not report."""
+        from relx.evaluation.scorer import DOCUMENT_SCHEMES, scheme_metrics
+
+        if self.scheme not in DOCUMENT_SCHEMES:
+            raise RelxConfigError(f"trainer.scheme: unknown scheme {self.scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
+        known = scheme_metrics(self.scheme)
+        if self.metric not in known:
+            raise RelxConfigError(f"trainer.metric: scheme {self.scheme!r} has no metric {self.metric!r} (choose from {', '.join(known)})")
 
 
 def subsample(train: list[Any], trainer: TrainerConfig) -> list[Any]:

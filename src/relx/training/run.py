@@ -116,7 +116,14 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     out = Path(out_dir)
     set_seed(cfg.trainer.seed)
     train, dev, test, invalid = load_splits(cfg.data)
-    labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
+    if cfg.trainer.scheme == "joint" and not cfg.trainer.symmetric and cfg.data.format in ("spert", "auto"):
+        from relx.data.readers.spert_types import symmetric_beside
+
+        cfg.trainer.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
+    if getattr(cls, "pair_model", True):
+        labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
+    else:  # joint extraction: relation types as written, any number of relations per document
+        labels = LabelSet({r.label for d in train + (dev or []) for r in d.relations}, negative=cfg.data.negative)
     train, dropped = apply_undersampling(train, labels, cfg.data)
     if verbose and cfg.data.max_neg_ratio is not None:
         print(f"max_neg_ratio={cfg.data.max_neg_ratio}: dropped {dropped} training negatives, {len(train)} training documents left")
@@ -135,7 +142,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         t0 = time.perf_counter()
         preds = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
         result["test_seconds"] = time.perf_counter() - t0
-        metrics = score_documents(test, preds, labels, scheme=cfg.trainer.scheme)
+        metrics = score_documents(test, preds, labels, scheme=cfg.trainer.scheme, symmetric=cfg.trainer.symmetric)
         result["test"] = metrics
         if verbose:
             print(format_report(metrics, title=f"test ({len(test)} documents, scheme {cfg.trainer.scheme})"))

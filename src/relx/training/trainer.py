@@ -66,7 +66,9 @@ class Trainer:
     # --- setup -------------------------------------------------------------------------
     def _optimizer(self, model: NeuralREModel, device: str) -> torch.optim.Optimizer:
         groups = model.optimizer_groups(self.cfg.lr, self.cfg.head_lr, self.cfg.weight_decay)
-        return torch.optim.AdamW(groups, lr=self.cfg.lr, fused=device.startswith("cuda"))
+        # fused AdamW: one kernel per step on CUDA and CPU (on 2 CPU threads ~8x faster than the foreach
+        # path for MiniLM, a tenth of a training step)
+        return torch.optim.AdamW(groups, lr=self.cfg.lr, fused=device.startswith(("cuda", "cpu")))
 
     def _scheduler(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
         """HF schedule (linear/cosine/constant with warmup) or a torch scheduler (warmup chained in front)."""
@@ -201,7 +203,7 @@ class Trainer:
         improved = True
         if self.dev:
             preds = model.predict(self.dev, batch_size=cfg.eval_batch_size, feats=self.dev_feats)
-            metrics = score_documents(self.dev, preds, model.labels, scheme=cfg.scheme)
+            metrics = score_documents(self.dev, preds, model.labels, scheme=cfg.scheme, symmetric=cfg.symmetric)
             value = float(metrics[cfg.metric])
             row.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
             improved = st.best is None or value > st.best

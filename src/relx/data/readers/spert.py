@@ -20,10 +20,10 @@ AUTO = "auto"
 
 
 def find_types_file(path: str | Path) -> Path | None:
-    """The sibling ``<prefix>_types.json`` of a data file (``conll04_train.json`` -> ``conll04_types.json``)."""
+    """The sibling ``<prefix>_types.json[.gz]`` of a data file (``conll04_train.json`` -> ``conll04_types.json``)."""
     path = Path(path)
-    candidates = sorted(p for p in path.parent.glob("*_types.json") if p != path)
-    matching = [p for p in candidates if path.name.startswith(p.name[: -len("_types.json")] + "_")]
+    candidates = sorted(p for p in [*path.parent.glob("*_types.json"), *path.parent.glob("*_types.json.gz")] if p != path)
+    matching = [p for p in candidates if path.name.startswith(p.name.split("_types.json")[0] + "_")]
     if matching:
         return max(matching, key=lambda p: len(p.name))
     return candidates[0] if len(candidates) == 1 else None

@@ -1,0 +1,53 @@
+"""`relx data pairs IN OUT [--format auto|spert|dygiepp|jsonl] [--negative no_relation] [--symmetric A,B]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from relx.errors import RelxInputError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pairs",
+        help="joint data (SpERT, DyGIE++/ACE05) -> TACRED-style pair classification data in relx JSONL",
+        description=(
+            "One record per ordered pair of distinct gold entities of every sentence: entities [subject, object] with their "
+            "types, the relation from subject to object as the label, else the negative class. A pair with several labels "
+            "keeps the first and lists the others in meta other_labels; relations of symmetric types label both orders. "
+            "Prints the counts (sentences, pairs, positives, negatives, negative ratio)."
+        ),
+    )
+    p.add_argument("input", metavar="IN", help="joint dataset file (plain or .gz)")
+    p.add_argument("output", metavar="OUT", help="relx JSONL to write (gzipped when it ends in .gz)")
+    p.add_argument("--format", default="auto", help="input format: auto (default), spert, dygiepp (= ace05) or jsonl")
+    p.add_argument("--negative", default="no_relation", help="name of the negative class (default: no_relation)")
+    p.add_argument(
+        "--symmetric", default=None, metavar="A,B",
+        help="relation types that hold in both orders (default: those marked symmetric in the SpERT *_types.json[.gz] "
+        "beside IN; '' for none)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.data import io
+    from relx.data.pairs import to_pairs
+    from relx.data.readers.spert_types import symmetric_beside
+
+    docs = io.read(args.input, format=args.format)
+    if not docs:
+        raise RelxInputError("no documents", args.input)
+    if args.symmetric is not None:
+        symmetric = {name.strip() for name in args.symmetric.split(",") if name.strip()}
+    else:
+        symmetric, types_path = symmetric_beside(args.input)
+        if types_path is not None:
+            print(f"symmetric relation types from {types_path}: {', '.join(sorted(symmetric)) or 'none'}", file=sys.stderr)
+    pairs, summary = to_pairs(docs, negative=args.negative, symmetric=symmetric)
+    io.write(args.output, pairs, format="jsonl")
+    print(f"wrote {len(pairs)} pair records to {args.output}")
+    for line in summary.lines():
+        print(line)
+    return 0

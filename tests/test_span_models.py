@@ -1,0 +1,137 @@
+"""Span layers (batched, checked against brute force) and the joint span models (overfit, save/load)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conftest import make_joint_docs as joint_docs
+from relx.data.labels import LabelSet
+from relx.models.base import load_model
+from relx.nn.spans import (
+    Fusion,
+    compact,
+    context_max_pool,
+    enumerate_spans,
+    pool_words,
+    range_max,
+    sample_mask,
+    span_distance,
+    span_max_pool,
+)
+from relx.registry import MODELS
+
+
+def test_pool_words_takes_the_max_over_each_words_subtokens():
+    states = torch.tensor([[[0.0, 9.0], [1.0, 2.0], [3.0, -1.0], [5.0, 5.0], [7.0, 7.0]]])  # (1, 5, 2)
+    lo, hi = torch.tensor([[1, 3, 0]]), torch.tensor([[3, 4, 0]])  # CLS, word0 x2, word1, SEP; word 2 has no sub-tokens
+    out = pool_words(states, lo, hi)
+    assert out.tolist() == [[[3.0, 2.0], [5.0, 5.0], [0.0, 0.0]]]
+
+
+def test_range_max_matches_brute_force():
+    torch.manual_seed(0)
+    x = torch.randn(2, 13, 3)
+    lo = torch.randint(0, 13, (2, 40))
+    hi = torch.randint(0, 14, (2, 40))
+    out = range_max(x, lo, hi)
+    for b in range(2):
+        for p in range(40):
+            want = x[b, lo[b, p] : hi[b, p]].amax(0) if hi[b, p] > lo[b, p] else torch.zeros(3)
+            assert torch.allclose(out[b, p], want)
+
+
+def test_span_max_pool_matches_brute_force():
+    torch.manual_seed(0)
+    words = torch.randn(2, 6, 3)
+    starts, ends, valid = enumerate_spans(torch.tensor([6, 4]), 3, 6)
+    pooled = span_max_pool(words, 3)
+    for b in range(2):
+        for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+            assert bool(valid[b, i]) == (e <= [6, 4][b])
+            if valid[b, i]:
+                assert torch.allclose(pooled[b, i], words[b, s:e].amax(0))
+
+
+def test_context_pool_and_distance():
+    words = torch.arange(12.0).view(1, 6, 2)
+    head = torch.tensor([[[0, 1], [0, 2], [4, 6]]])
+    tail = torch.tensor([[[3, 4], [2, 3], [0, 2]]])
+    ctx = context_max_pool(words, head, tail)
+    assert ctx[0, 0].tolist() == [4.0, 5.0]  # words 1..2 (word i = [2i, 2i + 1])
+    assert ctx[0, 1].tolist() == [0.0, 0.0]  # adjacent: zeros
+    assert ctx[0, 2].tolist() == [6.0, 7.0]  # reversed order: words 2..3
+    assert span_distance(head, tail, clip=1).tolist() == [[1, 0, 1]]
+    assert span_distance(head, tail, clip=10).tolist() == [[2, 0, 2]]
+
+
+def test_sample_mask_and_compact():
+    torch.manual_seed(0)
+    cand = torch.tensor([[True, False, True, True, True], [False, False, True, False, False]])
+    picked = sample_mask(cand, 2)
+    assert picked.sum(1).tolist() == [2, 1] and not (picked & ~cand).any()
+    idx, ok = compact(torch.tensor([[False, True, True], [True, False, False]]))
+    assert idx[0].tolist() == [1, 2] and ok.tolist() == [[True, True], [True, False]] and idx[1, 0] == 0
+
+
+def test_gated_fusion_is_a_convex_combination():
+    fuse = Fusion([4, 4, 4], gated=True)
+    parts = [torch.full((2, 4), float(v)) for v in (1, 2, 3)]
+    out = fuse(parts)
+    assert out.shape == (2, 4) and ((out >= 1) & (out <= 3)).all()
+    assert Fusion([4, 3], gated=False)([torch.ones(2, 4), torch.ones(2, 3)]).shape == (2, 7)
+
+
+JOINT = [n for n in MODELS.names() if not getattr(MODELS.get(n), "pair_model", True)]
+
+
+def test_every_joint_model_is_covered_here():
+    assert set(JOINT) >= {"span_base", "two_phase"}
+
+
+@pytest.mark.parametrize("name", JOINT)
+def test_forward_gives_a_finite_loss_that_backprops(name, resources):
+    docs = joint_docs()
+    cls = MODELS.get(name)
+    model = cls(cls.tiny_config(resources), LabelSet({r.label for d in docs for r in d.relations}))
+    model.prepare(docs)
+    out = model(model.collate([model.featurize(d) for d in docs]))
+    assert torch.isfinite(out.loss) and set(out.extras) and all(torch.isfinite(v) for v in out.extras.values())
+    out.loss.backward()
+    assert model.encoder.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", JOINT)
+@pytest.mark.parametrize("ablation", [{}, {"two_phase": False}, {"gated": False}, {"bi_features": False, "multi_features": False}])
+def test_joint_model_overfits_and_round_trips(name, ablation, resources, tmp_path):
+    if name == "span_base" and ablation:
+        pytest.skip("span_base is the all-off configuration")
+    docs = joint_docs()
+    labels = LabelSet({r.label for d in docs for r in d.relations})
+    cls = MODELS.get(name)
+    torch.manual_seed(0)
+    model = cls(cls.tiny_config(resources, **ablation), labels)
+    model.fit(docs, None, epochs=150, batch_size=4, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
+    preds = model.predict(docs)
+    for g, p in zip(docs, preds):
+        assert {(e.start, e.end, e.label) for e in p.entities} == {(e.start, e.end, e.label) for e in g.entities}
+        got = {(p.entities[r.head].start, p.entities[r.tail].start, r.label) for r in p.relations}
+        assert got == {(g.entities[r.head].start, g.entities[r.tail].start, r.label) for r in g.relations}
+        assert all(0.0 <= r.score <= 1.0 for r in p.relations)
+    counts = model.sample_counts()
+    assert counts["entity"]["Peop"] > 0 and counts["entity"]["Not-Entity"] > counts["entity"]["Peop"]
+    model.save(tmp_path / name)
+    again = load_model(tmp_path / name).predict(docs)
+    for a, b in zip(preds, again):
+        assert a.entities == b.entities
+        assert [(r.head, r.tail, r.label) for r in a.relations] == [(r.head, r.tail, r.label) for r in b.relations]
+        assert [r.score for r in a.relations] == pytest.approx([r.score for r in b.relations], abs=1e-5)
+
+
+def test_entities_wider_than_epsilon_are_skipped_and_counted(resources):
+    docs = joint_docs()
+    labels = LabelSet({r.label for d in docs for r in d.relations})
+    model = MODELS.get("two_phase")(MODELS.get("two_phase").tiny_config(resources, max_span_width=1), labels)
+    model.prepare(docs)
+    feat = model.featurize(docs[0])
+    assert feat["skipped"] == (2, 2)  # "john smith" and "acme corp" are 2 words wide
