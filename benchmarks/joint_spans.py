@@ -22,6 +22,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +149,17 @@ def train_speed(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Exclusive lock beside ``path`` (several benchmark queues may share one results file)."""
+    import fcntl
+
+    RUNS.mkdir(parents=True, exist_ok=True)
+    with open(RUNS / f".{path.stem}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def load_predictions(row: dict, split: str) -> list[Document]:
     return list(read_jsonl(ROOT / row["run_dir"] / f"{split}_predictions.jsonl"))
 
@@ -177,15 +190,18 @@ def main() -> None:
             for name in names:
                 for seed in (int(s) for s in args.seeds.split(",")):
                     key = (dataset, name, seed, args.budget_name)
-                    if args.resume and any((r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key for r in rows):
+                    if args.resume and any((r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key
+                                           for r in load_rows(RESULTS_JSON)):
                         continue
                     row = train_one(dataset, name, seed, args)
-                    rows = [r for r in rows if (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) != key] + [row]
-                    save_rows(RESULTS_JSON, rows)
+                    with locked(RESULTS_JSON):  # other queues may have added rows meanwhile
+                        rows = [r for r in load_rows(RESULTS_JSON) if (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) != key]
+                        rows.append(row)
+                        save_rows(RESULTS_JSON, rows)
                     print(json.dumps({k: row[k] for k in ("dataset", "model", "seed", "ner_f1", "rel_f1", "rel_strict_f1")}))
     from joint_report import write_report
 
-    write_report(rows, args.budget_name)
+    write_report(load_rows(RESULTS_JSON), args.budget_name)
 
 
 if __name__ == "__main__":

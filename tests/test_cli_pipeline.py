@@ -110,7 +110,7 @@ def test_predict_rejects_documents_without_exactly_two_entities(trained, capsys)
     write_jsonl(trained / "three.jsonl", docs)
     assert _predict(trained, "--input", trained / "three.jsonl", "--output", out) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "three.jsonl:2:" in err and "has 3 entities" in err and "joint extraction" in err
+    assert err.count("\n") == 1 and "three.jsonl:2:" in err and "has 3 entities" in err and "joint model (span_base, two_phase)" in err
     assert not out.exists()
 
 

@@ -19,8 +19,9 @@ outside them (``noun_chunks``, for models trained on untyped nominals such as Se
 distinct candidates of a sentence (only those with e1 first when the labels carry a direction and e1
 came first in every training pair) whose types passed the training profile's (head type, tail type)
 pairs are classified in one batched ``model.predict`` call; a non-negative label scoring at least
-``threshold`` becomes a relation, ``X(e2,e1)`` one from e2 to e1. The threshold also applies to the
-scored relations of joint models.
+``threshold`` (default 0.5) becomes a relation, ``X(e2,e1)`` one from e2 to e1. Joint models already
+decide which relations hold (span_base: sigmoid >= its rel_threshold; two_phase: Phase One); a threshold
+given explicitly also filters their relation scores.
 """
 
 from __future__ import annotations
@@ -95,7 +96,13 @@ def check_candidates(mode: str) -> str:
     return mode
 
 
-def check_threshold(value: Any) -> float:
+PAIR_THRESHOLD = 0.5  # default for pair classifiers; joint models keep their own decisions unless a threshold is given
+
+
+def check_threshold(value: Any) -> float | None:
+    """A threshold in [0, 1], or None (the model kind's default)."""
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise RelxConfigError(f"threshold must be a number in [0, 1], got {value!r}")
     return float(value)
@@ -257,12 +264,13 @@ class Extractor:
     ``texts``, ``sentences`` and ``model_inputs`` (sentence or pair Documents given to the model).
     """
 
-    def __init__(self, model: Any, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto", nlp: Any = None):
+    def __init__(self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None):
         self.model = model
         self.batch_size = batch_size
-        self.threshold = check_threshold(threshold)
-        self.profile: dict | None = getattr(model, "profile", None)
         self.joint = not bool(getattr(model, "pair_model", True))
+        given = check_threshold(threshold)
+        self.threshold = given if given is not None else (0.0 if self.joint else PAIR_THRESHOLD)
+        self.profile: dict | None = getattr(model, "profile", None)
         self.candidates = None if self.joint else resolve_candidates(candidates, self.profile)
         self.nlp = nlp
         self.stats = {"spacy_seconds": 0.0, "model_seconds": 0.0, "texts": 0, "sentences": 0, "model_inputs": 0}

@@ -41,12 +41,12 @@ class Pipeline:
     entities for pair models; a bad one raises RelxInputError naming it), and the result carries
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
     negative class included). Any other string is raw text: :class:`relx.extract.Extractor` tokenizes it
-    with spaCy and returns entities and relations with scores >= ``threshold`` and character offsets
+    with spaCy and returns entities and relations with scores >= ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models) and character offsets
     in ``meta["extraction"]``; ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
     entity candidates of pair classifiers.
     """
 
-    def __init__(self, model: REModel, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto"):
+    def __init__(self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto"):
         self.model = model
         self.batch_size = check_batch_size(batch_size)
         self.threshold = check_threshold(threshold)
@@ -55,7 +55,7 @@ class Pipeline:
 
     @classmethod
     def load(
-        cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto",
+        cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
     ) -> Pipeline:
         from relx.utils import resolve_device
 
@@ -169,7 +169,7 @@ class Pipeline:
 
 
 def load(
-    directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float = 0.5, candidates: str = "auto",
+    directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
 ) -> Pipeline:
     """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``)."""
     return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates)

@@ -34,7 +34,9 @@ def _batch_size(text: str) -> int:
     return value
 
 
-def _threshold(text: str) -> float:
+def _threshold(text: str | None) -> float | None:
+    if text is None:
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -58,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="'text' (one marked sentence per line), 'raw' (one raw text per line) or a dataset format (default: guess)")
     p.add_argument("--output", help="relx JSONL with predicted relations (required with --input)")
     p.add_argument("--batch-size", default="64", help="documents per batch, at least 1 (default: 64)")
-    p.add_argument("--threshold", default="0.5", help="raw text: keep relations scoring at least this (default: 0.5)")
+    p.add_argument("--threshold", default=None,
+                   help="raw text: keep relations scoring at least this (default: 0.5 for pair models; joint models keep their own decisions)")
     p.add_argument("--candidates", default="auto", choices=CANDIDATES,
                    help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)")
     p.add_argument("--device", default="auto")
@@ -251,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
     from relx.utils import resolve_device
 
     batch_size = _batch_size(str(args.batch_size))
-    threshold = _threshold(str(args.threshold))
+    threshold = _threshold(args.threshold)
     if bool(args.input) == bool(args.text):
         raise RelxConfigError("give either --input FILE or --text TEXT (repeatable)")
     if args.input and not args.output:
