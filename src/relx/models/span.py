@@ -76,14 +76,24 @@ class SpanJointModel(NeuralREModel):
         h = self.encoder.config.hidden_size
         f = h if config.gated else config.feature_dim
         self.hidden, self.fdim = h, f
-        self.width = nn.Embedding(config.max_span_width + 1, f)
-        self.distance = nn.Embedding(config.max_distance + 1, f)
+        self.width = self.feature_embedding(config.max_span_width + 1, f)
+        self.distance = self.feature_embedding(config.max_distance + 1, f)
         self.drop = nn.Dropout(config.dropout)
         self.span_fuse = Fusion([h, h, f], config.gated)  # [pooled span; CLS; width]
         e = self.span_fuse.out_dim
         bi = config.two_phase and config.bi_features
         self.tuple_fuse = Fusion([e, e, h] + ([f] if bi else []), config.gated, ordered=True)  # [head; tail; context; (D)]
         self.built = False
+
+    def feature_embedding(self, n: int, dim: int) -> nn.Embedding:
+        """Width / distance / global-feature embedding. Gated fusion averages it with encoder states
+        (norm ~9 for MiniLM), so it starts like the encoder's own embeddings (N(0, initializer_range))
+        instead of N(0, 1) (norm ~19 at d = 384, which would drown the span content at the start);
+        concatenated (SpERT, ``gated: false``) it keeps torch's N(0, 1), as SpERT does."""
+        emb = nn.Embedding(n, dim)
+        if self.config.gated:
+            nn.init.normal_(emb.weight, std=getattr(self.encoder.config, "initializer_range", 0.02))
+        return emb
 
     # --- data-dependent layers ---------------------------------------------------------------
     def _build(self) -> None:
@@ -96,7 +106,7 @@ class SpanJointModel(NeuralREModel):
         else:
             self.entity_typer = nn.Linear(e, n_types + 1)  # type 0 = Not-Entity
         if cfg.multi_features:
-            self.global_feature = nn.Embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim)
+            self.global_feature = self.feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim)
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
         self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
