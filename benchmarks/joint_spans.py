@@ -11,7 +11,7 @@ Main rows, 3 seeds (CPU, 2 threads):
 Ablations, 1 seed:
     python benchmarks/joint_spans.py --datasets conll04 --models ablations --seeds 13 --resume
 Training speed on one CPU thread (no evaluation inside the timed loop):
-    python benchmarks/joint_spans.py --speed --threads 1
+    python benchmarks/joint_spans.py --speed --threads 1 --speed-batches 2,8
 Tables and plots from the saved runs:
     python benchmarks/joint_spans.py --report
 """
@@ -130,19 +130,21 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
 
 
 def train_speed(args: argparse.Namespace) -> list[dict]:
-    """Training sentences/s of span_base and two_phase: ``--speed-docs`` CoNLL04 sentences, batch 8, no dev."""
+    """Training sentences/s of span_base and two_phase: ``--speed-docs`` CoNLL04 sentences, no dev, at each
+    ``--speed-batches`` batch size (the configs train with 2, SpERT's)."""
     import torch
 
     rows = []
-    for name in MAIN:
+    for name, batch in ((n, int(b)) for n in MAIN for b in args.speed_batches.split(",")):
         raw = raw_config("conll04", name, 13, args)
+        raw["trainer"]["batch_size"] = batch
         cfg, cls, model_cfg = parse_run_config(raw)
         train, _, _, _ = load_splits(cfg.data)
         docs = train[: args.speed_docs]
         model = cls(model_cfg, LabelSet({r.label for d in train for r in d.relations}))
         torch.set_num_threads(args.threads or 2)
         hist = model.fit(docs, None, FitContext(cfg.trainer), epochs=1, progress=False, num_threads=args.threads or 2)
-        rows.append({"kind": "train_speed", "dataset": "conll04", "model": name, "threads": args.threads or 2,
+        rows.append({"kind": "train_speed", "dataset": "conll04", "model": name, "threads": args.threads or 2, "note": args.speed_note,
                      "sentences": len(docs), "batch_size": cfg.trainer.batch_size, "seconds": round(hist["train_seconds"], 2),
                      "train_sent_per_s": round(len(docs) / hist["train_seconds"], 2), "hardware": hardware()})
         print(json.dumps(rows[-1]))
@@ -176,13 +178,17 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="keep finished rows; resume interrupted runs from their checkpoints")
     ap.add_argument("--speed", action="store_true", help="measure training sentences/s instead")
     ap.add_argument("--speed-docs", type=int, default=240)
+    ap.add_argument("--speed-batches", default="2,8", help="batch sizes to time (default: 2,8)")
+    ap.add_argument("--speed-note", default="", help="what else ran on the machine meanwhile (stored with the rows)")
     ap.add_argument("--report", action="store_true", help="only rebuild tables and plots from saved rows")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     rows = load_rows(RESULTS_JSON)
     if args.speed:
-        rows = [r for r in rows if not (r.get("kind") == "train_speed" and r.get("threads") == args.threads)] + train_speed(args)
-        save_rows(RESULTS_JSON, rows)
+        new = train_speed(args)
+        with locked(RESULTS_JSON):
+            rows = [r for r in load_rows(RESULTS_JSON) if not (r.get("kind") == "train_speed" and r.get("threads") == args.threads)]
+            save_rows(RESULTS_JSON, rows + new)
         return
     if not args.report:
         names = ABLATION_NAMES if args.models == "ablations" else args.models.split(",")

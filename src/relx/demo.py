@@ -18,6 +18,7 @@ SENTENCES = [
     "<e1>Bill Gates</e1> founded <e2>Microsoft</e2> in 1975.",
     "The <e1>letters</e1> were put into a wooden <e2>box</e2>.",
 ]
+RAW = "The fire was caused by a faulty heater in the basement. The letters were put into a wooden box."
 
 
 def demo_config(train_docs: int | None, epochs: int, threads: int) -> dict:
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nRaw sentences:")
     for doc in nlp(SENTENCES):
         print(f"  {doc.meta['pair_label']:<28} p={doc.meta['pair_score']:.2f}  {doc.meta['text']}")
+    doc = nlp(RAW)  # no tags: spaCy noun chunks are the candidates, every ordered pair is classified
+    print(f"\nRaw text (no tags): {RAW}")
+    for r in doc.meta["extraction"]["relations"]:
+        print(f"  {r['head_text']} --{r['label']}--> {r['tail_text']}  p={r['score']:.2f}  chars {r['head_span']} -> {r['tail_span']}")
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f}s; model saved in {args.out}/model")
     return 0
 
