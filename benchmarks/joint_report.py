@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from common import RESULTS, ROOT, markdown_table, mean_sd, write_text
+from common import RESULTS, ROOT, markdown_table, mean_sd, write_text  # mean_sd takes fractions
 
 from relx.data.io import read
 from relx.data.schema import Document, read_jsonl
@@ -63,11 +63,11 @@ def main_table(rows: list[dict], dataset: str) -> str:
             continue
 
         def col(key: str, rs: list[dict] = rs) -> str:
-            return mean_sd([r["test"][key] for r in rs])
+            return mean_sd([r["test"][key] / 100 for r in rs])  # rows hold percentages
 
         table.append([f"relx {name} (MiniLM)", len(rs), col("ner_micro_p"), col("ner_micro_r"), col("ner_micro_f1"),
                       col(f"{task}_micro_p"), col(f"{task}_micro_r"), col(f"{task}_micro_f1"),
-                      col("re_boundaries_micro_f1"), col("re_strict_micro_f1"), mean_sd([r["train_sent_per_s"] for r in rs])])
+                      col("re_boundaries_micro_f1"), col("re_strict_micro_f1"), mean_sd([r["train_sent_per_s"] / 100 for r in rs])])
     if dataset == "conll04":
         s = SPERT_MINILM
         table.append(["public SpERT code (MiniLM, 20 ep)", 1, "-", "-", s["ner"], "-", "-", s[task], s["re_boundaries"], s["re_strict"],
