@@ -31,7 +31,7 @@ def detokenize(tokens: list[str]) -> str:
     return re.sub(r'" ([^"]*?) "', r'"\1"', text)
 
 
-def time_extraction(model, texts: list[str], batch_size: int, threshold: float, candidates: str) -> dict:
+def time_extraction(model, texts: list[str], batch_size: int, threshold: float | None, candidates: str) -> dict:
     """Extract from ``texts`` in chunks of ``batch_size`` (spaCy batch and model batch); seconds and counts."""
     from relx.extract import Extractor
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=300, help="first N sentences (default 300; the CoNLL04 test file has 288)")
     p.add_argument("--batch-sizes", default="1,64")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--threshold", type=float, default=None, help="default: 0.5 for pair models, joint models keep their own decisions")
     p.add_argument("--candidates", default="auto", choices=("auto", "ner", "noun_chunks"))
     p.add_argument("--out", default=str(RESULTS / "extract_speed.json"))
     args = p.parse_args(argv)
