@@ -34,7 +34,7 @@ from torch import nn
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput, NeuralREModel, assign_predictions
+from relx.models.base import ModelOutput, NeuralREModel
 from relx.nn.encoder import DEFAULT_ENCODER, load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
 from relx.nn.sequence import pad_ids
 from relx.nn.spans import Fusion, compact, context_max_pool, enumerate_spans, pool_words, sample_mask, span_distance, span_max_pool
@@ -128,7 +128,7 @@ class SpanJointModel(NeuralREModel):
 
     # --- features ----------------------------------------------------------------------------
     def featurize(self, doc: Document) -> dict:
-        """Sub-token ids, the word of each sub-token, gold entities (width <= epsilon) and relations."""
+        """Sub-token ids, each word's sub-token range, gold entities (width <= epsilon) and relations."""
         enc = self.tokenizer(list(doc.tokens), is_split_into_words=True, add_special_tokens=False)
         ids, words = enc["input_ids"][: self.config.max_length - 2], enc.word_ids()[: self.config.max_length - 2]
         truncated = len(ids) < len(enc["input_ids"])
@@ -350,10 +350,10 @@ class SpanJointModel(NeuralREModel):
 
     def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
         """Documents with predicted entities (``meta['entity_scores']``) and relations (with scores)."""
-        preds = super().predict(docs, batch_size, feats)
+        preds = super().predict(docs, batch_size, feats)  # already copies of the inputs
         for p in preds:
             p.entities = p.meta.pop("entities")
-        return assign_predictions(preds, [p.relations for p in preds])
+        return preds
 
     # --- training-sample statistics (Table 6) ------------------------------------------------
     def count_samples(self, kind: str, labels: torch.Tensor) -> None:
