@@ -82,7 +82,7 @@ def test_gated_fusion_is_a_convex_combination():
     assert Fusion([4, 3], gated=False)([torch.ones(2, 4), torch.ones(2, 3)]).shape == (2, 7)
 
 
-JOINT = [n for n in MODELS.names() if not getattr(MODELS.get(n), "pair_model", True)]
+JOINT = [n for n in MODELS.names() if getattr(MODELS.get(n), "predicts_entities", False)]
 
 
 def test_every_joint_model_is_covered_here():

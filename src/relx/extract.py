@@ -6,7 +6,7 @@ models need no second parse), the predicted entities and relations (with scores)
 
 - ``text``: the input; ``token_offsets``: ``[char_start, char_end]`` of every token;
 - ``sentences``: ``[token_start, token_end]`` of every spaCy sentence;
-- ``extraction``: ``{"kind": "joint" | "pair", "candidates": "ner" | "noun_chunks" | None, "threshold",
+- ``extraction``: ``{"kind": "joint" | "pair" | "multi", "candidates": "ner" | "noun_chunks" | None, "threshold",
   "entities": [{"text", "label", "char_start", "char_end", "start", "end"}],
   "relations": [{"head", "tail", "label", "score", "head_text", "tail_text", "head_span", "tail_span"}]}``;
   ``head`` / ``tail`` index ``entities``, ``*_span`` are ``[char_start, char_end]`` and
@@ -21,7 +21,9 @@ came first in every training pair) whose types passed the training profile's (he
 pairs are classified in one batched ``model.predict`` call; a non-negative label scoring at least
 ``threshold`` (default 0.5) becomes a relation, ``X(e2,e1)`` one from e2 to e1. Joint models already
 decide which relations hold (span_base: sigmoid >= its rel_threshold; two_phase: Phase One); a threshold
-given explicitly also filters their relation scores.
+given explicitly also filters their relation scores. Models that score every pair of given entities at
+once (``pair_model = False``, ``predicts_entities = False``: ``kernel``) get one Document per sentence
+with all of its candidates and keep their own (dev-tuned) threshold unless one is given.
 """
 
 from __future__ import annotations
@@ -268,8 +270,10 @@ class Extractor:
         self.model = model
         self.batch_size = batch_size
         self.joint = not bool(getattr(model, "pair_model", True))
+        self.multi = self.joint and not bool(getattr(model, "predicts_entities", True))  # given entities, every pair at once (kernel)
+        self.joint = self.joint and not self.multi
         given = check_threshold(threshold)
-        self.threshold = given if given is not None else (0.0 if self.joint else PAIR_THRESHOLD)
+        self.threshold = given if given is not None else (0.0 if self.joint or self.multi else PAIR_THRESHOLD)
         self.profile: dict | None = getattr(model, "profile", None)
         self.candidates = None if self.joint else resolve_candidates(candidates, self.profile)
         self.nlp = nlp
@@ -277,7 +281,7 @@ class Extractor:
 
     @property
     def kind(self) -> str:
-        return "joint" if self.joint else "pair"
+        return "joint" if self.joint else "multi" if self.multi else "pair"
 
     def check(self, texts: Sequence[Any], source: Any = None, where: Where | None = None) -> None:
         """RelxInputError naming the first text that cannot be extracted from (``where(i)`` locates it)."""
@@ -301,7 +305,7 @@ class Extractor:
         self.stats["spacy_seconds"] += time.perf_counter() - t0
         self.stats["texts"] += len(parsed)
         self.stats["sentences"] += sum(len(p.sentences) for p in parsed)
-        found = self._joint(parsed) if self.joint else self._pairs(parsed)
+        found = self._joint(parsed) if self.joint else self._multi(parsed) if self.multi else self._pairs(parsed)
         return [self._output(p, ents, rels) for p, (ents, rels) in zip(parsed, found)]
 
     def _predict(self, docs: list[Document]) -> list[Document]:
@@ -324,6 +328,30 @@ class Extractor:
             shift, base = parsed[t].sentences[k][0], len(ents)
             ents += [Entity(e.start + shift, e.end + shift, e.label) for e in pred.entities]
             rels += [Relation(r.head + base, r.tail + base, r.label, r.score) for r in pred.relations if self._keep(r)]
+        return out
+
+    def _multi(self, parsed: list[Parsed]) -> list[tuple[list[Entity], list[Relation]]]:
+        """One Document per sentence with all its candidates as entities; the model scores every ordered pair
+        (relations whose type pair the training profile never saw are dropped, as for pair classifiers)."""
+        allowed = allowed_type_pairs(self.profile) if self.candidates == "ner" else None
+        where: list[tuple[int, int, list[int]]] = []
+        docs: list[Document] = []
+        for t, p in enumerate(parsed):
+            for k, (s, _) in enumerate(p.sentences):
+                idx = [i for i, c in enumerate(p.candidates) if c.sentence == k]
+                if len(idx) < 2:
+                    continue
+                sent = p.sentence_docs[k]
+                ents = [Entity(p.candidates[i].start - s, p.candidates[i].end - s, p.candidates[i].label) for i in idx]
+                where.append((t, k, idx))
+                docs.append(Document(sent.id, sent.tokens, ents, pos=sent.pos, ner=sent.ner, heads=sent.heads, deprels=sent.deprels))
+        out: list[tuple[list[Entity], list[Relation]]] = [([Entity(c.start, c.end, c.label) for c in p.candidates], []) for p in parsed]
+        for (t, _, idx), pred in zip(where, self._predict(docs)):
+            for r in pred.relations:
+                head, tail = idx[r.head], idx[r.tail]
+                types = (out[t][0][head].label, out[t][0][tail].label)
+                if self._keep(r) and (allowed is None or types in allowed):
+                    out[t][1].append(Relation(head, tail, r.label, r.score))
         return out
 
     def _pairs(self, parsed: list[Parsed]) -> list[tuple[list[Entity], list[Relation]]]:

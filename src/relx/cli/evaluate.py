@@ -1,4 +1,4 @@
-"""`relx evaluate --gold G --pred P --scheme tacred|semeval|relations|joint [--negative L] [--symmetric A,B] [--json OUT] [--confusion PNG]`."""
+"""`relx evaluate --gold G --pred P --scheme tacred|semeval|relations|joint [--negative L] [--symmetric A,B] [--json OUT] [--confusion PNG] [--analysis overlap [--png PNG]]`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negative", default=None, help="negative label (default: no_relation for tacred/relations, Other for semeval)")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write all metrics as JSON")
     p.add_argument("--confusion", default=None, metavar="PNG", help="also draw the confusion matrix as PNG (sentence-level schemes)")
+    p.add_argument(
+        "--analysis", choices=["overlap"], default=None,
+        help="overlap: triple P/R/F1 on Normal / EPO / SEO sentences and by triples per sentence (x=1..>=5, Single/Double/Multiple), "
+        "exact and starred (last word of each entity) match",
+    )
+    p.add_argument("--png", default=None, metavar="PNG", help="with --analysis overlap: draw the F1 bars as PNG")
     p.set_defaults(func=run)
 
 
@@ -60,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.confusion and args.scheme not in sc.SCHEMES:
         raise RelxConfigError(f"--confusion needs a sentence-level scheme (tacred or semeval), not {args.scheme!r}")
+    if args.png and args.analysis != "overlap":
+        raise RelxConfigError("--png draws the --analysis overlap bars; add --analysis overlap")
     if args.symmetric is not None and args.scheme != sc.JOINT_SCHEME:
         raise RelxConfigError(f"--symmetric needs --scheme {sc.JOINT_SCHEME}, not {args.scheme!r}")
     negative = args.negative or NEGATIVE[args.scheme]
@@ -79,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     setting = "" if args.scheme == sc.JOINT_SCHEME else f", negative {negative!r}"
     title = f"{Path(args.pred).name} vs {Path(args.gold).name} (scheme {args.scheme}{setting})"
     sys.stdout.write(sc.format_report(metrics, title=title))
+    if args.analysis == "overlap":
+        metrics["overlap"] = overlap_analysis(args, gold, pred, negative)
     if args.json_out:
         write_json(args.json_out, {"gold": str(args.gold), "pred": str(args.pred), **metrics})
         print(f"wrote {args.json_out}", file=sys.stderr)
@@ -89,3 +99,17 @@ def run(args: argparse.Namespace) -> int:
         confusion_matrix_png(g, p, args.confusion, labels=labels)
         print(f"wrote {args.confusion}", file=sys.stderr)
     return 0
+
+
+def overlap_analysis(args: argparse.Namespace, gold: list, pred: list, negative: str) -> dict:
+    """Print the overlap / multiplicity tables (exact and starred match), draw ``--png``; returns the rows."""
+    from relx.evaluation.overlap import format_overlap, overlap_png, overlap_scores
+
+    out = {}
+    for mode, name in (("exact", "exact match"), ("partial_last", "starred match: last word of each entity")):
+        out[mode] = overlap_scores(gold, pred, mode, negative)
+        sys.stdout.write("\n" + format_overlap(out[mode], title=f"triples by sentence type ({name})"))
+    if args.png:
+        overlap_png({Path(args.pred).name: out["exact"]}, args.png, title=f"{Path(args.pred).name}: exact-match F1")
+        print(f"wrote {args.png}", file=sys.stderr)
+    return out

@@ -133,3 +133,34 @@ def to_pairs(docs: Iterable[Document], negative: str = "no_relation", symmetric:
     for doc in docs:
         out.extend(sentence_pairs(doc, negative, symmetric, summary))
     return out, summary
+
+
+def from_pairs(sources: Iterable[Document], pair_preds: Iterable[Document], negative: str = "no_relation") -> list[Document]:
+    """Put pair-classifier predictions back into their sentences: copies of ``sources`` whose relations are
+    the non-negative predictions on their pair Documents (``meta`` ``source_id`` / ``head`` / ``tail`` as
+    :func:`sentence_pairs` writes them; a directed label ``T(e2,e1)`` becomes T from tail to head).
+    Several predictions for one (head, tail, type) keep the best score."""
+    import copy
+
+    from relx.data.labels import split_directed
+    from relx.errors import RelxInputError
+
+    out = {d.id: copy.copy(d) for d in sources}
+    best: dict[str, dict[tuple[int, int, str], Relation]] = {k: {} for k in out}
+    for p in pair_preds:
+        src, h, t = p.meta.get("source_id"), p.meta.get("head"), p.meta.get("tail")
+        if src not in out or not isinstance(h, int) or not isinstance(t, int):
+            raise RelxInputError(f"pair document {p.id!r} does not name a source sentence (meta source_id / head / tail)")
+        for r in p.relations:
+            if r.label == negative:
+                continue
+            rtype, reverse = split_directed(r.label)
+            forward = (r.head == 0) != bool(reverse)
+            head, tail = (h, t) if forward else (t, h)
+            key = (head, tail, rtype)
+            old = best[src].get(key)
+            if old is None or (r.score or 0.0) > (old.score or 0.0):
+                best[src][key] = Relation(head, tail, rtype, r.score)
+    for k, doc in out.items():
+        doc.relations = list(best[k].values())
+    return list(out.values())

@@ -253,9 +253,17 @@ def document_pair_labels(
     return gdocs, [probe.pair_label(d) for d in gdocs], [probe.pair_label(d) for d in pdocs]
 
 
-def _relation_triples(doc: Document, negative: str) -> set[tuple]:
-    """``{(head span, relation type, tail span)}``; a directed pair label ``T(e2,e1)`` on the pair of
-    entities 0 and 1 becomes type T from entities[1] to entities[0]; negative-labelled relations are dropped."""
+TRIPLE_MODES = ("exact", "partial", "partial_last")
+
+
+def _span_key(start: int, end: int, mode: str) -> tuple[int, ...]:
+    return {"exact": (start, end), "partial": (start,), "partial_last": (end - 1,)}[mode]
+
+
+def relation_triples(doc: Document, negative: str | None = None, mode: str = "exact") -> set[tuple]:
+    """``{(head key, relation type, tail key)}`` of ``doc``; keys are spans (``exact``), first tokens
+    (``partial``) or last tokens (``partial_last``). A directed pair label ``T(e2,e1)`` on the pair of
+    entities 0 and 1 becomes type T from entities[1] to entities[0]; ``negative``-labelled relations are dropped."""
     out = set()
     for r in doc.relations:
         if r.label == negative:
@@ -265,7 +273,7 @@ def _relation_triples(doc: Document, negative: str) -> set[tuple]:
         if reverse is not None and {head, tail} == {0, 1}:
             head, tail, label = (1, 0, rtype) if reverse else (0, 1, rtype)
         h, t = _entity(doc, head), _entity(doc, tail)
-        out.add(((h.start, h.end), label, (t.start, t.end)))
+        out.add((_span_key(h.start, h.end, mode), label, _span_key(t.start, t.end, mode)))
     return out
 
 
@@ -285,11 +293,11 @@ def score_relations(
     pairs = []
     for g, p in aligned:
         try:
-            g_set = _relation_triples(g, negative)
+            g_set = relation_triples(g, negative)
         except RelxInputError as exc:
             raise exc.at(gold_name, _record(g_index[g.id])) from None
         try:
-            p_set = _relation_triples(p, negative)
+            p_set = relation_triples(p, negative)
         except RelxInputError as exc:
             raise exc.at(pred_name, _record(p_index[p.id])) from None
         pairs.append((g_set, p_set))
@@ -355,17 +363,6 @@ def _entity(doc: Document, idx: int) -> Any:
     return doc.entities[idx]
 
 
-TRIPLE_MODES = ("exact", "partial", "partial_last")
-
-
-def _triples(doc: Document, mode: str) -> set[tuple]:
-    def key(idx: int) -> tuple[int, ...]:
-        e = _entity(doc, idx)
-        return {"exact": (e.start, e.end), "partial": (e.start,), "partial_last": (e.end - 1,)}[mode]
-
-    return {(key(r.head), r.label, key(r.tail)) for r in doc.relations}
-
-
 def score_triples(gold_docs: Iterable[Document], pred_docs: Iterable[Document], mode: str = "exact") -> dict[str, Any]:
     """Relational-triple P/R/F1 (head span, relation label, tail span); duplicates count once per document.
 
@@ -376,7 +373,7 @@ def score_triples(gold_docs: Iterable[Document], pred_docs: Iterable[Document], 
     """
     if mode not in TRIPLE_MODES:
         raise RelxInputError(f"unknown triple match mode {mode!r} (choose from {', '.join(TRIPLE_MODES)})")
-    pairs = [(_triples(g, mode), _triples(p, mode)) for g, p in align_documents(gold_docs, pred_docs)]
+    pairs = [(relation_triples(g, None, mode), relation_triples(p, None, mode)) for g, p in align_documents(gold_docs, pred_docs)]
     out = _set_scores("", pairs, type_of=lambda t: t[1])
     return {"mode": mode, "n": len(pairs), **out}
 

@@ -63,6 +63,7 @@ class SpanJointModel(NeuralREModel):
 
     Config = SpanConfig
     pair_model = False
+    predicts_entities = True
 
     def __init__(self, config: SpanConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)

@@ -33,3 +33,28 @@ def class_weights(label_ids: list[int], n_classes: int, power: float) -> torch.T
     w = torch.tensor([counts[c] ** -power if counts[c] else 0.0 for c in range(n_classes)])
     w[w == 0] = w.max() if w.max() > 0 else 1.0
     return w * (n_classes / w.sum())
+
+
+KERNEL_NORMS = ("positives", "mask")
+
+
+def kernel_bce(scores: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, norm: str = "positives") -> torch.Tensor:
+    """The kernel-matrix paper's loss (Eq. 8-10) over token-pair scores.
+
+    scores (B, R, N, N) logits S_i; mask (B, N, N) M (token pairs inside some entity pair's block);
+    labels (B, R, N, N) Y_i. Per sentence and relation i the BCE of every masked token pair is summed
+    (X = P_i * M: outside M, X = 0 = Y and the term is log 1 = 0) and divided by ``norm``:
+    ``positives`` = Eq. 9 as printed, sum over M of Y_i (the positive token pairs of relation i),
+    clamped to 1 when the sentence has none; ``mask`` = the number of masked token pairs (a plain
+    average). L = sum over relations (Eq. 10), then the mean over the sentences of the batch.
+    """
+    if norm not in KERNEL_NORMS:
+        raise ValueError(f"kernel loss norm must be one of {', '.join(KERNEL_NORMS)}, got {norm!r}")
+    m = mask.unsqueeze(1).to(scores.dtype)  # (B, 1, N, N)
+    bce = F.binary_cross_entropy_with_logits(scores.float(), labels.float(), reduction="none") * m  # (B, R, N, N)
+    total = bce.sum((-1, -2))  # (B, R)
+    if norm == "positives":
+        denom = (labels * m).sum((-1, -2)).clamp(min=1.0)  # (B, R)
+    else:
+        denom = m.sum((-1, -2)).clamp(min=1.0)  # (B, 1)
+    return (total / denom).sum(1).mean()

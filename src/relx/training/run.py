@@ -40,6 +40,7 @@ class DataConfig:
     max_neg_ratio: float | None = None  # under-sample TRAIN negatives to at most this many per positive (after dev holdout)
     max_test: int | None = None
     on_invalid: str = "error"  # invalid records: "error" stops at the first, "skip" drops them with a warning
+    pairs: bool = False  # joint / triple data -> one document per ordered entity pair (`relx data pairs`), for pair classifiers
 
     def __post_init__(self) -> None:
         if self.on_invalid not in ("error", "skip"):
@@ -90,9 +91,21 @@ def load_splits(data: DataConfig) -> tuple[list[Document], list[Document] | None
     test = read(data.test, "test") if data.test else None
     if test is not None and data.max_test:
         test = test[: data.max_test]
+    if data.pairs:
+        train, dev, test = (None if s is None else to_pair_documents(s, data.negative) for s in (train, dev, test))
     if data.relation_only:
         train, dev, test = (None if s is None else [d for d in s if not is_negative(d, data.negative)] for s in (train, dev, test))
     return train, dev, test, invalid
+
+
+def to_pair_documents(docs: list[Document], negative: str) -> list[Document]:
+    """``data.pairs``: every ordered entity pair of every sentence as a two-entity document (see relx.data.pairs)."""
+    from relx.data.pairs import to_pairs
+
+    pairs, summary = to_pairs(docs, negative)
+    for line in summary.lines():
+        log.info("data.pairs: %s", line)
+    return pairs
 
 
 def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfig) -> tuple[list[Document], int]:

@@ -2,7 +2,8 @@
 
 Entities are given as strings only; each triple's subject and object are located as token
 subsequences of the text, preferring the pair of occurrences closest to each other. Triples that
-cannot be located are kept in ``doc.meta["unlocated_triples"]`` and counted in the report.
+cannot be located are kept in ``doc.meta["unlocated_triples"]`` and counted in the report; a triple
+listed again is stored once and its repeats are kept in ``doc.meta["duplicate_triples"]``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def parse_record(rec: Any, index: int, stats: dict[str, int], fold_accents: bool
     ents: dict[Span, int] = {}
     rels: list[Relation] = []
     unlocated: list[list[str]] = []
+    repeated: list[list[str]] = []
     for k, t in enumerate(require(rec, "triple_list", list)):
         subj, label, obj = _triple(t, k)
         stats["triples"] += 1
@@ -86,11 +88,14 @@ def parse_record(rec: Any, index: int, stats: dict[str, int], fold_accents: bool
         rel = Relation(head, tail, label)
         if rel in rels:
             stats["duplicates"] += 1
+            repeated.append([subj, label, obj])
         else:
             rels.append(rel)
     stats["unlocated"] += len(unlocated)
     entities = [Entity(s, e, ENTITY_LABEL) for (s, e) in ents]
     meta: dict[str, Any] = {"unlocated_triples": unlocated} if unlocated else {}
+    if repeated:
+        meta["duplicate_triples"] = repeated  # listed again in the source; kept for CopyRE's overlap categories
     return Document(id=str(index - 1), tokens=tokens, entities=entities, relations=rels, meta=meta).validate()
 
 

@@ -1,0 +1,227 @@
+"""``kernel``: per-relation asymmetric kernel matrices with sigmoid scoring (multi-label, overlapping triples).
+
+Paper: ``kernel-matrix-plm-downstream.txt`` (Li & Tian), Section 3.
+
+* Encoder (3.1): E_w = the penultimate hidden layer; E_p = the encoder's last block applied to E_w,
+  which is the encoder's ordinary last hidden layer, so one forward pass gives both (Eq. 1);
+  E_a = the last layer's CLS state broadcast to every token; E_b = E_w + E_a (Eq. 2).
+* Relation computing layer (3.2): S_i = (E_b W_hi)(E_p W_ti)^T for every relation i in one batched
+  einsum (:class:`relx.nn.kernel.RelationKernels`; ``rank`` < h gives low-rank W in R^{h x k}),
+  P_i = sigmoid(S_i) (Eq. 3-5). Only the tokens of the given entities are scored: every other row and
+  column of S_i is masked out by M anyway (Eq. 6), so they are never computed.
+* Loss (3.3): :func:`relx.training.losses.kernel_bce` (Eq. 8-10; ``loss_norm`` says how it averages).
+* Prediction: triple (i, x, y) holds when the mean of P_i over the block of entity pair (x, y) is at
+  least ``threshold`` (default 0.5); after training, ``tune_threshold`` picks it on dev. Every ordered
+  pair of distinct given entities is a candidate, each may get several relations. ``single_label``
+  keeps only the best relation of a document (sentence-level data such as SemEval).
+
+Directed pair labels ``T(e2,e1)`` become relation T from entities[1] to entities[0], so SemEval trains
+on its 9 relation types with the direction carried by the argument order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from relx.data.labels import LabelSet, split_directed
+from relx.data.schema import Document, Relation
+from relx.errors import RelxConfigError
+from relx.models.base import ModelOutput, NeuralREModel, register
+from relx.nn.encoder import DEFAULT_ENCODER, load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.nn.kernel import RelationKernels, block_mean, block_union
+from relx.nn.sequence import pad_ids
+from relx.training.config import FitContext
+from relx.training.losses import KERNEL_NORMS, kernel_bce
+
+
+@dataclass
+class KernelConfig:
+    encoder: str = DEFAULT_ENCODER
+    max_length: int = 128  # sub-tokens incl. [CLS]/[SEP]; entities past it get no predictions (counted in meta)
+    rank: int | None = None  # k of W_hi, W_ti in R^{h x k}; None = h (the paper's full kernels)
+    dropout: float = 0.1  # on E_b and E_p before the kernels
+    loss_norm: str = "positives"  # positives (Eq. 9 as printed) | mask (average over masked token pairs)
+    threshold: float = 0.5
+    tune_threshold: bool = True  # after training pick the threshold that maximises the dev metric
+    single_label: bool = False  # keep at most the best relation per document
+
+
+@register("kernel")
+class KernelModel(NeuralREModel):
+    """Multi-label relation scoring of every ordered pair of the given entities (see the module docstring)."""
+
+    Config = KernelConfig
+    pair_model = False  # takes any number of entities per document
+    predicts_entities = False  # ... but they are given, not predicted
+
+    def __init__(self, config: KernelConfig, labels: LabelSet, saved: Path | None = None):
+        super().__init__(config, labels)
+        if config.loss_norm not in KERNEL_NORMS:
+            raise RelxConfigError(f"kernel: loss_norm must be one of {', '.join(KERNEL_NORMS)}, got {config.loss_norm!r}")
+        if config.rank is not None and config.rank < 1:
+            raise RelxConfigError(f"kernel: rank must be >= 1 (or null for full h x h kernels), got {config.rank}")
+        if not 0.0 <= config.threshold <= 1.0:
+            raise RelxConfigError(f"kernel: threshold must be in [0, 1], got {config.threshold}")
+        path = saved if saved is not None else resolve_encoder(config.encoder)
+        self.tokenizer = load_tokenizer(path)
+        self.encoder = load_encoder(path, pretrained=saved is None)
+        self.relation_types = sorted({split_directed(lab)[0] for lab in labels.labels if lab != labels.negative})
+        if not self.relation_types:
+            raise RelxConfigError("kernel: the label set has no relation types besides the negative one")
+        h = self.encoder.config.hidden_size
+        self.kernels = RelationKernels(h, len(self.relation_types), config.rank)
+        self.drop = nn.Dropout(config.dropout)
+
+    # --- features ----------------------------------------------------------------------------
+    def featurize(self, doc: Document) -> dict:
+        """Sub-token ids, the entity tokens (their union, and which entity covers which), gold triples."""
+        enc = self.tokenizer(list(doc.tokens), is_split_into_words=True, add_special_tokens=False)
+        limit = self.config.max_length - 2
+        words = enc.word_ids()[:limit]
+        pieces: dict[int, list[int]] = {}
+        for pos, w in enumerate(words):
+            if w is not None:
+                pieces.setdefault(w, []).append(pos + 1)  # +1 for [CLS]
+        kept: list[int] = []  # doc entity index of each kept entity
+        ent_tokens: list[list[int]] = []
+        for k, e in enumerate(doc.entities):
+            toks = [p for w in range(e.start, e.end) for p in pieces.get(w, [])]
+            if toks and e.end <= (words[-1] + 1 if words else 0):
+                kept.append(k)
+                ent_tokens.append(toks)
+        tokens = sorted({p for toks in ent_tokens for p in toks})
+        col = {p: i for i, p in enumerate(tokens)}
+        index = {k: i for i, k in enumerate(kept)}
+        rel_id = {t: i for i, t in enumerate(self.relation_types)}
+        triples = []
+        for r in doc.relations:
+            if r.label == self.labels.negative:
+                continue
+            rtype, reverse = split_directed(r.label)
+            head, tail = (r.tail, r.head) if reverse else (r.head, r.tail)
+            if head in index and tail in index and head != tail and rtype in rel_id:
+                triples.append((index[head], index[tail], rel_id[rtype]))
+        return {
+            "input_ids": [self.tokenizer.cls_token_id, *enc["input_ids"][:limit], self.tokenizer.sep_token_id],
+            "tokens": tokens, "members": [[col[p] for p in toks] for toks in ent_tokens],
+            "entities": kept, "triples": triples, "unscored_entities": len(doc.entities) - len(kept),
+        }
+
+    def feature_length(self, feat: dict) -> int:
+        return len(feat["input_ids"])
+
+    def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
+        b = len(feats)
+        n = max(max((len(f["tokens"]) for f in feats), default=0), 1)
+        e = max(max((len(f["members"]) for f in feats), default=0), 1)
+        member = torch.zeros(b, e, n)  # (B, E, N) entity x covers entity token n
+        labels = torch.zeros(b, len(self.relation_types), e, e)  # (B, R, E, E) gold triples
+        for i, f in enumerate(feats):
+            for x, cols in enumerate(f["members"]):
+                member[i, x, cols] = 1.0
+            for h, t, r in f["triples"]:
+                labels[i, r, h, t] = 1.0
+        n_ent = torch.tensor([len(f["members"]) for f in feats])
+        ent_mask = torch.arange(e).unsqueeze(0) < n_ent.unsqueeze(1)  # (B, E)
+        return {
+            "input_ids": pad_ids([f["input_ids"] for f in feats], self.tokenizer.pad_token_id or 0),  # (B, T)
+            "attention_mask": pad_ids([[1] * len(f["input_ids"]) for f in feats], 0),  # (B, T)
+            "tokens": pad_ids([f["tokens"] for f in feats], 0),  # (B, N) positions of the entity tokens
+            "token_mask": pad_ids([[1] * len(f["tokens"]) for f in feats], 0).bool(),  # (B, N)
+            "member": member, "labels": labels,
+            "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & ~torch.eye(e, dtype=torch.bool),  # (B, E, E) x != y
+        }
+
+    # --- model -------------------------------------------------------------------------------
+    def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:
+        out = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
+        e_w, e_p = out.hidden_states[-2], out.hidden_states[-1]  # (B, T, H) each: E_p = last block(E_w)
+        e_b = e_w + e_p[:, :1]  # (B, T, H) Eq. 2: E_a = CLS, broadcast
+        idx = batch["tokens"].unsqueeze(-1).expand(-1, -1, e_w.size(-1))  # (B, N, H)
+        heads, tails = self.drop(e_b.gather(1, idx)), self.drop(e_p.gather(1, idx))  # (B, N, H) entity tokens only
+        scores = self.kernels(heads, tails, batch["token_mask"])  # (B, R, N, N)
+        member, pair_mask = batch["member"], batch["pair_mask"].to(scores.dtype)  # (B, E, N), (B, E, E)
+        mask = block_union(pair_mask, member)  # (B, N, N) M, Eq. 6
+        labels = block_union(batch["labels"], member)  # (B, R, N, N) Y_i, Eq. 7
+        loss = kernel_bce(scores, mask, labels, self.config.loss_norm)
+        pair_probs = block_mean(scores.float().sigmoid(), member)  # (B, R, E, E) mean P_i over each pair's block
+        return ModelOutput(loss=loss, logits=pair_probs, extras={"loss_kernel": loss.detach()})
+
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
+        """Relations (entity indexes of the input document) whose block-mean probability >= threshold."""
+        probs = out.logits  # (B, R, E, E)
+        on = (probs >= self.config.threshold) & batch["pair_mask"].unsqueeze(1)  # (B, R, E, E)
+        hits = on.nonzero().tolist()  # [b, r, x, y] rows
+        scores = probs[on].tolist()
+        found: list[list[Relation]] = [[] for _ in range(probs.size(0))]
+        for (b, r, x, y), s in zip(hits, scores):
+            found[b].append(Relation(x, y, self.relation_types[r], s))  # x, y index the kept entities (see predict)
+        if self.config.single_label:
+            found = [[max(rels, key=lambda rel: rel.score or 0.0)] if rels else [] for rels in found]
+        return found, [{} for _ in found]
+
+    @torch.inference_mode()
+    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
+        """Copies of ``docs`` with the predicted relations (scored); ``meta['unscored_entities']`` counts
+        entities past ``max_length`` (no relation is predicted for them)."""
+        feats = feats if feats is not None else self.featurize_many(docs)
+        preds = super().predict(docs, batch_size, feats)
+        for pred, feat in zip(preds, feats):
+            kept = feat["entities"]
+            pred.relations = [Relation(kept[r.head], kept[r.tail], r.label, r.score) for r in pred.relations]
+            if feat["unscored_entities"]:
+                pred.meta["unscored_entities"] = feat["unscored_entities"]
+        return preds
+
+    # --- threshold on dev --------------------------------------------------------------------
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        history = super().fit_context(train, dev, ctx)
+        if dev and self.config.tune_threshold:
+            history["threshold"] = self.tune_threshold(dev, ctx)
+        return history
+
+    def tune_threshold(self, dev: list[Document], ctx: FitContext, grid: tuple[float, ...] | None = None) -> dict:
+        """Set ``config.threshold`` to the grid value with the best dev ``ctx.metric`` (ties: closest to 0.5)."""
+        from relx.evaluation.scorer import score_documents
+
+        grid = grid or tuple(round(0.05 * k, 2) for k in range(1, 20))
+        saved = self.config.threshold
+        self.config.threshold = min(grid)
+        low = self.predict(dev, batch_size=ctx.trainer.eval_batch_size)
+        self.config.threshold = saved
+        results = {}
+        for t in grid:
+            preds = [_keep_above(p, t) for p in low]
+            results[t] = float(score_documents(dev, preds, self.labels, scheme=ctx.scheme, symmetric=ctx.trainer.symmetric)[ctx.metric])
+        best = max(grid, key=lambda t: (results[t], -abs(t - 0.5)))
+        self.config.threshold = best
+        return {"threshold": best, "metric": ctx.metric, "dev": results}
+
+    # --- persistence -------------------------------------------------------------------------
+    @classmethod
+    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> KernelModel:
+        return cls(config, labels, saved=Path(directory) / "encoder")
+
+    def save_weights(self, directory: Path) -> None:
+        super().save_weights(directory)
+        save_encoder_files(self.encoder, self.tokenizer, directory)
+
+    @classmethod
+    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> KernelConfig:
+        base: dict[str, Any] = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
+        if resources and "bert" in resources:
+            base["encoder"] = resources["bert"]
+        return cls.Config(**{**base, **overrides})
+
+
+def _keep_above(doc: Document, threshold: float) -> Document:
+    import copy
+
+    out = copy.copy(doc)
+    out.relations = [r for r in doc.relations if r.score is None or r.score >= threshold]
+    return out
