@@ -251,7 +251,7 @@ def main() -> None:
             save_rows(RESULTS_JSON, rows)
     from kernel_report import write_report
 
-    write_report(rows)
+    write_report(rows, args.nyt_dir)
 
 
 if __name__ == "__main__":

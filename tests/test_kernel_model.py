@@ -168,3 +168,15 @@ def test_raw_text_scores_all_candidate_pairs_of_a_sentence(resources):
     assert all(sentence_of[r.head] == sentence_of[r.tail] and r.head != r.tail for r in out.relations)
     assert out.meta["extraction"]["kind"] == "multi"
     assert isinstance(relx.Pipeline(model), relx.Pipeline)
+
+
+def test_self_pairs_learn_a_relation_from_a_span_to_itself(resources):
+    docs = [Document("0", "the airport serves the airport city .".split(), [Entity(1, 2), Entity(5, 6)],
+                     [Relation(0, 0, "sameAs"), Relation(0, 1, "serves")])]
+    labels = LabelSet({"sameAs", "serves"})
+    plain = KernelModel(KernelModel.tiny_config(resources), labels)
+    assert plain.featurize(docs[0])["triples"] == [(0, 1, 1)]  # (x, x) is not a candidate by default
+    torch.manual_seed(0)
+    model = KernelModel(KernelModel.tiny_config(resources, self_pairs=True), labels)
+    model.fit(docs, None, epochs=40, batch_size=1, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
+    assert {(r.head, r.tail, r.label) for r in model.predict(docs)[0].relations} == {(0, 0, "sameAs"), (0, 1, "serves")}

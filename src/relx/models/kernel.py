@@ -12,7 +12,7 @@ Paper: ``kernel-matrix-plm-downstream.txt`` (Li & Tian), Section 3.
 * Loss (3.3): :func:`relx.training.losses.kernel_bce` (Eq. 8-10; ``loss_norm`` says how it averages).
 * Prediction: triple (i, x, y) holds when the mean of P_i over the block of entity pair (x, y) is at
   least ``threshold`` (default 0.5); after training, ``tune_threshold`` picks it on dev. Every ordered
-  pair of distinct given entities is a candidate, each may get several relations. ``single_label``
+  pair of distinct given entities is a candidate (``self_pairs``: also (x, x)), each may get several relations. ``single_label``
   keeps only the best relation of a document (sentence-level data such as SemEval).
 
 Directed pair labels ``T(e2,e1)`` become relation T from entities[1] to entities[0], so SemEval trains
@@ -49,6 +49,7 @@ class KernelConfig:
     threshold: float = 0.5
     tune_threshold: bool = True  # after training pick the threshold that maximises the dev metric
     single_label: bool = False  # keep at most the best relation per document
+    self_pairs: bool = False  # also score (x, x): CasRel data names one located span as head and tail (WebNLG* 334 train triples)
 
 
 @register("kernel")
@@ -104,7 +105,7 @@ class KernelModel(NeuralREModel):
                 continue
             rtype, reverse = split_directed(r.label)
             head, tail = (r.tail, r.head) if reverse else (r.head, r.tail)
-            if head in index and tail in index and head != tail and rtype in rel_id:
+            if head in index and tail in index and (head != tail or self.config.self_pairs) and rtype in rel_id:
                 triples.append((index[head], index[tail], rel_id[rtype]))
         return {
             "input_ids": [self.tokenizer.cls_token_id, *enc["input_ids"][:limit], self.tokenizer.sep_token_id],
@@ -134,7 +135,8 @@ class KernelModel(NeuralREModel):
             "tokens": pad_ids([f["tokens"] for f in feats], 0),  # (B, N) positions of the entity tokens
             "token_mask": pad_ids([[1] * len(f["tokens"]) for f in feats], 0).bool(),  # (B, N)
             "member": member, "labels": labels,
-            "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & ~torch.eye(e, dtype=torch.bool),  # (B, E, E) x != y
+            "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs
+                                                                          else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
         }
 
     # --- model -------------------------------------------------------------------------------
