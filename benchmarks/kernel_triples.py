@@ -14,6 +14,7 @@ x1 ... x5plus, single, double, multiple, all) and the ``kind: speed`` / ``kind: 
     python benchmarks/kernel_triples.py --datasets webnlg_star,nyt,nyt_star --models kernel --resume
     python benchmarks/kernel_triples.py --datasets semeval --models kernel,marker --resume
     python benchmarks/kernel_triples.py --speed           # training / inference sentences/s side by side
+    python benchmarks/kernel_triples.py --memory          # peak memory of a batch-16, length-128 training step
     python benchmarks/kernel_triples.py --report          # tables + PNGs from the saved rows
 """
 
@@ -185,6 +186,60 @@ def speed(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def memory_one(rank: int | None, batch: int, length: int) -> dict:
+    """Peak memory of one AdamW training step of ``kernel`` on a worst-case batch: ``batch`` sentences of
+    ``length`` sub-tokens, every token inside an entity (3-token entities), WebNLG's 216 relation types."""
+    import resource
+
+    import torch
+
+    from relx.data.schema import Entity, Relation
+    from relx.models.kernel import KernelConfig, KernelModel
+
+    rel2id = json.loads(__import__("gzip").decompress((ROOT / "data" / "webnlg" / "rel2id.json.gz").read_bytes()))
+    types = sorted(rel2id[1])
+    words = length - 2
+    gen = torch.Generator().manual_seed(0)
+    docs = []
+    for i in range(batch):
+        ents = [Entity(s, s + 3, "ENTITY") for s in range(0, words - 2, 3)]
+        pairs = torch.randint(0, len(ents), (8, 2), generator=gen).tolist()  # 8 random triples per sentence
+        rels = [Relation(h, t, types[(7 * h + t + i) % len(types)]) for h, t in pairs if h != t]
+        docs.append(Document(str(i), ["word"] * words, ents, rels))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = KernelModel(KernelConfig(rank=rank, max_length=length), LabelSet(types)).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    batch_t = {k: v.to(device) if hasattr(v, "to") else v for k, v in model.collate([model.featurize(d) for d in docs]).items()}
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    out = model(batch_t)
+    out.loss.backward()
+    opt.step()
+    step_s = time.perf_counter() - t0
+    row = {"kind": "memory", "model": "kernel" if rank is None else f"kernel_r{rank}", "rank": rank, "batch_size": batch, "max_length": length,
+           "relations": len(types), "entity_tokens_per_sentence": sum(len(m) for m in model.featurize(docs[0])["members"]),
+           "kernel_params_m": round(sum(p.numel() for p in model.kernels.parameters()) / 1e6, 2), "step_seconds": round(step_s, 2),
+           "device": device, "hardware": hardware()}
+    if device == "cuda":
+        row["peak_gpu_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    row["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    return row
+
+
+def memory(args: argparse.Namespace) -> list[dict]:
+    """``memory_one`` for the full and rank-64 kernels, each in a fresh process (peak RSS is per process)."""
+    import subprocess
+
+    rows = []
+    for rank in ("full", "64"):
+        cmd = [sys.executable, __file__, "--memory-one", rank, "--threads", str(args.threads or 2)]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]))
+    return rows
+
+
 def semeval_bootstrap(rows: list[dict], n: int = 1000) -> dict | None:
     """Paired bootstrap of the official macro-F1: kernel vs marker on the SemEval test set (seed 13 runs)."""
     from relx.evaluation.analysis import paired_bootstrap
@@ -219,12 +274,24 @@ def main() -> None:
     ap.add_argument("--speed-models", default="kernel,kernel_r64,marker")
     ap.add_argument("--speed-docs", type=int, default=200)
     ap.add_argument("--speed-note", default="")
+    ap.add_argument("--memory", action="store_true", help="peak memory of one training step at batch 16, length 128 (full and rank 64)")
+    ap.add_argument("--memory-one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--report", action="store_true", help="only rebuild the tables and PNGs")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     from joint_spans import locked  # one lock helper for results files shared by several queues
 
-    if args.speed:
+    if args.memory_one:
+        import torch
+
+        torch.set_num_threads(args.threads or 2)
+        print(json.dumps(memory_one(None if args.memory_one == "full" else int(args.memory_one), 16, 128)))
+        return
+    if args.memory:
+        new = memory(args)
+        with locked(RESULTS_JSON):
+            save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "memory" or r.get("device") != new[0]["device"]] + new)
+    elif args.speed:
         new = speed(args)
         with locked(RESULTS_JSON):
             save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "speed"] + new)
