@@ -128,6 +128,16 @@ def side_by_side(rows: list[dict]) -> str:
     return markdown_table(header, out) if out else "(no WebNLG rows yet)\n"
 
 
+def memory_table(rows: list[dict]) -> str:
+    mem = [r for r in rows if r.get("kind") == "memory"]
+    if not mem:
+        return "(run `--memory`)\n"
+    out = [[MODEL_NAMES.get(r["model"], r["model"]), r["kernel_params_m"], r["relations"], f"{r['batch_size']} x {r['max_length']}",
+            r["entity_tokens_per_sentence"], r.get("peak_rss_gb", "-"), r.get("peak_gpu_gb", "-"), r["step_seconds"], r["hardware"]] for r in mem]
+    return markdown_table(["model", "kernel params (M)", "relations", "batch x length", "entity tokens / sentence", "peak RSS (GB)",
+                           "peak GPU (GB)", "one step (s)", "hardware"], out)
+
+
 def bootstrap_text(rows: list[dict]) -> str:
     b = next((r for r in rows if r.get("kind") == "bootstrap"), None)
     if b is None:
@@ -166,6 +176,8 @@ def write_report(rows: list[dict], nyt_dir: str | None = None) -> None:
         "## Micro-F1 (Table 3 shape)\n", table3(rows),
         "## WebNLG side by side: kernel vs the marker pair classifier (same encoder and epochs)\n", side_by_side(rows),
         "## SemEval: kernel head vs softmax marker head\n", bootstrap_text(rows),
+        "## Memory: one AdamW step on a worst-case batch (every token inside an entity, WebNLG's 216 relations)\n",
+        memory_table(rows),
     ]
     for d in DATASETS:
         for m in MODEL_NAMES:
