@@ -1,4 +1,4 @@
-"""`relx rules mine TRAIN --out RULES.yaml` and `relx rules check RULES DATA`."""
+"""`relx rules mine TRAIN --out RULES.yaml`, `relx rules check RULES DATA` and `relx rules soft DATA [--png P]`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--patterns", action="store_true", help="also list every pattern's firings and precision")
     c.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
     c.set_defaults(func=run_check)
+
+    s = rsub.add_parser("soft", help="soft type-constraint rules: P(relation | subject type, object type) from labelled data",
+                        description="Count (subject type, object type) patterns against relations in DATA (two-entity documents), "
+                                    "normalise each pattern's row, set the negative class to C; print the table, optionally "
+                                    "save the heatmap (PNG) and the rules (JSON). Untyped entities take the NER tag of their head "
+                                    "token (annotate the data first: relx data annotate).")
+    s.add_argument("data", help="labelled pair data (any format relx reads)")
+    _data_args(s)
+    s.add_argument("--na", type=float, default=0.2, help="the constant C on the negative class (default: 0.2)")
+    s.add_argument("--png", default=None, help="save the patterns x relations heatmap here")
+    s.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the rules as JSON")
+    s.set_defaults(func=run_soft)
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -78,5 +90,28 @@ def run_check(args: argparse.Namespace) -> int:
     sys.stdout.write(format_coverage(report, patterns=args.patterns))
     if args.json_out:
         write_json(args.json_out, {"rules": args.rules, "data": args.data, **report})
+        print(f"wrote {args.json_out}", file=sys.stderr)
+    return 0
+
+
+def run_soft(args: argparse.Namespace) -> int:
+    from relx.data.labels import LabelSet
+    from relx.errors import RelxInputError
+    from relx.models.pair import entity_count_problem
+    from relx.rules.soft import SoftRules
+    from relx.utils import write_json
+
+    docs, negative = _read(args.data, args.format, args.negative)
+    for i, d in enumerate(docs, 1):
+        problem = entity_count_problem(d)
+        if problem is not None:
+            raise RelxInputError(f"{problem} (soft rules count subject/object type pairs)", args.data, f"record {i}")
+    rules = SoftRules.from_documents(docs, LabelSet.from_documents(docs, negative=negative), args.na)
+    sys.stdout.write(rules.format_table())
+    if args.png:
+        rules.heatmap_png(args.png)
+        print(f"wrote {args.png}", file=sys.stderr)
+    if args.json_out:
+        write_json(args.json_out, rules.to_json())
         print(f"wrote {args.json_out}", file=sys.stderr)
     return 0

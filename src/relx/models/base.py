@@ -212,6 +212,8 @@ class NeuralREModel(REModel, nn.Module):
     (features -> batch of tensors), ``forward`` (batch -> ModelOutput) and ``decode``.
     """
 
+    train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
+
     def __init__(self, config: Any, labels: LabelSet):
         nn.Module.__init__(self)
         REModel.__init__(self, config, labels)

@@ -58,3 +58,11 @@ def kernel_bce(scores: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, n
     else:
         denom = m.sum((-1, -2)).clamp(min=1.0)  # (B, 1)
     return (total / denom).sum(1).mean()
+
+
+def tsd_loss(logits: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """Top score difference (soft-label distillation paper, Eq. 14): rho_1 - mean(rho_2..rho_K) of the
+    softmax output, batch mean; smaller = confidence spread over a few secondary classes."""
+    probs = torch.softmax(logits.float(), dim=-1)  # (B, C)
+    top = probs.topk(min(k, probs.size(-1)), dim=-1).values  # (B, K)
+    return (top[:, 0] - top[:, 1:].mean(-1)).mean() if top.size(-1) > 1 else top[:, 0].mean()

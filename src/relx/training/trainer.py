@@ -161,6 +161,7 @@ class Trainer:
             window_start = b - b % cfg.grad_accum
             window = min(cfg.grad_accum, len(batches) - window_start)  # the last window may be shorter
             batch = to_device(model.collate([self.feats[i] for i in batches[b]]), self.device)
+            model.train_fraction = st.step / max(self.total, 1)  # share of the optimizer steps done (annealing schedules)
             with self._autocast(self.device):
                 output = model(batch)
             self.scaler.scale(output.loss / window).backward()

@@ -1,0 +1,133 @@
+"""Knowledgeable teachers (soft-label distillation paper, Eq. 8, 14-15): C-GCN logits + gamma * soft type rules.
+
+logits = F(h_base) + gamma * G(p), G(p) = the pattern's row of :class:`relx.rules.soft.SoftRules` (built from
+the training data; the negative class gets C). ``teacher_s``: gamma a fixed scalar (``gamma_s`` = 0.8);
+``teacher_v``: a trainable vector over the labels (starts at ``gamma_s``); ``teacher_r``: Gamma[r], a
+trainable row per gold relation r (training only; at inference, with no gold label, the row of the
+relation the local logits F(h_base) predict). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
+``type_constraints: false`` drops the global term (a C-GCN trained with TSD: the "-TC" ablation).
+:meth:`parts` returns the local and global logits separately (the student's hint targets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from relx.data.labels import LabelSet
+from relx.data.schema import Document
+from relx.errors import RelxConfigError
+from relx.models.base import ModelOutput, register
+from relx.models.cgcn import CGCNConfig, CGCNModel
+from relx.rules.soft import SoftRules
+from relx.training.losses import tsd_loss
+
+GAMMAS = ("s", "v", "r")
+
+
+@dataclass
+class TeacherConfig(CGCNConfig):
+    gamma: str = "s"  # s: fixed scalar | v: trainable vector | r: trainable row per gold relation
+    gamma_s: float = 0.8  # the scalar (s) and the initial value of the trainable weights (v, r)
+    na: float = 0.2  # C: the negative class's entry of G(p)
+    type_constraints: bool = True
+    tsd: bool = True
+    tsd_k: int = 3
+
+
+class TeacherModel(CGCNModel):
+    """C-GCN + soft type rules; see the module docstring."""
+
+    Config = TeacherConfig
+
+    def __init__(self, config: TeacherConfig, labels: LabelSet):
+        if config.gamma not in GAMMAS:
+            raise RelxConfigError(f"{self.registered_name}: gamma must be one of {', '.join(GAMMAS)}, got {config.gamma!r}")
+        super().__init__(config, labels)
+        self.rules: SoftRules | None = None
+
+    def build_extra(self, train: list[Document]) -> None:
+        self.rules = SoftRules.from_documents(train, self.labels, self.config.na)
+
+    def build_layers(self) -> None:
+        cfg, n = self.config, len(self.labels)
+        if cfg.gamma == "v":
+            self.gamma_v = nn.Parameter(torch.full((n,), cfg.gamma_s))  # (C,)
+        elif cfg.gamma == "r":
+            self.gamma_r = nn.Embedding(n, n)  # Gamma: one weight row per relation
+            nn.init.constant_(self.gamma_r.weight, cfg.gamma_s)
+
+    def state_json(self) -> dict:
+        return {**super().state_json(), "rules": self.rules.to_json() if self.rules else None}
+
+    def load_state_json(self, state: dict) -> None:
+        self.rules = SoftRules.from_json(state["rules"]) if state.get("rules") else None
+        super().load_state_json(state)
+
+    def pair_features(self, doc: Document) -> dict:
+        feat = super().pair_features(doc)
+        feat["prior"] = self.rules.vector(doc) if self.rules is not None else [0.0] * len(self.labels)
+        return feat
+
+    def collate_pair(self, feats: list[dict]) -> dict[str, torch.Tensor]:
+        return {**super().collate_pair(feats), "prior": torch.tensor([f["prior"] for f in feats])}  # (B, C) G(p)
+
+    def parts(self, batch: dict[str, torch.Tensor], use_gold: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Local logits F(h_base) and global logits gamma * G(p), each (B, C). ``use_gold`` (default: in
+        training): teacher_r's Gamma row of the gold label (for soft labels), else of the local prediction."""
+        local = self.classifier(self.head_dropout(self.encode(batch)[0]))  # (B, C)
+        if not self.config.type_constraints:
+            return local, torch.zeros_like(local)
+        prior = batch["prior"].to(local.dtype)  # (B, C)
+        g = self.config.gamma
+        if g == "s":
+            gamma = torch.full_like(local[:, :1], self.config.gamma_s)  # (B, 1)
+        elif g == "v":
+            gamma = self.gamma_v.unsqueeze(0)  # (1, C)
+        else:  # Gamma[r]: the gold relation in training, the locally predicted one otherwise
+            rel = batch["labels"] if (self.training if use_gold is None else use_gold) else local.argmax(-1)
+            gamma = self.gamma_r(rel)  # (B, C)
+        return local, gamma * prior
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:
+        local, glob = self.parts(batch)
+        logits = local + glob  # (B, C) Eq. 8
+        loss_re = self._ce(logits, batch["labels"])
+        extras = {"loss_re": loss_re.detach()}
+        loss = loss_re
+        if self.config.tsd:
+            tsd = tsd_loss(logits, self.config.tsd_k)
+            extras["loss_tsd"] = tsd.detach()
+            loss = loss + tsd  # Eq. 15
+        return ModelOutput(loss=loss, logits=logits, extras=extras)
+
+
+@register("teacher_s")
+class TeacherS(TeacherModel):
+    """Teacher-S: fixed scalar gamma."""
+
+
+@dataclass
+class TeacherVConfig(TeacherConfig):
+    gamma: str = "v"
+
+
+@register("teacher_v")
+class TeacherV(TeacherModel):
+    """Teacher-V: trainable vector gamma."""
+
+    Config = TeacherVConfig
+
+
+@dataclass
+class TeacherRConfig(TeacherConfig):
+    gamma: str = "r"
+
+
+@register("teacher_r")
+class TeacherR(TeacherModel):
+    """Teacher-R: relation-indexed trainable gamma (uses the gold label in training)."""
+
+    Config = TeacherRConfig

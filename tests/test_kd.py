@@ -1,0 +1,132 @@
+"""Soft rules, teachers and students of the soft-label distillation paper: hand-computed rules and losses,
+the teacher stage saved and reusable, annealed KD loss, MAA, trees parsed on the fly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import make_pair_docs
+from relx.cli import main
+from relx.data.labels import LabelSet
+from relx.data.schema import Document, Entity, Relation, write_jsonl
+from relx.models.base import load_model
+from relx.models.cgcn import CGCNModel
+from relx.models.student import StudentR, StudentS
+from relx.models.teacher import TeacherR, TeacherS
+from relx.nn.attention import MultiAspectAttention
+from relx.rules.soft import SoftRules, entity_type, pattern
+from relx.training.losses import kd_kl, tsd_loss
+
+
+def typed(i, subj, obj, label, ner=None):
+    toks = ["a", "b", "c", "d"]
+    return Document(str(i), toks, [Entity(0, 1, subj), Entity(2, 3, obj)], [Relation(0, 1, label)] if label else [],
+                    ner=ner, heads=[0, 1, 1, 3])
+
+
+def test_soft_rules_by_hand(tmp_path, capsys):
+    docs = [typed(0, "PER", "ORG", "works_for"), typed(1, "PER", "ORG", "works_for"), typed(2, "PER", "ORG", "founded"),
+            typed(3, "PER", "LOC", "lives_in"), typed(4, "PER", "ORG", None)]
+    labels = LabelSet.from_documents(docs)
+    rules = SoftRules.from_documents(docs, labels, na=0.2)
+    row = dict(zip(labels.labels, rules.row("PER|ORG")))
+    assert row == {"no_relation": 0.2, "founded": pytest.approx(1 / 3), "lives_in": 0.0, "works_for": pytest.approx(2 / 3)}
+    assert dict(zip(labels.labels, rules.row("LOC|LOC"))) == {"no_relation": 0.2, "founded": 0.0, "lives_in": 0.0, "works_for": 0.0}
+    assert rules.patterns == ["PER|ORG", "PER|LOC"]
+    assert SoftRules.from_json(json.loads(json.dumps(rules.to_json()))).row("PER|ORG") == rules.row("PER|ORG")
+    untyped = typed(5, "O", "ENTITY", None, ner=["PERSON", "O", "O", "O"])
+    assert entity_type(untyped, 0) == "PERSON" and entity_type(untyped, 1) == "O" and pattern(untyped) == "PERSON|O"
+    path = tmp_path / "train.jsonl"
+    write_jsonl(path, docs)
+    png, js = tmp_path / "soft.png", tmp_path / "soft.json"
+    assert main(["rules", "soft", str(path), "--png", str(png), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "PER|ORG" in out and "works_for 0.67" in out
+    assert png.read_bytes()[:4] == b"\x89PNG" and json.loads(js.read_text())["na"] == 0.2
+
+
+def test_tsd_and_kd_losses_by_hand():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.1, 0.1]]))
+    assert tsd_loss(logits, 3).item() == pytest.approx(0.5 - (0.3 + 0.1) / 2)
+    same = torch.randn(2, 4)
+    assert kd_kl(same, same).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_teacher_logits_are_local_plus_gamma_times_rules(resources):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    torch.manual_seed(0)
+    t = TeacherS(TeacherS.tiny_config(resources), labels)
+    t.prepare(docs)
+    t.eval()
+    batch = t.collate([t.featurize(d) for d in docs])
+    local, glob = t.parts(batch)
+    assert torch.allclose(glob, 0.8 * batch["prior"])
+    assert torch.allclose(t(batch).logits, local + glob)
+    r = TeacherR(TeacherR.tiny_config(resources), labels)
+    r.prepare(docs)
+    with torch.no_grad():
+        r.gamma_r.weight.copy_(torch.arange(len(labels) * len(labels), dtype=torch.float).view(len(labels), -1))
+    r.eval()
+    b = r.collate([r.featurize(d) for d in docs])
+    loc, gold_glob = r.parts(b, use_gold=True)
+    assert torch.allclose(gold_glob, r.gamma_r.weight[b["labels"]] * b["prior"])
+    _, pred_glob = r.parts(b)
+    assert torch.allclose(pred_glob, r.gamma_r.weight[loc.argmax(-1)] * b["prior"])
+
+
+def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    torch.manual_seed(0)
+    student = StudentR(StudentR.tiny_config(resources), labels)
+    hist = student.fit(docs, docs, out_dir=tmp_path / "run", **CGCNModel.tiny_fit_kwargs())
+    assert hist["teacher"]["type"] == "teacher_r"
+    teacher = load_model(tmp_path / "run" / "teacher" / "model")
+    assert teacher.registered_name == "teacher_r"
+    assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [
+        d.relations[0].label if d.relations else None for d in docs]
+    # the KD loss: with a fresh target table, fraction 0 is plain CE and fraction 1 the distillation terms
+    student._set_targets(teacher, docs)
+    student.train()
+    batch = student.collate([student.featurize(d) for d in docs])
+    assert "prior" not in batch  # no type rules at the student's input
+    torch.manual_seed(1)
+    student.train_fraction = 0.0
+    out0 = student(batch)
+    assert out0.loss.item() == pytest.approx(out0.extras["loss_re"].item(), rel=1e-5)
+    student.train_fraction = 1.0
+    out1 = student(batch)
+    want = out1.extras["loss_kd"] + 1.8 * out1.extras["loss_hint"]
+    assert out1.loss.item() == pytest.approx(want.item(), rel=1e-5)
+    # a saved teacher is reused instead of trained again
+    again = StudentS(StudentS.tiny_config(resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
+    assert again.fit(docs, None, **{**CGCNModel.tiny_fit_kwargs(), "epochs": 1})["teacher"] == {"loaded": str(tmp_path / "run" / "teacher" / "model")}
+
+
+def test_no_kd_student_needs_no_teacher(resources, tmp_path):
+    docs = make_pair_docs()
+    s = StudentS(StudentS.tiny_config(resources, kd=False), LabelSet.from_documents(docs))
+    hist = s.fit(docs, None, out_dir=tmp_path / "run", **{**CGCNModel.tiny_fit_kwargs(), "epochs": 2})
+    assert hist["teacher"] == {} and not (tmp_path / "run" / "teacher").exists()
+
+
+def test_maa_weights_are_a_distribution_over_real_tokens():
+    torch.manual_seed(0)
+    maa = MultiAspectAttention(6, 4, 3, 5)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]]).bool()
+    out, a = maa(torch.randn(2, 4, 6), torch.randn(2, 4, 4), torch.randn(2, 4, 3), torch.randn(2, 5), mask)
+    assert out.shape == (2, 6) and torch.allclose(a.sum(-1), torch.ones(2)) and a[0, 3] == 0
+
+
+def test_cgcn_parses_documents_without_trees(resources):
+    docs = make_pair_docs()
+    bare = [Document(d.id, d.tokens, d.entities, d.relations) for d in docs]  # no POS / NER / heads
+    model = CGCNModel(CGCNModel.tiny_config(resources), LabelSet.from_documents(docs))
+    model.prepare(docs)
+    feats = model.featurize_many(bare)
+    assert all(len(f["heads"]) == len(d.tokens) and f["heads"].count(0) >= 1 for f, d in zip(feats, bare))
+    assert len(model.predict(bare)) == 4
