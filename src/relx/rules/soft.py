@@ -100,7 +100,7 @@ class SoftRules:
         pats = [p for p in self.patterns if sum(self.counts[p].values())][:max_patterns] or self.patterns[:max_patterns]
         cols = [lab for lab in self.labels if lab != self.negative and any(self.counts[p].get(lab) for p in pats)]
         mat = np.array([[dict(zip(self.labels, self.row(p)))[c] for c in cols] for p in pats]) if pats and cols else np.zeros((1, 1))
-        fig = Figure(figsize=(min(3 + 0.32 * max(len(cols), 1), 30), min(2 + 0.3 * max(len(pats), 1), 20)))
+        fig = Figure(figsize=(min(max(7.0, 3 + 0.32 * len(cols)), 30), min(max(3.5, 2 + 0.3 * len(pats)), 20)))
         ax = fig.add_subplot(1, 1, 1)
         im = ax.imshow(mat, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
         ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
@@ -113,5 +113,5 @@ class SoftRules:
         ax.set_xlabel("relation")
         ax.set_ylabel("pattern: subject type | object type (support)")
         fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="P(relation | pattern)")
-        ax.set_title(f"Soft rules: {len(pats)} patterns x {len(cols)} relations ({self.negative} = C = {self.na} not shown)")
+        ax.set_title(f"Soft rules: {len(pats)} patterns x {len(cols)} relations\n({self.negative} = C = {self.na}, not shown)", fontsize=10)
         return save_figure(fig, path)
