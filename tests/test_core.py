@@ -62,6 +62,7 @@ def test_config_unknown_key_and_overrides():
     with pytest.raises(RelxConfigError, match="expected int"):
         from_dict(TrainerConfig, {"epochs": "two"})
     assert dataclasses.asdict(cfg)["lr"] == 0.001
+    assert apply_overrides({}, ["lr=5e-3", "device=cpu"]) == {"lr": 0.005, "device": "cpu"}  # YAML 1.1 reads 5e-3 as a string
 
 
 def test_dev_holdout_is_seeded_random_and_disjoint(tmp_path):

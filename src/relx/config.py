@@ -69,8 +69,17 @@ def apply_overrides(d: dict[str, Any], overrides: list[str] | None) -> dict[str,
         if "=" not in item:
             raise RelxConfigError(f"--set expects key=value, got {item!r}")
         key, raw = item.split("=", 1)
-        set_path(d, key.strip(), yaml.safe_load(raw))
+        set_path(d, key.strip(), _scalar(yaml.safe_load(raw)))
     return d
+
+
+def _scalar(value: Any) -> Any:
+    """YAML 1.1 reads '5e-3' (no dot) as a string; take it as the number the user meant."""
+    import re
+
+    if isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", value.strip()):
+        return float(value)
+    return value
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

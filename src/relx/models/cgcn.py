@@ -36,10 +36,10 @@ class CGCNConfig(TokenChannelsConfig):
 
     position_dim: int = 0
     word_dropout: float = 0.04
-    dropout: float = 0.5  # input and BiLSTM output dropout
+    dropout: float = 0.3  # input and BiLSTM output dropout (C-GCN: 0.5; 0.3 learned faster on SemEval dev)
     gcn_layers: int = 2
     gcn_dim: int = 200
-    gcn_dropout: float = 0.5
+    gcn_dropout: float = 0.3
     prune_k: int = 1  # keep tokens within K of the subject-object dependency path; < 0: the whole tree
     mlp_layers: int = 2
     class_weight_power: float = 0.0
@@ -86,7 +86,7 @@ class CGCNModel(PairClassifier):
         dims = [3 * cfg.gcn_dim] + [cfg.gcn_dim] * cfg.mlp_layers
         self.mlp = nn.Sequential(*[m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), nn.ReLU())])
         self.base_dim = cfg.gcn_dim
-        self.init_head(cfg.gcn_dim, cfg.dropout)
+        self.init_head(cfg.gcn_dim, 0.0)  # C-GCN: no dropout between the MLP and the classifier
         self.build_layers()
         self.built = True
         self.to(self.class_weights.device)
