@@ -1,0 +1,213 @@
+"""Soft-label distillation paper: C-GCN, knowledgeable teachers, distilled students and Table 4's ablations.
+
+Datasets: SemEval-2010 Task 8 (spaCy-annotated; 800 training sentences held out as dev; official macro-F1) and
+the CoNLL04 pair dataset (typed entities; micro-F1 with TACRED semantics). Main rows: cgcn, teacher_s, teacher_v,
+student_s, student_v, student_r; ablations of student_r (1 seed on CPU). A student reuses the teacher another
+finished row of the same seed and budget trained (student_s <- teacher_s, ...), else trains its own first.
+
+    python benchmarks/kd.py --datasets semeval,conll04_pairs --models main --seeds 13,14,15 --resume
+    python benchmarks/kd.py --datasets semeval,conll04_pairs --models ablations --seeds 13 --resume
+    python benchmarks/kd.py --speed            # cgcn training seconds per epoch on SemEval (no dev evaluation)
+    python benchmarks/kd.py --report
+
+Results: benchmarks/results/kd_semeval.json, kd_conll04_pairs.json (+ kd.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
+
+from relx.config import load_yaml  # noqa: E402
+from relx.data.labels import LabelSet  # noqa: E402
+from relx.data.schema import write_jsonl  # noqa: E402
+from relx.training.config import FitContext  # noqa: E402
+from relx.training.run import load_splits, parse_run_config  # noqa: E402
+
+RUNS = ROOT / "runs" / "kd"
+DATASETS = ("semeval", "conll04_pairs")
+MAIN = ("cgcn", "teacher_s", "teacher_v", "student_s", "student_v", "student_r")
+ABLATIONS: dict[str, dict[str, Any]] = {  # student_r with ...
+    "-TSD": {"teacher_overrides": {"tsd": False}},
+    "-hint": {"hint": False},
+    "-TSD&hint": {"teacher_overrides": {"tsd": False}, "hint": False},
+    "-TC": {"teacher_overrides": {"type_constraints": False}},
+    "-MAA": {"maa": False},
+    "-TC&MAA": {"teacher_overrides": {"type_constraints": False}, "maa": False},
+    "-KD": {"kd": False},
+}
+# where a row may take its teacher from (a finished row of the same dataset, seed and budget)
+TEACHER_FROM = {"student_s": "teacher_s", "student_v": "teacher_v", "-hint": "student_r", "-MAA": "student_r",
+                "-TSD&hint": "-TSD", "-TC&MAA": "-TC"}
+
+
+def results_json(dataset: str) -> Path:
+    return RESULTS / f"kd_{dataset}.json"
+
+
+def run_dir(dataset: str, name: str, seed: int, budget: str) -> Path:
+    slug = name.replace("-", "wo_").replace("&", "_")
+    return RUNS / budget / dataset / f"{slug}_s{seed}"
+
+
+def teacher_dir(dataset: str, name: str, seed: int, budget: str) -> str | None:
+    src = TEACHER_FROM.get(name)
+    if src is None:
+        return None
+    d = run_dir(dataset, src, seed, budget)
+    path = d / "model" if src.startswith("teacher") else d / "teacher" / "model"
+    return str(path) if (path / "config.json").is_file() else None
+
+
+def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
+    stem = name if name in MAIN else "student_r"
+    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw["model"].update(ABLATIONS.get(name, {}))
+    for key in ("train", "dev", "test"):
+        if raw["data"].get(key):
+            raw["data"][key] = str(ROOT / raw["data"][key])
+    tr = raw["trainer"]
+    tr.update({"seed": seed, "progress": not args.quiet})
+    for key, value in (("epochs", args.epochs), ("num_threads", args.threads), ("max_train_docs", args.train_docs)):
+        if value:
+            tr[key] = value
+    if raw["model"]["type"].startswith("student") and raw["model"].get("kd", True):
+        raw["model"]["teacher"] = teacher_dir(dataset, name, seed, args.budget_name)
+    return raw
+
+
+def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
+    from relx.evaluation.scorer import score_documents
+
+    raw = raw_config(dataset, name, seed, args)
+    cfg, cls, model_cfg = parse_run_config(raw)
+    train, dev, test, _ = load_splits(cfg.data)
+    labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
+    model = cls(model_cfg, labels)
+    out = run_dir(dataset, name, seed, args.budget_name)
+    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
+    t0 = time.perf_counter()
+    pred = model.predict(test, batch_size=256)
+    infer = time.perf_counter() - t0
+    write_jsonl(out / "test_predictions.jsonl", pred)
+    m = score_documents(test, pred, labels, scheme=cfg.trainer.scheme)
+    row = {
+        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": cfg.trainer.epochs,
+        "micro_p": round(100 * m["micro_p"], 2), "micro_r": round(100 * m["micro_r"], 2), "micro_f1": round(100 * m["micro_f1"], 2),
+        "official_macro_f1": round(100 * m["official_macro_f1"], 2) if "official_macro_f1" in m else None,
+        "best_dev": hist["best"], "best_step": hist["best_step"], "train_seconds": round(hist["train_seconds"], 1),
+        "sec_per_epoch": round(hist["train_seconds"] / cfg.trainer.epochs, 1),  # includes the per-epoch dev evaluation
+        "teacher": hist.get("teacher") or None, "overrides": ABLATIONS.get(name, {}), "infer_sent_per_s": round(len(test) / infer, 1),
+        "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
+    }
+    model.save(out / "model", metrics=row)
+    return row
+
+
+def speed(args: argparse.Namespace) -> dict:
+    """cgcn: one SemEval training epoch without dev evaluation (seconds), ``--threads`` threads."""
+    raw = raw_config("semeval", "cgcn", 13, args)
+    cfg, cls, model_cfg = parse_run_config(raw)
+    train, _, _, _ = load_splits(cfg.data)
+    model = cls(model_cfg, LabelSet.from_documents(train, negative=cfg.data.negative))
+    hist = model.fit(train, None, FitContext(cfg.trainer), epochs=1, progress=False)
+    return {"kind": "speed", "dataset": "semeval", "model": "cgcn", "threads": args.threads, "train_documents": len(train),
+            "sec_per_epoch": round(hist["train_seconds"], 1), "hardware": hardware(), "note": args.speed_note}
+
+
+def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
+    """Paired bootstrap of student_r vs cgcn per seed on the test predictions (official macro-F1 / micro-F1)."""
+    from relx.data.schema import read_jsonl
+    from relx.evaluation.analysis import paired_bootstrap
+    from relx.evaluation.scorer import document_pair_labels, official_semeval, score_labels
+
+    out = []
+    by = {(r["model"], r["seed"]): r for r in rows if "kind" not in r}
+    raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
+    from relx.data.io import read
+
+    gold = list(read(ROOT / raw["test"], raw["format"]))
+    negative = raw.get("negative", "no_relation")
+    scheme = "semeval" if dataset == "semeval" else "tacred"
+    for seed in sorted({s for (_, s) in by}):
+        if ("student_r", seed) not in by or ("cgcn", seed) not in by:
+            continue
+        preds = [list(read_jsonl(ROOT / by[(m, seed)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
+        labels = LabelSet.from_documents(gold, negative=negative)
+        _, g, a = document_pair_labels(gold, preds[0], labels, scheme)
+        _, _, b = document_pair_labels(gold, preds[1], labels, scheme)
+        if scheme == "semeval":
+            def metric(gg, pp):
+                return official_semeval(gg, pp, negative)["official_macro_f1"]
+        else:
+            def metric(gg, pp):
+                return score_labels(gg, pp, negative)["micro_f1"]
+        res = paired_bootstrap(g, a, b, metric, n=n)
+        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "a": "student_r", "b": "cgcn",
+                    "metric": "official_macro_f1" if scheme == "semeval" else "micro_f1", **res})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="semeval")
+    ap.add_argument("--models", default="main", help="'main', 'ablations' or comma-separated row names")
+    ap.add_argument("--seeds", default="13")
+    ap.add_argument("--epochs", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-docs", type=int, default=0)
+    ap.add_argument("--budget-name", default="cpu-30ep")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--speed-note", default="")
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+    from joint_spans import locked
+
+    if args.speed:
+        row = speed(args)
+        print(json.dumps(row))
+        path = results_json("semeval")
+        with locked(path):
+            save_rows(path, [r for r in load_rows(path) if not (r.get("kind") == "speed" and r.get("threads") == args.threads)] + [row])
+    elif not args.report:
+        names = list(MAIN) if args.models == "main" else list(ABLATIONS) if args.models == "ablations" else args.models.split(",")
+        for dataset in args.datasets.split(","):
+            path = results_json(dataset)
+            for name in names:
+                for seed in (int(s) for s in args.seeds.split(",")):
+                    key = (dataset, name, seed, args.budget_name)
+
+                    def same(r: dict, key: tuple = key) -> bool:
+                        return "kind" not in r and (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key
+
+                    if args.resume and any(same(r) for r in load_rows(path)):
+                        continue
+                    row = train_one(dataset, name, seed, args)
+                    with locked(path):
+                        save_rows(path, [r for r in load_rows(path) if not same(r)] + [row])
+                    print(json.dumps({k: row[k] for k in ("dataset", "model", "seed", "micro_f1", "official_macro_f1")}))
+    for dataset in DATASETS:
+        path = results_json(dataset)
+        rows = load_rows(path)
+        if not rows:
+            continue
+        boot = bootstrap(rows, dataset)
+        with locked(path):
+            rows = [r for r in load_rows(path) if r.get("kind") != "bootstrap"] + boot
+            save_rows(path, rows)
+    from kd_report import write_report
+
+    write_report({d: load_rows(results_json(d)) for d in DATASETS})
+
+
+if __name__ == "__main__":
+    main()
