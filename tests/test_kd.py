@@ -130,3 +130,17 @@ def test_cgcn_parses_documents_without_trees(resources):
     feats = model.featurize_many(bare)
     assert all(len(f["heads"]) == len(d.tokens) and f["heads"].count(0) >= 1 for f, d in zip(feats, bare))
     assert len(model.predict(bare)) == 4
+
+
+def test_saved_teacher_and_student_extract_from_raw_text(resources, tmp_path):
+    import relx
+
+    docs = make_pair_docs()
+    torch.manual_seed(0)
+    student = StudentS(StudentS.tiny_config(resources), LabelSet.from_documents(docs))
+    student.fit(docs, None, out_dir=tmp_path / "run", **{**CGCNModel.tiny_fit_kwargs(), "epochs": 3})
+    student.save(tmp_path / "student")
+    for path in (tmp_path / "student", tmp_path / "run" / "teacher" / "model"):
+        out = relx.load(path, threshold=0.0)("Bill Gates founded Microsoft in 1975. John Smith works at Acme Corp in London.")
+        assert out.meta["extraction"]["kind"] == "pair" and len(out.entities) >= 3
+        assert all(r.label in {"founder", "employee"} for r in out.relations)
