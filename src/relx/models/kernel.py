@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -31,8 +30,9 @@ from torch import nn
 from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput, NeuralREModel, register
-from relx.nn.encoder import DEFAULT_ENCODER, load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.models.base import ModelOutput, register
+from relx.models.encoder_model import EncoderModel
+from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.kernel import RelationKernels, block_mean, block_union
 from relx.nn.sequence import pad_ids
 from relx.training.config import FitContext
@@ -53,24 +53,22 @@ class KernelConfig:
 
 
 @register("kernel")
-class KernelModel(NeuralREModel):
+class KernelModel(EncoderModel):
     """Multi-label relation scoring of every ordered pair of the given entities (see the module docstring)."""
 
     Config = KernelConfig
+    TINY = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
     pair_model = False  # takes any number of entities per document
     predicts_entities = False  # ... but they are given, not predicted
 
     def __init__(self, config: KernelConfig, labels: LabelSet, saved: Path | None = None):
-        super().__init__(config, labels)
+        super().__init__(config, labels, saved)
         if config.loss_norm not in KERNEL_NORMS:
             raise RelxConfigError(f"kernel: loss_norm must be one of {', '.join(KERNEL_NORMS)}, got {config.loss_norm!r}")
         if config.rank is not None and config.rank < 1:
             raise RelxConfigError(f"kernel: rank must be >= 1 (or null for full h x h kernels), got {config.rank}")
         if not 0.0 <= config.threshold <= 1.0:
             raise RelxConfigError(f"kernel: threshold must be in [0, 1], got {config.threshold}")
-        path = saved if saved is not None else resolve_encoder(config.encoder)
-        self.tokenizer = load_tokenizer(path)
-        self.encoder = load_encoder(path, pretrained=saved is None)
         self.relation_types = sorted({split_directed(lab)[0] for lab in labels.labels if lab != labels.negative})
         if not self.relation_types:
             raise RelxConfigError("kernel: the label set has no relation types besides the negative one")
@@ -203,22 +201,6 @@ class KernelModel(NeuralREModel):
         best = max(grid, key=lambda t: (results[t], -abs(t - 0.5)))
         self.config.threshold = best
         return {"threshold": best, "metric": ctx.metric, "dev": results}
-
-    # --- persistence -------------------------------------------------------------------------
-    @classmethod
-    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> KernelModel:
-        return cls(config, labels, saved=Path(directory) / "encoder")
-
-    def save_weights(self, directory: Path) -> None:
-        super().save_weights(directory)
-        save_encoder_files(self.encoder, self.tokenizer, directory)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> KernelConfig:
-        base: dict[str, Any] = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return cls.Config(**{**base, **overrides})
 
 
 def _keep_above(doc: Document, threshold: float) -> Document:

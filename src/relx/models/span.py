@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +33,9 @@ from torch import nn
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput, NeuralREModel
-from relx.nn.encoder import DEFAULT_ENCODER, load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.models.base import ModelOutput
+from relx.models.encoder_model import EncoderModel
+from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
 from relx.nn.spans import Fusion, compact, context_max_pool, enumerate_spans, pool_words, sample_mask, span_distance, span_max_pool
 
@@ -58,20 +58,18 @@ class SpanConfig:
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
 
 
-class SpanJointModel(NeuralREModel):
+class SpanJointModel(EncoderModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig
+    TINY = {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
     pair_model = False
     predicts_entities = True
 
     def __init__(self, config: SpanConfig, labels: LabelSet, saved: Path | None = None):
-        super().__init__(config, labels)
+        super().__init__(config, labels, saved)
         if config.max_span_width < 1 or config.max_distance < 0:
             raise RelxConfigError(f"{self.registered_name}: max_span_width must be >= 1 and max_distance >= 0")
-        path = saved if saved is not None else resolve_encoder(config.encoder)
-        self.tokenizer = load_tokenizer(path)
-        self.encoder = load_encoder(path, pretrained=saved is None)
         self.relation_types = sorted({relation_type(lab) for lab in labels.labels if lab != labels.negative})
         self.entity_types: list[str] = []
         h = self.encoder.config.hidden_size
@@ -374,22 +372,6 @@ class SpanJointModel(NeuralREModel):
         """Training instances seen so far per class, e.g. {"entity": {"Not-Entity": .., "Per": ..}, "relation": {...}}."""
         names = {"entity": ["Not-Entity", *self.entity_types], "relation": ["Not-Relation", *self.relation_types]}
         return {k: dict(zip(names[k], v.tolist())) for k, v in self._sample_counts.items()}
-
-    # --- persistence -------------------------------------------------------------------------
-    @classmethod
-    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> SpanJointModel:
-        return cls(config, labels, saved=Path(directory) / "encoder")
-
-    def save_weights(self, directory: Path) -> None:
-        super().save_weights(directory)
-        save_encoder_files(self.encoder, self.tokenizer, directory)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> SpanConfig:
-        base = {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return cls.Config(**{**base, **overrides})
 
 
 def binary_loss(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:

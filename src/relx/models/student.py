@@ -27,8 +27,9 @@ from torch import nn
 from relx.data.labels import LabelSet
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput, register
+from relx.models.base import ModelOutput
 from relx.models.cgcn import CGCNConfig, CGCNModel, with_trees
+from relx.models.teacher import variant
 from relx.nn.attention import MultiAspectAttention
 from relx.nn.sequence import pad_ids, relative_positions
 from relx.training.config import FitContext
@@ -180,30 +181,6 @@ class StudentModel(CGCNModel):
                 self._targets[id(doc)] = (lo, gl)
 
 
-@register("student_s")
-class StudentS(StudentModel):
-    """Student distilled from Teacher-S."""
-
-
-@dataclass
-class StudentVConfig(StudentConfig):
-    teacher_type: str = "teacher_v"
-
-
-@register("student_v")
-class StudentV(StudentModel):
-    """Student distilled from Teacher-V."""
-
-    Config = StudentVConfig
-
-
-@dataclass
-class StudentRConfig(StudentConfig):
-    teacher_type: str = "teacher_r"
-
-
-@register("student_r")
-class StudentR(StudentModel):
-    """Student distilled from Teacher-R (whose soft labels use the gold relation)."""
-
-    Config = StudentRConfig
+StudentS = variant("student_s", StudentModel, "Student distilled from Teacher-S.", teacher_type="teacher_s")
+StudentV = variant("student_v", StudentModel, "Student distilled from Teacher-V.", teacher_type="teacher_v")
+StudentR = variant("student_r", StudentModel, "Student distilled from Teacher-R (soft labels from the gold relation).", teacher_type="teacher_r")

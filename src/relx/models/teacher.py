@@ -104,30 +104,14 @@ class TeacherModel(CGCNModel):
         return ModelOutput(loss=loss, logits=logits, extras=extras)
 
 
-@register("teacher_s")
-class TeacherS(TeacherModel):
-    """Teacher-S: fixed scalar gamma."""
+def variant(name: str, base: type, doc: str, **defaults: object) -> type:
+    """Register ``name``: a subclass of ``base`` whose Config differs only in the given field defaults."""
+    import dataclasses
+
+    config = dataclasses.make_dataclass(f"{base.Config.__name__}_{name}", [(k, type(v), v) for k, v in defaults.items()], bases=(base.Config,))
+    return register(name)(type(f"{base.__name__}_{name}", (base,), {"Config": config, "__doc__": doc, "__module__": base.__module__}))
 
 
-@dataclass
-class TeacherVConfig(TeacherConfig):
-    gamma: str = "v"
-
-
-@register("teacher_v")
-class TeacherV(TeacherModel):
-    """Teacher-V: trainable vector gamma."""
-
-    Config = TeacherVConfig
-
-
-@dataclass
-class TeacherRConfig(TeacherConfig):
-    gamma: str = "r"
-
-
-@register("teacher_r")
-class TeacherR(TeacherModel):
-    """Teacher-R: relation-indexed trainable gamma (uses the gold label in training)."""
-
-    Config = TeacherRConfig
+TeacherS = variant("teacher_s", TeacherModel, "Teacher-S: fixed scalar gamma.", gamma="s")
+TeacherV = variant("teacher_v", TeacherModel, "Teacher-V: trainable vector gamma.", gamma="v")
+TeacherR = variant("teacher_r", TeacherModel, "Teacher-R: relation-indexed trainable gamma (uses the gold label in training).", gamma="r")

@@ -1,0 +1,38 @@
+"""EncoderModel: the base of models that own a local Hugging Face encoder and its fast tokenizer (span, kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from relx.data.labels import LabelSet
+from relx.models.base import NeuralREModel
+from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+
+
+class EncoderModel(NeuralREModel):
+    """``self.encoder`` / ``self.tokenizer``: pretrained from ``config.encoder`` for a new model, untrained from the
+    saved ``encoder/`` folder (config + tokenizer; the weights are in model.safetensors) when restored."""
+
+    TINY: dict[str, Any] = {}  # tiny_config defaults of the subclass (the test encoder is added)
+
+    def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
+        super().__init__(config, labels)
+        path = saved if saved is not None else resolve_encoder(config.encoder)
+        self.tokenizer = load_tokenizer(path)
+        self.encoder = load_encoder(path, pretrained=saved is None)
+
+    @classmethod
+    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> EncoderModel:
+        return cls(config, labels, saved=Path(directory) / "encoder")
+
+    def save_weights(self, directory: Path) -> None:
+        super().save_weights(directory)
+        save_encoder_files(self.encoder, self.tokenizer, directory)
+
+    @classmethod
+    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Any:
+        base = dict(cls.TINY)
+        if resources and "bert" in resources:
+            base["encoder"] = resources["bert"]
+        return cls.Config(**{**base, **overrides})
