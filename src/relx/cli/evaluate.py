@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "and predictions in any format relx reads (e.g. SpERT JSON)."
         ),
     )
-    p.add_argument("--gold", required=True, help="gold relx JSONL")
-    p.add_argument("--pred", required=True, help="predicted relx JSONL with the same document ids")
+    p.add_argument("--gold", required=True, help="gold documents: relx JSONL or any format relx reads (TACRED, SemEval, SpERT, CasRel...)")
+    p.add_argument("--pred", required=True, help="predicted documents (relx JSONL) with the same document ids")
     p.add_argument(
         "--scheme", choices=sorted(NEGATIVE), default="tacred",
         help="scoring semantics (default: tacred); 'relations' for documents with several entities or relations; "
@@ -59,7 +59,6 @@ def symmetric_types(args: argparse.Namespace) -> set[str]:
 
 def run(args: argparse.Namespace) -> int:
     from relx.data import io
-    from relx.data.schema import read_jsonl
     from relx.errors import RelxConfigError, RelxInputError
     from relx.evaluation import scorer as sc
     from relx.utils import write_json
@@ -71,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.symmetric is not None and args.scheme != sc.JOINT_SCHEME:
         raise RelxConfigError(f"--symmetric needs --scheme {sc.JOINT_SCHEME}, not {args.scheme!r}")
     negative = args.negative or NEGATIVE[args.scheme]
-    reader = io.read if args.scheme == sc.JOINT_SCHEME else read_jsonl
-    gold, pred = list(reader(args.gold)), list(reader(args.pred))
+    gold, pred = list(io.read(args.gold)), list(io.read(args.pred))  # any format relx reads (auto-detected)
     if not gold:
         raise RelxInputError("no documents", args.gold)
     g: list[str] = []
