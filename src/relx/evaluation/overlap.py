@@ -110,7 +110,8 @@ def overlap_png(results: Mapping[str, Sequence[Mapping[str, Any]]], path: str | 
         ax.set_ylim(0, 105)
         ax.set_ylabel("micro-F1 (%)")
         ax.grid(axis="y", alpha=0.3)
-    axes[1].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 4))  # below, off the bars
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)
