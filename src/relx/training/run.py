@@ -146,7 +146,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
             fh.write("".join(f"{d.id}\n" for d in dev))
     history = model.fit(train, dev, FitContext(cfg.trainer, out, resume))
     result: dict[str, Any] = {
-        "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer),
+        "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
         "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
         "invalid_records_skipped": invalid,

@@ -1,0 +1,80 @@
+"""`relx compare RUN_A RUN_B [--gold FILE] [--scheme S] [--metric M] [--resamples N] [--json OUT]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="paired bootstrap significance of two runs' test predictions",
+        description="RUN_A / RUN_B: run directories of `relx train` (test_predictions.jsonl, result.json, model/labels.json) or "
+                    "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given. "
+                    "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
+    )
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("--gold", default=None, help="gold test file (default: data.test of the runs' result.json)")
+    p.add_argument("--scheme", default=None, choices=["tacred", "semeval", "relations", "joint"], help="default: the runs' trainer.scheme")
+    p.add_argument("--metric", default=None, help="default: official_macro_f1 (semeval), micro_f1 (tacred, relations), the run's metric (joint)")
+    p.add_argument("--negative", default=None, help="negative label (default: the run's labels.json)")
+    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", dest="json_out", default=None, metavar="OUT")
+    p.set_defaults(func=run)
+
+
+def _run_info(path: str) -> tuple[Path, dict[str, Any]]:
+    """(predictions file, result.json content or {}) of a run directory or a predictions file."""
+    from relx.errors import RelxInputError
+
+    p = Path(path)
+    if p.is_dir():
+        pred = p / "test_predictions.jsonl"
+        if not pred.is_file():
+            raise RelxInputError("run directory has no test_predictions.jsonl (train with a test split, or pass the predictions file)", p)
+        result = json.loads((p / "result.json").read_text(encoding="utf-8")) if (p / "result.json").is_file() else {}
+        labels = p / "model" / "labels.json"
+        if labels.is_file():
+            result["negative"] = json.loads(labels.read_text(encoding="utf-8")).get("negative")
+        return pred, result
+    if not p.is_file():
+        raise RelxInputError("no such run directory or predictions file", p)
+    return p, {}
+
+
+def _agreed(values: list[Any], what: str, flag: str) -> Any:
+    from relx.errors import RelxConfigError
+
+    found = {json.dumps(v, sort_keys=True) for v in values if v is not None}
+    if len(found) > 1:
+        raise RelxConfigError(f"the two runs differ in {what} ({' vs '.join(sorted(found))}); choose one with {flag}")
+    return json.loads(found.pop()) if found else None
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.data import io
+    from relx.errors import RelxConfigError
+    from relx.evaluation.compare import DEFAULT_METRIC, compare_predictions, format_comparison
+    from relx.utils import write_json
+
+    (pa, ra), (pb, rb) = _run_info(args.run_a), _run_info(args.run_b)
+    gold_path = args.gold or _agreed([r.get("data", {}).get("test") for r in (ra, rb)], "test data", "--gold")
+    if not gold_path:
+        raise RelxConfigError("no gold test file: pass --gold (the runs' result.json does not name one)")
+    scheme = args.scheme or _agreed([r.get("trainer", {}).get("scheme") for r in (ra, rb)], "scheme", "--scheme") or "tacred"
+    metric = args.metric or (_agreed([r.get("trainer", {}).get("metric") for r in (ra, rb)], "metric", "--metric") if scheme == "joint" else None)
+    metric = metric or DEFAULT_METRIC[scheme]
+    negative = args.negative or _agreed([r.get("negative") for r in (ra, rb)], "negative label", "--negative") or "no_relation"
+    symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in (ra, rb)], "symmetric types", "--scheme") or []
+    gold = list(io.read(gold_path))
+    res = compare_predictions(gold, list(io.read(pa)), list(io.read(pb)), scheme, negative, metric, args.resamples, args.seed, symmetric)
+    sys.stdout.write(format_comparison(res, str(args.run_a), str(args.run_b)))
+    if args.json_out:
+        write_json(args.json_out, {"a": str(args.run_a), "b": str(args.run_b), "gold": str(gold_path), **res})
+        print(f"wrote {args.json_out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,65 @@
+"""Paired bootstrap of two systems' predictions on the same test documents, for the main metric of a scheme.
+
+Schemes and metrics: ``tacred`` (micro_f1, macro_f1...), ``semeval`` (official_macro_f1, micro_f1...) score the
+pair labels with :func:`relx.evaluation.scorer.score_labels` on every resample; ``relations`` (micro_f1 over
+(head span, relation, tail span) triples) and ``joint`` (``ner`` / ``re_boundaries`` / ``re_strict`` micro-F1)
+count tuples per document once, so a resample only sums integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from relx.data.schema import Document
+from relx.errors import RelxInputError
+from relx.evaluation.analysis import _micro_f1, joint_bootstrap, paired_bootstrap
+
+DEFAULT_METRIC = {"tacred": "micro_f1", "semeval": "official_macro_f1", "relations": "micro_f1", "joint": "re_strict_micro_f1"}
+
+
+def _relation_counts(gold: Sequence[Document], pred: Sequence[Document], negative: str) -> np.ndarray:
+    from relx.evaluation.scorer import align_documents, relation_triples
+
+    rows = [(len((g_set := relation_triples(g, negative)) & (p_set := relation_triples(p, negative))), len(p_set), len(g_set))
+            for g, p in align_documents(gold, pred)]
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def compare_predictions(
+    gold: Sequence[Document], pred_a: Sequence[Document], pred_b: Sequence[Document], scheme: str, negative: str,
+    metric: str | None = None, n: int = 1000, seed: int = 0, symmetric: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A vs B on ``metric`` (default: the scheme's main metric): both values, difference, 95% CI, and
+    ``p_value`` = share of resamples where A is not better (small: A > B is unlikely to be chance)."""
+    metric = metric or DEFAULT_METRIC.get(scheme)
+    if metric is None:
+        raise RelxInputError(f"unknown scheme {scheme!r} (choose from {', '.join(DEFAULT_METRIC)})")
+    base = {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n}
+    if scheme == "joint":
+        task = metric.removesuffix("_micro_f1")
+        return {**base, **joint_bootstrap(gold, pred_a, pred_b, task, n=n, seed=seed, symmetric=symmetric)}
+    if scheme == "relations":
+        if metric != "micro_f1":
+            raise RelxInputError(f"scheme 'relations' compares micro_f1, not {metric!r}")
+        a, b = _relation_counts(gold, pred_a, negative), _relation_counts(gold, pred_b, negative)
+        return {**base, **paired_bootstrap(a[:, 2].tolist(), [tuple(r) for r in a[:, :2].tolist()],
+                                           [tuple(r) for r in b[:, :2].tolist()], _micro_f1, n=n, seed=seed)}
+    from relx.evaluation.scorer import document_pair_labels, score_labels
+
+    _, g, la = document_pair_labels(gold, pred_a, negative, scheme, pred_name="A")
+    _, _, lb = document_pair_labels(gold, pred_b, negative, scheme, pred_name="B")
+    if metric not in score_labels(g, la, negative, scheme):
+        raise RelxInputError(f"scheme {scheme!r} has no metric {metric!r}")
+    return {**base, **paired_bootstrap(g, la, lb, lambda gg, pp: score_labels(gg, pp, negative, scheme)[metric], n=n, seed=seed)}
+
+
+def format_comparison(res: dict[str, Any], name_a: str, name_b: str) -> str:
+    """Readable result lines (percentages)."""
+    m = res["metric"]
+    return (f"paired bootstrap, {res['resamples']} resamples of {res['documents']} test documents, metric {m} (scheme {res['scheme']})\n"
+            f"  A {name_a}: {100 * res['metric_a']:.2f}\n  B {name_b}: {100 * res['metric_b']:.2f}\n"
+            f"  A - B: {100 * res['diff']:+.2f}  (95% CI {100 * res['ci_low']:+.2f} .. {100 * res['ci_high']:+.2f})\n"
+            f"  p-value (A not better than B): {res['p_value']:.4f}\n")
