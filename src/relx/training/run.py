@@ -150,6 +150,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
         "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
         "invalid_records_skipped": invalid,
+        **{k: history[k] for k in ("threshold", "teacher") if history.get(k)},  # kernel: dev threshold sweep; students: the teacher stage
     }
     if test:
         t0 = time.perf_counter()
