@@ -269,9 +269,10 @@ class Extractor:
     def __init__(self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None):
         self.model = model
         self.batch_size = batch_size
-        self.joint = not bool(getattr(model, "pair_model", True))
-        self.multi = self.joint and not bool(getattr(model, "predicts_entities", True))  # given entities, every pair at once (kernel)
-        self.joint = self.joint and not self.multi
+        from relx.models.base import predicts_entities
+
+        self.joint = predicts_entities(model)
+        self.multi = not self.joint and not bool(getattr(model, "pair_model", True))  # given entities, every pair at once (kernel)
         given = check_threshold(threshold)
         self.threshold = given if given is not None else (0.0 if self.joint or self.multi else PAIR_THRESHOLD)
         self.profile: dict | None = getattr(model, "profile", None)

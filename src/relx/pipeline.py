@@ -23,12 +23,6 @@ def is_pair_model(model: REModel) -> bool:
     return bool(getattr(model, "pair_model", True))
 
 
-def predicts_entities(model: REModel) -> bool:
-    """True for joint extraction models (they find the entities themselves); a model that takes any number of
-    given entities and scores every pair (``kernel``) sets ``pair_model = False`` and ``predicts_entities = False``."""
-    return bool(getattr(model, "predicts_entities", not is_pair_model(model)))
-
-
 def document_problem(doc: Document, pair: bool = True) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
     count for a pair model), or None when it can."""

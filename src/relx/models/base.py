@@ -156,6 +156,13 @@ def load_model(directory: str | Path, device: str | None = None) -> REModel:
     return model
 
 
+def predicts_entities(model: Any) -> bool:
+    """True for joint extraction models (they find the entities themselves). Pair classifiers (the default,
+    ``pair_model = True``) do not; a model that takes any number of given entities and scores every pair
+    (``kernel``) sets ``pair_model = False`` and ``predicts_entities = False``."""
+    return bool(getattr(model, "predicts_entities", not getattr(model, "pair_model", True)))
+
+
 def training_profile(docs: list[Document], negative: str) -> dict:
     """What raw-text extraction needs to know about the training data: entity type counts, the
     (head type, tail type) pairs of non-negative relations, the negative label, and ``e1_first``
