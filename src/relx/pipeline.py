@@ -56,13 +56,21 @@ class Pipeline:
     @classmethod
     def load(
         cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
+        engine: str = "torch",
     ) -> Pipeline:
+        """``engine``: ``torch`` (default), or ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
+        from relx.engines.onnx import check_engine
+        from relx.errors import RelxConfigError
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
         check_threshold(threshold)
         check_candidates(candidates)
-        return cls(load_model(directory, device=resolve_device(device or "auto")), batch_size, threshold, candidates)
+        check_engine(engine)
+        dev = resolve_device(device or ("auto" if engine == "torch" else "cpu"))
+        if engine != "torch" and dev != "cpu":
+            raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
+        return cls(load_model(directory, device=dev, engine=engine), batch_size, threshold, candidates)
 
     @property
     def extractor(self) -> Extractor:
@@ -170,6 +178,8 @@ class Pipeline:
 
 def load(
     directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
+    engine: str = "torch",
 ) -> Pipeline:
-    """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``)."""
-    return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates)
+    """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``;
+    ``engine="onnx"`` / ``"onnx_int8"`` for a directory written by `relx export onnx`)."""
+    return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)

@@ -1,4 +1,4 @@
-"""`relx export gpu-bundle`: fp16 encoder + pre-annotated data in one folder (< 64 MiB) for a GPU run."""
+"""`relx export gpu-bundle` (fp16 encoder + pre-annotated data, < 64 MiB, for a GPU run) and `relx export onnx`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="dataset to include (default: bundled SemEval train + test)")
     g.add_argument("--no-annotate", action="store_true", help="skip spaCy POS/NER/dependency annotation")
     g.set_defaults(func=run_gpu_bundle)
+    o = esub.add_parser("onnx", help="ONNX (+ int8) copy of a transformer pair model for onnxruntime CPU inference")
+    o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf)")
+    o.add_argument("out", help="output directory: a copy of MODEL + model.onnx, model.int8.onnx, onnx.json")
+    o.add_argument("--no-int8", action="store_true", help="skip the dynamic int8 quantized variant")
+    o.set_defaults(func=run_onnx)
+
+
+def run_onnx(args: argparse.Namespace) -> int:
+    from relx.engines.onnx import export_onnx
+    from relx.errors import RelxInputError
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise RelxInputError("exists and is not a directory (OUT names the export folder)", out)
+    meta = export_onnx(args.model, out, int8=not args.no_int8)
+    for engine, entry in meta["files"].items():
+        print(f"{engine:10s} {out / entry['file']}  max |logit - PyTorch| on probe sentences = {entry['max_abs_diff']:.2e}")
+    print(f"load it with relx.load({str(out)!r}, engine='onnx') or `relx predict {out} --engine onnx ...`")
+    return 0
 
 
 def export_fp16_encoder(src: Path, dst: Path) -> None:

@@ -65,6 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", default="auto", choices=CANDIDATES,
                    help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--engine", default="torch", choices=("torch", "onnx", "onnx_int8"),
+                   help="onnx / onnx_int8: onnxruntime on CPU, for a directory written by `relx export onnx`")
     p.set_defaults(func=run)
 
 
@@ -262,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None:
         check_output(output)
-    device = resolve_device(args.device)
+    device = resolve_device(args.device if args.engine == "torch" or args.device != "auto" else "cpu")
     raw: list[tuple[int, str]] | None = None
     docs: list[Document] = []
     if args.input:
@@ -271,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
             raw = read_raw_lines(path)
         else:
             docs, where = read_input(path, args.format)
-    nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates)
+    nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine)
     start = time.perf_counter()
     if args.text:
         preds = predict_texts(nlp, list(args.text))

@@ -132,12 +132,15 @@ class REModel:
         """Subclasses read what save_weights wrote."""
 
 
-def load_model(directory: str | Path, device: str | None = None) -> REModel:
+def load_model(directory: str | Path, device: str | None = None, engine: str = "torch") -> REModel:
     """Load any saved relx model directory (JSON + safetensors only; nothing is unpickled).
 
     Weight files listed in config.json's ``sha256`` are verified first. Every problem (missing or
     damaged file, unknown type, weights that do not fit) raises one RelxInputError naming the file.
+    ``engine`` ``onnx`` / ``onnx_int8`` runs the tensor part in onnxruntime (a `relx export onnx` directory, CPU).
     """
+    if engine != "torch":
+        return _load_onnx(Path(directory), engine)
     from relx.models import persistence as ps
 
     directory = Path(directory)
@@ -154,6 +157,23 @@ def load_model(directory: str | Path, device: str | None = None) -> REModel:
     if device is not None and hasattr(model, "to"):
         model.to(device)
     return model
+
+
+def _load_onnx(directory: Path, engine: str) -> REModel:
+    from relx.engines import onnx
+    from relx.models import persistence as ps
+
+    onnx.check_engine(engine)
+    onnx.read_meta(directory)
+    meta = ps.read_model_meta(directory)
+    cls = ps.model_class(directory, meta)
+    config, labels = ps.model_config(directory, cls, meta), ps.read_labels(directory)
+    with ps.load_errors(directory):
+        model = cls.blank(directory, config, labels)
+        model.load_state_json(ps.saved_state(meta.get("state") or {}))
+    model.profile = ps.read_profile(directory, meta)
+    model.eval()
+    return onnx.attach(model, directory, engine)
 
 
 def predicts_entities(model: Any) -> bool:
@@ -220,6 +240,7 @@ class NeuralREModel(REModel, nn.Module):
     """
 
     train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
+    runtime: Any = None  # batch -> ModelOutput replacing forward in predict (relx.engines.onnx.attach)
 
     def __init__(self, config: Any, labels: LabelSet):
         nn.Module.__init__(self)
@@ -293,7 +314,8 @@ class NeuralREModel(REModel, nn.Module):
         device = self.device
         for idx in self.batches(feats, batch_size):
             batch = to_device(self.collate([feats[i] for i in idx]), device)
-            out = self(batch)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and self.runtime is None):  # bf16 on GPU
+                out = self.runtime(batch) if self.runtime is not None else self(batch)
             b_rels, b_meta = self.decode(batch, out)
             for j, i in enumerate(idx):
                 rels[i], metas[i] = b_rels[j], b_meta[j]

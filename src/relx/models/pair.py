@@ -161,6 +161,12 @@ class TransformerPairClassifier(PairClassifier):
     def pair_features(self, doc: Document) -> dict:
         return self.encoder.featurize(doc)
 
+    def featurize_many(self, docs: list[Document]) -> list[dict]:
+        """Checked documents -> features, tokenized in one batched call."""
+        for doc in docs:
+            check_pair_document(doc)
+        return [{**f, "label": self.labels.pair_id(d)} for f, d in zip(self.encoder.featurize_many(docs), docs)]
+
     def collate_pair(self, feats: list[dict]) -> dict[str, torch.Tensor]:
         return self.encoder.collate(feats)
 

@@ -48,9 +48,10 @@ def type_channel(doc: Document) -> list[str]:
 
 def pad_ids(seqs: list[list[int]], value: int = 0) -> torch.Tensor:
     """Right-pad integer sequences: list of B lists -> (B, T) long tensor."""
-    out = torch.full((len(seqs), max((len(s) for s in seqs), default=0)), value, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
+    width = int(lengths.max()) if len(seqs) else 0
+    out = torch.full((len(seqs), width), value, dtype=torch.long)
+    out[length_mask(lengths, width)] = torch.tensor([x for s in seqs for x in s], dtype=torch.long)  # one flat copy
     return out
 
 

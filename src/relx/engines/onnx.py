@@ -1,0 +1,206 @@
+"""ONNX export and onnxruntime inference for the transformer pair models (marker, bert_extra, gpt2_clf).
+
+``export_onnx(model_dir, out_dir)`` writes a self-contained model directory: a copy of ``model_dir``
+(so the PyTorch engine still loads it) plus ``model.onnx`` (fp32), optionally ``model.int8.onnx``
+(onnxruntime dynamic int8 quantization of the MatMul weights) and ``onnx.json`` (input names, opset,
+checksums and the largest |ONNX - PyTorch| logit difference measured on probe batches at export time).
+
+``attach(model, directory, engine)`` gives a loaded model an onnxruntime session: ``predict`` then
+featurizes, collates and decodes as before and only the tensor part runs in onnxruntime, so
+``relx.load(dir, engine="onnx")``, ``relx predict --engine onnx`` and ``relx evaluate --engine onnx``
+share one inference path with PyTorch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from relx.data.schema import Document, Entity
+from relx.errors import RelxConfigError, RelxInputError
+
+ENGINES = ("torch", "onnx", "onnx_int8")
+FILES = {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx"}
+META = "onnx.json"
+OPSET = 18
+TOLERANCE = 1e-4
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise RelxConfigError(f"unknown engine {engine!r} (use {', '.join(ENGINES)})")
+    return engine
+
+
+def supports_onnx(model: Any) -> bool:
+    """Whether ``model`` can be exported (a transformer pair classifier)."""
+    from relx.models.pair import TransformerPairClassifier
+
+    return isinstance(model, TransformerPairClassifier)
+
+
+class _PairLogits(nn.Module):
+    """The tensor part of a transformer pair model: collated inputs (positional, in ``names`` order) -> logits."""
+
+    def __init__(self, model: nn.Module, names: list[str]):
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        batch = dict(zip(self.names, tensors))
+        return self.model.classifier(self.model.pair_repr(batch))  # (B, C); head dropout is identity in eval
+
+
+def probe_documents(model: Any, n: int = 6) -> list[Document]:
+    """Synthetic two-entity sentences of different lengths (export tracing and the equality check)."""
+    types = [t for t in getattr(model.encoder, "entity_types", []) if t not in ("O",)] or ["ENTITY"]
+    words = "the committee said that a new bridge over the river was built by engineers from the city last year".split()
+    docs = []
+    for i in range(n):
+        toks = words[: 6 + 3 * i]
+        docs.append(Document(id=f"probe{i}", tokens=toks, entities=[
+            Entity(1, 2, types[i % len(types)]), Entity(len(toks) - 2, len(toks), types[(i + 1) % len(types)])]))
+    return docs
+
+
+def _inputs(model: Any, docs: list[Document]) -> tuple[list[str], dict[str, torch.Tensor]]:
+    batch = model.collate_pair(model.encoder.featurize_many(docs))
+    names = [k for k, v in batch.items() if isinstance(v, torch.Tensor)]
+    return names, {k: batch[k] for k in names}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, opset: int = OPSET) -> dict:
+    """Export a saved transformer pair model to ``out_dir`` (see the module docstring); returns the onnx.json dict."""
+    import onnxruntime  # noqa: F401  (fail early with a clear message when it is missing)
+
+    from relx.models.base import load_model
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    model = load_model(model_dir, device="cpu")
+    if not supports_onnx(model):
+        raise RelxConfigError(f"{model_dir}: ONNX export supports the transformer pair models (marker, bert_extra, gpt2_clf), "
+                              f"not {model.registered_name!r}")
+    model.eval()
+    if out_dir.resolve() != model_dir.resolve():
+        tmp = out_dir.with_name(out_dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(model_dir, tmp)
+        for name in (*FILES.values(), META):
+            (tmp / name).unlink(missing_ok=True)
+    else:
+        tmp = out_dir
+    names, sample = _inputs(model, probe_documents(model, 2))
+    wrapper = _PairLogits(model, names).eval()
+    dynamic = {k: ({0: "batch", 1: "seq"} if v.dim() == 2 and k in ("input_ids", "attention_mask") else {0: "batch"}) for k, v in sample.items()}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shape checks that are constant for these encoders (checked below)
+        fastpath = torch.backends.mha.get_fastpath_enabled()
+        torch.backends.mha.set_fastpath_enabled(False)  # nn.TransformerEncoderLayer's fused eval kernel has no ONNX form
+        try:
+            torch.onnx.export(wrapper, tuple(sample[k] for k in names), str(tmp / FILES["onnx"]), input_names=names, output_names=["logits"],
+                              dynamic_axes={**dynamic, "logits": {0: "batch"}}, opset_version=opset, dynamo=False)
+        finally:
+            torch.backends.mha.set_fastpath_enabled(fastpath)
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        # int8 weights per output channel, 7-bit range, MatMul only (embeddings stay fp32): the variant that agreed
+        # best with fp32 predictions on 600 SemEval training sentences (docs/DESIGN-NOTES.md)
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # onnxruntime's "consider pre-processing" note
+        quantize_dynamic(str(tmp / FILES["onnx"]), str(tmp / FILES["onnx_int8"]), weight_type=QuantType.QInt8,
+                         per_channel=True, reduce_range=True, op_types_to_quantize=["MatMul"])
+    meta: dict[str, Any] = {"inputs": names, "opset": opset, "torch": torch.__version__, "files": {}}
+    probe_names, probe = _inputs(model, probe_documents(model))
+    with torch.inference_mode():
+        ref = wrapper(*(probe[k] for k in probe_names)).float().numpy()  # (N, C)
+    for engine, name in FILES.items():
+        if not (tmp / name).exists():
+            continue
+        got = OnnxRunner(tmp / name, names)(probe).logits.numpy()
+        meta["files"][engine] = {"file": name, "sha256": sha256(tmp / name), "max_abs_diff": float(np.abs(got - ref).max())}
+    if meta["files"]["onnx"]["max_abs_diff"] > TOLERANCE:
+        raise RelxInputError(f"{model_dir}: ONNX logits differ from PyTorch by {meta['files']['onnx']['max_abs_diff']:.2e} (> {TOLERANCE})")
+    from relx.utils import write_json
+
+    write_json(tmp / META, meta)
+    if tmp != out_dir:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        tmp.rename(out_dir)
+    return meta
+
+
+class OnnxRunner:
+    """An onnxruntime CPU session over a collated batch -> ModelOutput (loss None)."""
+
+    def __init__(self, path: Path, names: list[str], threads: int | None = None):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types for damaged files
+            raise RelxInputError(f"cannot load ONNX model: {str(exc).splitlines()[0]}", path) from None
+        graph = {i.name for i in self.session.get_inputs()}  # the exporter drops inputs a model does not read
+        missing = graph - set(names)
+        if missing:
+            raise RelxInputError(f"ONNX model wants inputs {sorted(missing)} that relx does not produce for it", path)
+        self.names = [k for k in names if k in graph]
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> Any:
+        from relx.models.base import ModelOutput
+
+        feed = {k: batch[k].cpu().numpy().astype(np.int64) for k in self.names}
+        (logits,) = self.session.run(["logits"], feed)
+        return ModelOutput(loss=None, logits=torch.from_numpy(logits))
+
+
+def read_meta(directory: Path) -> dict:
+    path = directory / META
+    if not path.exists():
+        raise RelxInputError(f"no ONNX export here (run `relx export onnx MODEL {directory}` first)", path)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RelxInputError(f"invalid JSON ({exc})", path) from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("inputs"), list) or not isinstance(meta.get("files"), dict):
+        raise RelxInputError("not an onnx.json written by `relx export onnx` (needs 'inputs' and 'files')", path)
+    return meta
+
+
+def attach(model: Any, directory: str | Path, engine: str, threads: int | None = None) -> Any:
+    """Run ``model``'s tensor part in onnxruntime (``engine`` onnx | onnx_int8); frees the PyTorch encoder weights."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    entry = meta["files"].get(engine)
+    if not isinstance(entry, dict) or "file" not in entry:
+        raise RelxInputError(f"this export has no {engine} model (exported: {', '.join(meta['files']) or 'none'})", directory / META)
+    path = directory / entry["file"]
+    if not path.is_file():
+        raise RelxInputError("missing ONNX file listed in onnx.json", path)
+    if entry.get("sha256") and sha256(path) != entry["sha256"]:
+        raise RelxInputError("checksum mismatch (the file is damaged or was replaced after export)", path)
+    if not supports_onnx(model):
+        raise RelxConfigError(f"{directory}: engine {engine} needs a transformer pair model, not {model.registered_name!r}")
+    model.runtime = OnnxRunner(path, list(meta["inputs"]), threads)
+    model.encoder.encoder.to("meta")  # the weights live in the ONNX file now
+    return model
