@@ -35,6 +35,16 @@ OPSET = 18
 TOLERANCE = 1e-4
 
 
+def onnxruntime_module() -> Any:
+    """onnxruntime, or a RelxConfigError saying how to install it."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime
+    except ImportError:
+        raise RelxConfigError("the ONNX engine needs onnx and onnxruntime: pip install 'relx[onnx]'") from None
+    return onnxruntime
+
+
 def check_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise RelxConfigError(f"unknown engine {engine!r} (use {', '.join(ENGINES)})")
@@ -88,8 +98,7 @@ def sha256(path: Path) -> str:
 
 def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, opset: int = OPSET) -> dict:
     """Export a saved transformer pair model to ``out_dir`` (see the module docstring); returns the onnx.json dict."""
-    import onnxruntime  # noqa: F401  (fail early with a clear message when it is missing)
-
+    onnxruntime_module()  # fail early with a clear message when it is missing
     from relx.models.base import load_model
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
@@ -150,8 +159,7 @@ class OnnxRunner:
     """An onnxruntime CPU session over a collated batch -> ModelOutput (loss None)."""
 
     def __init__(self, path: Path, names: list[str], threads: int | None = None):
-        import onnxruntime as ort
-
+        ort = onnxruntime_module()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
