@@ -1,0 +1,84 @@
+"""`relx bench`: the committed suites are consistent with their scripts; a TACRED suite runs end to end on a
+TACRED-format folder written by `relx data annotate --to tacred`, keeps finished rows, and rebuilds RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import make_pair_docs
+from relx.bench import BUDGETS, commands, load_suites, results_page
+from relx.cli import main
+from relx.data.schema import write_jsonl
+from relx.errors import RelxConfigError, RelxInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+
+
+def test_committed_suites_name_real_scripts_and_options():
+    suites = load_suites(BENCH / "suites.yaml")
+    assert {"hybrid-mld", "lstm-bert-svm", "soft-label-kd", "kernel-matrix", "two-phase", "speed"} <= set(suites)
+    for s in suites.values():
+        assert set(s.budgets) == set(BUDGETS), s.name
+        steps = [c for b in BUDGETS for c in commands(s, b, 2, "/data/tacred" if s.tacred else None)] + [shlex.split(r) for r in s.report]
+        for argv in steps:
+            source = (BENCH / argv[0]).read_text()
+            for flag in (a for a in argv[1:] if a.startswith("--")):
+                assert f'"{flag}"' in source, f"{s.name}: {argv[0]} has no option {flag}"
+        assert all("{" not in a for argv in steps for a in argv), s.name
+
+
+def test_bad_suite_files_and_names(tmp_path):
+    (tmp_path / "s.yaml").write_text("x:\n  budgets:\n    cpu-huge: [a.py]\n")
+    with pytest.raises(RelxInputError, match="budget 'cpu-huge'"):
+        load_suites(tmp_path / "s.yaml")
+    (tmp_path / "s.yaml").write_text("x:\n  budgets:\n    cpu-small: ['a.py --n {nope}']\n")
+    with pytest.raises(RelxConfigError, match="unknown placeholder"):
+        commands(load_suites(tmp_path / "s.yaml")["x"], "cpu-small", 2, None)
+    assert main(["bench", "no-such-suite", "--dry-run"]) == 2
+
+
+def test_results_page_nests_sections_and_links_plots(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "a.md").write_text("# A table\n\n```\n# not a heading\n```\n| x |\n")
+    (tmp_path / "results" / "a_1.png").write_bytes(b"png")
+    (tmp_path / "s.yaml").write_text("p:\n  title: Paper P\n  budgets: {cpu-small: []}\n  sections: [a.md, missing.md]\n  plots: ['a_*.png']\n")
+    page = results_page(tmp_path, list(load_suites(tmp_path / "s.yaml").values()))
+    assert "## Paper P" in page and "### A table" in page and "\n# not a heading" in page and "![a_1.png](results/a_1.png)" in page
+
+
+@pytest.mark.integration
+def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
+    """A private checkout copy (scripts + configs) so the repository's results are untouched."""
+    repo = tmp_path / "repo"
+    (repo / "benchmarks" / "results").mkdir(parents=True)
+    for name in ("common.py", "tacred.py"):
+        shutil.copy(BENCH / name, repo / "benchmarks" / name)
+    shutil.copytree(ROOT / "configs" / "tacred", repo / "configs" / "tacred")
+    write_jsonl(tmp_path / "docs.jsonl", make_pair_docs())
+    tacred = tmp_path / "tacred"
+    tacred.mkdir()
+    assert main(["data", "annotate", str(tmp_path / "docs.jsonl"), str(tacred / "train.json"), "--from", "jsonl", "--to", "tacred", "--quiet"]) == 0
+    for split in ("dev", "test"):
+        shutil.copy(tacred / "train.json", tacred / f"{split}.json")
+    assert json.loads((tacred / "train.json").read_text())[0]["stanford_pos"]  # really the TACRED layout
+    (repo / "benchmarks" / "suites.yaml").write_text(
+        "hybrid-mld:\n  title: TACRED smoke\n  budgets:\n    cpu-small: []\n  tacred:\n"
+        f"    - tacred.py --tacred-dir {{tacred}} --models marker --epochs 1 --encoder {tiny_bert} --budget-name {{budget}} --threads 1 --resume --quiet\n"
+        "  sections: [tacred.md]\n")
+    from relx.bench import run_bench
+
+    page = run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)
+    rows = json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text())
+    assert [(r["model"], r["budget"], r["dataset"]) for r in rows] == [("marker", "cpu-small", "tacred")]
+    assert 0.0 <= rows[0]["micro_f1"] <= 1.0 and rows[0]["train_docs"] == 4
+    text = page.read_text()
+    assert "## TACRED smoke" in text and "### TACRED" in text and re.search(r"\| marker \| cpu-small \|", text)
+    run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)  # resumable: the finished row is kept as is
+    assert json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text()) == rows  # (a re-run would change "seconds")
