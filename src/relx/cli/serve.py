@@ -1,0 +1,38 @@
+"""`relx serve MODEL [--host 127.0.0.1] [--port 8000] [--engine torch|onnx|onnx_int8] [limits]`: HTTP service (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0}  # = relx.serve.Limits()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    d = argparse.Namespace(**DEFAULTS)
+    p = sub.add_parser("serve", help="serve a saved model over HTTP: POST /extract, POST /classify, GET /health, GET /labels, /docs")
+    p.add_argument("model", help="saved relx model directory")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--engine", default="torch", choices=("torch", "onnx", "onnx_int8"))
+    p.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    p.add_argument("--max-chars", type=int, default=d.max_chars, help="characters per text or sentence")
+    p.add_argument("--max-items", type=int, default=d.max_items, help="texts / sentences / documents per request")
+    p.add_argument("--max-pending", type=int, default=d.max_pending, help="queued documents before requests get 429")
+    p.add_argument("--max-batch", type=int, default=d.max_batch, help="documents per model call (micro-batching)")
+    p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms, help="how long to wait to fill a model batch")
+    p.add_argument("--log-level", default="warning")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.errors import RelxConfigError
+    from relx.serve import Limits, serve
+
+    for key in ("max_chars", "max_items", "max_pending", "max_batch", "port"):
+        if getattr(args, key) < 1:
+            raise RelxConfigError(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
+    if args.batch_wait_ms < 0:
+        raise RelxConfigError(f"--batch-wait-ms must be >= 0, got {args.batch_wait_ms}")
+    limits = Limits(args.max_chars, args.max_items, args.max_pending, args.max_batch, args.batch_wait_ms)
+    serve(args.model, args.host, args.port, limits, engine=args.engine, device=args.device, log_level=args.log_level)
+    return 0

@@ -1,0 +1,133 @@
+"""`relx serve`: a real uvicorn server on 127.0.0.1 — endpoints, validation (4xx with one-line messages), limits,
+micro-batching of concurrent requests, results equal to the Pipeline's."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+
+import relx  # noqa: E402
+from conftest import make_pair_docs  # noqa: E402
+from relx.cli.serve import DEFAULTS  # noqa: E402
+from relx.data.labels import LabelSet  # noqa: E402
+from relx.models.marker import MarkerModel  # noqa: E402
+from relx.serve import Limits  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_bert):
+    tmp = tmp_path_factory.mktemp("serve")
+    docs = make_pair_docs()
+    torch.manual_seed(0)
+    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model.prepare(docs)
+    model.save(tmp / "model")
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "relx", "serve", str(tmp / "model"), "--port", str(port), "--max-items", "8",
+                             "--max-chars", "400", "--batch-wait-ms", "20"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode())
+        time.sleep(0.1)
+    yield url, tmp / "model", docs
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_health_labels_docs(server):
+    url, _, docs = server
+    h = httpx.get(url + "/health").json()
+    assert h["status"] == "ok" and h["model"] == "marker" and h["engine"] == "torch"
+    labels = httpx.get(url + "/labels").json()
+    assert set(labels["labels"]) == set(LabelSet.from_documents(docs).labels)
+    assert "/extract" in httpx.get(url + "/openapi.json").json()["paths"]
+    assert httpx.get(url + "/docs").status_code == 200
+
+
+def test_classify_equals_pipeline(server):
+    url, model_dir, _ = server
+    sents = ["<e1>bill gates</e1> founded <e2>microsoft</e2> in 1975 .", "the <e1>man</e1> visited paris with the <e2>woman</e2> ."]
+    got = httpx.post(url + "/classify", json={"sentences": sents}).json()["results"]
+    ref = relx.load(model_dir)(sents)
+    assert [r["label"] for r in got] == [d.meta["pair_label"] for d in ref]
+    assert [round(r["score"], 5) for r in got] == [round(d.meta["pair_score"], 5) for d in ref]
+    one = httpx.post(url + "/classify", json={"sentence": sents[0]}).json()["results"]
+    assert len(one) == 1 and one[0]["label"] == got[0]["label"]
+
+
+def test_extract_documents_and_raw_text(server):
+    url, model_dir, docs = server
+    body = {"documents": [d.to_dict() for d in docs]}
+    got = httpx.post(url + "/extract", json=body).json()["documents"]
+    ref = relx.load(model_dir)(docs)
+    assert [g["meta"]["pair_label"] for g in got] == [d.meta["pair_label"] for d in ref]
+    raw = httpx.post(url + "/extract", json={"text": "Bill Gates founded Microsoft in Albuquerque."})
+    assert raw.status_code == 200 and raw.json()["documents"][0]["tokens"][:2] == ["Bill", "Gates"]
+
+
+@pytest.mark.parametrize("path,body,status,message", [
+    ("/classify", {"sentence": "no tags here"}, 422, "mark the two entities"),
+    ("/classify", {"sentence": "<e1>a</e1> b"}, 400, "request (sentence 0)"),
+    ("/classify", {}, 422, "exactly one of"),
+    ("/classify", {"sentence": 3}, 422, "string"),
+    ("/classify", {"sentences": ["<e1>a</e1> and <e2>b</e2>"] * 9}, 413, "limit is 8"),
+    ("/classify", {"sentence": "<e1>a</e1> " + "x " * 300 + "<e2>b</e2>"}, 413, "limit is 400"),
+    ("/extract", {"text": "   "}, 422, "empty"),
+    ("/extract", {"text": "a", "texts": ["b"]}, 422, "exactly one of"),
+    ("/extract", {"documents": [{"id": "x", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 5, "label": "P"}]}]}, 400,
+     "documents[0]"),
+    ("/extract", {"documents": [{"id": 1, "tokens": ["a"]}]}, 400, "documents[0]"),
+    ("/extract", {"surprise": 1}, 422, "surprise"),
+])
+def test_bad_requests_are_4xx_with_a_message(server, path, body, status, message):
+    url = server[0]
+    r = httpx.post(url + path, json=body)
+    assert r.status_code == status, r.text
+    assert message in r.text
+
+
+def test_malformed_json_is_422(server):
+    r = httpx.post(server[0] + "/classify", content=b'{"sentence": ', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_concurrent_requests_are_micro_batched(server):
+    url, model_dir, _ = server
+    before = httpx.get(url + "/health").json()["model_calls"]
+    sent = "<e1>john smith</e1> works at <e2>acme corp</e2> in london ."
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda _: httpx.post(url + "/classify", json={"sentence": sent}, timeout=30), range(32)))
+    assert all(r.status_code == 200 for r in results)
+    assert len({r.json()["results"][0]["label"] for r in results}) == 1
+    calls = httpx.get(url + "/health").json()["model_calls"] - before
+    assert calls < 32  # requests shared model calls
+
+
+def test_cli_defaults_mirror_limits():
+    assert DEFAULTS == {k: getattr(Limits(), k) for k in DEFAULTS}
