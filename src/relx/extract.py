@@ -299,7 +299,13 @@ class Extractor:
         ids = [str(i) for i in range(len(texts))] if ids is None else [str(i) for i in ids]
         t0 = time.perf_counter()
         nlp = self.nlp if self.nlp is not None else load_spacy()
-        parsed = [parse(t, sd, i) for t, sd, i in zip(texts, nlp.pipe(texts, batch_size=max(self.batch_size, 16)), ids)]
+        return self.from_spacy(list(nlp.pipe(texts, batch_size=max(self.batch_size, 16))), ids, t0)
+
+    def from_spacy(self, sdocs: Sequence[Any], ids: Sequence[str] | None = None, t0: float | None = None) -> list[Document]:
+        """Like calling the extractor, on texts spaCy already parsed (tagger, parser and NER must have run)."""
+        t0 = time.perf_counter() if t0 is None else t0
+        ids = [str(i) for i in range(len(sdocs))] if ids is None else [str(i) for i in ids]
+        parsed = [parse(sd.text, sd, i) for sd, i in zip(sdocs, ids)]
         if not self.joint:
             for p in parsed:
                 p.candidates = find_candidates(p, self.candidates or "ner", self.profile)
