@@ -145,6 +145,10 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         with atomic_open(out / "dev_ids.txt") as fh:
             fh.write("".join(f"{d.id}\n" for d in dev))
     history = model.fit(train, dev, FitContext(cfg.trainer, out, resume))
+    from relx.training.distributed import is_main_process
+
+    if not is_main_process():  # torchrun: rank 0 scores test and writes the results
+        return {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],

@@ -114,7 +114,10 @@ class Trainer:
         set_seed(cfg.seed)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
-        device = resolve_device(cfg.device)
+        from relx.training import distributed
+
+        device = distributed.local_device(resolve_device(cfg.device))
+        self.dist = distributed.from_env(device)
         self.out = Path(out_dir) if out_dir else None
         resuming = bool(resume and self.out and has_checkpoint(self.out / "last"))
         if resuming:
@@ -124,6 +127,7 @@ class Trainer:
             model.prepare(train)
         model.to(device)
         self.model, self.device, self.dev = model, device, dev
+        self.net = self.dist.wrap(model, device)  # DDP under torchrun, else the model itself
         self.feats = self._featurize(model, train, "featurize")
         self.dev_feats = self._featurize(model, dev, "featurize dev") if dev else None
         steps_per_epoch = math.ceil(math.ceil(len(self.feats) / cfg.batch_size) / cfg.grad_accum)
@@ -138,7 +142,7 @@ class Trainer:
             log.info("resumed from %s at step %d", self.out / "last", st.step)
         self.best_state: dict | None = None
         self.t0 = time.perf_counter() - st.train_seconds
-        self.bar = tqdm(total=self.total, initial=st.step, desc="train", disable=not cfg.progress, dynamic_ncols=True)
+        self.bar = tqdm(total=self.total, initial=st.step, desc="train", disable=not cfg.progress or not self.dist.is_main, dynamic_ncols=True)
         self.window = _Losses()  # train losses since the last dev evaluation (history.json)
         stop = st.step >= self.total
         while not stop and (cfg.max_steps or st.epoch < cfg.epochs):
@@ -160,10 +164,10 @@ class Trainer:
         for b in range(st.batch_in_epoch, len(batches)):
             window_start = b - b % cfg.grad_accum
             window = min(cfg.grad_accum, len(batches) - window_start)  # the last window may be shorter
-            batch = to_device(model.collate([self.feats[i] for i in batches[b]]), self.device)
+            batch = to_device(model.collate([self.feats[i] for i in self.dist.shard(batches[b])]), self.device)
             model.train_fraction = st.step / max(self.total, 1)  # share of the optimizer steps done (annealing schedules)
             with self._autocast(self.device):
-                output = model(batch)
+                output = self.net(batch)
             self.scaler.scale(output.loss / window).backward()
             running.add(output)
             self.window.add(output)
@@ -211,8 +215,10 @@ class Trainer:
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 self.scheduler.step(value)
             st.best, st.best_step, st.bad_evals = (value, st.step, 0) if improved else (st.best, st.best_step, st.bad_evals + 1)
-            tqdm.write(f"[eval] step {st.step} {cfg.metric}={value:.4f} (best {st.best:.4f} @ {st.best_step})")
+            if self.dist.is_main:
+                tqdm.write(f"[eval] step {st.step} {cfg.metric}={value:.4f} (best {st.best:.4f} @ {st.best_step})")
         st.history.append(row)
+        out = out if self.dist.is_main else None  # other ranks keep their best weights in memory
         if improved:
             if out:
                 model.save(out / "best", metrics={"dev": row, "step": st.step})
