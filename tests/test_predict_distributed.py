@@ -1,10 +1,12 @@
-"""Ray Data batch prediction (local `ray.init()`): same predictions as `relx predict`, raw texts and documents,
-Parquet shards, clear errors for bad records / inputs, no output folder left on failure."""
+"""Ray Data batch prediction: one real local job (`ray.init()`, 2 actors) equals `relx predict`; the actor's
+record handling (JSONL lines, Parquet rows, raw texts, bad records) and the error unwrapping are tested
+in-process, without starting more Ray jobs (each costs actor start-up time)."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,43 +15,42 @@ pytest.importorskip("ray")
 from conftest import make_pair_docs  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
-from relx.data.schema import read_jsonl, write_jsonl  # noqa: E402
-from relx.distributed_predict import predict_distributed  # noqa: E402
+from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
+from relx.distributed_predict import Predictor, _relx_error, expand_inputs, predict_distributed  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
 from relx.models.marker import MarkerModel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, tiny_bert):
-    import ray
-
     tmp = tmp_path_factory.mktemp("ray")
     docs = make_pair_docs()
     torch.manual_seed(0)
     model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     model.save(tmp / "model")
-    corpus = []
-    for k in range(15):
-        for d in docs:
-            d2 = d.__class__.from_dict({**d.to_dict(), "id": f"{k}-{d.id}"})
-            corpus.append(d2)
+    corpus = [Document.from_dict({**d.to_dict(), "id": f"{k}-{d.id}"}) for k in range(10) for d in docs]
     (tmp / "in").mkdir()
-    write_jsonl(tmp / "in" / "a.jsonl", corpus[:30])
-    write_jsonl(tmp / "in" / "b.jsonl", corpus[30:])
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 actors + a reader
-    yield tmp, corpus
-    ray.shutdown()
+    write_jsonl(tmp / "in" / "a.jsonl", corpus[:20])
+    write_jsonl(tmp / "in" / "b.jsonl", corpus[20:])
+    return tmp, corpus
 
 
 def _read_dir(path):
     return {d.id: d for f in sorted(path.glob("part-*.jsonl")) for d in read_jsonl(f)}
 
 
-def test_equals_relx_predict(setup):
+@pytest.mark.integration
+def test_ray_job_equals_relx_predict(setup):
+    import ray
+
     tmp, corpus = setup
-    manifest = predict_distributed(tmp / "model", [str(tmp / "in" / "*.jsonl")], tmp / "out", actors=2, batch_size=8)
-    assert manifest["documents"] == len(corpus) == 60 and (tmp / "out" / "_MANIFEST.json").is_file()
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 actors + a reader
+    try:
+        manifest = predict_distributed(tmp / "model", [str(tmp / "in" / "*.jsonl")], tmp / "out", actors=2, batch_size=8)
+    finally:
+        ray.shutdown()
+    assert manifest["documents"] == len(corpus) == 40 and json.loads((tmp / "out" / "_MANIFEST.json").read_text())["documents"] == 40
     got = _read_dir(tmp / "out")
     write_jsonl(tmp / "all.jsonl", corpus)
     assert main(["predict", str(tmp / "model"), "--input", str(tmp / "all.jsonl"), "--output", str(tmp / "ref.jsonl")]) == 0
@@ -58,31 +59,57 @@ def test_equals_relx_predict(setup):
     for k, d in ref.items():
         assert got[k].meta["pair_label"] == d.meta["pair_label"] and abs(got[k].meta["pair_score"] - d.meta["pair_score"]) < 1e-5
         assert [r.to_dict() for r in got[k].relations] == [r.to_dict() for r in d.relations]
+    assert not (tmp / "out.staging").exists()
 
 
-def test_raw_texts_and_parquet(setup):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def test_actor_reads_jsonl_lines_parquet_rows_and_raw_texts(setup, tmp_path):
+    tmp, corpus = setup
+    lines = [json.dumps(d.to_dict()) for d in corpus[:3]] + ["", json.dumps({"id": "t1", "text": "Bill Gates founded Microsoft."})]
+    actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=False)
+    res = actor({"text": np.array(lines, dtype=object), "path": np.array(["a.jsonl"] * len(lines), dtype=object)})
+    (name,) = res["file"]
+    out = {d.id: d for d in read_jsonl(tmp_path / name)}
+    assert res["documents"] == [4] and set(out) == {corpus[0].id, corpus[1].id, corpus[2].id, "t1"}
+    assert "extraction" in out["t1"].meta and out[corpus[0].id].meta["pair_label"]
+    pq = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=True)
+    res = pq({"id": np.array(["p1", "p2"], dtype=object), "text": np.array(["Mary lives in Paris.", "John works for Acme."], dtype=object),
+              "path": np.array(["t.parquet"] * 2, dtype=object)})
+    assert res["documents"] == [2]
 
+
+def test_actor_names_the_file_and_record_of_a_bad_record(setup, tmp_path):
     tmp, _ = setup
-    (tmp / "raw.jsonl").write_text(json.dumps({"id": "t1", "text": "Bill Gates founded Microsoft."}) + "\n")
-    m = predict_distributed(tmp / "model", [str(tmp / "raw.jsonl")], tmp / "out_raw", actors=1)
-    (doc,) = _read_dir(tmp / "out_raw").values()
-    assert m["documents"] == 1 and doc.id == "t1" and "extraction" in doc.meta
-    pq.write_table(pa.table({"id": ["p1", "p2"], "text": ["Mary lives in Paris.", "John works for Acme Corp."]}), tmp / "t.parquet")
-    m = predict_distributed(tmp / "model", [str(tmp / "t.parquet")], tmp / "out_pq", actors=1)
-    assert m["documents"] == 2 and set(_read_dir(tmp / "out_pq")) == {"p1", "p2"}
+    actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=False)
+    bad = json.dumps({"id": "x1", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 9, "label": "P"}]})
+    with pytest.raises(RelxInputError, match=r"bad\.jsonl \(record id 'x1'\): .*outside the sentence"):
+        actor({"text": np.array([bad], dtype=object), "path": np.array(["bad.jsonl"], dtype=object)})
+    with pytest.raises(RelxInputError, match=r"bad\.jsonl: invalid JSON"):
+        actor({"text": np.array(["{nope"], dtype=object), "path": np.array(["bad.jsonl"], dtype=object)})
+    assert not list(tmp_path.iterdir())  # nothing written for a failed batch
 
 
-def test_bad_inputs(setup, capsys):
+def test_worker_errors_are_unwrapped_to_one_line():
+    inner = RelxInputError("entity 0 is outside the sentence", "c.jsonl", "record id 'x'")
+    try:
+        try:
+            raise inner
+        except RelxInputError as e:
+            raise RuntimeError("UDF failed") from e
+    except RuntimeError as outer:
+        assert str(_relx_error(outer)) == str(inner)
+    text_only = RuntimeError("ray::MapWorker\nrelx.errors.RelxInputError: c.jsonl (record id 'x'): bad span\nmore")
+    assert str(_relx_error(text_only)) == "c.jsonl (record id 'x'): bad span"
+    assert _relx_error(RuntimeError("other")) is None
+
+
+def test_input_and_output_checks(setup):
     tmp, _ = setup
-    (tmp / "bad.jsonl").write_text('{"id": "x1", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 9, "label": "P"}]}\n')
-    with pytest.raises(Exception, match="bad.jsonl.*x1|x1.*bad.jsonl"):
-        predict_distributed(tmp / "model", [str(tmp / "bad.jsonl")], tmp / "out_bad", actors=1)
-    assert not (tmp / "out_bad").exists()
     with pytest.raises(RelxInputError, match="no file matches"):
-        predict_distributed(tmp / "model", [str(tmp / "nothing*.jsonl")], tmp / "o")
+        expand_inputs([str(tmp / "nothing*.jsonl")])
     with pytest.raises(RelxInputError, match="is a directory"):
-        predict_distributed(tmp / "model", [str(tmp / "in")], tmp / "o")
+        expand_inputs([str(tmp / "in")])
     with pytest.raises(RelxInputError, match="not empty"):
         predict_distributed(tmp / "model", [str(tmp / "in" / "a.jsonl")], tmp / "in")
+    (tmp / "x.parquet").write_bytes(b"")
+    with pytest.raises(RelxInputError, match="mix of Parquet and JSONL"):
+        predict_distributed(tmp / "model", [str(tmp / "in" / "a.jsonl"), str(tmp / "x.parquet")], tmp / "o2")

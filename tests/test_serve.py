@@ -4,6 +4,7 @@ micro-batching of concurrent requests, results equal to the Pipeline's."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import socket
 import subprocess
@@ -131,3 +132,28 @@ def test_concurrent_requests_are_micro_batched(server):
 
 def test_cli_defaults_mirror_limits():
     assert DEFAULTS == {k: getattr(Limits(), k) for k in DEFAULTS}
+
+
+def _fuzz_cases():
+    sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
+    from corpus import CASES
+
+    return [(name, data) for name, (fmt, _, data, expected) in CASES.items() if fmt == "jsonl" and expected == "error"
+            and name != "jsonl-non-gzip-gz"]  # a file-name property, not content
+
+
+@pytest.mark.parametrize("name,data", _fuzz_cases(), ids=[c[0] for c in _fuzz_cases()])
+def test_fuzz_corpus_over_http_is_4xx(server, name, data):
+    """Each hostile JSONL record as a /extract document (or, when it is not even JSON, as the raw body): a 4xx
+    with a message, never a 5xx."""
+    url = server[0]
+    try:
+        records = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        records = None
+    if records:
+        r = httpx.post(url + "/extract", json={"documents": records})
+    else:
+        r = httpx.post(url + "/extract", content=b'{"documents": [' + data + b"]}", headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert r.json()["detail"]

@@ -197,6 +197,8 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                     raise RelxInputError(exc.problem, "request", f"documents[{i}]") from None
                 if len(doc.tokens) > limits.max_chars:
                     raise HTTPException(413, f"documents[{i}]: {len(doc.tokens)} tokens; the limit is {limits.max_chars}")
+                if any(d.id == doc.id for d in docs):
+                    raise RelxInputError(f"duplicate document id {doc.id!r}; ids must be unique within a request", "request", f"documents[{i}]")
                 docs.append(doc)
             nlp.check(docs, "request", lambda i: f"documents[{i}]")
             preds = await batcher.submit("docs", docs)

@@ -49,6 +49,8 @@ def _read_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise RelxInputError(f"cannot open: {exc.strerror or exc}", path) from None
+    if path.suffix == ".gz" and data[:2] != b"\x1f\x8b":
+        raise RelxInputError("not a gzip file, though its name ends in .gz (compress it, or drop the .gz)", path)
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -331,11 +333,17 @@ def read_with_report(
     fmt = guess_format(path) if format == "auto" else format
     reader = _lookup(READERS, fmt, path)
     docs: list[Document] = []
+    first: dict[str, int] = {}
     for i, doc in enumerate(reader(path, report=report, **kw), 1):
         with record_context(path, record_where(i, doc.id), report):
+            if doc.id in first:
+                raise RelxInputError(f"duplicate document id {doc.id!r} (first used by record {first[doc.id]}); ids must be unique")
+            first[doc.id] = i
             if labels is not None:
                 check_labels(doc, labels)
             docs.append(doc)
+    if not docs and not report.skipped:
+        raise RelxInputError("no records: the file is empty (or holds an empty list)", path)
     if report.skipped:
         print(report.summary(), file=sys.stderr)
     return docs, report

@@ -67,6 +67,9 @@ def parse_record(rec: Any, index: int) -> Document:
         _span(rec, "subj", len(tokens), rec.get("subj_type") or "ENTITY"),
         _span(rec, "obj", len(tokens), rec.get("obj_type") or "ENTITY"),
     ]
+    (a, b), (c, d) = ((e.start, e.end) for e in ents)
+    if a < c < b < d or c < a < d < b:  # partial overlap: no marker can bracket both (nested or equal spans are allowed)
+        raise RelxInputError(f"subj span [{a}, {b - 1}] and obj span [{c}, {d - 1}] cross (they overlap without one containing the other)")
     rel = _relation(label)
     meta: dict[str, Any] = {}
     if rel is None:
