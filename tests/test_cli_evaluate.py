@@ -69,7 +69,7 @@ def test_evaluate_duplicate_gold_id_and_bad_json_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "gold.jsonl" in err and "duplicate" in err
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "tokens": ["x"]}\n{oops\n', encoding="utf-8")
-    assert main(["evaluate", "--gold", gold, "--pred", str(bad)]) == 2
+    assert main(["evaluate", "--gold", pred, "--pred", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.jsonl:2" in err
 

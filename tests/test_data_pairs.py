@@ -90,7 +90,7 @@ def test_cli_pairs_errors(tmp_path, capsys):
     empty.write_text("[]", encoding="utf-8")
     assert main(["data", "pairs", str(empty), str(tmp_path / "o.jsonl"), "--format", "spert"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "empty.json: no documents" in err and not (tmp_path / "o.jsonl").exists()
+    assert err.count("\n") == 1 and "empty.json: no records" in err and not (tmp_path / "o.jsonl").exists()
     bad = tmp_path / "bad.json"
     bad.write_text('{"doc_key": "d", "sentences": [["A", "B"]], "ner": [[[0, 0, "X"]]], "relations": [[[0, 0, 1, 1, "R"]]]}\n', encoding="utf-8")
     assert main(["data", "pairs", str(bad), str(tmp_path / "o.jsonl")]) == 2
