@@ -111,7 +111,7 @@ def overlap_png(results: Mapping[str, Sequence[Mapping[str, Any]]], path: str | 
         ax.set_ylabel("micro-F1 (%)")
         ax.grid(axis="y", alpha=0.3)
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 4))  # below, off the bars
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=min(len(names), 4))  # below the axis labels
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)
