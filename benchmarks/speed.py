@@ -16,7 +16,7 @@ The model is a trained SemEval marker model (``--model DIR``; default: trained o
 the SemEval test set is reported for every batch-64 inference row (the int8 cost is the difference).
 
     python benchmarks/speed.py --threads 2                 # CPU rows (about 15 min after the model exists)
-    python benchmarks/speed.py --device cuda --batch-sizes 256 --engines relx,naive   # GPU rows
+    python benchmarks/speed.py --device cuda --batch-sizes 256 --engines relx,naive --encoder gpu_bundle/encoder   # GPU rows
     python benchmarks/speed.py --report                    # tables + PNG from benchmarks/results/speed.json
 """
 
@@ -144,7 +144,7 @@ def train_child(args: argparse.Namespace) -> dict:
 
     docs = list(read(SEMEVAL / "TRAIN_FILE.TXT.gz", "semeval"))[: args.train_n]
     labels = LabelSet.from_documents(docs, negative="Other")
-    model = MarkerModel(MarkerConfig(marker_style="typed_punct", max_length=128), labels)
+    model = MarkerModel(MarkerConfig(marker_style="typed_punct", max_length=128, **({"encoder": args.encoder} if args.encoder else {})), labels)
     device = args.device
     start = time.perf_counter()
     if args.engine == "relx":
@@ -179,8 +179,9 @@ def ensure_model(args: argparse.Namespace) -> tuple[Path, Path]:
         if args.model:
             raise SystemExit(f"{model}: not a saved relx model")
         print(f"training the SemEval marker model ({args.train_epochs} epochs) into {RUNS / 'train'} ...", flush=True)
+        extra = ["--set", f"model.encoder={args.encoder}"] if args.encoder else []
         subprocess.run([sys.executable, "-m", "relx", "train", "--config", str(ROOT / "configs/semeval/marker.yaml"), "--out", str(RUNS / "train"),
-                        "--set", f"trainer.epochs={args.train_epochs}", "--set", f"trainer.num_threads={args.threads}", "--resume"],
+                        "--set", f"trainer.epochs={args.train_epochs}", "--set", f"trainer.num_threads={args.threads}", "--resume", *extra],
                        check=True, env=env)
         model = RUNS / "train" / "model"
     onnx_dir = RUNS / "onnx"
@@ -192,6 +193,8 @@ def ensure_model(args: argparse.Namespace) -> tuple[Path, Path]:
 def measure(args: argparse.Namespace, mode: str, engine: str, batch: int, model: Path, onnx_dir: Path, score: bool) -> dict:
     cmd = [sys.executable, __file__, "--child", "--mode", mode, "--engine", engine, "--batch", str(batch), "--threads", str(args.threads),
            "--device", args.device, "--n", str(args.n), "--train-n", str(args.train_n), "--model", str(model), "--onnx-dir", str(onnx_dir)]
+    if args.encoder:
+        cmd += ["--encoder", args.encoder]
     if score:
         cmd.append("--score")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": str(args.threads)}
@@ -249,6 +252,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="trained marker model dir (default: train one into runs/speed)")
     ap.add_argument("--train-epochs", type=int, default=2)
+    ap.add_argument("--encoder", default=None, help="local HF encoder dir (default: bundled MiniLM; on a GPU machine: gpu_bundle/encoder)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n", type=int, default=2717, help="test sentences per inference row")
