@@ -139,41 +139,36 @@ def load_model(directory: str | Path, device: str | None = None, engine: str = "
     damaged file, unknown type, weights that do not fit) raises one RelxInputError naming the file.
     ``engine`` ``onnx`` / ``onnx_int8`` runs the tensor part in onnxruntime (a `relx export onnx` directory, CPU).
     """
-    if engine != "torch":
-        return _load_onnx(Path(directory), engine)
     from relx.models import persistence as ps
 
     directory = Path(directory)
+    onnx = None
+    if engine != "torch":  # weights come from the ONNX file: no checksum pass over model.safetensors, no restore
+        from relx.engines import onnx
+
+        onnx.check_engine(engine)
+        onnx.read_meta(directory)
     meta = ps.read_model_meta(directory)
     cls = ps.model_class(directory, meta)
     config = ps.model_config(directory, cls, meta)
     labels = ps.read_labels(directory)
     profile = ps.read_profile(directory, meta)
-    ps.verify_checksums(directory, meta)
+    if onnx is None:
+        ps.verify_checksums(directory, meta)
+    state = ps.saved_state(meta.get("state") or {})
     with ps.load_errors(directory):
         model = cls.blank(directory, config, labels)
-        model.restore(directory, ps.saved_state(meta.get("state") or {}))
+        if onnx is None:
+            model.restore(directory, state)
+        else:
+            model.load_state_json(state)
     model.profile = profile
+    if onnx is not None:
+        model.eval()
+        return onnx.attach(model, directory, engine)
     if device is not None and hasattr(model, "to"):
         model.to(device)
     return model
-
-
-def _load_onnx(directory: Path, engine: str) -> REModel:
-    from relx.engines import onnx
-    from relx.models import persistence as ps
-
-    onnx.check_engine(engine)
-    onnx.read_meta(directory)
-    meta = ps.read_model_meta(directory)
-    cls = ps.model_class(directory, meta)
-    config, labels = ps.model_config(directory, cls, meta), ps.read_labels(directory)
-    with ps.load_errors(directory):
-        model = cls.blank(directory, config, labels)
-        model.load_state_json(ps.saved_state(meta.get("state") or {}))
-    model.profile = ps.read_profile(directory, meta)
-    model.eval()
-    return onnx.attach(model, directory, engine)
 
 
 def predicts_entities(model: Any) -> bool:
