@@ -16,7 +16,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
 
@@ -98,7 +97,7 @@ def commands(suite: Suite, budget: str, threads: int, tacred: str | None) -> lis
     return out
 
 
-def run_script(bench: Path, argv: list[str], log: Path | None = None, dry_run: bool = False) -> None:
+def run_script(bench: Path, argv: list[str], dry_run: bool = False) -> None:
     """Run ``benchmarks/<argv[0]> argv[1:]`` with this interpreter (src on PYTHONPATH); stop on failure."""
     script = bench / argv[0]
     if not script.is_file():
@@ -181,6 +180,3 @@ def run_bench(name: str, budget: str = "cpu-small", threads: int = 2, tacred: st
         return bench / "RESULTS.md"
     return write_results_page(bench, suites)
 
-
-def suite_summary(suites: dict[str, Suite]) -> list[dict[str, Any]]:
-    return [{"suite": s.name, "title": s.title, "budgets": list(s.budgets), "tacred": bool(s.tacred)} for s in suites.values()]

@@ -107,13 +107,14 @@ def _plain(value: Any) -> Any:
 
 
 def write_shard(staging: Path, ids: list[str], lines: list[str]) -> dict[str, list]:
-    """``part-<hash of the ids>.jsonl`` under ``staging`` (written to a temporary name, then renamed)."""
+    """``part-<hash of the ids>.jsonl`` under ``staging`` (written atomically)."""
     if not lines:
         return {"file": [], "documents": []}
+    from relx.utils import atomic_open
+
     name = "part-" + hashlib.sha1("\n".join(ids).encode()).hexdigest()[:16] + ".jsonl"
-    tmp = staging / (name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(tmp, staging / name)
+    with atomic_open(staging / name) as fh:
+        fh.write("".join(line + "\n" for line in lines))
     return {"file": [name], "documents": [len(lines)]}
 
 

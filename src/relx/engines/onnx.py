@@ -7,13 +7,12 @@ checksums and the largest |ONNX - PyTorch| logit difference measured on probe ba
 
 ``attach(model, directory, engine)`` gives a loaded model an onnxruntime session: ``predict`` then
 featurizes, collates and decodes as before and only the tensor part runs in onnxruntime, so
-``relx.load(dir, engine="onnx")``, ``relx predict --engine onnx`` and ``relx evaluate --engine onnx``
+``relx.load(dir, engine="onnx")``, ``relx predict --engine onnx`` and ``relx serve --engine onnx``
 share one inference path with PyTorch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -27,6 +26,7 @@ from torch import nn
 
 from relx.data.schema import Document, Entity
 from relx.errors import RelxConfigError, RelxInputError
+from relx.models.persistence import file_sha256
 
 ENGINES = ("torch", "onnx", "onnx_int8")
 FILES = {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx"}
@@ -88,14 +88,6 @@ def _inputs(model: Any, docs: list[Document]) -> tuple[list[str], dict[str, torc
     return names, {k: batch[k] for k in names}
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, opset: int = OPSET) -> dict:
     """Export a saved transformer pair model to ``out_dir`` (see the module docstring); returns the onnx.json dict."""
     onnxruntime_module()  # fail early with a clear message when it is missing
@@ -143,7 +135,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         if not (tmp / name).exists():
             continue
         got = OnnxRunner(tmp / name, names)(probe).logits.numpy()
-        meta["files"][engine] = {"file": name, "sha256": sha256(tmp / name), "max_abs_diff": float(np.abs(got - ref).max())}
+        meta["files"][engine] = {"file": name, "sha256": file_sha256(tmp / name), "max_abs_diff": float(np.abs(got - ref).max())}
     if meta["files"]["onnx"]["max_abs_diff"] > TOLERANCE:
         raise RelxInputError(f"{model_dir}: ONNX logits differ from PyTorch by {meta['files']['onnx']['max_abs_diff']:.2e} (> {TOLERANCE})")
     from relx.utils import write_json
@@ -205,7 +197,7 @@ def attach(model: Any, directory: str | Path, engine: str, threads: int | None =
     path = directory / entry["file"]
     if not path.is_file():
         raise RelxInputError("missing ONNX file listed in onnx.json", path)
-    if entry.get("sha256") and sha256(path) != entry["sha256"]:
+    if entry.get("sha256") and file_sha256(path) != entry["sha256"]:
         raise RelxInputError("checksum mismatch (the file is damaged or was replaced after export)", path)
     if not supports_onnx(model):
         raise RelxConfigError(f"{directory}: engine {engine} needs a transformer pair model, not {model.registered_name!r}")
