@@ -126,3 +126,17 @@ def pair_docs():
 def resources(tiny_bert, tiny_gpt2) -> dict:
     """What ``Model.tiny_config(resources)`` may use: tiny encoders and small word vectors."""
     return {"bert": str(tiny_bert), "gpt2": str(tiny_gpt2), "glove": str(ROOT / "data" / "glove_6B_50d_top4k" / "glove50_4k.txt.gz")}
+
+
+def save_tiny_marker(directory, bert, docs=None, **cfg):
+    """An untrained tiny-BERT marker model prepared on ``docs`` (default: make_pair_docs()), seeded, saved; its path."""
+    import torch
+
+    from relx.data.labels import LabelSet
+    from relx.models.marker import MarkerModel
+
+    docs = docs or make_pair_docs()
+    torch.manual_seed(0)
+    model = MarkerModel(MarkerModel.tiny_config({"bert": str(bert)}, **cfg), LabelSet.from_documents(docs))
+    model.prepare(docs)
+    return model.save(directory)

@@ -10,17 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
 from corpus import CASES, LARGE, write_case  # noqa: E402
 
-from conftest import make_pair_docs  # noqa: E402
+from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, Entity, Relation, read_jsonl, write_jsonl  # noqa: E402
-from relx.models.marker import MarkerModel  # noqa: E402
 
 ERRORS = [c for c, v in CASES.items() if v[3] == "error"]
 OKS = [c for c, v in CASES.items() if v[3] == "ok"]
@@ -63,11 +61,7 @@ def test_valid_inputs_are_read_in_full(case, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def pair_model(tmp_path_factory, tiny_bert):
-    docs = make_pair_docs()
-    torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
-    model.prepare(docs)
-    return model.save(tmp_path_factory.mktemp("fuzz") / "model")
+    return save_tiny_marker(tmp_path_factory.mktemp("fuzz") / "model", tiny_bert)
 
 
 @pytest.mark.parametrize("case", [c for c in ERRORS if CASES[c][0] in PIPELINE_FORMATS])

@@ -10,24 +10,20 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import relx  # noqa: E402
-from conftest import make_pair_docs  # noqa: E402
+from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import read_jsonl, write_jsonl  # noqa: E402
 from relx.engines.onnx import export_onnx, probe_documents  # noqa: E402
 from relx.errors import RelxConfigError, RelxInputError  # noqa: E402
 from relx.models.base import load_model  # noqa: E402
-from relx.models.marker import MarkerModel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, tiny_bert):
     tmp = tmp_path_factory.mktemp("onnx")
     docs = make_pair_docs()
-    torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, marker_style="typed", pooling="start_mention"), LabelSet.from_documents(docs))
-    model.prepare(docs)
-    model.save(tmp / "model")
+    save_tiny_marker(tmp / "model", tiny_bert, docs, marker_style="typed", pooling="start_mention")
     meta = export_onnx(tmp / "model", tmp / "export")
     return tmp, docs, meta
 

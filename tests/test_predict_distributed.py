@@ -8,27 +8,21 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("ray")
 
-from conftest import make_pair_docs  # noqa: E402
+from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
-from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.distributed_predict import Predictor, _relx_error, expand_inputs, predict_distributed  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
-from relx.models.marker import MarkerModel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, tiny_bert):
     tmp = tmp_path_factory.mktemp("ray")
     docs = make_pair_docs()
-    torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
-    model.prepare(docs)
-    model.save(tmp / "model")
+    save_tiny_marker(tmp / "model", tiny_bert, docs)
     corpus = [Document.from_dict({**d.to_dict(), "id": f"{k}-{d.id}"}) for k in range(10) for d in docs]
     (tmp / "in").mkdir()
     write_jsonl(tmp / "in" / "a.jsonl", corpus[:20])

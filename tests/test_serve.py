@@ -13,16 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
 import relx  # noqa: E402
-from conftest import make_pair_docs  # noqa: E402
+from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli.serve import DEFAULTS  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
-from relx.models.marker import MarkerModel  # noqa: E402
 from relx.serve import Limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,10 +36,7 @@ def free_port() -> int:
 def server(tmp_path_factory, tiny_bert):
     tmp = tmp_path_factory.mktemp("serve")
     docs = make_pair_docs()
-    torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
-    model.prepare(docs)
-    model.save(tmp / "model")
+    save_tiny_marker(tmp / "model", tiny_bert, docs)
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "relx", "serve", str(tmp / "model"), "--port", str(port), "--max-items", "8",

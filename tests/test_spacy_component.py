@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import make_joint_docs, make_pair_docs
+from conftest import make_joint_docs, save_tiny_marker
 from relx.data.labels import LabelSet
-from relx.models.marker import MarkerModel
 from relx.models.span_base import SpanBaseModel
 
 spacy = pytest.importorskip("spacy")
@@ -32,11 +31,7 @@ def nlp_sm():
 
 @pytest.fixture(scope="module")
 def pair_model_dir(tmp_path_factory, tiny_bert):
-    docs = make_pair_docs()
-    torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, marker_style="typed"), LabelSet.from_documents(docs))
-    model.prepare(docs)
-    return model.save(tmp_path_factory.mktemp("spacy") / "pair")
+    return save_tiny_marker(tmp_path_factory.mktemp("spacy") / "pair", tiny_bert, marker_style="typed")
 
 
 def _triples(doc):
