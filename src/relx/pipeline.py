@@ -58,8 +58,9 @@ class Pipeline:
         cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
         engine: str = "torch",
     ) -> Pipeline:
-        """``engine``: ``torch`` (default), or ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
-        from relx.engines.onnx import check_engine
+        """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
+        ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
+        from relx.engines import TORCH_ENGINES, check_engine
         from relx.errors import RelxConfigError
         from relx.utils import resolve_device
 
@@ -67,8 +68,8 @@ class Pipeline:
         check_threshold(threshold)
         check_candidates(candidates)
         check_engine(engine)
-        dev = resolve_device(device or ("auto" if engine == "torch" else "cpu"))
-        if engine != "torch" and dev != "cpu":
+        dev = resolve_device(device or ("auto" if engine in TORCH_ENGINES else "cpu"))
+        if engine not in TORCH_ENGINES and dev != "cpu":
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
         return cls(load_model(directory, device=dev, engine=engine), batch_size, threshold, candidates)
 
@@ -181,5 +182,6 @@ def load(
     engine: str = "torch",
 ) -> Pipeline:
     """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``;
-    ``engine="onnx"`` / ``"onnx_int8"`` for a directory written by `relx export onnx`)."""
+    ``engine="torch_compile"`` for opt-in ``torch.compile``; ``"onnx"`` / ``"onnx_int8"`` for a directory written by
+    `relx export onnx`)."""
     return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relx.data.schema import Document
+from relx.engines import ENGINES, TORCH_ENGINES
 from relx.errors import RelxConfigError, RelxInputError
 
 Where = Callable[[int], str | int]
@@ -65,8 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", default="auto", choices=CANDIDATES,
                    help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--engine", default="torch", choices=("torch", "onnx", "onnx_int8"),
-                   help="onnx / onnx_int8: onnxruntime on CPU, for a directory written by `relx export onnx`")
+    p.add_argument("--engine", default="torch", choices=ENGINES,
+                   help="torch_compile: torch.compile the transformer (pays off on long jobs); "
+                        "onnx / onnx_int8: onnxruntime on CPU, for a directory written by `relx export onnx`")
     p.set_defaults(func=run)
 
 
@@ -264,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None:
         check_output(output)
-    device = resolve_device(args.device if args.engine == "torch" or args.device != "auto" else "cpu")
+    device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
     raw: list[tuple[int, str]] | None = None
     docs: list[Document] = []
     if args.input:

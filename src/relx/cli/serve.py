@@ -1,8 +1,10 @@
-"""`relx serve MODEL [--host 127.0.0.1] [--port 8000] [--engine torch|onnx|onnx_int8] [limits]`: HTTP service (FastAPI + uvicorn)."""
+"""`relx serve MODEL [--host 127.0.0.1] [--port 8000] [--engine torch|torch_compile|onnx|onnx_int8] [limits]`: HTTP service (FastAPI + uvicorn)."""
 
 from __future__ import annotations
 
 import argparse
+
+from relx.engines import ENGINES
 
 DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0}  # = relx.serve.Limits()
 
@@ -13,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="saved relx model directory")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--engine", default="torch", choices=("torch", "onnx", "onnx_int8"))
+    p.add_argument("--engine", default="torch", choices=ENGINES)
     p.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     p.add_argument("--max-chars", type=int, default=d.max_chars, help="characters per text or sentence")
     p.add_argument("--max-items", type=int, default=d.max_items, help="texts / sentences / documents per request")

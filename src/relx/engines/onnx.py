@@ -28,7 +28,6 @@ from relx.data.schema import Document, Entity
 from relx.errors import RelxConfigError, RelxInputError
 from relx.models.persistence import file_sha256
 
-ENGINES = ("torch", "onnx", "onnx_int8")
 FILES = {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx"}
 META = "onnx.json"
 OPSET = 18
@@ -43,12 +42,6 @@ def onnxruntime_module() -> Any:
     except ImportError:
         raise RelxConfigError("the ONNX engine needs onnx and onnxruntime: pip install 'relx[onnx]'") from None
     return onnxruntime
-
-
-def check_engine(engine: str) -> str:
-    if engine not in ENGINES:
-        raise RelxConfigError(f"unknown engine {engine!r} (use {', '.join(ENGINES)})")
-    return engine
 
 
 def supports_onnx(model: Any) -> bool:

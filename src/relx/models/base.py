@@ -137,16 +137,19 @@ def load_model(directory: str | Path, device: str | None = None, engine: str = "
 
     Weight files listed in config.json's ``sha256`` are verified first. Every problem (missing or
     damaged file, unknown type, weights that do not fit) raises one RelxInputError naming the file.
-    ``engine`` ``onnx`` / ``onnx_int8`` runs the tensor part in onnxruntime (a `relx export onnx` directory, CPU).
+    ``engine`` ``onnx`` / ``onnx_int8`` runs the tensor part in onnxruntime (a `relx export onnx` directory, CPU);
+    ``torch_compile`` wraps the model's transformers in ``torch.compile`` (relx.engines.compiled).
     """
     from relx.models import persistence as ps
 
     directory = Path(directory)
+    from relx.engines import TORCH_ENGINES, check_engine
+
+    check_engine(engine)
     onnx = None
-    if engine != "torch":  # weights come from the ONNX file: no checksum pass over model.safetensors, no restore
+    if engine not in TORCH_ENGINES:  # weights come from the ONNX file: no checksum pass over model.safetensors, no restore
         from relx.engines import onnx
 
-        onnx.check_engine(engine)
         onnx.read_meta(directory)
     meta = ps.read_model_meta(directory)
     cls = ps.model_class(directory, meta)
@@ -168,6 +171,11 @@ def load_model(directory: str | Path, device: str | None = None, engine: str = "
         return onnx.attach(model, directory, engine)
     if device is not None and hasattr(model, "to"):
         model.to(device)
+    if engine == "torch_compile":
+        from relx.engines.compiled import compile_transformers
+
+        model.eval()
+        compile_transformers(model)
     return model
 
 
