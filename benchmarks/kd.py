@@ -172,7 +172,9 @@ def main() -> None:
     args = ap.parse_args()
     from joint_spans import locked
 
-    if args.speed:
+    if args.speed and args.resume and any(r.get("kind") == "speed" and r.get("threads") == args.threads for r in load_rows(results_json("semeval"))):
+        print("a speed row for these threads exists (--resume): not measured again")
+    elif args.speed:
         row = speed(args)
         print(json.dumps(row))
         path = results_json("semeval")

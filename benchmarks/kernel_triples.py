@@ -292,6 +292,8 @@ def main() -> None:
         new = memory(args)
         with locked(RESULTS_JSON):
             save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "memory" or r.get("device") != new[0]["device"]] + new)
+    elif args.speed and args.resume and any(r.get("kind") == "speed" and r.get("threads") == (args.threads or 2) for r in load_rows(RESULTS_JSON)):
+        print("speed rows for these threads exist (--resume): not measured again")
     elif args.speed:
         new = speed(args)
         with locked(RESULTS_JSON):

@@ -261,6 +261,7 @@ def main() -> None:
     ap.add_argument("--engines", default="naive,relx,onnx,onnx_int8")
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="measure nothing when every requested row exists")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="infer", help=argparse.SUPPRESS)
     ap.add_argument("--engine", default="relx", help=argparse.SUPPRESS)
@@ -275,10 +276,18 @@ def main() -> None:
     if args.report:
         report(rows)
         return
-    model, onnx_dir = ensure_model(args)
     engines = [e for e in args.engines.split(",") if e]
     if args.device != "cpu":
         engines = [e for e in engines if not e.startswith("onnx")]  # onnxruntime runs on the CPU here
+    if args.resume:
+        have = {(r["device"], r["engine"], r["mode"], r["batch_size"], r["threads"]) for r in rows}
+        dev = device_name(args.device)
+        want = {(dev, e, "infer", int(b), args.threads) for b in args.batch_sizes.split(",") for e in engines}
+        want |= set() if args.no_train else {(dev, e, "train", 32, args.threads) for e in ("naive", "relx")}
+        if want <= have:
+            print("every requested row exists (--resume): not measured again")
+            return
+    model, onnx_dir = ensure_model(args)
     new = []
     for b in [int(x) for x in args.batch_sizes.split(",")]:
         for e in engines:
@@ -287,6 +296,8 @@ def main() -> None:
         for e in ("naive", "relx"):
             new.append(measure(args, "train", e, 32, model, onnx_dir, score=False))
     dev = device_name(args.device)
+    for r in new:
+        r["model"] = str(model.resolve().relative_to(ROOT)) if model.resolve().is_relative_to(ROOT) else str(model)
     keys = {(r["device"], r["engine"], r["mode"], r["batch_size"]) for r in new}
     rows = [r for r in rows if (r["device"], r["engine"], r["mode"], r["batch_size"]) not in keys] + new
     save_rows(OUT, rows)
