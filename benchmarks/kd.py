@@ -129,17 +129,17 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     from relx.evaluation.scorer import document_pair_labels, official_semeval, score_labels
 
     out = []
-    by = {(r["model"], r["seed"]): r for r in rows if "kind" not in r}
+    by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r}
     raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     from relx.data.io import read
 
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
     scheme = "semeval" if dataset == "semeval" else "tacred"
-    for seed in sorted({s for (_, s) in by}):
-        if ("student_r", seed) not in by or ("cgcn", seed) not in by:
+    for budget, seed in sorted({(b, s) for (_, s, b) in by}):
+        if ("student_r", seed, budget) not in by or ("cgcn", seed, budget) not in by:
             continue
-        preds = [list(read_jsonl(ROOT / by[(m, seed)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
+        preds = [list(read_jsonl(ROOT / by[(m, seed, budget)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
         labels = LabelSet.from_documents(gold, negative=negative)
         _, g, a = document_pair_labels(gold, preds[0], labels, scheme)
         _, _, b = document_pair_labels(gold, preds[1], labels, scheme)
@@ -150,7 +150,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
             def metric(gg, pp):
                 return score_labels(gg, pp, negative)["micro_f1"]
         res = paired_bootstrap(g, a, b, metric, n=n)
-        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "a": "student_r", "b": "cgcn",
+        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn",
                     "metric": "official_macro_f1" if scheme == "semeval" else "micro_f1", **res})
     return out
 

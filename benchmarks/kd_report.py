@@ -94,9 +94,17 @@ def write_report(rows_by_dataset: dict[str, list[dict]]) -> None:
         if not rows:
             continue
         speed = [r for r in rows if r.get("kind") == "speed"]
-        parts += [f"## {NAMES[dataset]}\n", "Soft rules: " + rules_line(dataset), "### Main rows (Tables 2-3 shape)\n", main_table(rows, dataset),
-                  "### Student-R ablations (Table 4 shape)\n", ablation_table(rows, dataset),
-                  "### Paired bootstrap, student_r vs cgcn (1,000 resamples of the test set)\n", bootstrap_lines(rows)]
+        parts += [f"## {NAMES[dataset]}\n", "Soft rules: " + rules_line(dataset)]
+        for budget in sorted({r["budget"] for r in rows if "kind" not in r}):
+            rs = [r for r in rows if r.get("budget") == budget]
+            runs = [r for r in rs if "kind" not in r]
+            epochs = sorted({r["epochs"] for r in runs})
+            threads = sorted({r["threads"] for r in runs})
+            parts += [f"### Budget `{budget}`: {'/'.join(map(str, epochs))} epochs, {'/'.join(map(str, threads))} torch thread(s) per run, "
+                      f"{runs[0]['hardware'].split(':')[0]}\n",
+                      "#### Main rows (Tables 2-3 shape)\n", main_table(rs, dataset),
+                      "#### Student-R ablations (Table 4 shape)\n", ablation_table(rs, dataset),
+                      "#### Paired bootstrap, student_r vs cgcn (1,000 resamples of the test set)\n", bootstrap_lines(rs)]
         if speed:
             parts.append("".join(f"cgcn training: {s['sec_per_epoch']} s per SemEval epoch ({s['train_documents']} sentences, no dev "
                                  f"evaluation), {s['hardware']}. {s.get('note') or ''}\n" for s in speed))
