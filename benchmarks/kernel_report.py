@@ -27,6 +27,25 @@ PAPER_T4 = {  # dataset -> subset -> (P, R, F1)
 T4_ORDER = ("normal", "epo", "seo", "single", "double", "multiple", "all")
 
 
+def _variants(rows: list[dict]) -> list[dict]:
+    """Rows of one model at different budgets are different variants: model -> 'model@budget'."""
+    return [{**r, "model": f"{r['model']}@{r['budget']}"} if r.get("budget") and "@" not in r["model"] else r for r in rows]
+
+
+def _name(variant: str) -> str:
+    base, _, budget = variant.partition("@")
+    return f"{MODEL_NAMES.get(base, base)}, {budget}" if budget else MODEL_NAMES.get(base, base)
+
+
+def _order(variant: str) -> tuple[int, str]:
+    base, _, budget = variant.partition("@")
+    return (list(MODEL_NAMES).index(base) if base in MODEL_NAMES else 99, budget)
+
+
+def _present(rows: list[dict]) -> list[str]:
+    return sorted({r["model"] for r in rows if r.get("kind") in (None, "overlap")}, key=_order)
+
+
 def _ms(values: list[float]) -> str:
     if not values:
         return "-"
@@ -81,13 +100,13 @@ def data_table(nyt_dir: str | None = None) -> str:
 
 def table3(rows: list[dict]) -> str:
     main = _main(rows)
-    models = sorted({m for _, m in main}, key=lambda m: list(MODEL_NAMES).index(m) if m in MODEL_NAMES else 99)
+    models = sorted({m for _, m in main}, key=_order)
     present = [d for d in DATASETS if any((d, m) in main for m in models)]
     header = ["model", *[f"{NAMES[d]} micro-F1" for d in present], "SemEval official macro-F1" if "semeval" in present else ""]
     header = [h for h in header if h]
     out = []
     for m in models:
-        line = [MODEL_NAMES.get(m, m)] + [_ms([r["micro_f1"] for r in main.get((d, m), [])]) for d in present]
+        line = [_name(m)] + [_ms([r["micro_f1"] for r in main.get((d, m), [])]) for d in present]
         if "semeval" in present:
             line.append(_ms([r["official_macro_f1"] for r in main.get(("semeval", m), []) if r.get("official_macro_f1") is not None]))
         out.append(line)
@@ -115,13 +134,13 @@ def side_by_side(rows: list[dict]) -> str:
     main = _main(rows)
     speed = {r["model"]: r for r in rows if r.get("kind") == "speed"}
     out = []
-    for m in MODEL_NAMES:
+    for m in _present(rows):
         if ("webnlg", m) not in main:
             continue
         sub = _overlap(rows, "webnlg", m, "exact")
         rs = main[("webnlg", m)]
-        sp = speed.get(m, {})
-        out.append([MODEL_NAMES.get(m, m), len(rs), _ms([r["micro_f1"] for r in rs]), *[_ms([r["micro_f1"] for r in sub.get(s, [])]) for s in ("normal", "epo", "seo")],
+        sp = speed.get(m.partition("@")[0], {})
+        out.append([_name(m), len(rs), _ms([r["micro_f1"] for r in rs]), *[_ms([r["micro_f1"] for r in sub.get(s, [])]) for s in ("normal", "epo", "seo")],
                     sp.get("train_sent_per_s", "-"), sp.get("infer_sent_per_s", "-"), sp.get("kernel_params_m", "-") or "-",
                     _ms([r["train_sent_per_s"] for r in rs])])
     header = ["model", "seeds", "all", "Normal", "EPO", "SEO", "train sent/s (--speed)", "infer sent/s (--speed)", "kernel params (M)",
@@ -153,10 +172,10 @@ def pngs(rows: list[dict]) -> list[str]:
     for d in DATASETS:
         match = "partial_last" if d.endswith("_star") else "exact"
         results: dict[str, Any] = {}
-        for m in MODEL_NAMES:
+        for m in _present(rows):
             sub = _overlap(rows, d, m, match)
             if sub:
-                results[MODEL_NAMES[m]] = [{**rs[0], "f1": statistics.mean(r["micro_f1"] for r in rs) / 100} for rs in sub.values()]
+                results[_name(m)] = [{**rs[0], "f1": statistics.mean(r["micro_f1"] for r in rs) / 100} for rs in sub.values()]
         if results and d != "semeval":
             path = RESULTS / f"kernel_triples_{d}_overlap.png"
             overlap_png(results, path, title=f"{NAMES[d]} test: micro-F1 by overlap type and by triples per sentence ({match} match)")
@@ -165,6 +184,7 @@ def pngs(rows: list[dict]) -> list[str]:
 
 
 def write_report(rows: list[dict], nyt_dir: str | None = None) -> None:
+    rows = _variants(rows)
     hw = sorted({r.get("hardware", "?") for r in rows if "kind" not in r})
     parts = [
         "# Kernel-matrix triples (per-relation asymmetric kernels, sigmoid multi-label) vs a softmax pair classifier\n",
@@ -175,16 +195,16 @@ def write_report(rows: list[dict], nyt_dir: str | None = None) -> None:
         "each entity (CasRel's partial match); the others on exact spans.\n",
         "## Data (Table 2 shape; triples the reader could not locate are misses of every model)\n", data_table(nyt_dir),
         "## Micro-F1 (Table 3 shape)\n", table3(rows),
-        "## WebNLG side by side: kernel vs the marker pair classifier (same encoder and epochs)\n", side_by_side(rows),
+        "## WebNLG side by side: kernel vs the marker pair classifier (same encoder; compare rows of the same budget)\n", side_by_side(rows),
         "## SemEval: kernel head vs softmax marker head\n", bootstrap_text(rows),
         "## Memory: one AdamW step on a worst-case batch (every token inside an entity, WebNLG's 216 relations)\n",
         memory_table(rows),
     ]
     for d in DATASETS:
-        for m in MODEL_NAMES:
+        for m in _present(rows):
             match = "partial_last" if d.endswith("_star") else "exact"
             if _overlap(rows, d, m, match):
-                parts += [f"## {NAMES[d]}, {MODEL_NAMES[m]}: by sentence type (Table 4 shape, {match} match)\n", table4(rows, d, m, match)]
+                parts += [f"## {NAMES[d]}, {_name(m)}: by sentence type (Table 4 shape, {match} match)\n", table4(rows, d, m, match)]
     made = pngs(rows)
     if made:
         parts += ["## Figures\n", *[f"![{p}]({p})\n" for p in made]]
