@@ -85,6 +85,7 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     student = StudentR(StudentR.tiny_config(resources), labels)
     hist = student.fit(docs, docs, out_dir=tmp_path / "run", **CGCNModel.tiny_fit_kwargs())
     assert hist["teacher"]["type"] == "teacher_r"
+    assert hist["teacher"]["best_dev"] is None  # Teacher-R is not selected on dev (its predictions need the gold relation)
     teacher = load_model(tmp_path / "run" / "teacher" / "model")
     assert teacher.registered_name == "teacher_r"
     assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [
@@ -144,3 +145,13 @@ def test_saved_teacher_and_student_extract_from_raw_text(resources, tmp_path):
         out = relx.load(path, threshold=0.0)("Bill Gates founded Microsoft in 1975. John Smith works at Acme Corp in London.")
         assert out.meta["extraction"]["kind"] == "pair" and len(out.entities) >= 3
         assert all(r.label in {"founder", "employee"} for r in out.relations)
+
+
+def test_only_gold_dependent_teachers_skip_dev_selection(resources, tmp_path):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    r_hist = TeacherR(TeacherR.tiny_config(resources), labels).fit(docs, docs, **CGCNModel.tiny_fit_kwargs())
+    assert r_hist["best"] is None and not any("micro_f1" in h for h in r_hist["history"])  # trained, never scored on dev
+    free = TeacherR(TeacherR.tiny_config(resources, type_constraints=False), labels)  # no Gamma[gold]: an ordinary model
+    assert not free.uses_gold and free.fit(docs, docs, **CGCNModel.tiny_fit_kwargs())["best"] is not None
+    assert TeacherS(TeacherS.tiny_config(resources), labels).fit(docs, docs, **CGCNModel.tiny_fit_kwargs())["best"] is not None

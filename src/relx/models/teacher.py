@@ -4,7 +4,7 @@ logits = F(h_base) + gamma * G(p), G(p) = the pattern's row of :class:`relx.rule
 the training data; the negative class gets C). ``teacher_s``: gamma a fixed scalar (``gamma_s`` = 0.8);
 ``teacher_v``: a trainable vector over the labels (starts at ``gamma_s``); ``teacher_r``: Gamma[r], a
 trainable row per gold relation r (training only; at inference, with no gold label, the row of the
-relation the local logits F(h_base) predict). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
+relation the local logits F(h_base) predict; not selected on dev, see :meth:`TeacherModel.fit_context`). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
 ``type_constraints: false`` drops the global term (a C-GCN trained with TSD: the "-TC" ablation).
 :meth:`parts` returns the local and global logits separately (the student's hint targets).
 """
@@ -22,6 +22,7 @@ from relx.errors import RelxConfigError
 from relx.models.base import ModelOutput, register
 from relx.models.cgcn import CGCNConfig, CGCNModel
 from relx.rules.soft import SoftRules
+from relx.training.config import FitContext
 from relx.training.losses import tsd_loss
 
 GAMMAS = ("s", "v", "r")
@@ -47,6 +48,18 @@ class TeacherModel(CGCNModel):
             raise RelxConfigError(f"{self.registered_name}: gamma must be one of {', '.join(GAMMAS)}, got {config.gamma!r}")
         super().__init__(config, labels)
         self.rules: SoftRules | None = None
+
+    @property
+    def uses_gold(self) -> bool:
+        """Teacher-R with type rules: its training logits depend on the gold relation (soft labels only)."""
+        return self.config.gamma == "r" and self.config.type_constraints
+
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        """Teacher-R (with type rules) trains its full budget and keeps its last weights: without the gold
+        relation its predictions are not what the student learns from (the paper: "not suitable for testing
+        scenarios"), and on strongly typed data its local head never learns to leave the negative class while
+        Gamma[gold] explains the labels, so a dev score of its predictions would select the first epoch."""
+        return super().fit_context(train, None if self.uses_gold else dev, ctx)
 
     def build_extra(self, train: list[Document]) -> None:
         self.rules = SoftRules.from_documents(train, self.labels, self.config.na)
