@@ -32,6 +32,11 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
+def has_speed_row(path: Path, threads: int) -> bool:
+    """Whether ``path`` already holds a ``kind: speed`` row measured with ``threads`` threads (for --resume)."""
+    return any(r.get("kind") == "speed" and r.get("threads") == threads for r in load_rows(path))
+
+
 def mean_sd(values: list[float]) -> str:
     """'m ± sd' in percent (sd over seeds; '-' with a single seed)."""
     m = 100 * statistics.mean(values)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
+from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_yaml  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
     args = ap.parse_args()
     from joint_spans import locked
 
-    if args.speed and args.resume and any(r.get("kind") == "speed" and r.get("threads") == args.threads for r in load_rows(results_json("semeval"))):
+    if args.speed and args.resume and has_speed_row(results_json("semeval"), args.threads):
         print("a speed row for these threads exists (--resume): not measured again")
     elif args.speed:
         row = speed(args)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
+from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_yaml  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
@@ -292,7 +292,7 @@ def main() -> None:
         new = memory(args)
         with locked(RESULTS_JSON):
             save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "memory" or r.get("device") != new[0]["device"]] + new)
-    elif args.speed and args.resume and any(r.get("kind") == "speed" and r.get("threads") == (args.threads or 2) for r in load_rows(RESULTS_JSON)):
+    elif args.speed and args.resume and has_speed_row(RESULTS_JSON, args.threads or 2):
         print("speed rows for these threads exist (--resume): not measured again")
     elif args.speed:
         new = speed(args)
