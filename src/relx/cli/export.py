@@ -50,7 +50,9 @@ def export_fp16_encoder(src: Path, dst: Path) -> None:
 
     from relx.models.base import save_atomically
     from relx.models.persistence import check_safetensors
+    from relx.nn.encoder import check_encoder_dir
 
+    check_encoder_dir(src)  # refuse custom code, links out of the folder, FIFOs and devices before copying anything
     dst.mkdir(parents=True, exist_ok=True)
     check_safetensors(src / "model.safetensors")
     weights = load_file(str(src / "model.safetensors"))

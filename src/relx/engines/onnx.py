@@ -13,7 +13,6 @@ share one inference path with PyTorch.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import warnings
@@ -168,15 +167,20 @@ class OnnxRunner:
 
 
 def read_meta(directory: Path) -> dict:
+    """onnx.json of an export, read by the model-directory JSON reader (regular file, size cap, no link out);
+    every listed ``file`` must be a plain file name in ``directory``."""
+    from relx.models.persistence import one_line, read_json_file
+
     path = directory / META
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise RelxInputError(f"no ONNX export here (run `relx export onnx MODEL {directory}` first)", path)
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RelxInputError(f"invalid JSON ({exc})", path) from None
+    meta = read_json_file(path)
     if not isinstance(meta, dict) or not isinstance(meta.get("inputs"), list) or not isinstance(meta.get("files"), dict):
         raise RelxInputError("not an onnx.json written by `relx export onnx` (needs 'inputs' and 'files')", path)
+    for engine, entry in meta["files"].items():
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if name is not None and (not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name or "\\" in name):
+            raise RelxInputError(f"files.{engine}.file must name a file in the export folder, got {one_line(repr(name), 80)}", path)
     return meta
 
 

@@ -14,7 +14,6 @@ persistence come from :class:`relx.models.pair.TransformerPairClassifier` (a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,8 @@ from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.base import register
 from relx.models.pair import TransformerPairClassifier
-from relx.nn.encoder import load_encoder
+from relx.models.persistence import read_json_file
+from relx.nn.encoder import check_encoder_dir, containment_root, load_encoder
 from relx.nn.heads import gather_positions
 from relx.nn.pair_encoder import MarkedPairEncoder
 
@@ -53,18 +53,22 @@ def resolve_gpt2(name: str) -> Path:
     path = Path(os.path.expanduser(name))
     if not (path / "config.json").is_file():
         raise RelxConfigError(f"gpt2_clf: encoder {name!r} is not a local model directory (no config.json there); {how}")
-    model_type = json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type")
+    check_encoder_dir(path)
+    config = read_json_file(path / "config.json", containment_root(path))
+    model_type = config.get("model_type") if isinstance(config, dict) else None
     if model_type not in GPT2_TYPES:
         raise RelxConfigError(f"gpt2_clf: encoder {name!r} is a {model_type!r} model, not GPT-2; {how}")
     return path
 
 
 def load_gpt2_tokenizer(path: str | Path) -> Any:
-    """Fast byte-level BPE tokenizer that accepts pre-split words; pad = end-of-text when missing."""
+    """Fast byte-level BPE tokenizer that accepts pre-split words; pad = end-of-text when missing
+    (the folder is checked by :func:`relx.nn.encoder.check_encoder_dir` first; no custom code)."""
     from transformers import AutoTokenizer
 
+    check_encoder_dir(path)
     try:
-        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, add_prefix_space=True)
+        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, add_prefix_space=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise RelxConfigError(f"gpt2_clf: no usable tokenizer files in {path} ({exc})") from None
     if tok.eos_token is None:

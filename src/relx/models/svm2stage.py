@@ -259,10 +259,24 @@ class Svm2StageModel(REModel):
         self.cues = None if state.get("syntax") is None else SyntaxFeatures.from_json(state["syntax"])
         self._classes = {"detector": list(state["detector_classes"]), "classifier": list(state["classifier_classes"])}
 
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shapes of the saved arrays implied by the restored JSON state: coef (k, features), intercept (k,),
+        k = 0 for a one-class stage, 1 for two classes, else the number of classes."""
+        n = self.tfidf.n_features + (self.cues.n_features if self.cues is not None else 0)
+        shapes = {}
+        for name, classes in self._classes.items():
+            k = 0 if len(classes) < 2 else 1 if len(classes) == 2 else len(classes)
+            shapes |= {f"{name}.coef": (k, n), f"{name}.intercept": (k,)}
+        return shapes
+
     def load_weights(self, directory: Path) -> None:
         from safetensors.numpy import load_file
 
-        w = load_file(str(Path(directory) / "model.safetensors"))
+        from relx.models.persistence import check_safetensors
+
+        path = Path(directory) / "model.safetensors"
+        check_safetensors(path, self.weight_shapes())  # load_file reads the whole file: its header is checked against the state first
+        w = load_file(str(path))
         self.detector, self.classifier = (Stage(self._classes[n], w[f"{n}.coef"], w[f"{n}.intercept"]) for n in ("detector", "classifier"))
 
 def evaluate_two_stage(

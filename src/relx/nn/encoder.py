@@ -1,4 +1,11 @@
-"""Local Hugging Face encoders: path resolution, loading (never downloads), saving beside a model."""
+"""Local Hugging Face encoders: path resolution, loading (never downloads, never runs code), saving beside a model.
+
+Every transformers call that reads an encoder directory (``load_tokenizer``, ``load_encoder``) first
+runs :func:`check_encoder_dir` and passes ``trust_remote_code=False``: a folder whose JSON configs
+carry ``auto_map`` / ``trust_remote_code`` (custom Python shipped with the model, which transformers
+would otherwise offer to run after a ``[y/N]`` prompt) is refused with one line naming the file
+before transformers sees it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from relx.errors import RelxConfigError
+from relx.errors import RelxConfigError, RelxInputError
 
 DEFAULT_ENCODER = "default"
+CODE_KEYS = ("auto_map", "trust_remote_code")  # config keys through which transformers imports Python from the model folder
+TOKEN_TABLES = ("vocab.json", "added_tokens.json")  # {token: id} JSON files: their keys are tokens, not settings
 
 
 def default_encoder_path() -> Path:
@@ -35,22 +44,82 @@ def resolve_encoder(name: str) -> Path:
     return path
 
 
+def containment_root(path: str | Path) -> Path:
+    """Where symbolic links of an encoder folder may point: the folder itself or, for a Hugging Face
+    cache snapshot (``models--ORG--NAME/snapshots/REV``, whose files link to ``../../blobs``), its
+    ``models--ORG--NAME`` folder."""
+    real = Path(os.path.realpath(path))
+    if real.parent.name == "snapshots" and real.parent.parent.name.startswith("models--"):
+        return real.parent.parent
+    return real
+
+
+def code_key(value: Any, top_level_only: bool = False) -> str | None:
+    """The first of :data:`CODE_KEYS` used as a key anywhere in parsed JSON (iterative), or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found = next((k for k in CODE_KEYS if k in item), None)
+            if found is not None:
+                return found
+            if not top_level_only:
+                stack.extend(item.values())
+        elif isinstance(item, list) and not top_level_only:
+            stack.extend(item)
+    return None
+
+
+def check_encoder_dir(path: str | Path) -> Path:
+    """Refuse, with one RelxInputError naming the file, an encoder folder transformers must not read.
+
+    * anything but regular files and folders, or a symbolic link out of :func:`containment_root`
+      (:func:`relx.models.persistence.check_model_tree`);
+    * a JSON file that is oversized, damaged or nested too deeply (``read_json_file``);
+    * a JSON config (config.json, tokenizer_config.json, special_tokens_map.json, ... every ``*.json``
+      of the folder; tokenizer.json at its top level; the token tables vocab.json / added_tokens.json
+      hold tokens, not settings) carrying ``auto_map`` or ``trust_remote_code``: custom code;
+    * a safetensors file with a damaged or inconsistent header (``check_safetensors``).
+    """
+    from relx.models import persistence as ps
+
+    path = Path(path)
+    if not path.is_dir():
+        raise RelxInputError("missing" if not path.exists() else "not a directory (expected a Hugging Face model folder)", path)
+    root = containment_root(path)
+    ps.check_model_tree(path, root)
+    for file in sorted(path.glob("*.json")):
+        data = ps.read_json_file(file, root)
+        if file.name in TOKEN_TABLES:
+            continue
+        key = code_key(data, top_level_only=file.name == "tokenizer.json")
+        if key is not None:
+            raise RelxInputError(f"carries {key!r}: it asks to run Python code shipped with the model, and relx never runs code "
+                                 "from a model directory (use a model whose architecture transformers ships)", file)
+    for file in sorted(path.glob("*.safetensors")):
+        ps.check_safetensors(file, root=root)
+    return path
+
+
 def load_tokenizer(path: str | Path) -> Any:
-    """Fast tokenizer from a local directory."""
+    """Fast tokenizer from a local directory (checked by :func:`check_encoder_dir`; no custom code)."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path), local_files_only=True, use_fast=True)
+    check_encoder_dir(path)
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True, use_fast=True, trust_remote_code=False)
 
 
 def load_encoder(path: str | Path, pretrained: bool = True) -> Any:
-    """AutoModel in float32 from local weights, or an untrained one from its config alone."""
+    """AutoModel in float32 from local weights, or an untrained one from its config alone (checked by
+    :func:`check_encoder_dir`; no custom code)."""
     import torch
     from transformers import AutoConfig, AutoModel
 
+    check_encoder_dir(path)
     if pretrained:
-        return AutoModel.from_pretrained(str(path), local_files_only=True, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(str(path), local_files_only=True)
-    return AutoModel.from_config(config, dtype=torch.float32)
+        return AutoModel.from_pretrained(str(path), local_files_only=True, dtype=torch.float32, trust_remote_code=False)
+    config = AutoConfig.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+    return AutoModel.from_config(config, dtype=torch.float32, trust_remote_code=False)
 
 
 def save_encoder_files(encoder: Any, tokenizer: Any, directory: Path) -> None:
