@@ -36,6 +36,11 @@ def spacy_tokenize(text: str) -> list[str]:
     return [t.text for t in _spacy_tokenizer()(text) if not t.is_space]
 
 
+def has_tag(text: str) -> bool:
+    """True when ``text`` holds something ``parse_marked`` takes for a tag (``<e1>``, ``</E2>``, ``< e1 >``)."""
+    return _TAG.search(text) is not None
+
+
 def whitespace_tokenize(text: str) -> list[str]:
     return text.split()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relx.data.labels import LabelSet, split_directed
-from relx.data.schema import Document
+from relx.data.schema import Document, has_whitespace
 from relx.errors import RelxConfigError, RelxInputError
 from relx.registry import READERS, WRITERS
 from relx.utils import atomic_open
@@ -214,12 +214,28 @@ def string_list(obj: Any, key: str) -> list[str]:
 def write_text(path: PathLike, text: str) -> None:
     """Atomically write UTF-8 ``text``; gzipped when ``path`` ends in .gz."""
     path = Path(path)
-    if path.suffix == ".gz":
-        with atomic_open(path, "wb") as fh:
-            fh.write(gzip.compress(text.encode("utf-8"), mtime=0))
-    else:
-        with atomic_open(path) as fh:
-            fh.write(text)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate from a "\ud800" JSON escape in an id, label or meta
+        line = text.count("\n", 0, exc.start) + 1
+        raise RelxInputError(
+            f"cannot write line {line}: it holds {exc.object[exc.start]!r}, a lone surrogate that is not text", path
+        ) from None
+    with atomic_open(path, "wb") as fh:
+        fh.write(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
+
+
+def check_split_tokens(doc: Document, fmt: str) -> None:
+    """Raise RelxInputError (unlocated) naming the first token of ``doc`` that a text format split on
+    whitespace (``fmt``: marked, semeval, casrel) cannot hold: an empty token, or one that is or holds
+    whitespace would be dropped or cut in two when the file is read back."""
+    for i, tok in enumerate(doc.tokens):
+        if has_whitespace(tok):
+            what = "empty" if not tok else "whitespace" if tok.isspace() else "holds whitespace"
+            raise RelxInputError(
+                f"document {doc.id!r}: token {i} {tok!r} is {what}, which {fmt} cannot hold (its text is split on whitespace, "
+                "so the token would be lost or cut); jsonl, tacred and spert keep such tokens"
+            )
 
 
 # --- format guessing -------------------------------------------------------

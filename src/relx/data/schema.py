@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +13,20 @@ from typing import Any
 from relx.errors import RelxInputError
 
 OPTIONAL_TOKEN_FIELDS = ("pos", "ner", "heads", "deprels")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = ("Cc", "Cf")  # control and format characters (NUL, zero-width space, soft hyphen, BOM)
+
+
+def is_blank(token: str) -> bool:
+    """True for a token without a visible character: ``""``, or only whitespace (``" "``, ``"\\xa0"``,
+    ``"\\n"``), control or format characters (``"\\u200b"``). Subword tokenizers give such a token no
+    pieces, so it cannot be where an entity starts or ends (it may sit anywhere else: FewRel has them)."""
+    return all(c.isspace() or unicodedata.category(c) in _INVISIBLE for c in token)
+
+
+def has_whitespace(token: str) -> bool:
+    """True when ``str.split`` would cut ``token`` or drop it: empty, or holding any whitespace character."""
+    return not token or any(c.isspace() for c in token)
 
 
 @dataclass
@@ -65,15 +81,27 @@ class Document:
         return " ".join(self.tokens[e.start : e.end])
 
     def validate(self) -> Document:
-        """Raise RelxInputError (without file location) when the record is inconsistent."""
+        """Raise RelxInputError (without file location) when the record is inconsistent: no tokens, a token
+        with a lone surrogate, an entity span empty, outside the sentence or starting/ending on a blank token
+        (``is_blank``), a relation argument that is not an entity, a token field of the wrong length."""
         n = len(self.tokens)
         if n == 0:
             raise RelxInputError(f"document {self.id!r} has no tokens")
+        if _SURROGATE.search("".join(t for t in self.tokens if isinstance(t, str))):
+            i, tok = next((i, t) for i, t in enumerate(self.tokens) if isinstance(t, str) and _SURROGATE.search(t))
+            raise RelxInputError(f"document {self.id!r}: token {i} {tok!r} holds a lone surrogate (a \\ud800-style JSON escape), which is not text")
         for k, e in enumerate(self.entities):
             if not (0 <= e.start < e.end <= n):
                 if e.start >= e.end:
                     raise RelxInputError(f"document {self.id!r}: entity {k} has an empty or crossed span [{e.start}, {e.end})")
                 raise RelxInputError(f"document {self.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {n} tokens")
+            for edge, i in (("starts", e.start), ("ends", e.end - 1)):
+                tok = self.tokens[i]
+                if isinstance(tok, str) and is_blank(tok):
+                    raise RelxInputError(
+                        f"document {self.id!r}: entity {k} span [{e.start}, {e.end}) {edge} on token {i} {tok!r}, which is "
+                        "empty or blank (no visible character); an entity must start and end on a word"
+                    )
         for r in self.relations:
             for side, idx in (("head", r.head), ("tail", r.tail)):
                 if not (0 <= idx < len(self.entities)):

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from relx.data.schema import Document
+from relx.errors import RelxInputError
 from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
 from relx.nn.markers import insert_markers, keep_window, marker_words, type_token
 from relx.nn.sequence import length_mask, pad_ids
@@ -88,7 +89,22 @@ class MarkedPairEncoder(nn.Module):
             return []
         marked = [insert_markers(doc, self.style, self._types(doc)) for doc in docs]
         enc = self.tokenizer([m.words for m in marked], is_split_into_words=True, add_special_tokens=False)
-        return [self._window(m, enc["input_ids"][i], enc.word_ids(i)) for i, m in enumerate(marked)]
+        feats = []
+        for i, m in enumerate(marked):
+            try:
+                feats.append(self._window(m, enc["input_ids"][i], enc.word_ids(i)))
+            except KeyError:  # an entity edge word the tokenizer gave no pieces (readers refuse blank ones)
+                raise RelxInputError(self._pieceless_problem(docs[i])) from None
+        return feats
+
+    def _pieceless_problem(self, doc: Document) -> str:
+        """Which entity of ``doc`` starts or ends on a token that the tokenizer turns into no subword pieces."""
+        for k, e in enumerate(doc.entities[:2]):
+            for edge, i in (("starts", e.start), ("ends", e.end - 1)):
+                if not self.tokenizer(doc.tokens[i], add_special_tokens=False)["input_ids"]:
+                    return (f"document {doc.id!r}: entity {k} {edge} on token {i} {doc.tokens[i]!r}, which the model's tokenizer "
+                            "turns into no subword pieces; an entity must start and end on a word")
+        return f"document {doc.id!r}: an entity starts or ends on a token that the model's tokenizer turns into no subword pieces"
 
     def _window(self, marked: Any, ids: list[int], word_ids: list[int | None]) -> dict:
         """Truncate one marked, tokenized sentence around its entities; positions after the prefix."""

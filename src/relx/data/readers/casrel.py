@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from relx.data.io import ReadReport, load_json_list, record_context, record_where, require, write_text
+from relx.data.io import ReadReport, check_split_tokens, load_json_list, record_context, record_where, require, write_text
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
@@ -126,8 +126,16 @@ def read(path: str | Path, fold_accents: bool = True, report: ReadReport | None 
 
 
 def to_record(doc: Document) -> dict[str, Any]:
-    """Document -> CasRel record (entity strings from tokens; unlocated triples kept)."""
+    """Document -> CasRel record (entity strings from tokens; unlocated and repeated triples kept).
+
+    Raises RelxInputError (unlocated) for a token that is empty or holds whitespace: ``text`` is split on
+    whitespace when read, so such a token would be lost or cut. What the format holds (and a round trip
+    keeps): the tokens and each relation as (head text, label, tail text); not ids, entity types, entities
+    outside a relation, or which of several equal strings an entity was.
+    """
+    check_split_tokens(doc, "casrel")
     triples = [[doc.span_text(r.head), r.label, doc.span_text(r.tail)] for r in doc.relations]
+    triples += [list(t) for t in doc.meta.get("duplicate_triples", [])]
     triples += [list(t) for t in doc.meta.get("unlocated_triples", [])]
     return {"text": " ".join(doc.tokens), "triple_list": triples}
 
@@ -135,6 +143,9 @@ def to_record(doc: Document) -> dict[str, Any]:
 @WRITERS.register("casrel")
 def write(path: str | Path, docs: Iterable[Document], **kwargs: Any) -> int:
     """Atomically write a CasRel triples JSON list; returns the count."""
-    records = [to_record(d) for d in docs]
+    records = []
+    for i, doc in enumerate(docs, 1):
+        with record_context(path, record_where(i, doc.id)):
+            records.append(to_record(doc))
     write_text(path, json.dumps(records, ensure_ascii=False, indent=4) + "\n")
     return len(records)

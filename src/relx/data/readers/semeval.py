@@ -2,6 +2,15 @@
 
 Also reads sentence-only files (TEST_FILE.txt: unlabeled Documents with meta {"unlabeled": true}).
 The helpers here (``read_tagged`` / ``format_tagged``) are shared with the KBP37-style ``marked`` format.
+
+Writing (semeval and marked) refuses, with RelxInputError naming the record, a document the file could not
+give back: a token that is empty or whitespace or holds whitespace (the sentence is split on whitespace,
+so it would be lost or cut), a token that reads as a tag (``<e1>``; there is no escape), an id that is
+empty or holds whitespace or ``"``, a label that reads back as another relation. Every written record is
+read back in memory and compared (tokens and spans, id, label) before the file is written. What the
+formats hold: marked the tokens, the two entity spans (not their types), the relation and its direction;
+semeval the same but its reader re-tokenizes the text with spaCy, so only the characters of the
+sentence and of each entity are kept, not the token boundaries.
 """
 
 from __future__ import annotations
@@ -12,8 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relx.data.inline import parse_marked, render_marked
-from relx.data.io import NEGATIVE_LABELS, ReadReport, iter_lines, record_context, record_where, sentence_label, write_text
+from relx.data.inline import has_tag, parse_marked, render_marked
+from relx.data.io import (
+    NEGATIVE_LABELS,
+    ReadReport,
+    check_split_tokens,
+    iter_lines,
+    record_context,
+    record_where,
+    sentence_label,
+    write_text,
+)
 from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
@@ -22,6 +40,7 @@ _SENTENCE = re.compile(r'^\s*(?P<id>[^\s"]+)(?:\t|\s+(?="))\s*(?P<text>.*?)\s*$'
 _COMMENT = re.compile(r"^\s*Comment\s*:\s?(?P<text>.*?)\s*$", re.IGNORECASE)
 _LABEL = re.compile(r"^\S+$")
 _DIRECTED = re.compile(r"^(?P<type>[^()]+)\((?P<a>e[12]),(?P<b>e[12])\)$")
+_ID = re.compile(r'[^\s"]+')
 
 
 @dataclass
@@ -42,9 +61,14 @@ def _unquote(text: str) -> str:
 
 def _raw_records(path: str | Path) -> list[RawRecord]:
     """Split the file into records; reject lines that fit no record."""
+    return _parse_lines(iter_lines(path), path)
+
+
+def _parse_lines(lines: Iterable[tuple[int, str]], path: str | Path | None) -> list[RawRecord]:
+    """``_raw_records`` of numbered lines (also used to read back each record before it is written)."""
     records: list[RawRecord] = []
     cur: RawRecord | None = None
-    for lineno, line in iter_lines(path):
+    for lineno, line in lines:
         if not line.strip():
             cur = None
             continue
@@ -134,7 +158,7 @@ def pair_label(doc: Document, negative: str) -> str:
 def _sentence(doc: Document, spaced: bool) -> str:
     """The tagged sentence: the original one when it still matches the tokens, else rendered."""
     original = doc.meta.get("sentence")
-    if isinstance(original, str) and not spaced:
+    if isinstance(original, str) and not spaced and "\n" not in original and "\r" not in original:
         try:
             tokens, ents = parse_marked(original)
         except RelxInputError:
@@ -144,16 +168,77 @@ def _sentence(doc: Document, spaced: bool) -> str:
     return render_marked(doc.tokens, doc.entities, spaced=spaced)
 
 
+def _check_writable(doc: Document, fmt: str) -> None:
+    """Refuse (RelxInputError naming the token) what a tagged sentence cannot hold: whitespace and tag-like tokens, odd ids."""
+    check_split_tokens(doc, fmt)
+    for i, tok in enumerate(doc.tokens):
+        if has_tag(tok):
+            raise RelxInputError(
+                f"document {doc.id!r}: token {i} {tok!r} looks like an entity tag, which the {fmt} reader would take for one "
+                "(the format has no escape for it)"
+            )
+    if not _ID.fullmatch(doc.id):
+        raise RelxInputError(f"document id {doc.id!r} cannot be written in {fmt}: ids there are non-empty, without whitespace or '\"'")
+
+
+def _read_back_problem(doc: Document, record: str, label: str, labeled: bool, sentence: str, rendered: bool) -> str | None:
+    """Why ``record`` (one formatted record of ``doc``) would not read back as ``doc``, or None when it would.
+
+    ``rendered``: the sentence was rendered from the tokens (not the original one), so they must come back exactly.
+    """
+    try:
+        raws = _parse_lines(enumerate(record.rstrip("\n").split("\n"), 1), None)
+        if len(raws) != 1:
+            return f"it would read back as {len(raws)} records"
+        raw = raws[0]
+        if raw.id != doc.id:
+            return f"its id would read back as {raw.id!r}"
+        if raw.label != (label if labeled else None):
+            return f"its label line {label!r} would not read back"
+        if labeled and doc.relations and not _same_pair_label(doc, _relation_of(raw), label):
+            return f"its label {label!r} would read back as another relation"
+        if raw.text != sentence:
+            return "its sentence would not read back as written"
+        if rendered:
+            tokens, ents = parse_marked(raw.text, tokenize=False)
+            for i, tok in enumerate(doc.tokens):
+                back = tokens[i] if i < len(tokens) else None
+                if back != tok:
+                    return f"token {i} {tok!r} would read back as {'nothing' if back is None else repr(back)}"
+            if len(tokens) != len(doc.tokens) or [(e.start, e.end) for e in ents] != [(e.start, e.end) for e in doc.entities]:
+                return "its tokens or entity spans would read back differently"
+    except RelxInputError as exc:
+        return f"it would not read back ({exc.problem})"
+    return None
+
+
+def _same_pair_label(doc: Document, back: Relation | None, label: str) -> bool:
+    """True when the relation read back from ``label`` gives ``doc`` the same directed pair label."""
+    return back is not None and pair_label(Document(doc.id, doc.tokens, doc.entities, [back]), "") == label
+
+
 def format_tagged(doc: Document, negative: str, labeled: bool, spaced: bool) -> str:
-    """One record: sentence line, then (when labeled) label, comment and a blank line."""
+    """One record: sentence line, then (when labeled) label, comment and a blank line.
+
+    Raises RelxInputError (unlocated) when the record would not read back as ``doc`` (see the module docstring).
+    """
+    fmt = "marked" if spaced else "semeval"
     label = pair_label(doc, negative)  # also checks the shape of doc
-    sentence = f'{doc.id}\t"{_sentence(doc, spaced)}"\n'
-    if not labeled:
-        return sentence
+    _check_writable(doc, fmt)
     comment = doc.meta.get("comment")
-    if comment is None and spaced:  # KBP37 records have no comment line
-        return f"{sentence}{label}\n\n"
-    return f"{sentence}{label}\nComment:{' ' + comment if comment else ''}\n\n"
+    rendered = render_marked(doc.tokens, doc.entities, spaced=spaced)
+    for text in dict.fromkeys([_sentence(doc, spaced), rendered]):  # the original sentence first, when it fits
+        sentence = f'{doc.id}\t"{text}"\n'
+        if not labeled:
+            record = sentence
+        elif comment is None and spaced:  # KBP37 records have no comment line
+            record = f"{sentence}{label}\n\n"
+        else:
+            record = f"{sentence}{label}\nComment:{' ' + comment if comment else ''}\n\n"
+        problem = _read_back_problem(doc, record, label, labeled, text, spaced or text == rendered)
+        if problem is None:
+            return record
+    raise RelxInputError(f"document {doc.id!r} cannot be written in {fmt}: {problem}")
 
 
 def write_tagged(path: str | Path, docs: Iterable[Document], negative: str, spaced: bool, key_only: bool, labeled: bool | None) -> int:

@@ -1,7 +1,13 @@
 """TACRED JSON: a list of sentence records with subject/object spans (INCLUSIVE ends).
 
 Also reads TACRED-layout files with optional fields missing (e.g. the AGGCN SemEval test.json has
-no types and no NER). PTB bracket tokens (-LRB- ...) become brackets in relx and go back on write.
+no types and no NER). PTB bracket tokens (-LRB- ...) become brackets in relx and go back on write
+(``ptb_brackets=False``: brackets are written as they are).
+
+Writing refuses (RelxInputError naming the record) what would not read back: a literal token
+``-LRB-`` (the reader would turn it into ``(``; replace it by the bracket first), crossing subject and
+object spans, a relation label that reads back as another relation (``no_relation``, a direction
+suffix that disagrees with the relation). Whitespace tokens are kept exactly (JSON strings).
 """
 
 from __future__ import annotations
@@ -107,10 +113,23 @@ def to_record(doc: Document, negative: str | None = None, ptb_brackets: bool = T
     if len(doc.entities) != 2:
         raise RelxInputError(f"document {doc.id!r} has {len(doc.entities)} entities; TACRED holds exactly 2 (subject, object)")
     subj, obj = doc.entities
+    (a, b), (c, d) = (subj.start, subj.end), (obj.start, obj.end)
+    if a < c < b < d or c < a < d < b:
+        raise RelxInputError(f"document {doc.id!r}: subject [{a}, {b}) and object [{c}, {d}) cross, which the TACRED reader refuses")
+    for i, tok in enumerate(doc.tokens):
+        if tok in PTB_BRACKETS:
+            raise RelxInputError(
+                f"document {doc.id!r}: token {i} {tok!r} would read back as {PTB_BRACKETS[tok]!r} (the TACRED reader turns PTB "
+                "bracket tokens into brackets); replace it by the bracket to write it"
+            )
     rec: dict[str, Any] = {"id": doc.id}
     if "docid" in doc.meta:
         rec["docid"] = doc.meta["docid"]
     rec["relation"] = relation_label(doc, negative or doc.meta.get("negative", "no_relation"))
+    if doc.relations:
+        r, back = doc.relations[0], _relation(rec["relation"])
+        if back is None or relation_label(Document(doc.id, doc.tokens, doc.entities, [back]), "") != rec["relation"]:
+            raise RelxInputError(f"document {doc.id!r}: relation label {r.label!r} would not read back as the same relation")
     rec["token"] = [_TO_PTB.get(t, t) for t in doc.tokens] if ptb_brackets else list(doc.tokens)
     rec.update(subj_start=subj.start, subj_end=subj.end - 1, obj_start=obj.start, obj_end=obj.end - 1)
     rec.update(subj_type=subj.label, obj_type=obj.label)
