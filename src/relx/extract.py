@@ -81,14 +81,16 @@ def load_spacy() -> Any:
 
 
 def text_problem(text: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:
-    """Why ``text`` cannot be extracted from (not a string, empty, too long), or None."""
+    """Why ``text`` cannot be extracted from (not a string, empty, too long, a lone surrogate), or None."""
+    from relx.safetext import unicode_problem
+
     if not isinstance(text, str):
         return f"expected a text string, got {type(text).__name__}"
     if not text.strip():
         return "the text is empty"
     if len(text) > max_chars:
         return f"the text has {len(text):,} characters, more than the limit of {max_chars:,}: split it into paragraphs or sentences"
-    return None
+    return unicode_problem(text)
 
 
 # --- training profile -> candidates, types, pairs ------------------------------------------------

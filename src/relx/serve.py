@@ -5,15 +5,26 @@ Endpoints: ``POST /extract`` (raw texts, or documents with tokens + entities), `
 
 Concurrent requests are queued and merged into model batches by one worker (``max_batch`` documents or a
 ``batch_wait_ms`` window, whichever comes first); the model runs in one thread, so work never overlaps on
-the CPU. Limits: ``max_chars`` per text, ``max_items`` per request, ``max_pending`` queued documents
-(beyond it: 429 with Retry-After). Bad input: 400 / 413 / 422 with the one-line relx message.
+the CPU. Limits: ``max_chars`` per text, ``max_items`` per request, ``max_request_chars`` (texts, sentences) and
+``max_request_tokens`` (documents) per request, ``max_pending`` queued documents (beyond it: 429 with Retry-After),
+``max_header_bytes`` of request headers (beyond it: 431). Bad input: 400 / 413 / 422 with the one-line relx message;
+text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``) and numbers JSON cannot carry (NaN, Infinity)
+are a 422 naming the item, before any model work.
+
+One request cannot fail another: when a merged model call raises, the batcher runs each half of the merged requests
+again (down to one request, then halves of its items down to one item), so only the request holding the failing
+item gets an error (400 for a RelxInputError, else a 500 naming the item; the traceback goes to the log), every
+other request gets its result, and healthy requests still share model calls. Result ids restart at 0 for every
+request, whatever it was merged with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +32,12 @@ from pydantic import BaseModel, ConfigDict
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.safetext import json_problem, json_safe, unicode_problem
 
 if TYPE_CHECKING:
     from relx.pipeline import Pipeline
+
+log = logging.getLogger("relx.serve")
 
 
 @dataclass
@@ -33,6 +47,12 @@ class Limits:
     max_pending: int = 4096  # documents waiting for the model, all requests together
     max_batch: int = 64  # documents per model call
     batch_wait_ms: float = 5.0  # how long the worker waits to fill a batch
+    # total characters of a request's texts / sentences: bounds one request's share of the single worker (spaCy and
+    # the model cost about linear time in characters; 100,000 is one library-sized text, MAX_TEXT_CHARS, a few
+    # seconds of CPU, where 256 x 20,000 would be minutes)
+    max_request_chars: int = 100_000
+    max_request_tokens: int = 20_000  # total tokens of a request's documents (about 100,000 characters of text)
+    max_header_bytes: int = 16_384  # request header names + values (more: 431)
 
 
 @dataclass
@@ -40,7 +60,14 @@ class _Job:
     kind: str  # "raw" | "docs"
     items: list[Any]
     future: asyncio.Future
+    where: Callable[[int], str] = lambda i: f"item {i}"  # names item i in errors ("text 3", "documents[2]")
     enqueued: float = field(default_factory=time.perf_counter)
+
+
+class _ItemFailed(Exception):
+    def __init__(self, index: int, exc: Exception):
+        super().__init__(index)
+        self.index, self.exc = index, exc
 
 
 class Batcher:
@@ -62,7 +89,7 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
 
-    async def submit(self, kind: str, items: list[Any]) -> list[Document]:
+    async def submit(self, kind: str, items: list[Any], where: Callable[[int], str] | None = None) -> list[Document]:
         from fastapi import HTTPException
 
         if self.pending + len(items) > self.limits.max_pending:
@@ -70,7 +97,7 @@ class Batcher:
                                 headers={"Retry-After": "1"})
         self.pending += len(items)
         fut = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Job(kind, items, fut))
+        await self.queue.put(_Job(kind, items, fut, where or (lambda i: f"item {i}")))
         try:
             return await fut
         finally:
@@ -94,24 +121,88 @@ class Batcher:
                     break
                 jobs.append(job)
                 size += len(job.items)
-            items = [x for j in jobs for x in j.items]
-            self.calls += 1
             try:
-                out = await loop.run_in_executor(None, self._run, first.kind, items)
-            except Exception as exc:  # one bad batch fails its own requests only
+                await self._serve(first.kind, jobs)
+            except Exception as exc:  # a bug here must not stop the worker (every later request would hang)
+                log.error("relx serve: batch failed", exc_info=exc)
                 for j in jobs:
-                    if not j.future.done():
-                        j.future.set_exception(exc)
-                continue
-            k = 0
-            for j in jobs:
-                if not j.future.done():
-                    j.future.set_result(out[k : k + len(j.items)])
-                k += len(j.items)
+                    self._fail(j, exc, None)
 
-    def _run(self, kind: str, items: list[Any]) -> list[Document]:
+    async def _call(self, kind: str, items: list[Any], ids: list[str]) -> list[Document]:
+        self.calls += 1
+        return await asyncio.get_running_loop().run_in_executor(None, self._run, kind, items, ids)
+
+    @staticmethod
+    def _ids(job: _Job) -> list[str]:
+        """Ids restart at 0 for every job: a result never depends on the requests merged with it."""
+        return [str(i) for i in range(len(job.items))]
+
+    async def _serve(self, kind: str, jobs: list[_Job]) -> None:
+        """Run ``jobs`` merged; when that raises, each half of them again (down to single jobs, then the items of a
+        failing job), so that only the request holding a failing item fails and the others still share calls."""
+        jobs = [j for j in jobs if not j.future.done()]  # a client that went away needs no work
+        if not jobs:
+            return
+        try:
+            out = await self._call(kind, [x for j in jobs for x in j.items], [i for j in jobs for i in self._ids(j)])
+        except Exception as exc:
+            if len(jobs) == 1:
+                await self._serve_items(kind, jobs[0], exc)
+            else:
+                await self._serve(kind, jobs[: len(jobs) // 2])
+                await self._serve(kind, jobs[len(jobs) // 2 :])
+            return
+        k = 0
+        for j in jobs:
+            self._done(j, out[k : k + len(j.items)])
+            k += len(j.items)
+
+    async def _serve_items(self, kind: str, job: _Job, exc: Exception) -> None:
+        """``job`` failed on its own with ``exc``: find its first failing item by halving (the error names it); if
+        every part passes (a failure of the combination, e.g. memory), the job gets the parts' results."""
+        try:
+            self._done(job, await self._bisect(kind, job, list(range(len(job.items))), exc))
+        except _ItemFailed as failed:
+            self._fail(job, failed.exc, failed.index)
+
+    async def _bisect(self, kind: str, job: _Job, idx: list[int], exc: Exception) -> list[Document]:
+        """Results of ``job``'s items ``idx``, which failed together with ``exc``; _ItemFailed names the first bad one."""
+        if len(idx) == 1:
+            raise _ItemFailed(idx[0], exc)
+        out: list[Document] = []
+        for part in (idx[: len(idx) // 2], idx[len(idx) // 2 :]):
+            try:
+                out += await self._call(kind, [job.items[i] for i in part], [str(i) for i in part])
+            except Exception as part_exc:
+                out += await self._bisect(kind, job, part, part_exc)
+        return out
+
+    @staticmethod
+    def _done(job: _Job, result: list[Document]) -> None:
+        if not job.future.done():
+            job.future.set_result(result)
+
+    @staticmethod
+    def _fail(job: _Job, exc: Exception, i: int | None) -> None:
+        """Fail ``job`` for item ``i``: a RelxInputError stays one (400, naming the item); anything else is logged
+        and becomes a 500 naming the item, without the exception text (internals stay in the log)."""
+        from fastapi import HTTPException
+
+        if job.future.done():
+            return
+        where = job.where(i) if i is not None else None
+        if isinstance(exc, RelxInputError):
+            err: Exception = RelxInputError(exc.problem, "request", where) if where is not None else exc
+        elif isinstance(exc, HTTPException):
+            err = exc
+        else:
+            log.error("relx serve: model call failed on %s", where or "a batch", exc_info=exc)
+            err = HTTPException(500, f"{where + ': ' if where else ''}internal error while running the model (see the server log)")
+        job.future.set_exception(err)
+
+    def _run(self, kind: str, items: list[Any], ids: list[str] | None = None) -> list[Document]:
         if kind == "raw":
-            return self.nlp.extract(items, [str(i) for i in range(len(items))])
+            return self.nlp.extract(items, ids if ids is not None else [str(i) for i in range(len(items))])
         return self.nlp.predict(items)
 
 
@@ -139,17 +230,47 @@ def _check_texts(texts: list[str], limits: Limits, what: str) -> None:
         raise HTTPException(422, f"no {what}s given")
     if len(texts) > limits.max_items:
         raise HTTPException(413, f"{len(texts)} {what}s in one request; the limit is {limits.max_items} (split the request)")
+    total = 0
     for i, t in enumerate(texts):
         if len(t) > limits.max_chars:
             raise HTTPException(413, f"{what} {i}: {len(t)} characters; the limit is {limits.max_chars}")
         if not t.strip():
             raise HTTPException(422, f"{what} {i}: empty")
+        problem = unicode_problem(t)
+        if problem is not None:
+            raise HTTPException(422, f"{what} {i}: {problem}")
+        total += len(t)
+    if total > limits.max_request_chars:
+        raise HTTPException(413, f"{len(texts)} {what}s of {total:,} characters in one request; the limit is "
+                                 f"{limits.max_request_chars:,} characters per request (split the request)")
+
+
+class _HeaderLimit:
+    """ASGI middleware: 431 when a request's header names and values exceed ``limit`` bytes (uvicorn's own
+    h11 limit, set a little above it by :func:`serve`, stops a larger head before it is parsed)."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = sum(len(k) + len(v) for k, v in scope.get("headers") or ())
+            if size > self.limit:
+                from fastapi.responses import JSONResponse
+
+                response = JSONResponse({"detail": f"request headers are {size:,} bytes; the limit is {self.limit:,}"}, status_code=431)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "") -> Any:
     """The FastAPI application serving ``nlp``."""
     from fastapi import FastAPI, HTTPException, Request
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from relx.pipeline import Pipeline
 
@@ -164,10 +285,21 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
 
     app = FastAPI(title="relx", description="Relation extraction with a saved relx model.", lifespan=lifespan)
     app.state.batcher = batcher
+    app.add_middleware(_HeaderLimit, limit=limits.max_header_bytes)
 
+    # error bodies go through json_safe: an error that echoes the input (pydantic's 422 does) can always be rendered,
+    # whatever lone surrogate or NaN the request held
     @app.exception_handler(RelxInputError)
     async def relx_input_error(request: Request, exc: RelxInputError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+        return JSONResponse(status_code=400, content={"detail": json_safe(str(exc))})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": json_safe(exc.detail)}, headers=exc.headers)
 
     @app.get("/health")
     async def health() -> dict:
@@ -189,6 +321,9 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
         if req.documents is not None:
             if not req.documents or len(req.documents) > limits.max_items:
                 raise HTTPException(413 if req.documents else 422, f"'documents' needs 1 to {limits.max_items} records")
+            problem = json_problem(req.documents, "documents")  # a lone surrogate or NaN anywhere (tokens, labels, id, meta)
+            if problem is not None:
+                raise HTTPException(422, problem)
             docs = []
             for i, d in enumerate(req.documents):
                 try:
@@ -200,12 +335,16 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                 if any(d.id == doc.id for d in docs):
                     raise RelxInputError(f"duplicate document id {doc.id!r}; ids must be unique within a request", "request", f"documents[{i}]")
                 docs.append(doc)
+            tokens = sum(len(doc.tokens) for doc in docs)
+            if tokens > limits.max_request_tokens:
+                raise HTTPException(413, f"{len(docs)} documents of {tokens:,} tokens in one request; the limit is "
+                                         f"{limits.max_request_tokens:,} tokens per request (split the request)")
             nlp.check(docs, "request", lambda i: f"documents[{i}]")
-            preds = await batcher.submit("docs", docs)
+            preds = await batcher.submit("docs", docs, lambda i: f"documents[{i}]")
         else:
             texts = [req.text] if req.text is not None else list(req.texts or [])
             _check_texts(texts, limits, "text")
-            preds = await batcher.submit("raw", texts)
+            preds = await batcher.submit("raw", texts, lambda i: f"text {i}")
         return {"documents": [p.to_dict() for p in preds]}
 
     @app.post("/classify")
@@ -225,7 +364,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
             except RelxInputError as exc:
                 raise RelxInputError(exc.problem, "request", f"sentence {i}") from None
         nlp.check(docs, "request", lambda i: f"sentence {i}")
-        preds = await batcher.submit("docs", docs)
+        preds = await batcher.submit("docs", docs, lambda i: f"sentence {i}")
         return {"results": [{"label": p.meta.get("pair_label"), "score": p.meta.get("pair_score"),
                              "relations": [r.to_dict() for r in p.relations], "tokens": p.tokens,
                              "entities": [e.to_dict() for e in p.entities]} for p in preds]}
@@ -235,10 +374,16 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
 
 def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None, engine: str = "torch",
           device: str | None = None, log_level: str = "info") -> None:
-    """Load ``model_dir`` and serve it with uvicorn (blocking)."""
+    """Load ``model_dir`` and serve it with uvicorn (blocking).
+
+    uvicorn runs its h11 protocol (whose request-head buffer limit uvicorn exposes) with that buffer at
+    ``max_header_bytes`` + 8 KiB (request line and framing): a head a little over the limit gets the app's 431, a
+    much larger one uvicorn's 400 before it is buffered any further."""
     import uvicorn
 
     from relx.pipeline import Pipeline
 
-    nlp = Pipeline.load(model_dir, device=device, engine=engine, batch_size=(limits or Limits()).max_batch)
-    uvicorn.run(create_app(nlp, limits, model_dir), host=host, port=port, log_level=log_level)
+    limits = limits or Limits()
+    nlp = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
+    uvicorn.run(create_app(nlp, limits, model_dir), host=host, port=port, log_level=log_level, http="h11",
+                h11_max_incomplete_event_size=limits.max_header_bytes + 8192)

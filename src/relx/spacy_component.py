@@ -60,6 +60,10 @@ class RelxComponent:
         for doc in docs:
             if not doc.has_annotation("DEP") and not doc.has_annotation("SENT_START"):
                 raise ValueError("relx component: put it after spaCy's parser (it needs sentences, tags and the dependency tree)")
+            if self.extractor.candidates == "noun_chunks" and not doc.has_annotation("DEP"):
+                raise ValueError("relx component: noun-chunk candidates (this model was trained on untyped entities) need "
+                                 "the dependency parse: put the component after spaCy's parser, or set candidates='ner' "
+                                 "in its config to use the named entities")
         results = self.extractor.from_spacy(docs)
         for doc, res in zip(docs, results):
             info = res.meta["extraction"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
 
@@ -42,19 +43,48 @@ def os_error_line(exc: OSError) -> str:
     return f"{os.fsdecode(path)}: {reason}" if path is not None else reason
 
 
+class PrintableStream:
+    """A text stream whose writes go through :func:`relx.safetext.printable` (newlines and tabs kept): whatever a
+    command prints from its input (texts, tokens, labels, file names) shows escape sequences instead of running them."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from relx.safetext import printable
+
+        self._stream.write(printable(text, keep="\n\t"))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def error_line(message: object) -> str:
+    """``relx: error: ...`` on one line, control characters of the message (user input) escaped."""
+    from relx.safetext import printable
+
+    return f"relx: error: {printable(message)}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import contextlib
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # serve's stdout is uvicorn's log (its own colours); every other command's stdout is reports built from input
+    guard = contextlib.nullcontext() if args.command == "serve" else contextlib.redirect_stdout(PrintableStream(sys.stdout))
     try:
-        return int(args.func(args) or 0)
+        with guard:
+            return int(args.func(args) or 0)
     except (RelxInputError, RelxConfigError) as exc:
-        print(f"relx: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyError as exc:  # unknown registry names
-        print(f"relx: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(error_line(exc.args[0] if exc.args else exc), file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. an output path that is a directory or not writable
-        print(f"relx: error: {os_error_line(exc)}", file=sys.stderr)
+        print(error_line(os_error_line(exc)), file=sys.stderr)
         return 2
 
 

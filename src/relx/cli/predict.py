@@ -20,6 +20,7 @@ from typing import Any
 from relx.data.schema import Document
 from relx.engines import ENGINES, TORCH_ENGINES
 from relx.errors import RelxConfigError, RelxInputError
+from relx.safetext import json_problem, printable, unicode_problem
 
 Where = Callable[[int], str | int]
 
@@ -199,18 +200,19 @@ def extraction_table(doc: Document, width: int = 30) -> list[str]:
     ext = doc.meta.get("extraction") or {}
 
     def clip(text: str) -> str:
-        text = " ".join(text.split())
+        text = printable(" ".join(text.split()))
         return text if len(text) <= width else text[: width - 3] + "..."
 
-    text = " ".join(str(doc.meta.get("text", "")).split())
-    lines = [f"{doc.id}: {text if len(text) <= 100 else text[:97] + '...'}"]
-    ents = ", ".join(f"{e['text']} [{e['label']} {e['char_start']}:{e['char_end']}]" for e in ext.get("entities", []))
+    text = printable(" ".join(str(doc.meta.get("text", "")).split()))  # input text never drives the terminal
+    lines = [f"{printable(doc.id)}: {text if len(text) <= 100 else text[:97] + '...'}"]
+    ents = ", ".join(f"{printable(e['text'])} [{printable(e['label'])} {e['char_start']}:{e['char_end']}]" for e in ext.get("entities", []))
     lines.append(f"  entities: {ents or '(none)'}")
     rels = ext.get("relations", [])
     if not rels:
         lines.append("  relations: (none)")
         return lines
-    rows = [(clip(r["head_text"]), r["label"], clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}") for r in rels]
+    rows = [(clip(r["head_text"]), printable(r["label"]), clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}")
+            for r in rels]
     widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(("head", "label", "tail", "score"))]
     for row in [("head", "label", "tail", "score"), *rows]:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -218,12 +220,14 @@ def extraction_table(doc: Document, width: int = 30) -> list[str]:
 
 
 def print_predictions(preds: list[Document], limit: int = 20) -> None:
-    """A table per extracted text, a line per classified pair (the first ``limit`` documents)."""
+    """A table per extracted text, a line per classified pair (the first ``limit`` documents); ids, labels and
+    text go through :func:`relx.safetext.printable` (escape sequences in the input are shown, not executed)."""
     for d in preds[:limit]:
         if "extraction" in d.meta:
             print("\n".join(extraction_table(d)))
         else:
-            print(f"{d.id}\t{d.meta.get('pair_label')}\t{d.meta.get('pair_score', 0):.3f}\t{' '.join(d.tokens)[:80]}")
+            print(f"{printable(d.id)}\t{printable(d.meta.get('pair_label'))}\t{d.meta.get('pair_score', 0):.3f}\t"
+                  f"{printable(' '.join(d.tokens)[:80])}")
     if len(preds) > limit:
         print(f"... {len(preds) - limit} more documents")
 
@@ -261,6 +265,10 @@ def run(args: argparse.Namespace) -> int:
     threshold = _threshold(args.threshold)
     if bool(args.input) == bool(args.text):
         raise RelxConfigError("give either --input FILE or --text TEXT (repeatable)")
+    for i, text in enumerate(args.text):  # argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape)
+        problem = unicode_problem(text, argv=True)
+        if problem is not None:
+            raise RelxInputError(problem, None, f"--text {i + 1}")
     if args.input and not args.output:
         raise RelxConfigError("--output is required with --input")
     output = Path(args.output) if args.output else None
@@ -275,6 +283,10 @@ def run(args: argparse.Namespace) -> int:
             raw = read_raw_lines(path)
         else:
             docs, where = read_input(path, args.format)
+            for i, d in enumerate(docs):  # JSON "\\ud800" escapes decode to lone surrogates, which no tokenizer takes
+                problem = json_problem(d.to_dict(), numbers=False)
+                if problem is not None:
+                    raise RelxInputError(problem, path, where(i))
     nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine)
     start = time.perf_counter()
     if args.text:
@@ -294,6 +306,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"predicted {rate}")
     if output is not None:
         n = write_jsonl(output, preds)
-        print(f"wrote {n} documents to {output}")
+        print(f"wrote {n} documents to {printable(output)}")
     sys.stdout.flush()
     return 0

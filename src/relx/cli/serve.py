@@ -6,7 +6,9 @@ import argparse
 
 from relx.engines import ENGINES
 
-DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0}  # = relx.serve.Limits()
+DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0,
+            "max_request_chars": 100_000, "max_request_tokens": 20_000, "max_header_bytes": 16_384}  # = relx.serve.Limits()
+POSITIVE = ("max_chars", "max_items", "max_pending", "max_batch", "max_request_chars", "max_request_tokens", "max_header_bytes")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pending", type=int, default=d.max_pending, help="queued documents before requests get 429")
     p.add_argument("--max-batch", type=int, default=d.max_batch, help="documents per model call (micro-batching)")
     p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms, help="how long to wait to fill a model batch")
+    p.add_argument("--max-request-chars", type=int, default=d.max_request_chars,
+                   help="characters of all texts / sentences of one request (bounds one request's work; more: 413)")
+    p.add_argument("--max-request-tokens", type=int, default=d.max_request_tokens,
+                   help="tokens of all documents of one /extract request (more: 413)")
+    p.add_argument("--max-header-bytes", type=int, default=d.max_header_bytes, help="bytes of request header names and values (more: 431)")
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=run)
 
@@ -30,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from relx.errors import RelxConfigError
     from relx.serve import Limits, serve
 
-    for key in ("max_chars", "max_items", "max_pending", "max_batch", "port"):
+    for key in (*POSITIVE, "port"):
         if getattr(args, key) < 1:
             raise RelxConfigError(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
     if args.batch_wait_ms < 0:
         raise RelxConfigError(f"--batch-wait-ms must be >= 0, got {args.batch_wait_ms}")
-    limits = Limits(args.max_chars, args.max_items, args.max_pending, args.max_batch, args.batch_wait_ms)
+    limits = Limits(**{key: getattr(args, key) for key in DEFAULTS})
     serve(args.model, args.host, args.port, limits, engine=args.engine, device=args.device, log_level=args.log_level)
     return 0
