@@ -259,7 +259,7 @@ def test_cli_jsonl_input_with_lone_surrogate_is_one_line(model_dir, tmp_path, ca
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))  # ASCII JSON: "\\udcff" escapes
     assert main(["predict", str(model_dir), "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "in.jsonl:2: tokens[2]: not valid Unicode (lone surrogate \\udcff at character 1)" in err, err
+    assert len(err.splitlines()) == 1 and "in.jsonl:2: document '1': token 2: not valid Unicode (lone surrogate \\udcff at character 1)" in err, err
 
 
 # --- 4: input text never drives the terminal -----------------------------------------------------

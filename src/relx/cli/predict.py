@@ -20,7 +20,7 @@ from typing import Any
 from relx.data.schema import Document
 from relx.engines import ENGINES, TORCH_ENGINES
 from relx.errors import RelxConfigError, RelxInputError
-from relx.safetext import json_problem, printable, unicode_problem
+from relx.safetext import printable, unicode_problem
 
 Where = Callable[[int], str | int]
 
@@ -283,10 +283,6 @@ def run(args: argparse.Namespace) -> int:
             raw = read_raw_lines(path)
         else:
             docs, where = read_input(path, args.format)
-            for i, d in enumerate(docs):  # JSON "\\ud800" escapes decode to lone surrogates, which no tokenizer takes
-                problem = json_problem(d.to_dict(), numbers=False)
-                if problem is not None:
-                    raise RelxInputError(problem, path, where(i))
     nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine)
     start = time.perf_counter()
     if args.text:

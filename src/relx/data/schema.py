@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -13,7 +12,6 @@ from typing import Any
 from relx.errors import RelxInputError
 
 OPTIONAL_TOKEN_FIELDS = ("pos", "ner", "heads", "deprels")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _INVISIBLE = ("Cc", "Cf")  # control and format characters (NUL, zero-width space, soft hyphen, BOM)
 
 
@@ -27,6 +25,23 @@ def is_blank(token: str) -> bool:
 def has_whitespace(token: str) -> bool:
     """True when ``str.split`` would cut ``token`` or drop it: empty, or holding any whitespace character."""
     return not token or any(c.isspace() for c in token)
+
+
+def _text_problem(doc: Document) -> str | None:
+    """Why a string of ``doc`` (id, token, entity or relation label) is not valid Unicode (a lone surrogate from a
+    ``"\\ud800"`` JSON escape: no tokenizer or JSON writer takes it), or None."""
+    from relx.safetext import surrogate_index, unicode_problem
+
+    fields = [("id", doc.id), *((f"token {i}", t) for i, t in enumerate(doc.tokens)),
+              *((f"entity {k} label", e.label) for k, e in enumerate(doc.entities)),
+              *((f"relation {k} label", r.label) for k, r in enumerate(doc.relations))]
+    strings = [v for _, v in fields if isinstance(v, str)]
+    if surrogate_index("".join(strings)) is None:  # the common case: one encode over everything
+        return None
+    for name, value in fields:
+        if isinstance(value, str) and (problem := unicode_problem(value)) is not None:
+            return f"{name}: {problem}"
+    return None
 
 
 @dataclass
@@ -87,9 +102,9 @@ class Document:
         n = len(self.tokens)
         if n == 0:
             raise RelxInputError(f"document {self.id!r} has no tokens")
-        if _SURROGATE.search("".join(t for t in self.tokens if isinstance(t, str))):
-            i, tok = next((i, t) for i, t in enumerate(self.tokens) if isinstance(t, str) and _SURROGATE.search(t))
-            raise RelxInputError(f"document {self.id!r}: token {i} {tok!r} holds a lone surrogate (a \\ud800-style JSON escape), which is not text")
+        problem = _text_problem(self)
+        if problem is not None:
+            raise RelxInputError(f"document {self.id!r}: {problem}")
         for k, e in enumerate(self.entities):
             if not (0 <= e.start < e.end <= n):
                 if e.start >= e.end:
