@@ -32,7 +32,7 @@ lint: setup
 
 # fp16 encoder + pre-annotated data in one git-excluded folder (< 64 MiB) for a GPU run.
 bundle-gpu: setup
-	$(PY) -m relx export gpu-bundle --out gpu_bundle
+	$(PY) -m relx export gpu-bundle --out gpu_bundle --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
 """Ray Data batch prediction: one real local job (`ray.init()`, 2 actors) equals `relx predict`; the actor's
-record handling (JSONL lines, Parquet rows, raw texts, bad records) and the error unwrapping are tested
+record handling (JSONL chunks, Parquet rows, raw texts, bad records) and the error unwrapping are tested
 in-process, without starting more Ray jobs (each costs actor start-up time)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ pytest.importorskip("ray")
 from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
-from relx.distributed_predict import Predictor, _relx_error, expand_inputs, predict_distributed  # noqa: E402
+from relx.distributed_predict import Predictor, _relx_error, expand_inputs, plan, predict_distributed  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
 
 
@@ -56,30 +56,45 @@ def test_ray_job_equals_relx_predict(setup):
     assert not (tmp / "out.staging").exists()
 
 
+def _chunks(path, parquet=False):
+    return plan([str(path)], 8, parquet)[0]
+
+
+def _batch(chunks):
+    return {k: np.array([c[k] for c in chunks], dtype=object) for k in chunks[0]}
+
+
 def test_actor_reads_jsonl_lines_parquet_rows_and_raw_texts(setup, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     tmp, corpus = setup
     lines = [json.dumps(d.to_dict()) for d in corpus[:3]] + ["", json.dumps({"id": "t1", "text": "Bill Gates founded Microsoft."})]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
     actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=False)
-    res = actor({"text": np.array(lines, dtype=object), "path": np.array(["a.jsonl"] * len(lines), dtype=object)})
+    chunks = _chunks(tmp_path / "a.jsonl")
+    res = actor(_batch(chunks))
     (name,) = res["file"]
     out = {d.id: d for d in read_jsonl(tmp_path / name)}
-    assert res["documents"] == [4] and set(out) == {corpus[0].id, corpus[1].id, corpus[2].id, "t1"}
+    assert res["documents"] == res["records"] == [4] and list(out) == [corpus[0].id, corpus[1].id, corpus[2].id, "t1"]
     assert "extraction" in out["t1"].meta and out[corpus[0].id].meta["pair_label"]
-    pq = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=True)
-    res = pq({"id": np.array(["p1", "p2"], dtype=object), "text": np.array(["Mary lives in Paris.", "John works for Acme."], dtype=object),
-              "path": np.array(["t.parquet"] * 2, dtype=object)})
-    assert res["documents"] == [2]
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": ["Mary lives in Paris.", "John works for Acme."]}), tmp_path / "t.parquet")
+    pq_actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=True)
+    res = pq_actor(_batch(_chunks(tmp_path / "t.parquet", parquet=True)))
+    assert res["documents"] == [2] and [d.id for d in read_jsonl(tmp_path / res["file"][0])] == ["p1", "p2"]
 
 
 def test_actor_names_the_file_and_record_of_a_bad_record(setup, tmp_path):
     tmp, _ = setup
-    actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path), parquet=False)
+    actor = Predictor(str(tmp / "model"), 8, "torch", None, str(tmp_path / "staging"), parquet=False)
     bad = json.dumps({"id": "x1", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 9, "label": "P"}]})
-    with pytest.raises(RelxInputError, match=r"bad\.jsonl \(record id 'x1'\): .*outside the sentence"):
-        actor({"text": np.array([bad], dtype=object), "path": np.array(["bad.jsonl"], dtype=object)})
-    with pytest.raises(RelxInputError, match=r"bad\.jsonl: invalid JSON"):
-        actor({"text": np.array(["{nope"], dtype=object), "path": np.array(["bad.jsonl"], dtype=object)})
-    assert not list(tmp_path.iterdir())  # nothing written for a failed batch
+    (tmp_path / "bad.jsonl").write_text(bad + "\n")
+    with pytest.raises(RelxInputError, match=r"bad\.jsonl:1 \(record id 'x1'\): .*outside the sentence"):
+        actor(_batch(_chunks(tmp_path / "bad.jsonl")))
+    (tmp_path / "bad.jsonl").write_text("\n{nope\n")
+    with pytest.raises(RelxInputError, match=r"bad\.jsonl:2: invalid JSON"):
+        actor(_batch(_chunks(tmp_path / "bad.jsonl")))
+    assert not (tmp_path / "staging").exists()  # nothing written for a failed chunk
 
 
 def test_worker_errors_are_unwrapped_to_one_line():

@@ -1,27 +1,54 @@
 """Corpus-scale prediction on Ray Data: JSONL / Parquet shards in, relx JSONL shards out.
 
-Each actor loads the model once (``Pipeline.load``) and predicts batch after batch; records are relx documents
+Each actor loads the model once (``Pipeline.load``) and predicts chunk after chunk; records are relx documents
 (``id``, ``tokens``, ``entities``: classified as by ``relx predict``) or raw texts (``id``, ``text``: extracted as
 by ``relx predict --text``). Output: ``OUT/part-*.jsonl`` (one relx JSONL document per line) and
-``OUT/_MANIFEST.json`` (inputs, counts). The folder appears under its final name only when every shard is
-written; a bad record fails the job with its file and id. Needs ``pip install 'relx[distributed]'``.
+``OUT/_MANIFEST.json`` (inputs, counts). Needs ``pip install 'relx[distributed]'``.
 
     relx predict-distributed runs/x/model --input 'corpus/*.jsonl' --output preds/ --actors 4
     ray job submit -- relx predict-distributed ... --address auto      # on an existing Ray cluster
+
+How records are read (so that every record keeps its place). The driver plans the job without parsing anything:
+it scans each JSONL file once as bytes (like ``wc -l``: no decoding, no JSON) and cuts it into chunks of
+``batch_size * 4`` non-empty lines, each described by (file, byte range, first line number, record count); for
+Parquet it reads only the footer (row counts) and cuts row ranges. Only these small chunk descriptions go through
+Ray Data (``ray.data.from_items``); each actor reads its chunk's bytes (or rows) from the file itself, so the driver
+never holds the corpus, and every record is known by its place ``FILE:LINE`` (Parquet ``FILE:ROW``, rows counted
+from 1 like lines). Ray's ``read_text`` was not used: it yields lines without their line numbers.
+
+* A record without an ``id`` (or with ``"id": null``) gets ``FILE:LINE`` as its id, ``FILE`` being the file's path
+  relative to the folder that holds all inputs (its base name when they share one folder): stable across machines
+  and working directories, and unique even for inputs with the same base name in different folders.
+* Errors name the place: ``FILE:LINE: problem`` (bad JSON, invalid UTF-8) or ``FILE:LINE (record id 'x'): problem``.
+* A chunk is written as ``part-<stem>-<hash>-<first line or row>.jsonl``: ``<stem>`` is the file's name, ``<hash>``
+  8 hex digits of its full path (so inputs with the same name in different folders never collide).
+* The job counts the non-empty lines (Parquet rows) it planned, each actor checks it read exactly its chunk's
+  records (the file did not change) and wrote one document per record, and the driver checks that the shards
+  hold as many documents as the inputs hold records. Only then does the folder appear under its final name
+  (written in a unique temp folder beside it, then renamed); on any failure nothing is published.
+* Gzipped JSONL (``.gz``) works, but a gzip stream cannot be entered in the middle: each chunk of a ``.gz`` file
+  decompresses it from the start, so prefer several moderate files (or uncompressed ones) for large corpora.
 """
 
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
+
+MANIFEST = "_MANIFEST.json"
 
 
 def _ray() -> Any:
@@ -48,8 +75,144 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return sorted(set(files))
 
 
+# --- planning (driver) ------------------------------------------------------------------------------------
+def input_labels(files: list[str]) -> dict[str, str]:
+    """Each file's name in ids: its path relative to the folder holding all inputs (POSIX separators)."""
+    if not files:
+        return {}
+    common = os.path.commonpath([os.path.dirname(f) for f in files])
+    return {f: Path(os.path.relpath(f, common)).as_posix() for f in files}
+
+
+def shard_name(path: str, first: int) -> str:
+    """``part-<stem>-<8 hex of the full path>-<first line / row>.jsonl``."""
+    name = Path(path).name
+    for suffix in (".gz", ".jsonl", ".json", ".ndjson", ".parquet", ".txt"):
+        name = name[: -len(suffix)] if name.lower().endswith(suffix) and len(name) > len(suffix) else name
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "input"
+    return f"part-{stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}-{first:09d}.jsonl"
+
+
+def _open_binary(path: str) -> Any:
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+
+
+def plan_jsonl(path: str, label: str, per_chunk: int) -> tuple[list[dict], int]:
+    """Chunks of ``per_chunk`` non-empty lines of one JSONL file (byte ranges, first line numbers) and its record count."""
+    chunks: list[dict] = []
+    total, pos, line_no, start, first, count = 0, 0, 0, -1, 0, 0
+
+    def close(end: int) -> None:
+        chunks.append({"path": path, "label": label, "start": start, "end": end, "first": first, "records": count,
+                       "shard": shard_name(path, first)})
+
+    try:
+        with _open_binary(path) as fh:
+            for line in fh:
+                line_no += 1
+                end = pos + len(line)
+                if line.strip():
+                    if start < 0:
+                        start, first, count = pos, line_no, 0
+                    count += 1
+                    total += 1
+                    if count == per_chunk:
+                        close(end)
+                        start = -1
+                pos = end
+    except (OSError, EOFError) as exc:  # unreadable, or a damaged gzip stream
+        raise RelxInputError(f"cannot read ({exc})", path) from None
+    if start >= 0:
+        close(pos)
+    return chunks, total
+
+
+def plan_parquet(path: str, label: str, per_chunk: int) -> tuple[list[dict], int]:
+    """Row ranges of ``per_chunk`` rows of one Parquet file (from its footer only) and its row count."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except Exception as exc:  # pyarrow raises its own types for damaged files
+        raise RelxInputError(f"cannot read Parquet ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})", path) from None
+    chunks = [{"path": path, "label": label, "start": s, "end": min(s + per_chunk, rows), "first": s + 1,
+               "records": min(s + per_chunk, rows) - s, "shard": shard_name(path, s + 1)} for s in range(0, rows, per_chunk)]
+    return chunks, rows
+
+
+def plan(files: list[str], per_chunk: int, parquet: bool) -> tuple[list[dict], int]:
+    """All chunks of ``files`` and the number of records they hold."""
+    labels = input_labels(files)
+    chunks: list[dict] = []
+    total = 0
+    for f in files:
+        c, n = (plan_parquet if parquet else plan_jsonl)(f, labels[f], per_chunk)
+        chunks += c
+        total += n
+    return chunks, total
+
+
+# --- reading and predicting (actors) ----------------------------------------------------------------------
+def read_chunk(chunk: dict, parquet: bool) -> list[tuple[int, Any]]:
+    """(line or row number, record) of every record of ``chunk``; a bad line raises RelxInputError naming FILE:LINE."""
+    path, start, end, first = str(chunk["path"]), int(chunk["start"]), int(chunk["end"]), int(chunk["first"])
+    if parquet:
+        records = list(enumerate(_parquet_rows(path, start, end), start=first))
+    else:
+        with _open_binary(path) as fh:
+            fh.seek(start)
+            data = fh.read(end - start)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        records = []
+        for line_no, raw in enumerate(lines, start=first):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RelxInputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})", path, line_no) from None
+            if line_no == 1:
+                text = text.removeprefix("\ufeff")
+            try:
+                records.append((line_no, json.loads(text)))
+            except json.JSONDecodeError as exc:
+                raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno}) in line {text[:60]!r}", path, line_no) from None
+    if len(records) != int(chunk["records"]):
+        raise RelxInputError(f"read {len(records)} records where the job planned {chunk['records']} (the file changed while the job ran?)",
+                             path, first)
+    return records
+
+
+def _parquet_rows(path: str, start: int, end: int) -> list[Any]:
+    """Rows ``start`` (0-based) to ``end`` of a Parquet file as plain dicts (nulls dropped), reading only their row groups."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    groups, offset, skip = [], 0, 0
+    for g in range(pf.metadata.num_row_groups):
+        n = pf.metadata.row_group(g).num_rows
+        if offset + n > start and offset < end:
+            if not groups:
+                skip = start - offset
+            groups.append(g)
+        offset += n
+    table = pf.read_row_groups(groups).slice(skip, end - start) if groups else None
+    return [_drop_nulls(r) for r in table.to_pylist()] if table is not None else []
+
+
+def _drop_nulls(value: Any) -> Any:
+    """Parquet nulls are absent fields: drop None values of (nested) dicts."""
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
 class Predictor:
-    """Ray actor: one Pipeline per actor; a batch of records -> one written shard (relx JSONL), its name and size."""
+    """Ray actor: one Pipeline per actor; a batch of chunks -> one written shard per chunk, its name and counts."""
 
     def __init__(self, model_dir: str, batch_size: int, engine: str, threshold: float | None, staging: str, parquet: bool):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,62 +223,54 @@ class Predictor:
                                  threshold=threshold)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        out: dict[str, list] = {"file": [], "documents": [], "records": []}
+        for i in range(len(batch["path"])):
+            chunk = {k: batch[k][i] for k in batch}
+            docs = self.predict_records(str(chunk["path"]), str(chunk["label"]), read_chunk(chunk, self.parquet))
+            write_shard(self.staging, str(chunk["shard"]), [json.dumps(d.to_dict(), ensure_ascii=False) for d in docs])
+            out["file"].append(str(chunk["shard"]))
+            out["documents"].append(len(docs))
+            out["records"].append(int(chunk["records"]))
+        return out
+
+    def predict_records(self, path: str, label: str, records: list[tuple[int, Any]]) -> list[Any]:
+        """One predicted Document per record, in input order; a record without id gets ``label:line``."""
         from relx.data.schema import Document
 
-        records, where = [], []
-        if not self.parquet:  # JSONL lines
-            for line, path in zip(batch["text"], batch["path"]):
-                if not str(line).strip():
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise RelxInputError(f"invalid JSON ({exc.msg}) in line {str(line)[:60]!r}", path) from None
-                where.append(str(path))
-        else:  # Parquet rows
-            cols = list(batch)
-            n = len(batch[cols[0]]) if cols else 0
-            for i in range(n):
-                records.append({c: _plain(batch[c][i]) for c in cols if c != "path"})
-                where.append(str(batch["path"][i]) if "path" in batch else "parquet")
-        docs, texts = [], []
-        for rec, src in zip(records, where):
-            rid = rec.get("id") if isinstance(rec, dict) else None
-            if isinstance(rec, dict) and "tokens" not in rec and isinstance(rec.get("text"), str):
-                texts.append((str(rid if rid is not None else len(texts)), rec["text"], src))
+        docs: list[tuple[int, Document]] = []
+        texts: list[tuple[int, str, str, int]] = []  # (index, id, text, line)
+        for k, (line_no, rec) in enumerate(records):
+            if not isinstance(rec, dict):
+                raise RelxInputError(f"expected a JSON object, got {type(rec).__name__}", path, line_no)
+            if rec.get("id") is None:
+                rec = {**rec, "id": f"{label}:{line_no}"}
+            rid = rec["id"]
+            if "tokens" not in rec and isinstance(rec.get("text"), str):
+                texts.append((k, str(rid), rec["text"], line_no))
                 continue
             try:
-                docs.append(Document.from_dict(rec))
+                doc = Document.from_dict(rec)
             except RelxInputError as exc:
-                raise RelxInputError(exc.problem, src, f"record id {rid!r}") from None
-            self.nlp.check(docs[-1:], src, lambda _i, rid=rid: f"record id {rid!r}")
-        out = self.nlp.predict(docs) if docs else []
+                raise RelxInputError(exc.problem, f"{path}:{line_no}", f"record id {rid!r}") from None
+            self.nlp.check([doc], f"{path}:{line_no}", lambda _i, rid=rid: f"record id {rid!r}")
+            docs.append((k, doc))
+        out: dict[int, Any] = {}
+        if docs:
+            out.update(zip([k for k, _ in docs], self.nlp.predict([d for _, d in docs])))
         if texts:
-            out += self.nlp.extract([t for _, t, _ in texts], [i for i, _, _ in texts])
-        return write_shard(self.staging, [d.id for d in out], [json.dumps(d.to_dict(), ensure_ascii=False) for d in out])
+            got = self.nlp.extract([t for _, _, t, _ in texts], [i for _, i, _, _ in texts], path, lambda j: texts[j][3])
+            out.update(zip([k for k, _, _, _ in texts], got))
+        if len(out) != len(records):
+            raise RelxInputError(f"predicted {len(out)} documents for {len(records)} records", path, records[0][0] if records else None)
+        return [out[k] for k in range(len(records))]
 
 
-def _plain(value: Any) -> Any:
-    """numpy / pyarrow values of a Parquet row -> plain JSON-like Python."""
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def write_shard(staging: Path, ids: list[str], lines: list[str]) -> dict[str, list]:
-    """``part-<hash of the ids>.jsonl`` under ``staging`` (written atomically)."""
-    if not lines:
-        return {"file": [], "documents": []}
+def write_shard(staging: Path, name: str, lines: list[str]) -> None:
+    """``staging/name`` (written atomically)."""
     from relx.utils import atomic_open
 
-    name = "part-" + hashlib.sha1("\n".join(ids).encode()).hexdigest()[:16] + ".jsonl"
     with atomic_open(staging / name) as fh:
         fh.write("".join(line + "\n" for line in lines))
-    return {"file": [name], "documents": [len(lines)]}
 
 
 def _relx_error(exc: BaseException) -> RelxInputError | None:
@@ -138,6 +293,33 @@ def _relx_error(exc: BaseException) -> RelxInputError | None:
     return None
 
 
+# Ray's own loggers: their INFO / WARNING lines (and the tracebacks Ray Data logs for a failed actor) would
+# surround relx's one-line error on stderr; the job's outcome is reported by relx, so they are held at CRITICAL.
+# (`relx predict-distributed` also sets RAY_BACKEND_LOG_LEVEL for the C++ core's own stderr lines.)
+RAY_LOGGERS = ("ray", "ray.data", "ray.train", "ray.tune", "ray.serve")
+
+
+@contextmanager
+def quiet_ray() -> Iterator[Any]:
+    """Silence Ray's Python loggers for the job (levels restored after); yields a function that silences them
+    again, for after ``ray.init`` (which sets the level of Ray's logger)."""
+    import ray.data  # noqa: F401  (configures Ray Data's loggers on import: before the levels are set)
+
+    loggers = [logging.getLogger(name) for name in RAY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+
+    def silence() -> None:
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL)
+
+    silence()
+    try:
+        yield silence
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
 def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | Path, actors: int = 2, batch_size: int = 64,
                         engine: str = "torch", threshold: float | None = None, address: str | None = None) -> dict:
     """Run the job; returns the manifest (also written as OUT/_MANIFEST.json)."""
@@ -152,33 +334,58 @@ def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | 
     parquet = [f for f in files if f.endswith(".parquet")]
     if parquet and len(parquet) != len(files):
         raise RelxInputError("mix of Parquet and JSONL inputs; run them separately", files[0])
-    staging = out.with_name(out.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    chunks, expected = plan(files, batch_size * 4, bool(parquet))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".staging", dir=out.parent))  # unique: never a user's folder
+    try:
+        with quiet_ray() as silence:
+            written = _run(ray, chunks, model_dir, staging, actors, batch_size, engine, threshold, address, bool(parquet), silence)
+        documents = int(sum(r["documents"] for r in written))
+        names = sorted(str(r["file"]) for r in written)
+        on_disk = sorted(p.name for p in staging.glob("part-*.jsonl"))
+        if documents != expected or names != sorted(c["shard"] for c in chunks) or on_disk != names:
+            raise RelxInputError(f"the shards hold {documents} documents in {len(on_disk)} files, but the inputs hold {expected} "
+                                 f"records in {len(chunks)} chunks; output not published", out)
+        manifest = {"model": str(model_dir), "inputs": files, "actors": actors, "engine": engine, "records": expected,
+                    "files": names, "documents": documents}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes it 0700
+        if out.exists():
+            out.rmdir()  # empty (checked above); fails rather than replace anything that appeared meanwhile
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the temp folder made above, nothing else
+        raise
+    return manifest
+
+
+def _run(ray: Any, chunks: list[dict], model_dir: str | Path, staging: Path, actors: int, batch_size: int, engine: str,
+         threshold: float | None, address: str | None, parquet: bool, silence: Any = None) -> list[dict]:
+    """The Ray Data job over ``chunks``: one row (shard file, documents, records) per chunk."""
+    if not chunks:
+        return []
     if not ray.is_initialized():
-        local = {} if address else {"num_cpus": max(os.cpu_count() or 1, actors + 1)}  # logical CPUs: actors + the readers
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True, **local)
+        local = {} if address else {"num_cpus": max(os.cpu_count() or 1, actors + 1)}  # logical CPUs: actors + the driver's tasks
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                 logging_level=logging.CRITICAL, **local)
+    if silence is not None:
+        silence()
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
-    if parquet:
-        ds = ray.data.read_parquet(files, include_paths=True)
-    else:
-        ds = ray.data.read_text(files, include_paths=True)
+    for attr in ("print_on_execution_start", "enable_operator_progress_bars"):
+        if hasattr(ctx, attr):
+            setattr(ctx, attr, False)
     kwargs = {"model_dir": str(Path(model_dir).resolve()), "batch_size": batch_size, "engine": engine, "threshold": threshold,
-              "staging": str(staging), "parquet": bool(parquet)}
+              "staging": str(staging), "parquet": parquet}
+    ds = ray.data.from_items(chunks, override_num_blocks=min(len(chunks), 1000))
     try:
-        written = ds.map_batches(Predictor, fn_constructor_kwargs=kwargs, batch_size=batch_size * 4, concurrency=actors,
-                                 batch_format="numpy").take_all()
+        rows = ds.map_batches(Predictor, fn_constructor_kwargs=kwargs, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors),
+                              batch_format="numpy").take_all()
     except Exception as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         inner = _relx_error(exc)
         if inner is not None:
             raise inner from None
         raise
-    manifest = {"model": str(model_dir), "inputs": files, "actors": actors, "engine": engine,
-                "files": sorted(r["file"] for r in written), "documents": int(sum(r["documents"] for r in written))}
-    (staging / "_MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    if out.exists():
-        out.rmdir()
-    os.replace(staging, out)
-    return manifest
+    return rows

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 # The part between ``.NAME.`` and ``.tmp`` of atomic_open's temp files: ``<pid>-XXXXXXXX``, or bare
-# mkstemp letters in older versions. A dot means the temp of a longer name (``.NAME.gz.…``), not ours.
-_TMP_MIDDLE = re.compile(r"^(?:(?P<pid>\d+)-)?[A-Za-z0-9_]+$")
+# mkstemp letters in older versions: always 8 of mkstemp's characters (a-z, 0-9, _), so a user's
+# ``.NAME.backup.tmp`` is never taken for one. A dot means the temp of a longer name (``.NAME.gz.…``), not ours.
+_TMP_MIDDLE = re.compile(r"^(?:(?P<pid>\d+)-)?[a-z0-9_]{8}$")
 
 
 @contextmanager
@@ -77,30 +78,85 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """Yield an empty temp directory beside ``target``; on success it replaces ``target`` as a whole.
 
     A kill at any moment leaves either the old ``target`` or the new one (plus a stale
-    ``.NAME.*.tmpdir`` / ``.NAME.*.olddir`` sibling, removed by the next call), never a mix.
+    ``.NAME.<pid>-XXXXXXXX.tmpdir`` / ``.olddir`` sibling, removed by the next call), never a mix.
+    Only a directory that relx wrote is replaced (see :func:`relx_directory`): any other non-empty
+    ``target`` (a user's folder that happens to have the name) raises RelxInputError and is left alone.
+    Only siblings that this function made (its exact names; an ``.olddir`` holding nothing but ``x``)
+    and whose writing process is gone are removed.
     """
     import shutil
+
+    from relx.errors import RelxInputError
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_directory(target)
-    for stale in [*target.parent.glob(f".{target.name}.*.tmpdir"), *target.parent.glob(f".{target.name}.*.olddir")]:
+    if not relx_directory(target):
+        raise RelxInputError("exists and is not a directory written by relx (not a relx model or checkpoint); "
+                             "relx replaces only its own directories: move it away or choose another output", target)
+    for stale in _stale_directory_temps(target):
         shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmpdir", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    prefix = f".{target.name}.{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmpdir", dir=target.parent))
+    _ACTIVE_DIRS.add(str(tmp))
     old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".olddir", dir=target.parent))
-        os.replace(target, old / "x")
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".olddir", dir=target.parent))
+            _ACTIVE_DIRS.add(str(old))
+            os.replace(target, old / "x")
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        _ACTIVE_DIRS.difference_update({str(tmp), str(old)})
+
+
+def relx_directory(path: str | Path) -> bool:
+    """Whether relx may replace directory ``path`` as a whole: it is missing or empty, or it is a model /
+    checkpoint directory that relx wrote (a ``config.json`` object with relx's ``type`` and ``config`` keys).
+    A file, or a folder holding anything else, is not relx's to delete."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return True
+    if path.is_symlink() or not path.is_dir():
+        return False
+    if not any(path.iterdir()):
+        return True
+    try:
+        meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("type"), str) and "config" in meta
+
+
+_ACTIVE_DIRS: set[str] = set()  # this process's atomic_directory temps in use (its other ones are stale leftovers)
+_DIR_TEMP = re.compile(r"^(?:(?P<pid>\d+)-)?[a-z0-9_]{8}\.(?P<kind>tmpdir|olddir)$")
+
+
+def _stale_directory_temps(target: Path) -> list[Path]:
+    """``.NAME.[<pid>-]XXXXXXXX.tmpdir`` / ``.olddir`` siblings that atomic_directory made and no longer uses (its
+    process is gone, or it is this process and the swap was interrupted)."""
+    prefix = f".{target.name}."
+    stale = []
+    for path in [*target.parent.glob(f"{glob.escape(prefix)}*.tmpdir"), *target.parent.glob(f"{glob.escape(prefix)}*.olddir")]:
+        m = _DIR_TEMP.match(path.name[len(prefix) :])
+        if m is None or path.is_symlink() or not path.is_dir() or str(path) in _ACTIVE_DIRS:
+            continue
+        pid = int(m.group("pid")) if m.group("pid") else None
+        if pid is not None and pid != os.getpid() and _process_alive(pid):
+            continue  # another live process is writing it
+        if m.group("kind") == "olddir" and any(p.name != "x" for p in path.iterdir()):
+            continue  # not the shape atomic_directory leaves
+        stale.append(path)
+    return stale
 
 
 def recover_directory(target: str | Path) -> None:
@@ -109,10 +165,62 @@ def recover_directory(target: str | Path) -> None:
     target = Path(target)
     if target.exists() or not target.parent.is_dir():
         return
-    for old in sorted(target.parent.glob(f".{target.name}.*.olddir")):
+    for old in sorted(target.parent.glob(f"{glob.escape('.' + target.name + '.')}*.olddir")):
         if (old / "x").is_dir():
             os.replace(old / "x", target)
             return
+
+
+def install_files(src: str | Path, dst: str | Path, last: tuple[str, ...] = ()) -> list[str]:
+    """Move everything under the temp folder ``src`` into ``dst``; returns the relative paths installed.
+
+    When ``dst`` is missing or empty, ``src`` is renamed to it in one atomic step. Otherwise each file moves
+    to the same relative path under ``dst`` with ``os.replace`` (atomic per file; ``last`` ones, e.g. the file
+    that marks the set complete, move last), replacing only files of those names: every other entry of ``dst``
+    is kept, and nothing is deleted. A name that is a folder on one side and a file on the other is refused
+    (RelxInputError) before anything moves."""
+    from relx.errors import RelxInputError
+
+    src, dst = Path(src), Path(dst)
+    files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file() or p.is_symlink())
+    if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
+        raise RelxInputError("exists and is not a directory", dst)
+    if not dst.exists() or not any(dst.iterdir()):
+        os.chmod(src, 0o777 & ~_umask())
+        if dst.exists():
+            dst.rmdir()
+        os.replace(src, dst)
+        _fsync_dir(dst.parent)
+        return files
+    for rel in files:
+        parts = Path(rel).parts
+        for k in range(1, len(parts)):
+            above = dst.joinpath(*parts[:k])
+            if above.is_symlink() or (above.exists() and not above.is_dir()):
+                raise RelxInputError(f"is a file, but the output has a folder {'/'.join(parts[:k])}/ here; move it away", above)
+        here = dst / rel
+        if here.is_dir() and not here.is_symlink():
+            raise RelxInputError("is a folder, but the output has a file of this name; move it away", here)
+    for rel in sorted(files, key=lambda r: (r in last, r)):
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src / rel, dst / rel)
+    _fsync_dir(dst)
+    return files
+
+
+def check_not_an_input(output: str | Path, *inputs: str | Path | None) -> None:
+    """RelxInputError when ``output`` is (a link to) one of the ``inputs``: writing it would replace the data being read."""
+    from relx.errors import RelxInputError
+
+    for src in inputs:
+        if src is None:
+            continue
+        try:
+            same = os.path.samefile(output, src)
+        except OSError:  # one of them does not exist (yet)
+            same = False
+        if same:
+            raise RelxInputError(f"is also the input file ({src}); writing it would replace the data being read: choose another output", output)
 
 
 def _umask() -> int:

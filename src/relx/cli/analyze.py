@@ -56,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     from relx.data.io import read
     from relx.errors import RelxInputError
     from relx.evaluation.regimes import format_bucket_table, format_regime_tables, length_bucket_report, regime_tables
-    from relx.utils import write_json
+    from relx.utils import check_not_an_input, write_json
 
+    for out in (args.json_out, args.png):
+        if out:
+            check_not_an_input(out, args.gold, *args.pred)
     negative = args.negative or NEGATIVE[args.scheme]
     gold = read(args.gold, args.format)
     if not gold:

@@ -38,7 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from relx.data import io as rio
     from relx.data.annotate import annotate, load_nlp
+    from relx.utils import check_not_an_input
 
+    check_not_an_input(args.output, args.input)
     docs = rio.read(args.input, format=args.from_format)
     nlp = load_nlp()  # loaded before the clock starts: the rate below is parsing only
     t0 = time.perf_counter()

@@ -26,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from relx.data import io
     from relx.data.labels import LabelSet
+    from relx.utils import check_not_an_input
 
+    check_not_an_input(args.output, args.input, args.labels)
     labels = LabelSet.load(args.labels) if args.labels else None
     if args.key_only and args.dst_format not in ("semeval", "marked"):
         raise RelxInputError(f"--key-only needs --to semeval or --to marked, not {args.dst_format!r}", args.output)

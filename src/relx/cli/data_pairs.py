@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from relx.data import io
     from relx.data.pairs import to_pairs
     from relx.data.readers.spert_types import symmetric_beside
+    from relx.utils import check_not_an_input
 
+    check_not_an_input(args.output, args.input)
     docs = io.read(args.input, format=args.format)
     if not docs:
         raise RelxInputError("no documents", args.input)

@@ -38,8 +38,10 @@ def default_negative(fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from relx.data import io as rio
     from relx.data.stats import compute_stats, format_stats
-    from relx.utils import write_json
+    from relx.utils import check_not_an_input, write_json
 
+    if args.json_out:
+        check_not_an_input(args.json_out, args.file)
     fmt = rio.guess_format(args.file) if args.format == "auto" else args.format
     docs, report = rio.read_with_report(args.file, format=fmt, on_invalid="skip" if args.skip_invalid else "error")
     negative = args.negative or default_negative(fmt)

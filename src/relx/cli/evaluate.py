@@ -61,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     from relx.data import io
     from relx.errors import RelxConfigError, RelxInputError
     from relx.evaluation import scorer as sc
-    from relx.utils import write_json
+    from relx.utils import check_not_an_input, write_json
 
+    for out in (args.json_out, args.confusion, args.png):
+        if out:
+            check_not_an_input(out, args.gold, args.pred)
     if args.confusion and args.scheme not in sc.SCHEMES:
         raise RelxConfigError(f"--confusion needs a sentence-level scheme (tacred or semeval), not {args.scheme!r}")
     if args.png and args.analysis != "overlap":

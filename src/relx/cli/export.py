@@ -21,11 +21,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--data", action="append", default=None, metavar="PATH[:FORMAT]",
                    help="dataset to include (default: bundled SemEval train + test)")
     g.add_argument("--no-annotate", action="store_true", help="skip spaCy POS/NER/dependency annotation")
+    g.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty OUT (e.g. an earlier bundle): replaces only the files the bundle writes, keeps the rest")
     g.set_defaults(func=run_gpu_bundle)
     o = esub.add_parser("onnx", help="ONNX (+ int8) copy of a transformer pair model for onnxruntime CPU inference")
     o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf)")
     o.add_argument("out", help="output directory: a copy of MODEL + model.onnx, model.int8.onnx, onnx.json")
     o.add_argument("--no-int8", action="store_true", help="skip the dynamic int8 quantized variant")
+    o.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty OUT: replaces only the files the export writes (MODEL's files, model.onnx, "
+                        "model.int8.onnx, onnx.json); other files in OUT are kept")
     o.set_defaults(func=run_onnx)
 
 
@@ -36,7 +41,7 @@ def run_onnx(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise RelxInputError("exists and is not a directory (OUT names the export folder)", out)
-    meta = export_onnx(args.model, out, int8=not args.no_int8)
+    meta = export_onnx(args.model, out, int8=not args.no_int8, overwrite=args.overwrite)
     for engine, entry in meta["files"].items():
         print(f"{engine:10s} {out / entry['file']}  max |logit - PyTorch| on probe sentences = {entry['max_abs_diff']:.2e}")
     print(f"load it with relx.load({str(out)!r}, engine='onnx') or `relx predict {out} --engine onnx ...`")
@@ -69,32 +74,52 @@ def default_datasets() -> list[str]:
 
 
 def run_gpu_bundle(args: argparse.Namespace) -> int:
+    """Build the bundle in a unique temp folder beside OUT; only a complete bundle under the size limit is moved in
+    (MANIFEST.json last). A non-empty OUT needs --overwrite, and then only the bundle's own files are replaced."""
+    import tempfile
+
     from relx.data.io import read
     from relx.errors import RelxInputError
     from relx.nn.encoder import resolve_encoder
-    from relx.utils import write_json
+    from relx.utils import install_files, write_json
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise RelxInputError("exists and is not a directory (--out names the bundle folder)", out)
-    export_fp16_encoder(resolve_encoder(args.encoder), out / "encoder")
-    (out / "data").mkdir(parents=True, exist_ok=True)
-    manifest = {"encoder": str(args.encoder), "dtype": "float16", "data": []}
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise RelxInputError("output folder is not empty; pass --overwrite to replace the files the bundle writes "
+                             "(encoder/, data/*.jsonl.gz, MANIFEST.json; nothing else is touched), or choose a new folder", out)
+    specs = []
     for spec in args.data or default_datasets():
         path, _, fmt = spec.partition(":")
-        docs = read(path, fmt or "auto")
-        if not args.no_annotate:
-            from relx.data.annotate import annotate
-
-            docs = annotate(docs)
         name = Path(path).name.split(".")[0].lower() + ".jsonl.gz"
-        with gzip.open(out / "data" / name, "wt", encoding="utf-8") as fh:
-            for d in docs:
-                fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
-        manifest["data"].append({"source": path, "file": f"data/{name}", "documents": len(docs), "annotated": not args.no_annotate})
-    write_json(out / "MANIFEST.json", manifest)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        if any(name == other for _, _, other in specs):
+            raise RelxInputError(f"two --data files would both be written as data/{name}; rename one", path)
+        specs.append((path, fmt, name))
+    encoder = resolve_encoder(args.encoder)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmpdir", dir=out.parent))  # unique: never a user's folder
+    try:
+        export_fp16_encoder(encoder, tmp / "encoder")
+        (tmp / "data").mkdir()
+        manifest = {"encoder": str(args.encoder), "dtype": "float16", "data": []}
+        for path, fmt, name in specs:
+            docs = read(path, fmt or "auto")
+            if not args.no_annotate:
+                from relx.data.annotate import annotate
+
+                docs = annotate(docs)
+            with gzip.open(tmp / "data" / name, "wt", encoding="utf-8") as fh:
+                for d in docs:
+                    fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+            manifest["data"].append({"source": path, "file": f"data/{name}", "documents": len(docs), "annotated": not args.no_annotate})
+        write_json(tmp / "MANIFEST.json", manifest)
+        size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())  # the bundle's files only, not others in OUT
+        if size > LIMIT:
+            raise RelxInputError(f"bundle would be {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data "
+                                 "(nothing written)", out)
+        install_files(tmp, out, last=("MANIFEST.json",))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the temp folder made above (empty after a successful install)
     print(f"wrote {out} ({size / 2**20:.1f} MiB): encoder fp16 + {len(manifest['data'])} dataset(s)")
-    if size > LIMIT:
-        raise RelxInputError(f"bundle is {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data", out)
     return 0

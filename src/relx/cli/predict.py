@@ -274,6 +274,9 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None:
         check_output(output)
+        from relx.utils import check_not_an_input
+
+        check_not_an_input(output, args.input)
     device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
     raw: list[tuple[int, str]] | None = None
     docs: list[Document] = []

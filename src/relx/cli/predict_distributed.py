@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,12 +26,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+@contextmanager
+def stderr_to(fh: IO[bytes]) -> Iterator[None]:
+    """Send file descriptor 2 to ``fh`` for the block: Ray's core (C++) and its loggers write INFO / WARNING lines and
+    tracebacks there that would surround relx's one-line error (they are shown only if the job fails unexpectedly)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(fh.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run(args: argparse.Namespace) -> int:
     from relx.distributed_predict import predict_distributed
-    from relx.errors import RelxConfigError
+    from relx.errors import RelxConfigError, RelxInputError
 
     if args.actors < 1 or args.batch_size < 1:
         raise RelxConfigError("--actors and --batch-size must be >= 1")
-    m = predict_distributed(args.model, args.input, args.output, args.actors, args.batch_size, args.engine, args.threshold, args.address)
+    with tempfile.TemporaryFile() as log:
+        try:
+            with stderr_to(log):
+                m = predict_distributed(args.model, args.input, args.output, args.actors, args.batch_size, args.engine, args.threshold,
+                                        args.address)
+        except (RelxInputError, RelxConfigError):
+            raise  # relx's one-line error says it all
+        except BaseException:
+            log.seek(0)
+            sys.stderr.buffer.write(log.read())  # an unexpected failure: show what Ray said
+            sys.stderr.flush()
+            raise
     print(f"wrote {m['documents']} documents in {len(m['files'])} files to {args.output}")
     return 0

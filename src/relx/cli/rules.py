@@ -68,8 +68,9 @@ def _read(path: str, fmt: str, negative: str | None) -> tuple[list, str]:
 
 def run_mine(args: argparse.Namespace) -> int:
     from relx.rules.mine import mine_ruleset
-    from relx.utils import atomic_open
+    from relx.utils import atomic_open, check_not_an_input
 
+    check_not_an_input(args.out, args.train)
     docs, negative = _read(args.train, args.format, args.negative)
     rules, text = mine_ruleset(docs, negative, args.min_precision, args.min_support, args.max_n, args.max_per_relation or None,
                                origin=args.train)
@@ -82,8 +83,10 @@ def run_mine(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from relx.rules.check import coverage, format_coverage
     from relx.rules.patterns import RuleSet
-    from relx.utils import write_json
+    from relx.utils import check_not_an_input, write_json
 
+    if args.json_out:
+        check_not_an_input(args.json_out, args.rules, args.data)
     rules = RuleSet.load(args.rules)
     docs, negative = _read(args.data, args.format, args.negative)
     report = coverage(rules, docs, negative)
@@ -99,8 +102,11 @@ def run_soft(args: argparse.Namespace) -> int:
     from relx.errors import RelxInputError
     from relx.models.pair import entity_count_problem
     from relx.rules.soft import SoftRules
-    from relx.utils import write_json
+    from relx.utils import check_not_an_input, write_json
 
+    for out in (args.png, args.json_out):
+        if out:
+            check_not_an_input(out, args.data)
     docs, negative = _read(args.data, args.format, args.negative)
     for i, d in enumerate(docs, 1):
         problem = entity_count_problem(d)

@@ -9,7 +9,10 @@ from typing import Any
 from relx.errors import RelxConfigError, RelxInputError
 
 DATA_PATH_KEYS = ("train", "dev", "test")
-RUN_MARKERS = ("result.json", "model")  # what a finished (or saved) run leaves in its directory
+RUN_MARKERS = ("result.json", "model", "last", "best", "history.json")  # what a finished, saved or interrupted run leaves
+# Folders that training replaces as a whole (atomic swaps): the run's, and those of a composite model's stages.
+STAGES = ("detector", "classifier", "teacher")
+REPLACED_DIRS = ("model", "best", "last") + tuple(f"{stage}/{name}" for stage in STAGES for name in ("model", "best", "last"))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,14 +22,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory (best/, last/, model/, result.json)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue from OUT/last")
-    again.add_argument("--overwrite", action="store_true", help="train from scratch into an OUT that already holds a run")
+    again.add_argument("--overwrite", action="store_true",
+                       help="train from scratch into an OUT that already holds a run: replaces the run's own files "
+                            "(model/, best/, last/, result.json, history.json, ...); other files in OUT are kept")
     p.add_argument("--skip-invalid", action="store_true", help="drop invalid data records with a warning (data.on_invalid=skip)")
     p.set_defaults(func=run)
 
 
 def check_run_directory(out: str | Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to train into a directory holding a previous run unless resuming or overwriting."""
-    found = [name for name in RUN_MARKERS if (Path(out) / name).exists()]
+    """Refuse to train into a directory holding a previous run unless resuming or overwriting, and refuse
+    (always) when a folder that training replaces as a whole (model/, best/, last/, ...) is not one relx wrote:
+    relx deletes nothing it did not write."""
+    from relx.utils import relx_directory
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RelxInputError("exists and is not a directory (--out names the run directory)", out)
+    foreign = [rel for rel in REPLACED_DIRS if not relx_directory(out / rel)]
+    if foreign:
+        raise RelxInputError(
+            f"run directory holds {', '.join(f'{rel}/' for rel in foreign)} that relx did not write (not a relx model or checkpoint), "
+            "and training would replace it: move it away or choose another --out", out
+        )
+    found = [name for name in RUN_MARKERS if (out / name).exists()]
     if found and not (resume or overwrite):
         raise RelxInputError(
             f"run directory already holds a run ({', '.join(found)}); pass --overwrite to replace it or --resume to continue it", out

@@ -80,25 +80,69 @@ def _inputs(model: Any, docs: list[Document]) -> tuple[list[str], dict[str, torc
     return names, {k: batch[k] for k in names}
 
 
-def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, opset: int = OPSET) -> dict:
-    """Export a saved transformer pair model to ``out_dir`` (see the module docstring); returns the onnx.json dict."""
+def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, opset: int = OPSET, overwrite: bool = False) -> dict:
+    """Export a saved transformer pair model to ``out_dir`` (see the module docstring); returns the onnx.json dict.
+
+    ``out_dir`` must be new or empty (or ``model_dir`` itself, without ONNX files yet) unless ``overwrite``: then the
+    files the export writes (those copied from ``model_dir``, model.onnx, model.int8.onnx, onnx.json) replace the files
+    of those names, and every other file in ``out_dir`` is kept. The export is built in a unique temp folder beside
+    ``out_dir`` and moved in when complete (onnx.json last); a failed export leaves ``out_dir`` as it was."""
+    import tempfile
+
     onnxruntime_module()  # fail early with a clear message when it is missing
     from relx.models.base import load_model
+    from relx.utils import install_files, write_json
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise RelxInputError("exists and is not a directory (OUT names the export folder)", out_dir)
+    in_place = out_dir.exists() and model_dir.exists() and out_dir.resolve() == model_dir.resolve()
+    ours = (*FILES.values(), META)
+    taken = [n for n in ours if (out_dir / n).exists()] if in_place else sorted(p.name for p in out_dir.iterdir()) if out_dir.exists() else []
+    if taken and not overwrite:
+        raise RelxInputError(f"output folder is not empty ({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''}); pass --overwrite "
+                             "to replace the files the export writes (a copy of MODEL, model.onnx, model.int8.onnx, onnx.json; "
+                             "nothing else is touched), or choose a new folder", out_dir)
     model = load_model(model_dir, device="cpu")
     if not supports_onnx(model):
         raise RelxConfigError(f"{model_dir}: ONNX export supports the transformer pair models (marker, bert_extra, gpt2_clf), "
                               f"not {model.registered_name!r}")
     model.eval()
-    if out_dir.resolve() != model_dir.resolve():
-        tmp = out_dir.with_name(out_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(model_dir, tmp)
-        for name in (*FILES.values(), META):
-            (tmp / name).unlink(missing_ok=True)
-    else:
-        tmp = out_dir
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmpdir", dir=out_dir.parent))  # unique: never a user's folder
+    try:
+        if not in_place:
+            skip = {tmp.resolve(), out_dir.resolve()}  # OUT (and the temp folder) may lie inside MODEL
+
+            def ignore(folder: str, names: list[str]) -> set[str]:
+                top = Path(folder).resolve() == model_dir.resolve()
+                return {n for n in names if (top and n in ours) or (Path(folder) / n).resolve() in skip}
+
+            shutil.copytree(model_dir, tmp, ignore=ignore, dirs_exist_ok=True)
+        meta = _export_into(model, model_dir, tmp, int8, opset)
+        write_json(tmp / META, meta)
+        old = _previous_meta(out_dir)
+        install_files(tmp, out_dir, last=(META,))
+        stale = old.get("onnx_int8") if not int8 else None  # a previous export's int8 file, no longer listed
+        if isinstance(stale, dict) and stale.get("file") == FILES["onnx_int8"] and (out_dir / FILES["onnx_int8"]).is_file() \
+                and file_sha256(out_dir / FILES["onnx_int8"]) == stale.get("sha256"):
+            (out_dir / FILES["onnx_int8"]).unlink()  # exactly the file that export wrote (its checksum matches)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the temp folder made above (empty after a successful install)
+    return meta
+
+
+def _previous_meta(out_dir: Path) -> dict:
+    """The ``files`` entries of an earlier export's onnx.json in ``out_dir`` ({} when none or unreadable)."""
+    try:
+        files = json.loads((out_dir / META).read_text(encoding="utf-8")).get("files")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return {}
+    return files if isinstance(files, dict) else {}
+
+
+def _export_into(model: Any, model_dir: Path, tmp: Path, int8: bool, opset: int) -> dict:
+    """Write model.onnx (and model.int8.onnx) into ``tmp``; returns the onnx.json dict (checked against PyTorch)."""
     names, sample = _inputs(model, probe_documents(model, 2))
     wrapper = _PairLogits(model, names).eval()
     dynamic = {k: ({0: "batch", 1: "seq"} if v.dim() == 2 and k in ("input_ids", "attention_mask") else {0: "batch"}) for k, v in sample.items()}
@@ -130,12 +174,6 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         meta["files"][engine] = {"file": name, "sha256": file_sha256(tmp / name), "max_abs_diff": float(np.abs(got - ref).max())}
     if meta["files"]["onnx"]["max_abs_diff"] > TOLERANCE:
         raise RelxInputError(f"{model_dir}: ONNX logits differ from PyTorch by {meta['files']['onnx']['max_abs_diff']:.2e} (> {TOLERANCE})")
-    from relx.utils import write_json
-
-    write_json(tmp / META, meta)
-    if tmp != out_dir:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        tmp.rename(out_dir)
     return meta
 
 

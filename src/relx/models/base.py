@@ -348,12 +348,16 @@ class NeuralREModel(REModel, nn.Module):
 
 def save_atomically(path: Path, writer: Any) -> None:
     """Call ``writer(tmp_path)``, give it the usual mode (0o666 & ~umask; safetensors writes 0600),
-    fsync it, then rename it to ``path``. The temp file is removed on failure."""
+    fsync it, then rename it to ``path``. The temp file (a unique ``.NAME.<pid>-XXXXXXXX.tmp``, never a
+    file someone else made) is removed on failure."""
     import os
+    import tempfile
 
     from relx.models.persistence import default_file_mode
 
-    tmp = path.with_name(f".{path.name}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
         writer(str(tmp))
         os.chmod(tmp, default_file_mode())
