@@ -13,6 +13,7 @@ share one inference path with PyTorch.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import warnings
