@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(PY) -m relx.demo
+	$(PY) -m relx.cli.demo
 
 test: setup
 	$(PY) -m ruff check src tests benchmarks

@@ -1,7 +1,7 @@
 """Raw-text extraction speed (sentences/s) of saved models on CPU, batch 1 and 64, spaCy and model time apart.
 
 Input: the detokenized text of the first N CoNLL04 test sentences (288 in the file), one raw text each.
-A joint model (``pair_model = False``) predicts entities itself (kind ``joint``); a pair classifier gets
+A joint model (``kind`` joint) predicts entities itself (kind ``joint``); a pair classifier gets
 spaCy NER / noun-chunk candidates and classifies every allowed pair (kind ``pair+spacy``). spaCy runs
 on the CPU either way. One warm-up pass precedes the timed ones.
 
@@ -33,7 +33,7 @@ def detokenize(tokens: list[str]) -> str:
 
 def time_extraction(model, texts: list[str], batch_size: int, threshold: float | None, candidates: str) -> dict:
     """Extract from ``texts`` in chunks of ``batch_size`` (spaCy batch and model batch); seconds and counts."""
-    from relx.extract import Extractor
+    from relx.inference.extraction import Extractor
 
     ex = Extractor(model, batch_size=batch_size, threshold=threshold, candidates=candidates)
     relations = 0
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from relx.data.io import read
-    from relx.extract import load_spacy
-    from relx.models.base import load_model
+    from relx.inference.extraction import load_spacy
+    from relx.models.loading import load_model
 
     torch.set_num_threads(args.threads)
     texts = [detokenize(d.tokens) for d in read(args.data, args.format)[: args.n]]
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(directory, device="cpu")
         if hasattr(model, "eval"):
             model.eval()
-        kind = "pair+spacy" if getattr(model, "pair_model", True) else "joint"
+        kind = {"pair": "pair+spacy", "all_pairs": "all_pairs+spacy"}.get(model.kind.value, model.kind.value)
         time_extraction(model, texts[:16], 16, args.threshold, args.candidates)  # warm-up
         for bs in [int(b) for b in args.batch_sizes.split(",")]:
             r = time_extraction(model, texts, bs, args.threshold, args.candidates)

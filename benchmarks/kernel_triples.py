@@ -33,6 +33,7 @@ from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows 
 from relx.config import load_yaml  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
+from relx.models.base import ModelKind  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
 from relx.training.run import load_splits, parse_run_config  # noqa: E402
 
@@ -74,9 +75,7 @@ def run_dir(dataset: str, name: str, seed: int, budget: str) -> Path:
 
 
 def labels_for(cls: type, train: list[Document], dev: list[Document] | None, negative: str) -> LabelSet:
-    if getattr(cls, "pair_model", True):
-        return LabelSet.from_documents(train + (dev or []), negative=negative)
-    return LabelSet({r.label for d in train + (dev or []) for r in d.relations}, negative=negative)
+    return cls.build_labels(train + (dev or []), negative)
 
 
 def sentences(cfg: Any) -> tuple[list[Document], dict[str, int]]:
@@ -170,7 +169,7 @@ def speed(args: argparse.Namespace) -> list[dict]:
         cfg.data.pairs = False
         train, _, test, _ = load_splits(cfg.data)
         docs, test = train[: args.speed_docs], test[: args.speed_docs]
-        pair = getattr(cls, "pair_model", True)
+        pair = cls.kind is ModelKind.PAIR
         fit_docs = to_pairs(docs)[0] if pair else docs
         test_docs = to_pairs(test)[0] if pair else test
         model = cls(model_cfg, labels_for(cls, fit_docs, None, cfg.data.negative))

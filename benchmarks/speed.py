@@ -90,7 +90,8 @@ def child(args: argparse.Namespace) -> dict:
     torch.manual_seed(13)
     device = args.device
     if args.mode == "infer":
-        from relx.models.base import assign_predictions, load_model
+        from relx.models.base import assign_predictions
+        from relx.models.loading import load_model
 
         docs = list(read(SEMEVAL / "TEST_FILE_FULL.TXT.gz", "semeval"))[: args.n]
         engine = "torch" if args.engine in ("relx", "naive") else args.engine

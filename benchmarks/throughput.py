@@ -35,7 +35,7 @@ def main() -> None:
 
     from relx.data.io import read
     from relx.data.labels import LabelSet
-    from relx.models.base import load_model
+    from relx.models.loading import load_model
     from relx.models.marker import MarkerConfig, MarkerModel
 
     torch.set_num_threads(args.threads)

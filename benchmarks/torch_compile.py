@@ -24,8 +24,8 @@ def main() -> None:
     import torch
 
     from relx.data.io import read
-    from relx.engines.compiled import compile_transformers
-    from relx.models.base import load_model
+    from relx.inference.engines.compiled import compile_transformers
+    from relx.models.loading import load_model
 
     torch.set_num_threads(args.threads)
     docs = list(read(ROOT / "data/semeval2010_task8/TEST_FILE_FULL.TXT.gz", "semeval"))[: args.n]

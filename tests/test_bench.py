@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_pair_docs
-from relx.bench import BUDGETS, commands, load_suites, results_page
 from relx.cli import main
+from relx.cli.bench_suites import BUDGETS, commands, load_suites, results_page
 from relx.data.schema import write_jsonl
 from relx.errors import RelxConfigError, RelxInputError
 
@@ -72,7 +72,7 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
         "hybrid-mld:\n  title: TACRED smoke\n  budgets:\n    cpu-small: []\n  tacred:\n"
         f"    - tacred.py --tacred-dir {{tacred}} --models marker --epochs 1 --encoder {tiny_bert} --budget-name {{budget}} --threads 1 --resume --quiet\n"
         "  sections: [tacred.md]\n")
-    from relx.bench import run_bench
+    from relx.cli.bench_suites import run_bench
 
     page = run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)
     rows = json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text())

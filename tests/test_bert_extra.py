@@ -11,8 +11,8 @@ import torch
 from relx.config import from_dict, load_yaml
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
-from relx.models.base import load_model
 from relx.models.bert_extra import BertExtraConfig, BertExtraModel
+from relx.models.loading import load_model
 from relx.training.run import parse_run_config
 
 ROOT = Path(__file__).resolve().parents[1]

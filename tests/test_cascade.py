@@ -6,8 +6,9 @@ import pytest
 
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
-from relx.models.base import NeuralREModel, load_model
 from relx.models.cascade import CascadeConfig, CascadeModel
+from relx.models.loading import load_model
+from relx.models.neural import NeuralREModel
 from relx.models.svm2stage import Svm2StageModel
 from relx.training.config import FitContext, TrainerConfig
 from test_svm2stage import toy_docs  # tests/ is on sys.path (pytest rootdir import mode)

@@ -7,8 +7,8 @@ import torch
 
 import relx
 from conftest import make_pair_docs, save_tiny_marker
-from relx.engines.compiled import compile_transformers, transformer_slots
 from relx.errors import RelxConfigError
+from relx.inference.engines.compiled import compile_transformers, transformer_slots
 
 
 @pytest.fixture

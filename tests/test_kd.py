@@ -12,8 +12,8 @@ from conftest import make_pair_docs
 from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation, write_jsonl
-from relx.models.base import load_model
 from relx.models.cgcn import CGCNModel
+from relx.models.loading import load_model
 from relx.models.student import StudentR, StudentS
 from relx.models.teacher import TeacherR, TeacherS
 from relx.nn.attention import MultiAspectAttention

@@ -12,8 +12,8 @@ import torch
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import load_model
 from relx.models.kernel import KernelModel
+from relx.models.loading import load_model
 from relx.nn.kernel import RelationKernels, block_mean, block_union
 from relx.training.config import FitContext, TrainerConfig
 from relx.training.losses import kernel_bce
@@ -154,7 +154,7 @@ def test_entities_past_max_length_are_counted_not_scored(resources):
 
 def test_raw_text_scores_all_candidate_pairs_of_a_sentence(resources):
     import relx
-    from relx.extract import Extractor, load_spacy
+    from relx.inference.extraction import Extractor, load_spacy
 
     docs = triple_docs()
     model = KernelModel(KernelModel.tiny_config(resources, threshold=0.0), _labels(docs))

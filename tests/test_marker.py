@@ -7,7 +7,7 @@ import torch
 
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity
-from relx.models.base import load_model
+from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 from relx.nn.markers import insert_markers, keep_window
 

@@ -15,7 +15,7 @@ from conftest import make_pair_docs
 from relx.cli import main, package_version
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError, RelxInputError
-from relx.models.base import load_model
+from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 from relx.models.persistence import file_sha256, verify_checksums, weight_checksums
 from relx.models.svm2stage import Svm2StageModel

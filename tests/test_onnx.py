@@ -14,9 +14,9 @@ from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import read_jsonl, write_jsonl  # noqa: E402
-from relx.engines.onnx import export_onnx, probe_documents  # noqa: E402
 from relx.errors import RelxConfigError, RelxInputError  # noqa: E402
-from relx.models.base import load_model  # noqa: E402
+from relx.inference.engines.onnx import export_onnx, probe_documents  # noqa: E402
+from relx.models.loading import load_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ pytest.importorskip("ray")
 from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
-from relx.distributed_predict import Predictor, _relx_error, expand_inputs, plan, predict_distributed  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
+from relx.integrations.ray_batch import Predictor, _relx_error, expand_inputs, plan, predict_distributed  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from conftest import make_pair_docs
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, write_jsonl
 from relx.errors import RelxInputError
-from relx.models.base import load_model
+from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,8 @@ import torch
 
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
-from relx.models.base import NeuralREModel
+from relx.models.base import ModelKind
+from relx.models.neural import NeuralREModel
 from relx.registry import MODELS
 from relx.training import checkpoint as ckpt
 from relx.training.trainer import Trainer, TrainerConfig
@@ -20,7 +21,7 @@ CASES = [(n, {}) for n in NEURAL] + [("marker", {"marker_style": "typed", "mld":
 
 
 def _joint(name: str) -> bool:
-    return not getattr(MODELS.get(name), "pair_model", True)
+    return MODELS.get(name).kind is not ModelKind.PAIR
 
 
 def _fresh(name: str, overrides: dict, resources: dict, docs: list) -> NeuralREModel:

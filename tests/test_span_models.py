@@ -7,7 +7,8 @@ import torch
 
 from conftest import make_joint_docs as joint_docs
 from relx.data.labels import LabelSet
-from relx.models.base import load_model
+from relx.models.base import ModelKind
+from relx.models.loading import load_model
 from relx.nn.spans import (
     Fusion,
     compact,
@@ -82,7 +83,7 @@ def test_gated_fusion_is_a_convex_combination():
     assert Fusion([4, 3], gated=False)([torch.ones(2, 4), torch.ones(2, 3)]).shape == (2, 7)
 
 
-JOINT = [n for n in MODELS.names() if getattr(MODELS.get(n), "predicts_entities", False)]
+JOINT = [n for n in MODELS.names() if MODELS.get(n).kind is ModelKind.JOINT]
 
 
 def test_every_joint_model_is_covered_here():

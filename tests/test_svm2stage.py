@@ -12,7 +12,7 @@ from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
 from relx.evaluation.regimes import format_stage_reports
-from relx.models.base import load_model
+from relx.models.loading import load_model
 from relx.models.svm2stage import RELATION, Svm2StageConfig, Svm2StageModel, evaluate_two_stage
 from relx.training.config import FitContext, TrainerConfig
 

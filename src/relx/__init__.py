@@ -22,7 +22,7 @@ __all__ = ["load", "Pipeline", "read", "score", "Document", "Entity", "Relation"
 
 def __getattr__(name: str) -> Any:  # lazy imports keep `import relx` light
     if name in ("load", "Pipeline"):
-        from relx import pipeline
+        from relx.inference import pipeline
 
         return getattr(pipeline, name)
     if name == "read":

@@ -21,9 +21,9 @@ spacy = pytest.importorskip("spacy")
 import relx  # noqa: E402
 from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
+from relx.data.safetext import json_problem, json_safe, printable, unicode_problem  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
-from relx.safetext import json_problem, json_safe, printable, unicode_problem  # noqa: E402
-from relx.serve import Limits, create_app  # noqa: E402
+from relx.integrations.http import Limits, create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = "Bill Gates founded Microsoft in 1975."
@@ -202,10 +202,10 @@ def test_request_work_is_bounded(nlp):
 
 
 def test_serve_cli_exposes_the_new_limits(model_dir, monkeypatch):
-    import relx.serve
+    import relx.integrations.http
 
     seen = {}
-    monkeypatch.setattr(relx.serve, "serve", lambda model, host, port, limits, **kw: seen.update(limits=limits))
+    monkeypatch.setattr(relx.integrations.http, "serve", lambda model, host, port, limits, **kw: seen.update(limits=limits))
     assert main(["serve", str(model_dir), "--max-request-chars", "5000", "--max-request-tokens", "700", "--max-header-bytes", "4096"]) == 0
     lim = seen["limits"]
     assert (lim.max_request_chars, lim.max_request_tokens, lim.max_header_bytes) == (5000, 700, 4096)
@@ -216,11 +216,11 @@ def test_serve_cli_exposes_the_new_limits(model_dir, monkeypatch):
 def test_uvicorn_gets_a_header_limit(model_dir, monkeypatch):
     import uvicorn
 
-    import relx.serve
+    import relx.integrations.http
 
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
-    relx.serve.serve(str(model_dir), limits=Limits(max_header_bytes=4096), device="cpu")
+    relx.integrations.http.serve(str(model_dir), limits=Limits(max_header_bytes=4096), device="cpu")
     assert seen["h11_max_incomplete_event_size"] >= 4096 and seen["http"] == "h11"
 
 
@@ -318,8 +318,8 @@ def untyped_model_dir(tmp_path_factory, tiny_bert):
 
     from relx.data.labels import LabelSet
     from relx.data.schema import Entity
-    from relx.models.base import training_profile
     from relx.models.marker import MarkerModel
+    from relx.models.profile import training_profile
 
     docs = make_pair_docs()
     for d in docs:
@@ -332,7 +332,7 @@ def untyped_model_dir(tmp_path_factory, tiny_bert):
 
 
 def test_noun_chunks_without_a_parser_is_one_line(untyped_model_dir):
-    import relx.spacy_component  # noqa: F401
+    import relx.integrations.spacy_component  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -345,7 +345,7 @@ def test_noun_chunks_without_a_parser_is_one_line(untyped_model_dir):
 
 
 def test_ner_candidates_without_a_parser_still_work(untyped_model_dir):
-    import relx.spacy_component  # noqa: F401
+    import relx.integrations.spacy_component  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")

@@ -21,7 +21,7 @@ from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.errors import RelxInputError
 from relx.models import persistence
-from relx.models.base import load_model
+from relx.models.loading import load_model
 
 SRC = Path(persistence.__file__).resolve().parents[2]  # the relx the tests import, for child interpreters
 EVIL_CONFIG = {"model_type": "evil", "auto_map": {"AutoConfig": "modeling_evil.EvilConfig", "AutoModel": "modeling_evil.EvilModel"}}
@@ -140,8 +140,8 @@ def test_cli_train_with_custom_code_encoder_exits_2(tmp_path, tiny_bert, no_code
 
 def test_cli_predict_serve_ray_actor_and_onnx_export_refuse_custom_code(saved, tmp_path, no_code, capsys):
     """Every entry point that loads a model directory goes through the same check."""
-    from relx.distributed_predict import Predictor
-    from relx.serve import serve
+    from relx.integrations.http import serve
+    from relx.integrations.ray_batch import Predictor
 
     directory = copy_of(saved, "marker", tmp_path)
     make_evil(directory / "encoder", no_code)
@@ -154,14 +154,14 @@ def test_cli_predict_serve_ray_actor_and_onnx_export_refuse_custom_code(saved, t
     assert refused(serve, str(directory)).startswith(named)
     assert refused(Predictor, str(directory), 4, "torch", None, str(tmp_path / "staging"), False).startswith(named)
     pytest.importorskip("onnxruntime")
-    from relx.engines.onnx import export_onnx
+    from relx.inference.engines.onnx import export_onnx
 
     assert refused(export_onnx, directory, tmp_path / "onnx").startswith(named)
 
 
 def test_spacy_component_refuses_custom_code(saved, tmp_path, no_code):
     spacy = pytest.importorskip("spacy")
-    import relx.spacy_component  # noqa: F401
+    import relx.integrations.spacy_component  # noqa: F401
 
     directory = copy_of(saved, "marker", tmp_path)
     make_evil(directory / "encoder", no_code)
@@ -300,7 +300,7 @@ def test_symlinks_inside_the_directory_are_allowed(saved, tmp_path):
 
 
 def test_onnx_meta_is_read_by_the_same_reader(tmp_path):
-    from relx.engines.onnx import read_meta
+    from relx.inference.engines.onnx import read_meta
 
     (tmp_path / "elsewhere.json").write_text('{"inputs": [], "files": {}}', encoding="utf-8")
     export = tmp_path / "export"
@@ -359,7 +359,7 @@ def test_model_dir_without_checksums_with_a_lying_header_is_one_line(saved, tmp_
 
 SPARSE_IN_CHILD = """
 from relx.errors import RelxInputError
-from relx.models.base import load_model
+from relx.models.loading import load_model
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     load_model({directory!r}); error = None

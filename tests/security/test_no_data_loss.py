@@ -34,7 +34,7 @@ def _tree(path: Path) -> dict[str, bytes]:
 # --- relx export onnx -----------------------------------------------------------------------------------
 def test_export_onnx_never_deletes_files_it_did_not_write(marker, tmp_path, capsys):
     pytest.importorskip("onnxruntime")
-    from relx.models.base import load_model
+    from relx.models.loading import load_model
 
     run = tmp_path / "run"
     shutil.copytree(marker, run / "model")
@@ -96,7 +96,7 @@ def test_train_never_replaces_a_folder_relx_did_not_write(marker, tmp_path, caps
 
 
 def test_model_save_refuses_to_replace_a_users_folder(marker, tmp_path):
-    from relx.models.base import load_model
+    from relx.models.loading import load_model
 
     target = tmp_path / "model"
     target.mkdir()
@@ -162,7 +162,7 @@ def _raw_lines(n: int, blank_every: int = 0) -> bytes:
 
 def test_distributed_plan_names_every_record_by_file_and_line(marker, tmp_path):
     pytest.importorskip("ray")
-    from relx.distributed_predict import Predictor, input_labels, plan, read_chunk
+    from relx.integrations.ray_batch import Predictor, input_labels, plan, read_chunk
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -192,7 +192,7 @@ def test_distributed_parquet_rows_are_numbered(marker, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from relx.distributed_predict import plan, read_chunk
+    from relx.integrations.ray_batch import plan, read_chunk
 
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"id": ["p1", None, None], "text": TEXTS}), path, row_group_size=2)
@@ -204,7 +204,7 @@ def test_distributed_parquet_rows_are_numbered(marker, tmp_path):
 
 def test_distributed_count_mismatch_publishes_nothing(marker, tmp_path, monkeypatch):
     pytest.importorskip("ray")
-    import relx.distributed_predict as dp
+    import relx.integrations.ray_batch as dp
 
     src = tmp_path / "in.jsonl"
     src.write_bytes(_raw_lines(5))
@@ -217,7 +217,7 @@ def test_distributed_count_mismatch_publishes_nothing(marker, tmp_path, monkeypa
 @pytest.mark.integration
 def test_predict_distributed_writes_every_record_once(marker, tmp_path):
     ray = pytest.importorskip("ray")
-    from relx.distributed_predict import predict_distributed
+    from relx.integrations.ray_batch import predict_distributed
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

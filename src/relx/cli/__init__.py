@@ -44,14 +44,14 @@ def os_error_line(exc: OSError) -> str:
 
 
 class PrintableStream:
-    """A text stream whose writes go through :func:`relx.safetext.printable` (newlines and tabs kept): whatever a
+    """A text stream whose writes go through :func:`relx.data.safetext.printable` (newlines and tabs kept): whatever a
     command prints from its input (texts, tokens, labels, file names) shows escape sequences instead of running them."""
 
     def __init__(self, stream: Any):
         self._stream = stream
 
     def write(self, text: str) -> int:
-        from relx.safetext import printable
+        from relx.data.safetext import printable
 
         self._stream.write(printable(text, keep="\n\t"))
         return len(text)
@@ -62,7 +62,7 @@ class PrintableStream:
 
 def error_line(message: object) -> str:
     """``relx: error: ...`` on one line, control characters of the message (user input) escaped."""
-    from relx.safetext import printable
+    from relx.data.safetext import printable
 
     return f"relx: error: {printable(message)}"
 

@@ -35,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_onnx(args: argparse.Namespace) -> int:
-    from relx.engines.onnx import export_onnx
     from relx.errors import RelxInputError
+    from relx.inference.engines.onnx import export_onnx
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -53,7 +53,7 @@ def export_fp16_encoder(src: Path, dst: Path) -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from relx.models.base import save_atomically
+    from relx.models.neural import save_atomically
     from relx.models.persistence import check_safetensors
     from relx.nn.encoder import check_encoder_dir
 
@@ -69,7 +69,8 @@ def export_fp16_encoder(src: Path, dst: Path) -> None:
 
 
 def default_datasets() -> list[str]:
-    root = Path(__file__).resolve().parents[3] / "data" / "semeval2010_task8"
+    """The bundled SemEval train/test of the checkout in the current directory."""
+    root = Path("data") / "semeval2010_task8"
     return [f"{root / 'TRAIN_FILE.TXT.gz'}:semeval", f"{root / 'TEST_FILE_FULL.TXT.gz'}:semeval"]
 
 

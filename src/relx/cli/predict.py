@@ -2,7 +2,7 @@
 
 A .txt file holds one sentence per line: marked with ``<e1>..</e1> <e2>..</e2>`` (``--format text``,
 pair classification as before) or raw text (``--format raw``, entities and relations extracted, see
-:mod:`relx.extract`); ``auto`` decides by the first line's tags. ``--text`` values are raw text unless
+:mod:`relx.inference.extraction`); ``auto`` decides by the first line's tags. ``--text`` values are raw text unless
 they carry tags. Raw-text results are printed as a table (head, label, tail, score).
 """
 
@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from relx.data.safetext import printable, unicode_problem
 from relx.data.schema import Document
-from relx.engines import ENGINES, TORCH_ENGINES
 from relx.errors import RelxConfigError, RelxInputError
-from relx.safetext import printable, unicode_problem
+from relx.inference.engines import ENGINES, TORCH_ENGINES
 
 Where = Callable[[int], str | int]
 
@@ -49,7 +49,7 @@ def _threshold(text: str | None) -> float | None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from relx.extract import CANDIDATES
+    from relx.inference.extraction import CANDIDATES
 
     p = sub.add_parser("predict", help="predict relations with a saved model (marked sentences, datasets or raw text)")
     p.add_argument("model", help="saved model directory")
@@ -150,7 +150,7 @@ def _jsonl_line_of(path: Path) -> Where:
 def read_raw_lines(path: Path) -> list[tuple[int, str]]:
     """(line number, text) of every non-empty line of a raw-text file; a marked or JSON line is an error."""
     from relx.data.io import iter_lines
-    from relx.extract import is_marked
+    from relx.inference.extraction import is_marked
 
     lines = []
     for lineno, line in iter_lines(path):
@@ -174,7 +174,7 @@ def read_raw_lines(path: Path) -> list[tuple[int, str]]:
 def is_raw_text(path: Path) -> bool:
     """A plain-sentence file whose first non-empty line has no inline tags."""
     from relx.data.io import iter_lines
-    from relx.extract import is_marked
+    from relx.inference.extraction import is_marked
 
     if not is_plain_sentences(path):
         return False
@@ -221,7 +221,7 @@ def extraction_table(doc: Document, width: int = 30) -> list[str]:
 
 def print_predictions(preds: list[Document], limit: int = 20) -> None:
     """A table per extracted text, a line per classified pair (the first ``limit`` documents); ids, labels and
-    text go through :func:`relx.safetext.printable` (escape sequences in the input are shown, not executed)."""
+    text go through :func:`relx.data.safetext.printable` (escape sequences in the input are shown, not executed)."""
     for d in preds[:limit]:
         if "extraction" in d.meta:
             print("\n".join(extraction_table(d)))
@@ -235,7 +235,7 @@ def print_predictions(preds: list[Document], limit: int = 20) -> None:
 def predict_texts(nlp: Any, texts: list[str]) -> list[Document]:
     """``--text`` values: raw ones extracted, marked ones classified; errors name the --text value."""
     from relx.data.inline import parse_marked
-    from relx.extract import is_marked
+    from relx.inference.extraction import is_marked
 
     out: dict[int, Document] = {}
     raw = [i for i, t in enumerate(texts) if not is_marked(t)]
@@ -258,7 +258,7 @@ def predict_texts(nlp: Any, texts: list[str]) -> list[Document]:
 
 def run(args: argparse.Namespace) -> int:
     from relx.data.schema import write_jsonl
-    from relx.pipeline import Pipeline
+    from relx.inference.pipeline import Pipeline
     from relx.utils import resolve_device
 
     batch_size = _batch_size(str(args.batch_size))

@@ -42,8 +42,8 @@ def stderr_to(fh: IO[bytes]) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from relx.distributed_predict import predict_distributed
     from relx.errors import RelxConfigError, RelxInputError
+    from relx.integrations.ray_batch import predict_distributed
 
     if args.actors < 1 or args.batch_size < 1:
         raise RelxConfigError("--actors and --batch-size must be >= 1")

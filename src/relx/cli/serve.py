@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from relx.engines import ENGINES
+from relx.inference.engines import ENGINES
 
 DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0,
-            "max_request_chars": 100_000, "max_request_tokens": 20_000, "max_header_bytes": 16_384}  # = relx.serve.Limits()
+            "max_request_chars": 100_000, "max_request_tokens": 20_000, "max_header_bytes": 16_384}  # = relx.integrations.http.Limits()
 POSITIVE = ("max_chars", "max_items", "max_pending", "max_batch", "max_request_chars", "max_request_tokens", "max_header_bytes")
 
 
@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from relx.errors import RelxConfigError
-    from relx.serve import Limits, serve
+    from relx.integrations.http import Limits, serve
 
     for key in (*POSITIVE, "port"):
         if getattr(args, key) < 1:

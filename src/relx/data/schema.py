@@ -30,7 +30,7 @@ def has_whitespace(token: str) -> bool:
 def _text_problem(doc: Document) -> str | None:
     """Why a string of ``doc`` (id, token, entity or relation label) is not valid Unicode (a lone surrogate from a
     ``"\\ud800"`` JSON escape: no tokenizer or JSON writer takes it), or None."""
-    from relx.safetext import surrogate_index, unicode_problem
+    from relx.data.safetext import surrogate_index, unicode_problem
 
     fields = [("id", doc.id), *((f"token {i}", t) for i, t in enumerate(doc.tokens)),
               *((f"entity {k} label", e.label) for k, e in enumerate(doc.entities)),

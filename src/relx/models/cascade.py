@@ -21,7 +21,7 @@ Config::
       classifier_trainer: {}   # ... and for the classifier
 
 Each stage is saved with its own normal ``save`` in ``detector/`` and ``classifier/`` and loaded
-with :func:`relx.models.base.load_model`. Sentence-level documents (entities[0], entities[1]) only.
+with :func:`relx.models.loading.load_model`. Sentence-level documents (entities[0], entities[1]) only.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from relx.config import from_dict
 from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import REModel, assign_predictions, blank_model, register
+from relx.models.base import ModelKind, REModel, assign_predictions, register
+from relx.models.loading import blank_model
 from relx.registry import MODELS
 from relx.training.config import FitContext
 
@@ -68,6 +69,7 @@ class CascadeModel(REModel):
     """Detector (relation vs negative) then classifier (relation type), each any registered model."""
 
     Config = CascadeConfig
+    kind = ModelKind.PAIR
 
     def __init__(self, config: CascadeConfig, labels: LabelSet, detector: REModel | None = None, classifier: REModel | None = None):
         super().__init__(config, labels)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from relx.data.labels import LabelSet
-from relx.models.base import NeuralREModel
+from relx.models.neural import NeuralREModel
 from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
 
 

@@ -30,7 +30,7 @@ from torch import nn
 from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput, register
+from relx.models.base import ModelKind, ModelOutput, register
 from relx.models.encoder_model import EncoderModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.kernel import RelationKernels, block_mean, block_union
@@ -58,8 +58,7 @@ class KernelModel(EncoderModel):
 
     Config = KernelConfig
     TINY = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
-    pair_model = False  # takes any number of entities per document
-    predicts_entities = False  # ... but they are given, not predicted
+    kind = ModelKind.ALL_PAIRS  # any number of given entities, every ordered pair scored at once
 
     def __init__(self, config: KernelConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)

@@ -20,7 +20,8 @@ from torch import nn
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError, RelxInputError
-from relx.models.base import ModelOutput, NeuralREModel
+from relx.models.base import ModelKind, ModelOutput
+from relx.models.neural import NeuralREModel
 from relx.nn.pair_encoder import MarkedPairEncoder
 from relx.training.losses import class_weights
 
@@ -53,6 +54,8 @@ def check_pair_document(doc: Document) -> None:
 
 class PairClassifier(NeuralREModel):
     """Subclass gives pair_features / collate_pair / pair_repr; the base owns head, loss, weights and decoding."""
+
+    kind = ModelKind.PAIR
 
     def __init__(self, config: Any, labels: LabelSet):
         super().__init__(config, labels)

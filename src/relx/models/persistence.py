@@ -3,7 +3,7 @@ problem met while loading one into a single-line :class:`RelxInputError` that na
 
 A model directory holds ``config.json`` (``type``, ``format_version``, ``config``, ``state`` and,
 since checksums were introduced, ``sha256``: ``{relative path: hex digest}`` of every weight file;
-since raw-text extraction, ``profile``: the training-data profile, see ``models.base.training_profile``),
+since raw-text extraction, ``profile``: the training-data profile, see ``models.profile.training_profile``),
 ``labels.json``, the weight files (``*.safetensors``, ``*.npz``, ``*.npy``, also in subfolders) and
 model-specific extras such as ``encoder/``. Directories written before ``sha256`` existed load
 without verification.

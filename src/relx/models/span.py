@@ -33,7 +33,7 @@ from torch import nn
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelOutput
+from relx.models.base import ModelKind, ModelOutput
 from relx.models.encoder_model import EncoderModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
@@ -63,8 +63,7 @@ class SpanJointModel(EncoderModel):
 
     Config = SpanConfig
     TINY = {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
-    pair_model = False
-    predicts_entities = True
+    kind = ModelKind.JOINT
 
     def __init__(self, config: SpanConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)

@@ -147,7 +147,7 @@ class StudentModel(CGCNModel):
 
     def get_teacher(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> tuple[Any, dict]:
         """The saved teacher of ``config.teacher``, else a ``teacher_type`` trained now (stage ``teacher``)."""
-        from relx.models.base import load_model
+        from relx.models.loading import load_model
         from relx.registry import MODELS
 
         cfg = self.config

@@ -39,7 +39,8 @@ from relx.errors import RelxConfigError
 from relx.evaluation.regimes import all_data_report, classification_table, relation_only_report
 from relx.evaluation.scorer import score_documents, score_labels
 from relx.features import SegmentTfidf, SyntaxFeatures
-from relx.models.base import REModel, assign_predictions, register, save_atomically
+from relx.models.base import ModelKind, REModel, assign_predictions, register
+from relx.models.neural import save_atomically
 from relx.training.config import FitContext
 
 RELATION = "relation"
@@ -118,6 +119,7 @@ class Svm2StageModel(REModel):
     """Binary relation detector + multi-class relation classifier, both SVMs on TF-IDF + syntax features."""
 
     Config = Svm2StageConfig
+    kind = ModelKind.PAIR
 
     def __init__(self, config: Svm2StageConfig, labels: LabelSet):
         super().__init__(config, labels)

@@ -20,7 +20,7 @@ from typing import Any
 from relx.data.annotate import span_head
 from relx.data.labels import LabelSet
 from relx.data.schema import Document
-from relx.extract import UNTYPED_LABELS as UNTYPED
+from relx.inference.extraction import UNTYPED_LABELS as UNTYPED
 
 
 def entity_type(doc: Document, k: int) -> str:

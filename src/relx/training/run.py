@@ -133,10 +133,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         from relx.data.readers.spert_types import symmetric_beside
 
         cfg.trainer.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
-    if getattr(cls, "pair_model", True):
-        labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
-    else:  # joint extraction: relation types as written, any number of relations per document
-        labels = LabelSet({r.label for d in train + (dev or []) for r in d.relations}, negative=cfg.data.negative)
+    labels = cls.build_labels(train + (dev or []), cfg.data.negative)
     train, dropped = apply_undersampling(train, labels, cfg.data)
     if verbose and cfg.data.max_neg_ratio is not None:
         print(f"max_neg_ratio={cfg.data.max_neg_ratio}: dropped {dropped} training negatives, {len(train)} training documents left")

@@ -16,7 +16,8 @@ import torch
 from tqdm.auto import tqdm
 
 from relx.data.schema import Document
-from relx.models.base import ModelOutput, NeuralREModel, to_device
+from relx.models.base import ModelOutput
+from relx.models.neural import NeuralREModel, to_device
 from relx.training.checkpoint import check_resumable, has_checkpoint, load_checkpoint, save_checkpoint
 from relx.training.config import HF_SCHEDULERS, FitContext, TrainerConfig
 from relx.utils import resolve_device, set_seed, write_json

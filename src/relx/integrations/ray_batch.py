@@ -217,7 +217,7 @@ class Predictor:
     def __init__(self, model_dir: str, batch_size: int, engine: str, threshold: float | None, staging: str, parquet: bool):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.staging, self.parquet = Path(staging), parquet
-        from relx.pipeline import Pipeline
+        from relx.inference.pipeline import Pipeline
 
         self.nlp = Pipeline.load(model_dir, device="cpu" if engine != "torch" else None, batch_size=batch_size, engine=engine,
                                  threshold=threshold)

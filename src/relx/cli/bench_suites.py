@@ -39,12 +39,12 @@ class Suite:
 
 
 def benchmarks_dir(root: str | Path | None = None) -> Path:
-    """The checkout's benchmarks/ folder (``root`` or the source tree this package runs from, else the cwd)."""
-    candidates = [Path(root)] if root else [Path(__file__).resolve().parents[2], Path.cwd()]
-    for c in candidates:
-        if (c / "benchmarks" / "suites.yaml").is_file():
-            return c / "benchmarks"
-    raise RelxConfigError("relx bench needs a relx source checkout (benchmarks/suites.yaml); run it from the repository root")
+    """The benchmarks/ folder of the relx checkout at ``root`` (default: the current directory)."""
+    base = Path(root) if root else Path.cwd()
+    if (base / "benchmarks" / "suites.yaml").is_file():
+        return base / "benchmarks"
+    raise RelxConfigError(f"relx bench needs a relx source checkout (benchmarks/suites.yaml) in {base}: run it from the repository root "
+                          "or pass --root")
 
 
 def load_suites(path: Path) -> dict[str, Suite]:

@@ -6,7 +6,7 @@
     doc._.relations   # [(Span Bill Gates, Span Microsoft, "Org-Based-In"..., 0.93), ...]
 
 A pair classifier classifies the allowed ordered pairs of ``doc.ents`` (or noun chunks for a model trained on
-untyped entities, see :mod:`relx.extract`); a joint model finds its own entities in each sentence. The factory
+untyped entities, see :mod:`relx.inference.extraction`); a joint model finds its own entities in each sentence. The factory
 is registered through the ``spacy_factories`` entry point, so ``add_pipe("relx")`` works once relx is installed.
 """
 
@@ -34,8 +34,8 @@ class RelxComponent:
     """Runs a relx model over spaCy Docs (batched in ``pipe``)."""
 
     def __init__(self, nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str):
-        from relx.extract import Extractor
-        from relx.models.base import load_model
+        from relx.inference.extraction import Extractor
+        from relx.models.loading import load_model
         from relx.utils import resolve_device
 
         if not model:

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from relx.data.safetext import json_problem, json_safe, unicode_problem
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.safetext import json_problem, json_safe, unicode_problem
 
 if TYPE_CHECKING:
-    from relx.pipeline import Pipeline
+    from relx.inference.pipeline import Pipeline
 
-log = logging.getLogger("relx.serve")
+log = logging.getLogger("relx.integrations.http")
 
 
 @dataclass
@@ -272,7 +272,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from relx.pipeline import Pipeline
+    from relx.inference.pipeline import Pipeline
 
     limits = limits or Limits()
     batcher = Batcher(nlp, limits)
@@ -353,7 +353,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
             raise HTTPException(422, "give exactly one of 'sentence' or 'sentences'")
         sents = [req.sentence] if req.sentence is not None else list(req.sentences or [])
         _check_texts(sents, limits, "sentence")
-        from relx.extract import is_marked
+        from relx.inference.extraction import is_marked
 
         docs = []
         for i, s in enumerate(sents):
@@ -381,7 +381,7 @@ def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000, limits: Lim
     much larger one uvicorn's 400 before it is buffered any further."""
     import uvicorn
 
-    from relx.pipeline import Pipeline
+    from relx.inference.pipeline import Pipeline
 
     limits = limits or Limits()
     nlp = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)

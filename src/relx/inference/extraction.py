@@ -82,7 +82,7 @@ def load_spacy() -> Any:
 
 def text_problem(text: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:
     """Why ``text`` cannot be extracted from (not a string, empty, too long, a lone surrogate), or None."""
-    from relx.safetext import unicode_problem
+    from relx.data.safetext import unicode_problem
 
     if not isinstance(text, str):
         return f"expected a text string, got {type(text).__name__}"
@@ -271,10 +271,10 @@ class Extractor:
     def __init__(self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None):
         self.model = model
         self.batch_size = batch_size
-        from relx.models.base import predicts_entities
+        from relx.models.base import ModelKind
 
-        self.joint = predicts_entities(model)
-        self.multi = not self.joint and not bool(getattr(model, "pair_model", True))  # given entities, every pair at once (kernel)
+        self.joint = model.kind is ModelKind.JOINT
+        self.multi = model.kind is ModelKind.ALL_PAIRS  # given entities, every pair at once (kernel)
         given = check_threshold(threshold)
         self.threshold = given if given is not None else (0.0 if self.joint or self.multi else PAIR_THRESHOLD)
         self.profile: dict | None = getattr(model, "profile", None)

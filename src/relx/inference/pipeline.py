@@ -8,20 +8,13 @@ from typing import overload
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.extract import Extractor, check_candidates, check_threshold, is_marked
-from relx.models.base import REModel, load_model
+from relx.inference.extraction import Extractor, check_candidates, check_threshold, is_marked
+from relx.models.base import ModelKind, REModel
+from relx.models.loading import load_model
 from relx.models.pair import entity_count_problem
 from relx.utils import check_batch_size
 
 Input = str | Document
-
-def is_pair_model(model: REModel) -> bool:
-    """True for models that classify the single (e1, e2) pair of a document (every model so far).
-
-    A joint extraction model sets the class attribute ``pair_model = False``.
-    """
-    return bool(getattr(model, "pair_model", True))
-
 
 def document_problem(doc: Document, pair: bool = True) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
@@ -40,7 +33,7 @@ class Pipeline:
     is classified as before: validated first (spans inside the sentence, start < end, exactly two
     entities for pair models; a bad one raises RelxInputError naming it), and the result carries
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
-    negative class included). Any other string is raw text: :class:`relx.extract.Extractor` tokenizes it
+    negative class included). Any other string is raw text: :class:`relx.inference.extraction.Extractor` tokenizes it
     with spaCy and returns entities and relations with scores >= ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models) and character offsets
     in ``meta["extraction"]``; ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
     entity candidates of pair classifiers.
@@ -60,8 +53,8 @@ class Pipeline:
     ) -> Pipeline:
         """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
         ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
-        from relx.engines import TORCH_ENGINES, check_engine
         from relx.errors import RelxConfigError
+        from relx.inference.engines import TORCH_ENGINES, check_engine
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
@@ -84,7 +77,7 @@ class Pipeline:
         self, texts: Sequence[str], ids: Sequence[str] | None = None, source: str | Path | None = None,
         where: Callable[[int], str | int] | None = None, progress: bool = False,
     ) -> list[Document]:
-        """Raw texts -> one Document each (see :mod:`relx.extract`); ``where(i)`` locates text i in errors,
+        """Raw texts -> one Document each (see :mod:`relx.inference.extraction`); ``where(i)`` locates text i in errors,
         ``progress`` shows a tqdm bar on stderr (texts/s)."""
         import sys
 
@@ -124,7 +117,7 @@ class Pipeline:
         ``source`` names the input file and ``where(i)`` locates the i-th (0-based) document in it
         (a line number or a record description).
         """
-        pair = is_pair_model(self.model)
+        pair = self.model.kind is ModelKind.PAIR
         for i, doc in enumerate(docs):
             if not isinstance(doc, Document):
                 raise RelxInputError(f"expected a Document or a marked sentence, got {type(doc).__name__}", source, where(i) if where else None)

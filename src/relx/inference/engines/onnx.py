@@ -91,7 +91,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
     import tempfile
 
     onnxruntime_module()  # fail early with a clear message when it is missing
-    from relx.models.base import load_model
+    from relx.models.loading import load_model
     from relx.utils import install_files, write_json
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)

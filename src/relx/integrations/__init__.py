@@ -1,0 +1,1 @@
+"""Integrations: the HTTP service, the spaCy component and Ray batch prediction."""

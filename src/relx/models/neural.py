@@ -1,0 +1,156 @@
+"""NeuralREModel: the base of every torch model trained by the generic Trainer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from relx.data.labels import LabelSet
+from relx.data.schema import Document, Relation
+from relx.errors import RelxInputError
+from relx.models.base import ModelOutput, REModel, assign_predictions
+from relx.training.config import FitContext
+from relx.utils import check_batch_size
+
+
+class NeuralREModel(REModel, nn.Module):
+    """A torch model trained by the generic Trainer.
+
+    Subclasses implement ``featurize`` (Document -> feature dict, cached), ``collate``
+    (features -> batch of tensors), ``forward`` (batch -> ModelOutput) and ``decode``.
+    """
+
+    train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
+    runtime: Any = None  # batch -> ModelOutput replacing forward in predict (relx.inference.engines.onnx.attach)
+
+    def __init__(self, config: Any, labels: LabelSet):
+        nn.Module.__init__(self)
+        REModel.__init__(self, config, labels)
+
+    # --- subclass API ------------------------------------------------------
+    def prepare(self, train: list[Document]) -> None:
+        """Build data-dependent state (vocabularies, type markers) before training."""
+
+    def featurize(self, doc: Document) -> dict:
+        raise NotImplementedError
+
+    def feature_length(self, feat: dict) -> int:
+        """Length used for bucketing batches."""
+        return len(feat.get("input_ids", ()))
+
+    def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
+        """Relations per document and a meta dict per document (e.g. pair label + probability)."""
+        raise NotImplementedError
+
+    def optimizer_groups(self, lr: float, head_lr: float | None, weight_decay: float) -> list[dict]:
+        """AdamW groups: pretrained encoder at ``lr``, new layers at ``head_lr``; no decay on bias/norm."""
+        groups: dict[tuple[bool, bool], list] = {}
+        for name, p in self.named_parameters():
+            if not p.requires_grad:
+                continue
+            key = (name.startswith("encoder."), p.ndim < 2 or "norm" in name.lower())
+            groups.setdefault(key, []).append(p)
+        return [
+            {"params": ps, "lr": lr if is_enc or head_lr is None else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
+            for (is_enc, no_decay), ps in groups.items()
+        ]
+
+    @classmethod
+    def tiny_fit_kwargs(cls) -> dict:
+        return {"epochs": 60, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "progress": False, "seed": 0}
+
+    # --- generic behaviour -------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        """Train with the generic Trainer (checkpoints in ``ctx.out_dir``, resumed when ``ctx.resume``)."""
+        from relx.training.trainer import Trainer
+
+        return Trainer(ctx.trainer).fit(self, train, dev, out_dir=ctx.out_dir, resume=ctx.resume)
+
+    def featurize_many(self, docs: list[Document]) -> list[dict]:
+        """Features of many documents (override to batch expensive steps); default: one at a time."""
+        return [self.featurize(d) for d in docs]
+
+    def batches(self, feats: list[dict], batch_size: int) -> Iterator[list[int]]:
+        """Index batches of similar length (sorted, so padding is minimal)."""
+        order = sorted(range(len(feats)), key=lambda i: self.feature_length(feats[i]))
+        for s in range(0, len(order), batch_size):
+            yield order[s : s + batch_size]
+
+    @torch.inference_mode()
+    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
+        """Predict relations for ``docs`` (length-bucketed batches, original order kept)."""
+        was_training = self.training
+        self.eval()
+        check_batch_size(batch_size)
+        feats = feats if feats is not None else self.featurize_many(docs)
+        rels: list[list[Relation]] = [[] for _ in docs]
+        metas: list[dict] = [{} for _ in docs]
+        device = self.device
+        for idx in self.batches(feats, batch_size):
+            batch = to_device(self.collate([feats[i] for i in idx]), device)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and self.runtime is None):  # bf16 on GPU
+                out = self.runtime(batch) if self.runtime is not None else self(batch)
+            b_rels, b_meta = self.decode(batch, out)
+            for j, i in enumerate(idx):
+                rels[i], metas[i] = b_rels[j], b_meta[j]
+        self.train(was_training)
+        return assign_predictions(docs, rels, metas)
+
+    def save_weights(self, directory: Path) -> None:
+        from safetensors.torch import save_model
+
+        save_atomically(directory / "model.safetensors", lambda tmp: save_model(self, tmp))
+
+    def load_weights(self, directory: Path) -> None:
+        """Load model.safetensors; a missing/damaged file or tensors that do not fit raise RelxInputError naming it."""
+        from safetensors.torch import load_model as st_load
+
+        from relx.models.persistence import check_safetensors, state_dict_problem
+
+        path = Path(directory) / "model.safetensors"
+        check_safetensors(path)
+        try:
+            missing, unexpected = st_load(self, str(path), strict=False, device=str(self.device))
+        except RuntimeError as exc:
+            raise RelxInputError(state_dict_problem(exc), path) from exc
+        if missing or unexpected:
+            raise RelxInputError(f"weights do not match the model (missing {list(missing)[:5]}, unexpected {list(unexpected)[:5]})", path)
+
+
+def save_atomically(path: Path, writer: Any) -> None:
+    """Call ``writer(tmp_path)``, give it the usual mode (0o666 & ~umask; safetensors writes 0600),
+    fsync it, then rename it to ``path``. The temp file (a unique ``.NAME.<pid>-XXXXXXXX.tmp``, never a
+    file someone else made) is removed on failure."""
+    import os
+    import tempfile
+
+    from relx.models.persistence import default_file_mode
+
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(str(tmp))
+        os.chmod(tmp, default_file_mode())
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def to_device(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:
+    """Move every tensor in a batch dict to ``device``."""
+    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
