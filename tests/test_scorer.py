@@ -69,6 +69,19 @@ def test_agrees_with_sklearn_where_conventions_match():
             assert (m[f"{avg}_p_all"], m[f"{avg}_r_all"], m[f"{avg}_f1_all"]) == pytest.approx((p, r, f))
 
 
+def test_macro_all_leaves_out_a_negative_class_absent_from_gold_and_predictions():
+    # no negative anywhere: A tp 1 / predicted 1 / gold 2 -> P 1, R .5, F1 2/3; B tp 1 / predicted 2 / gold 1 -> P .5, R 1, F1 2/3
+    m = score_labels(["A", "A", "B"], ["A", "B", "B"], N)
+    # "macro over all labels" = macro over the labels that occur (sklearn): A and B only, not N at F1 0
+    assert m["macro_p_all"] == pytest.approx(0.75)
+    assert m["macro_r_all"] == pytest.approx(0.75)
+    assert m["macro_f1_all"] == pytest.approx(2 / 3)
+    assert (m["macro_p_all"], m["macro_r_all"], m["macro_f1_all"]) == pytest.approx(prfs(["A", "A", "B"], ["A", "B", "B"], average="macro")[:3])
+    # the negative occurring only in predictions still counts (P 0 there)
+    m = score_labels(["A", "B"], ["A", N], N)
+    assert m["macro_f1_all"] == pytest.approx((0 + 1 + 0) / 3)
+
+
 def test_all_negative_predictions_without_division_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -252,6 +252,28 @@ def _describe(value: Any, width: int = 30) -> str:
     return f"{_kind(value)} {text if len(text) <= width else text[: width - 3] + '...'}"
 
 
+def check_unique_id(seen: dict[str, int], doc_id: str, index: int) -> None:
+    """Remember ``doc_id`` as used by record ``index`` (1-based) in ``seen``; RelxInputError when it was used before.
+
+    The one duplicate-id check: file readers, the scorer's gold/prediction alignment and the HTTP service use it."""
+    if doc_id in seen:
+        raise RelxInputError(f"duplicate document id {doc_id!r} (first used by record {seen[doc_id]}); ids must be unique")
+    seen[doc_id] = index
+
+
+def unique_ids(docs: Iterable[Document], where: str | None = None) -> dict[str, Document]:
+    """Documents by id (input order); RelxInputError located at ``where`` (a file or side name) on a repeated id."""
+    seen: dict[str, int] = {}
+    out: dict[str, Document] = {}
+    for i, doc in enumerate(docs, 1):
+        try:
+            check_unique_id(seen, doc.id, i)
+        except RelxInputError as exc:
+            raise exc.at(where, f"record {i}") if where is not None else exc from None
+        out[doc.id] = doc
+    return out
+
+
 def read_jsonl(path: str | Path) -> Iterator[Document]:
     """Yield Documents from relx JSONL (plain or .gz); errors name the file and line."""
     from relx.data.readers.jsonl import read

@@ -185,16 +185,10 @@ def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> di
 
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     """Fixed-width table: numeric columns right-aligned, text columns left-aligned."""
+    from relx.utils import text_table
+
     numeric = [k > 0 and all(isinstance(r[k], (int, float)) or r[k] is None or _is_pct(r[k]) for r in rows) for k in range(len(header))]
-    cells = [header] + [[_fmt(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = [title]
-    for k, row in enumerate(cells):
-        parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
-        lines.append("  " + "  ".join(parts).rstrip())
-        if k == 0:
-            lines.append("  " + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(header, [[_fmt(c) for c in row] for row in rows], title, right=numeric, indent="  ", underline=False)
 
 
 def _is_pct(value: Any) -> bool:

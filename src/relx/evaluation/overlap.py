@@ -22,7 +22,8 @@ from typing import Any
 from relx.data.schema import Document
 from relx.data.stats import overlap_class
 from relx.errors import RelxInputError
-from relx.evaluation.scorer import TRIPLE_MODES, _prf, align_documents, relation_triples
+from relx.evaluation.metrics import align_documents, prf
+from relx.evaluation.triples import check_mode, relation_triples
 
 OVERLAP = ("normal", "epo", "seo")
 MULTIPLICITY = ("x1", "x2", "x3", "x4", "x5plus")
@@ -53,8 +54,7 @@ def sentence_subsets(doc: Document, negative: str | None = None) -> list[str]:
 
 def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str = "exact", negative: str | None = None) -> list[dict[str, Any]]:
     """One row per subset: ``subset``, ``sentences``, ``gold``, ``predicted``, ``correct``, ``p``, ``r``, ``f1``."""
-    if mode not in TRIPLE_MODES:
-        raise RelxInputError(f"unknown triple match mode {mode!r} (choose from {', '.join(TRIPLE_MODES)})")
+    check_mode(mode)
     counts = {s: [0, 0, 0, 0] for s in SUBSETS}  # sentences, gold, predicted, correct
     for g, p in align_documents(gold, pred):
         g_set, p_set = relation_triples(g, negative, mode), relation_triples(p, negative, mode)
@@ -66,7 +66,7 @@ def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str
             c[3] += len(g_set & p_set)
     rows = []
     for subset, (n, n_gold, n_pred, n_ok) in counts.items():
-        prec, rec, f1 = _prf(n_ok, n_pred, n_gold)
+        prec, rec, f1 = prf(n_ok, n_pred, n_gold)
         rows.append({"subset": subset, "sentences": n, "gold": n_gold, "predicted": n_pred, "correct": n_ok, "p": prec, "r": rec, "f1": f1})
     return rows
 
