@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from relx.data.schema import Document
+from relx.data.triples import entity
 from relx.errors import RelxInputError
-from relx.evaluation.metrics import JOINT_SCHEME, align_documents, entity, record, record_index, set_scores
+from relx.evaluation.metrics import JOINT_SCHEME, align_documents, record, record_index, set_scores
 
 
 def _entity_key(doc: Document, idx: int, typed: bool) -> tuple:

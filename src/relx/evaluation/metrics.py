@@ -108,10 +108,3 @@ def align_documents(gold: Iterable[Document], pred: Iterable[Document], gold_nam
         if doc_id not in g:
             raise RelxInputError(f"document id {doc_id!r} is not in the gold file {gold_name}", pred_name)
     return [(g[i], p[i]) for i in g]
-
-
-def entity(doc: Document, idx: int) -> Any:
-    """Entity ``idx`` of ``doc``; RelxInputError when a relation argument points outside the entity list."""
-    if not 0 <= idx < len(doc.entities):
-        raise RelxInputError(f"document {doc.id!r}: relation argument {idx} does not index one of {len(doc.entities)} entities")
-    return doc.entities[idx]

@@ -2,6 +2,7 @@
 
 ``score_relations`` (scheme ``relations``) matches exact spans and drops negative-labelled relations;
 ``score_triples`` (CasRel / kernel-matrix papers) also offers first-token and last-token matching.
+The triples themselves are :func:`relx.data.triples.relation_triples` (the one definition).
 """
 
 from __future__ import annotations
@@ -9,39 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from relx.data.labels import split_directed
 from relx.data.schema import Document
+from relx.data.triples import TRIPLE_MODES, relation_triples
 from relx.errors import RelxInputError
-from relx.evaluation.metrics import RELATION_SCHEME, TRIPLE_SCHEME, align_documents, entity, record, record_index, set_scores
-
-TRIPLE_MODES = ("exact", "partial", "partial_last")
-
-
-def _span_key(start: int, end: int, mode: str) -> tuple[int, ...]:
-    return {"exact": (start, end), "partial": (start,), "partial_last": (end - 1,)}[mode]
+from relx.evaluation.metrics import RELATION_SCHEME, TRIPLE_SCHEME, align_documents, record, record_index, set_scores
 
 
 def check_mode(mode: str) -> None:
     """RelxInputError unless ``mode`` is one of ``TRIPLE_MODES``."""
     if mode not in TRIPLE_MODES:
         raise RelxInputError(f"unknown triple match mode {mode!r} (choose from {', '.join(TRIPLE_MODES)})")
-
-
-def relation_triples(doc: Document, negative: str | None = None, mode: str = "exact") -> set[tuple]:
-    """``{(head key, relation type, tail key)}`` of ``doc``; keys are spans (``exact``), first tokens
-    (``partial``) or last tokens (``partial_last``). A directed pair label ``T(e2,e1)`` on the pair of
-    entities 0 and 1 becomes type T from entities[1] to entities[0]; ``negative``-labelled relations are dropped."""
-    out = set()
-    for r in doc.relations:
-        if r.label == negative:
-            continue
-        head, tail, label = r.head, r.tail, r.label
-        rtype, reverse = split_directed(label)
-        if reverse is not None and {head, tail} == {0, 1}:
-            head, tail, label = (1, 0, rtype) if reverse else (0, 1, rtype)
-        h, t = entity(doc, head), entity(doc, tail)
-        out.add((_span_key(h.start, h.end, mode), label, _span_key(t.start, t.end, mode)))
-    return out
 
 
 def score_relations(
