@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
+from relx.utils import default_file_mode as default_file_mode
 
 CONFIG_FILE = "config.json"
 LABELS_FILE = "labels.json"
@@ -67,13 +68,6 @@ def saved_state(value: Any) -> Any:
 
 
 # --- writing ---------------------------------------------------------------------------------
-def default_file_mode() -> int:
-    """Mode of an ordinary new file under the current umask (``0o666 & ~umask``)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
