@@ -17,6 +17,16 @@ from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
 from relx.utils import write_json
 
+DEFAULT_NEGATIVE = "no_relation"
+SEMEVAL_NEGATIVE = "Other"
+NEGATIVE_LABELS = (DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE)  # labels the sentence-level readers take for "no relation"
+
+
+def default_negative(name: str) -> str:
+    """The one default-negative map: ``'Other'`` for the SemEval format / scoring scheme, ``'no_relation'`` for every other."""
+    return SEMEVAL_NEGATIVE if name == "semeval" else DEFAULT_NEGATIVE
+
+
 _DIRECTED = re.compile(r"^(?P<type>.+)\((?P<a>e[12]),(?P<b>e[12])\)$")
 
 
@@ -122,7 +132,7 @@ class LabelSet:
     @classmethod
     def load(cls, path: str | Path) -> LabelSet:
         """Read a ``labels.json`` ({"negative": str, "labels": [str]}); RelxInputError naming the file otherwise."""
-        from relx.data.io import load_json  # io imports this module
+        from relx.data.textio import load_json  # textio imports nothing of relx.data
 
         d = load_json(path)
         if not isinstance(d, dict):
