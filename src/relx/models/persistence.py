@@ -271,16 +271,11 @@ def model_config(directory: str | Path, cls: Any, meta: dict) -> Any:
 
 
 def read_labels(directory: str | Path) -> Any:
-    """The LabelSet of labels.json; missing or malformed files raise RelxInputError."""
+    """The LabelSet of labels.json (:meth:`relx.data.labels.LabelSet.from_json`); missing or malformed files raise RelxInputError."""
     from relx.data.labels import LabelSet
 
     path = Path(directory) / LABELS_FILE
-    data = read_json_file(path)
-    if not isinstance(data, dict) or not isinstance(data.get("labels"), list) or not isinstance(data.get("negative"), str):
-        raise RelxInputError("expected {\"labels\": [...], \"negative\": \"...\"}", path)
-    if not all(isinstance(lab, str) for lab in data["labels"]):
-        raise RelxInputError("'labels' must be a list of strings", path)
-    return LabelSet(data["labels"], data["negative"])
+    return LabelSet.from_json(read_json_file(path), path)
 
 
 def read_profile(directory: str | Path, meta: dict) -> dict | None:
