@@ -36,13 +36,9 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def read_text(path: PathLike) -> str:
-    """The whole file (plain or .gz) as UTF-8 text with CRLF/CR newlines turned into LF.
-
-    Raises RelxInputError naming the line of the first byte that is not valid UTF-8.
-    """
-    path = Path(path)
-    data = _read_bytes(path)
+def decode_text(data: bytes, path: PathLike | None = None) -> str:
+    """UTF-8 ``data`` as text with CRLF/CR newlines turned into LF and a leading BOM dropped; RelxInputError
+    naming the line of the first byte that is not valid UTF-8."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -51,6 +47,12 @@ def read_text(path: PathLike) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: PathLike) -> str:
+    """The whole file (plain or .gz) as UTF-8 text (``decode_text``)."""
+    path = Path(path)
+    return decode_text(_read_bytes(path), path)
 
 
 def open_text(path: PathLike) -> TextIO:
@@ -63,31 +65,48 @@ def iter_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     yield from enumerate(read_text(path).split("\n"), 1)
 
 
-def parse_json(text: str) -> Any:
-    """``json.loads`` whose every failure is an unlocated RelxInputError (for one-record texts)."""
-    try:
-        return json.loads(text)
-    except _JSON_ERRORS as exc:
-        raise RelxInputError(json_problem(exc)) from None
+def json_depth(value: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0), computed without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
-def json_problem(exc: BaseException) -> str:
-    """The one wording of a ``json.loads`` failure: ``invalid JSON (...)``."""
+def json_problem(exc: BaseException, max_depth: int | None = None) -> str:
+    """The one wording of a ``json.loads`` failure: ``invalid JSON (...)``, ``invalid JSON, cut short (...)``
+    when the text ends before the value does."""
     if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON ({exc.msg} at column {exc.colno})"
+        ended = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
+        cut = ", cut short" if ended else ""
+        return f"invalid JSON{cut} ({exc.msg} at column {exc.colno})"
     if isinstance(exc, RecursionError):
-        return "invalid JSON (nested too deeply)"
+        return "invalid JSON (nested too deeply)" if max_depth is None else f"invalid JSON (nested more than {max_depth} levels deep)"
     return f"invalid JSON ({str(exc).split(':')[0]})"  # e.g. an integer over the digit limit
 
 
-def load_json(path: PathLike) -> Any:
-    """Parse a whole-file JSON document; invalid JSON raises RelxInputError with the line."""
-    text = read_text(path)
+def parse_json(text: str, path: PathLike | None = None, max_depth: int | None = None) -> Any:
+    """The one JSON parser: ``json.loads`` whose every failure is one RelxInputError (``json_problem``) at
+    ``path`` and the line (unlocated without a ``path``, e.g. one JSONL record); with ``max_depth`` a value
+    nested deeper than that is refused too."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except _JSON_ERRORS as exc:
-        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
-        raise RelxInputError(json_problem(exc), path, line) from None
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) and path is not None else None
+        raise RelxInputError(json_problem(exc, max_depth), path, line) from None
+    if max_depth is not None and json_depth(value) > max_depth:
+        raise RelxInputError(f"invalid JSON (nested more than {max_depth} levels deep)", path)
+    return value
+
+
+def load_json(path: PathLike) -> Any:
+    """Parse a whole-file JSON document (plain or .gz); invalid JSON raises RelxInputError with the line."""
+    return parse_json(read_text(path), path)
 
 
 def load_json_list(path: PathLike, what: str) -> list[Any]:

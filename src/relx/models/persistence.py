@@ -18,7 +18,6 @@ bytes whose tensors add up to exactly the bytes the file holds.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -179,37 +178,13 @@ def read_file_capped(path: Path, cap: int, root: str | Path | None = None, what:
     return data
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of parsed JSON (a scalar is 0), computed without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
 def parse_json_bytes(data: bytes, path: Path) -> Any:
-    """Parse JSON bytes of ``path``; every failure (bad UTF-8, bad JSON, nesting past
-    :data:`JSON_MAX_DEPTH`, integers past Python's digit limit) is one RelxInputError naming it."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RelxInputError("not valid UTF-8 (damaged file)", path) from None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RelxInputError(f"cut short or invalid JSON ({exc.msg}: line {exc.lineno} column {exc.colno})", path) from None
-    except RecursionError:
-        raise RelxInputError(f"not valid JSON for relx: nested more than {JSON_MAX_DEPTH} levels deep", path) from None
-    except ValueError as exc:  # e.g. an integer over the digit limit
-        raise RelxInputError(f"not valid JSON ({one_line(str(exc), 120)})", path) from None
-    if json_depth(value) > JSON_MAX_DEPTH:
-        raise RelxInputError(f"not valid JSON for relx: nested more than {JSON_MAX_DEPTH} levels deep", path)
-    return value
+    """Parse JSON bytes of ``path`` with the one JSON parser (:func:`relx.data.textio.parse_json`); every
+    failure (bad UTF-8, bad or cut-short JSON, nesting past :data:`JSON_MAX_DEPTH`, integers past Python's
+    digit limit) is one RelxInputError naming it."""
+    from relx.data.textio import decode_text, parse_json
+
+    return parse_json(decode_text(data, path), path, JSON_MAX_DEPTH)
 
 
 def read_json_file(path: Path, root: str | Path | None = None) -> Any:
