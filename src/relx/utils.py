@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic writes, text tables, seeding, devices."""
+"""Small shared helpers: atomic writes (files and folders), text tables, seeding, devices."""
 
 from __future__ import annotations
 
@@ -305,20 +305,13 @@ def text_table(
 
 
 def set_seed(seed: int) -> None:
-    """Seed python, numpy and torch (if importable)."""
+    """Seed python, numpy and torch (both are dependencies of relx)."""
+    import numpy as np
+    import torch
+
     random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def check_batch_size(batch_size: int) -> int:
