@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import platform
-import statistics
 from pathlib import Path
 from typing import Any
 
-from relx.utils import atomic_open, write_json
+from relx.data.textio import load_json, write_text
+from relx.evaluation.report import mean_sd as format_mean_sd
+from relx.utils import write_json
+
+__all__ = ["RESULTS", "ROOT", "hardware", "has_speed_row", "load_rows", "markdown_table", "mean_sd", "save_rows", "write_text"]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -29,7 +31,8 @@ def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    """The result rows of ``path`` ([] when it does not exist yet)."""
+    return load_json(path) if path.is_file() else []
 
 
 def has_speed_row(path: Path, threads: int) -> bool:
@@ -38,10 +41,8 @@ def has_speed_row(path: Path, threads: int) -> bool:
 
 
 def mean_sd(values: list[float]) -> str:
-    """'m ± sd' in percent (sd over seeds; '-' with a single seed)."""
-    m = 100 * statistics.mean(values)
-    sd = 100 * statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{m:.2f} ± {sd:.2f}" if len(values) > 1 else f"{m:.2f}"
+    """'m ± sd' in percent of fractions (sd over seeds; just 'm' with a single seed)."""
+    return format_mean_sd(values, scale=100)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
@@ -49,7 +50,3 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_open(path) as fh:
-        fh.write(text)

@@ -24,6 +24,7 @@ from relx.data.triples import relation_triples, sentence_structure
 from relx.errors import RelxInputError
 from relx.evaluation.metrics import align_documents, prf
 from relx.evaluation.triples import check_mode
+from relx.utils import text_table
 
 OVERLAP = ("normal", "epo", "seo")
 MULTIPLICITY = ("x1", "x2", "x3", "x4", "x5plus")
@@ -62,14 +63,10 @@ def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str
 
 
 def format_overlap(rows: Sequence[Mapping[str, Any]], title: str = "") -> str:
-    """A readable table of ``overlap_scores`` rows (percentages)."""
-    head = f"{'subset':<10}{'sentences':>10}{'gold':>8}{'pred':>8}{'correct':>9}{'P':>8}{'R':>8}{'F1':>8}"
-    lines = [title] if title else []
-    lines += [head, "-" * len(head)]
-    for r in rows:
-        lines.append(f"{LABELS.get(r['subset'], r['subset']):<10}{r['sentences']:>10}{r['gold']:>8}{r['predicted']:>8}{r['correct']:>9}"
-                     f"{100 * r['p']:>8.1f}{100 * r['r']:>8.1f}{100 * r['f1']:>8.1f}")
-    return "\n".join(lines) + "\n"
+    """A readable table of ``overlap_scores`` rows (percentages; :func:`relx.utils.text_table`)."""
+    body = [[LABELS.get(r["subset"], r["subset"]), r["sentences"], r["gold"], r["predicted"], r["correct"],
+             *(f"{100 * r[k]:.1f}" for k in ("p", "r", "f1"))] for r in rows]
+    return text_table(["subset", "sentences", "gold", "pred", "correct", "P", "R", "F1"], body, title or None, underline=False) + "\n"
 
 
 def overlap_png(results: Mapping[str, Sequence[Mapping[str, Any]]], path: str | Path, title: str = "") -> Path:

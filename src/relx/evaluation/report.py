@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from relx.errors import RelxInputError
 from relx.evaluation.metrics import JOINT_SCHEME, RELATION_SCHEME, SCHEMES, TRIPLE_SCHEME
 from relx.utils import text_table
 
-__all__ = ["format_report", "text_table"]
+__all__ = ["format_report", "mean_sd", "text_table"]
+
+
+def mean_sd(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
+    """The one mean ± sd formatter: ``'m ± sd'`` of ``values`` times ``scale`` (sample sd, over seeds);
+    just ``'m'`` for a single value."""
+    m = scale * statistics.mean(values)
+    if len(values) < 2:
+        return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} ± {scale * statistics.stdev(values):.{digits}f}"
 
 
 def _pct(x: float) -> str:
