@@ -216,3 +216,18 @@ def test_sentence_level_scoring_rejects_what_it_cannot_score():
     assert score_documents(multi, gold, N, scheme="relations")["micro_r"] == pytest.approx(0.5)
     with pytest.raises(RelxInputError, match="unknown scheme 'ace'"):
         score_documents(gold, gold, N, scheme="ace")
+
+
+def test_mean_sd_is_the_one_formatter():
+    from relx.evaluation.report import mean_sd
+
+    assert mean_sd([0.8, 0.9], scale=100) == "85.00 ± 7.07"
+    assert mean_sd([83.24]) == "83.24"
+    assert mean_sd([1.0, 2.0, 3.0], digits=1) == "2.0 ± 1.0"
+
+
+def test_format_report_dispatches_on_the_scheme_field():
+    m = score_labels([T, N], [T, N], N)
+    assert "micro (positives" in format_report(m)
+    with pytest.raises(RelxInputError, match="scheme"):
+        format_report({k: v for k, v in m.items() if k != "scheme"})
