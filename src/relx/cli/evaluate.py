@@ -47,14 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def symmetric_types(args: argparse.Namespace) -> set[str]:
     """``--symmetric A,B`` as a set, else the types marked symmetric in the SpERT types file beside ``--gold``."""
-    from relx.data.readers.spert_types import symmetric_beside
+    from relx.data.readers.spert_types import symmetric_option
 
-    if args.symmetric is not None:
-        return {name.strip() for name in args.symmetric.split(",") if name.strip()}
-    found, path = symmetric_beside(args.gold)
-    if path is not None:
-        print(f"symmetric relation types from {path}: {', '.join(sorted(found)) or 'none'}", file=sys.stderr)
-    return found
+    return symmetric_option(args.symmetric, args.gold)
 
 
 def run(args: argparse.Namespace) -> int:

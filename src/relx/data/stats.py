@@ -28,6 +28,7 @@ from typing import Any
 
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document
+from relx.data.triples import overlap_class as overlap_class  # re-exported: its home before relx.data.triples
 from relx.data.triples import sentence_structure
 
 LENGTH_BINS: list[tuple[str, int, int | None]] = [
