@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from relx.cli import main
-from relx.cli.train import resolve_data_paths
-from relx.config import load_yaml
+from relx.config import load_yaml, resolve_data_paths
 from relx.errors import RelxConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from relx.config import load_yaml
+from relx.config import load_config
+from relx.errors import RelxConfigError
 from relx.training.run import parse_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = sorted((ROOT / "configs").glob("*/*.yaml"))
+# Runnable configs; files starting with "_" and everything under configs/_base/ are bases only.
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*/*.yaml") if not p.name.startswith("_") and p.parent.name != "_base")
+RESOLVED = json.loads((ROOT / "tests" / "fixtures" / "resolved_configs.json").read_text())
+
+
+def load_yaml(path: Path) -> dict:
+    """A shipped config with its bases merged (the name the tests below were written with)."""
+    return load_config(path)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[f"{p.parent.name}/{p.name}" for p in CONFIGS])
@@ -36,3 +46,74 @@ def test_class_weight_power_is_validated(pair_docs, power):
 
     with pytest.raises(RelxConfigError, match="class_weight_power"):
         FeatureBiLSTMModel(FeatureBiLSTMConfig(class_weight_power=power), LabelSet.from_documents(pair_docs))
+
+
+# --- base: inheritance ---------------------------------------------------------------------------
+def test_every_shipped_config_resolves_to_the_recorded_dict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The configs were rewritten with ``base:``; each still resolves to the dict the pre-inheritance file
+    gave (tests/fixtures/resolved_configs.json, data paths found relative to the config as <ROOT>/...)."""
+    monkeypatch.chdir(tmp_path)  # nothing resolves from here: every found data path becomes absolute
+    got = {}
+    for path in CONFIGS:
+        raw = load_config(path)
+        for key, value in raw.get("data", {}).items():
+            if key in ("train", "dev", "test") and isinstance(value, str) and value.startswith(f"{ROOT}/"):
+                raw["data"][key] = "<ROOT>/" + value[len(f"{ROOT}/"):]
+        got[f"{path.parent.name}/{path.stem}"] = raw
+    assert sorted(got) == sorted(RESOLVED)
+    for name, want in RESOLVED.items():
+        assert got[name] == want, name
+
+
+def write(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_base_merges_recursively_relative_to_the_including_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "bases" / "family.yaml", {"model": {"type": "marker", "dropout": 0.3, "max_length": 64}, "trainer": {"epochs": 5, "lr": 1e-4}})
+    write(tmp_path / "bases" / "more.yaml", {"base": "family.yaml", "trainer": {"epochs": 7}})
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.jsonl").write_text("")
+    write(tmp_path / "bases" / "data.yaml", {"data": {"train": "data/t.jsonl", "format": "jsonl"}})
+    cfg = write(tmp_path / "exp" / "sub" / "c.yaml", {"base": ["../../bases/more.yaml", "../../bases/data.yaml"], "model": {"dropout": 0.1}})
+    monkeypatch.chdir(tmp_path / "exp")
+    raw = load_config(cfg)
+    assert raw == {
+        "model": {"type": "marker", "dropout": 0.1, "max_length": 64},
+        "trainer": {"epochs": 7, "lr": 1e-4},
+        "data": {"train": str(tmp_path / "data" / "t.jsonl"), "format": "jsonl"},  # found relative to data.yaml
+    }
+    assert load_config(cfg, ["trainer.epochs=2"])["trainer"]["epochs"] == 2
+
+
+def test_unknown_keys_are_errors_after_the_merge(tmp_path: Path) -> None:
+    write(tmp_path / "b.yaml", {"model": {"type": "marker", "colour": "red"}, "data": {"train": "x"}})
+    cfg = write(tmp_path / "c.yaml", {"base": "b.yaml", "trainer": {"epochs": 1}})
+    with pytest.raises(RelxConfigError, match=r"config.model \(marker\): unknown key\(s\) colour"):
+        parse_run_config(load_config(cfg))
+    write(tmp_path / "d.yaml", {"base": "b.yaml", "trainer": {"epoch": 1}})
+    with pytest.raises(RelxConfigError, match=r"config.trainer: unknown key\(s\) epoch "):
+        parse_run_config(load_config(tmp_path / "d.yaml"))
+
+
+def test_base_cycles_and_missing_bases_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from relx.cli import main
+
+    write(tmp_path / "a.yaml", {"base": "b.yaml", "model": {"type": "marker"}})
+    write(tmp_path / "b.yaml", {"base": "a.yaml"})
+    with pytest.raises(RelxConfigError, match="config base cycle: .*a.yaml -> .*b.yaml -> .*a.yaml"):
+        load_config(tmp_path / "a.yaml")
+    write(tmp_path / "self.yaml", {"base": "self.yaml"})
+    with pytest.raises(RelxConfigError, match="cycle"):
+        load_config(tmp_path / "self.yaml")
+    assert main(["train", "--config", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "config base cycle" in err
+    write(tmp_path / "m.yaml", {"base": "nope.yaml"})
+    with pytest.raises(RelxConfigError, match="base: file 'nope.yaml' not found"):
+        load_config(tmp_path / "m.yaml")
+    write(tmp_path / "n.yaml", {"base": {"x": 1}})
+    with pytest.raises(RelxConfigError, match="base: expects a file name"):
+        load_config(tmp_path / "n.yaml")
