@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 # name -> (config file stem, model-section overrides)
@@ -65,7 +65,7 @@ def tacred_format_files(work: Path) -> tuple[Path, Path]:
 
 def build_config(variant: str, dataset: str, args: argparse.Namespace, tacred_files: tuple[Path, Path] | None) -> dict:
     stem, overrides = VARIANTS[variant]
-    raw = load_yaml(ROOT / "configs" / "semeval" / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / "semeval" / f"{stem}.yaml")
     raw = copy.deepcopy(raw)
     raw["model"].update(overrides)
     data = raw["data"]

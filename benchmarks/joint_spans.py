@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.two_phase import ABLATIONS  # noqa: E402
@@ -67,7 +67,7 @@ def symmetric_types(dataset: str) -> set[str]:
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem, overrides = model_spec(name)
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(overrides)
     for key in ("train", "dev", "test"):
         raw["data"][key] = str(ROOT / raw["data"][key])

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import write_jsonl  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
@@ -68,7 +68,7 @@ def teacher_dir(dataset: str, name: str, seed: int, budget: str) -> str | None:
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem = name if name in MAIN else "student_r"
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(ABLATIONS.get(name, {}))
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):
@@ -130,7 +130,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
 
     out = []
     by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r}
-    raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
+    raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     from relx.data.io import read
 
     gold = list(read(ROOT / raw["test"], raw["format"]))

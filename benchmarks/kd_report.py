@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from common import RESULTS, ROOT, markdown_table, write_text
 
-from relx.config import load_yaml
+from relx.config import load_config
 
 NAMES = {"semeval": "SemEval-2010 Task 8 (official macro-F1)", "conll04_pairs": "CoNLL04 pairs (micro-F1, TACRED semantics)"}
 MAIN = ("cgcn", "teacher_s", "teacher_v", "student_s", "student_v", "student_r")
@@ -74,7 +74,7 @@ def rules_line(dataset: str) -> str:
     from relx.data.labels import LabelSet
     from relx.rules.soft import SoftRules
 
-    raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
+    raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     docs = list(read(ROOT / raw["train"], raw["format"]))
     rules = SoftRules.from_documents(docs, LabelSet.from_documents(docs, negative=raw.get("negative", "no_relation")))
     support = {p: sum(c.values()) for p, c in rules.counts.items()}

@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.base import ModelKind  # noqa: E402
@@ -52,7 +52,7 @@ MODELS = {  # row name -> (config stem, model overrides); the kernel configs: ra
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem, overrides = MODELS[name]
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(overrides)
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, mean_sd, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 CONFIGS = {"plain": "marker", "+MLD": "marker_mld", "+MSE": "marker_mse", "+MLD+MSE": "marker_mld_mse"}
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     rows += [r for r in old if r.get("budget") == args.budget_name and (r["config"], r["seed"]) in done]
     for name in args.configs.split(","):
         base, overrides = IDEAS.get(name, (CONFIGS.get(name), {}))
-        raw = load_yaml(ROOT / "configs" / "semeval" / f"{base}.yaml")
+        raw = load_config(ROOT / "configs" / "semeval" / f"{base}.yaml")
         raw["model"].update(overrides)
         for key in ("train", "test"):
             raw["data"][key] = str(ROOT / raw["data"][key]) if args.data_dir is None else str(Path(args.data_dir) / Path(raw["data"][key]).name)

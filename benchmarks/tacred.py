@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 # the papers' TACRED test numbers (fractions): hybrid-and-bert-mld-mse (Sec. 5) and lstm-bert-gpt2-svm (Table 2, all data)
@@ -41,7 +41,7 @@ def build(name: str, args: argparse.Namespace) -> dict:
     path = ROOT / "configs" / "tacred" / f"{name}.yaml"
     if not path.is_file():
         raise SystemExit(f"unknown TACRED config {name!r} (configs/tacred/*.yaml)")
-    raw = copy.deepcopy(load_yaml(path))
+    raw = copy.deepcopy(load_config(path))
     tdir = Path(args.tacred_dir)
     for split in ("train", "dev", "test"):
         f = tdir / f"{split}.json"

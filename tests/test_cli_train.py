@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from relx.cli import main
-from relx.config import load_yaml, resolve_data_paths
+from relx.config import load_config, load_yaml, resolve_data_paths
 from relx.errors import RelxConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,8 +46,8 @@ def project(tmp_path: Path) -> Path:
 # --- data paths -----------------------------------------------------------------------------------
 def test_shipped_config_data_paths_resolve_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = ROOT / "configs" / "semeval" / "marker.yaml"
-    raw = load_yaml(config)
     monkeypatch.chdir(tmp_path)
+    raw = load_config(config)  # the data block comes from configs/semeval/_data.yaml (a base)
     resolve_data_paths(raw, config)
     assert Path(raw["data"]["train"]) == ROOT / "data" / "semeval2010_task8" / "TRAIN_FILE.TXT.gz"
     assert Path(raw["data"]["test"]).is_file()
