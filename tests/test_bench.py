@@ -60,7 +60,8 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     (repo / "benchmarks" / "results").mkdir(parents=True)
     for name in ("common.py", "tacred.py"):
         shutil.copy(BENCH / name, repo / "benchmarks" / name)
-    shutil.copytree(ROOT / "configs" / "tacred", repo / "configs" / "tacred")
+    for folder in ("tacred", "_base"):  # the TACRED configs and the family bases they name
+        shutil.copytree(ROOT / "configs" / folder, repo / "configs" / folder)
     write_jsonl(tmp_path / "docs.jsonl", make_pair_docs())
     tacred = tmp_path / "tacred"
     tacred.mkdir()
