@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> tuple[list[dict], dict, list]:
         else:
             raw = build_config(variant, dataset, args, tacred_files)
             t0 = time.perf_counter()
-            res = run_experiment(raw, out, verbose=False)
+            res = run_experiment(raw, out, verbose=False).summary
             n_test = res["test"]["n"]
             row = row_for(variant, dataset, res, raw, n_test, args)
             print(f"{variant:16s} official macro-F1 {100 * row['official_macro_f1']:.2f}  micro-F1 {100 * row['micro_f1']:.2f}  "

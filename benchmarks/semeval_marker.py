@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 continue
             tr["seed"] = seed
             run_name = CONFIGS.get(name) or "marker" + name.replace("+", "_").lower().replace("-", "")
-            res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False)
+            res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False).summary
             t = res["test"]
             row = {
                 "dataset": "semeval2010_task8", "model": "marker", "config": name, "seed": seed,

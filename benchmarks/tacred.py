@@ -89,7 +89,7 @@ def main() -> None:
             continue
         raw = build(name, args)
         t0 = time.perf_counter()
-        res = run_experiment(raw, Path(args.runs) / args.budget_name / name, verbose=False)
+        res = run_experiment(raw, Path(args.runs) / args.budget_name / name, verbose=False).summary
         t = res["test"]
         row = {"dataset": "tacred", "model": name, "seed": raw["trainer"].get("seed", 13), "budget": args.budget_name,
                **{k: t.get(k) for k in METRICS}, "dev_metric": res["best_dev"], "train_docs": res["train_docs"],

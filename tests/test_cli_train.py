@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,9 +25,9 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
 
-    def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
+    def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> SimpleNamespace:
         calls.append({"raw": raw, "out": str(out_dir), "resume": resume})
-        return {"train_seconds": 0.0, "best_dev": 0.0}
+        return SimpleNamespace(summary={"train_seconds": 0.0, "best_dev": 0.0})
 
     monkeypatch.setattr(relx.training.run, "run_experiment", run_experiment)
     return calls

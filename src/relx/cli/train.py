@@ -62,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
         resolve_data_paths(raw, args.config)
     except RelxConfigError as exc:  # name the config file with the key
         raise RelxConfigError(f"{args.config}: {exc}") from None
-    result = run_experiment(raw, args.out, resume=args.resume)
-    print(f"saved model to {args.out}/model (train {result['train_seconds']:.0f}s, best dev {result['best_dev']})")
+    summary = run_experiment(raw, args.out, resume=args.resume).summary
+    print(f"saved model to {args.out}/model (train {summary.get('train_seconds', 0):.0f}s, best dev {summary['best_dev']})")
     return 0

@@ -49,9 +49,33 @@ class DataConfig:
 
 @dataclass
 class RunConfig:
+    """One run: the model section (``type`` + that model's Config fields), data and trainer settings."""
+
     model: dict = field(default_factory=lambda: {"type": "marker"})
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+@dataclass
+class RunResult:
+    """What one run produced. ``summary`` is what ``result.json`` holds (test metrics under ``"test"``); the
+    trained model, its labels, the run settings in force (``config``, e.g. ``trainer.symmetric`` filled in)
+    and the splits are kept for callers that score further (dev predictions, triples, bootstrap)."""
+
+    summary: dict[str, Any]
+    model: Any
+    labels: LabelSet
+    config: RunConfig
+    train: list[Document]
+    dev: list[Document] | None
+    test: list[Document] | None
+    predictions: list[Document] | None = None  # test predictions (also in test_predictions.jsonl)
+    model_dir: Path | None = None  # where the model was saved (None on a torchrun worker)
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        """The test scores (None without a test split)."""
+        return self.summary.get("test")
 
 
 def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
@@ -121,8 +145,9 @@ def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfi
     return kept, dropped
 
 
-def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
-    """Train and evaluate one configuration; the model is saved in ``out_dir/model``."""
+def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> RunResult:
+    """Train and evaluate one configuration (the only place a run happens: ``relx train``, the demo, ``relx
+    bench`` and the benchmark scripts all come here); the model is saved in ``out_dir/model``."""
     from relx.evaluation.scorer import format_report, score_documents
 
     cfg, cls, model_cfg = parse_run_config(raw)
@@ -144,8 +169,10 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     history = model.fit(train, dev, FitContext(cfg.trainer, out, resume))
     from relx.training.distributed import is_main_process
 
+    done = RunResult({}, model, labels, cfg, train, dev, test)
     if not is_main_process():  # torchrun: rank 0 scores test and writes the results
-        return {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
+        done.summary = {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
+        return done
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
@@ -153,9 +180,10 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         "invalid_records_skipped": invalid,
         **{k: history[k] for k in ("threshold", "teacher") if history.get(k)},  # kernel: dev threshold sweep; students: the teacher stage
     }
+    done.summary = result
     if test:
         t0 = time.perf_counter()
-        preds = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
+        preds = done.predictions = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
         result["test_seconds"] = time.perf_counter() - t0
         metrics = score_documents(test, preds, labels, scheme=cfg.trainer.scheme, symmetric=cfg.trainer.symmetric)
         result["test"] = metrics
@@ -164,6 +192,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         from relx.data.schema import write_jsonl
 
         write_jsonl(out / "test_predictions.jsonl", preds)
-    model.save(out / "model", metrics=result)
+    done.model_dir = out / "model"
+    model.save(done.model_dir, metrics=result)
     write_json(out / "result.json", result)
-    return result
+    return done
