@@ -83,3 +83,37 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     assert "## TACRED smoke" in text and "### TACRED" in text and re.search(r"\| marker \| cpu-small \|", text)
     run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)  # resumable: the finished row is kept as is
     assert json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text()) == rows  # (a re-run would change "seconds")
+
+
+def test_joint_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch):
+    """benchmarks/joint_spans.py runs through run_experiment: its dev selection gets the same trainer settings
+    as `relx train` on the same config, symmetric relation types included (it selected without them before)."""
+    import argparse
+    import importlib
+    import sys
+
+    from relx.registry import MODELS
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def fit(self, train, dev=None, ctx=None, **overrides):
+        seen.append(ctx.trainer)
+        raise Stop
+
+    monkeypatch.setattr(MODELS.get("two_phase"), "fit", fit)
+    monkeypatch.syspath_prepend(str(BENCH))
+    joint_spans = importlib.import_module("joint_spans")
+    monkeypatch.setattr(joint_spans, "RUNS", tmp_path / "bench")
+    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t")
+    with pytest.raises(Stop):
+        joint_spans.train_one("scierc", "two_phase", 13, args)
+    with pytest.raises(Stop):
+        main(["train", "--config", str(ROOT / "configs" / "scierc" / "two_phase.yaml"), "--out", str(tmp_path / "train"),
+              "--set", "trainer.progress=false", "--set", "trainer.num_threads=2"])
+    bench, train = seen
+    assert set(bench.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types
+    assert bench == train
+    sys.modules.pop("joint_spans", None)
