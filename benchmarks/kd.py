@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows 
 
 from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
-from relx.data.schema import write_jsonl  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
-from relx.training.run import load_splits, parse_run_config  # noqa: E402
+from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
 RUNS = ROOT / "runs" / "kd"
 DATASETS = ("semeval", "conll04_pairs")
@@ -84,30 +82,20 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
 
 
 def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
-    from relx.evaluation.scorer import score_documents
-
-    raw = raw_config(dataset, name, seed, args)
-    cfg, cls, model_cfg = parse_run_config(raw)
-    train, dev, test, _ = load_splits(cfg.data)
-    labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
-    model = cls(model_cfg, labels)
+    """One row through ``run_experiment`` (the run ``relx train`` makes), scored on the test split."""
     out = run_dir(dataset, name, seed, args.budget_name)
-    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
-    t0 = time.perf_counter()
-    pred = model.predict(test, batch_size=256)
-    infer = time.perf_counter() - t0
-    write_jsonl(out / "test_predictions.jsonl", pred)
-    m = score_documents(test, pred, labels, scheme=cfg.trainer.scheme)
+    result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
+    summ, m, epochs = result.summary, result.metrics, result.config.trainer.epochs
     row = {
-        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": cfg.trainer.epochs,
+        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": epochs,
         "micro_p": round(100 * m["micro_p"], 2), "micro_r": round(100 * m["micro_r"], 2), "micro_f1": round(100 * m["micro_f1"], 2),
         "official_macro_f1": round(100 * m["official_macro_f1"], 2) if "official_macro_f1" in m else None,
-        "best_dev": hist["best"], "best_step": hist["best_step"], "train_seconds": round(hist["train_seconds"], 1),
-        "sec_per_epoch": round(hist["train_seconds"] / cfg.trainer.epochs, 1),  # includes the per-epoch dev evaluation
-        "teacher": hist.get("teacher") or None, "overrides": ABLATIONS.get(name, {}), "infer_sent_per_s": round(len(test) / infer, 1),
+        "best_dev": summ["best_dev"], "best_step": summ["best_step"], "train_seconds": round(summ["train_seconds"], 1),
+        "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
+        "teacher": summ.get("teacher") or None, "overrides": ABLATIONS.get(name, {}),
+        "infer_sent_per_s": round(len(result.test) / summ["test_seconds"], 1),
         "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
     }
-    model.save(out / "model", metrics=row)
     return row
 
 

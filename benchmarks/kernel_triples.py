@@ -35,7 +35,7 @@ from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.base import ModelKind  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
-from relx.training.run import load_splits, parse_run_config  # noqa: E402
+from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
 RESULTS_JSON = RESULTS / "kernel_triples.json"
 RUNS = ROOT / "runs" / "kernel_triples"
@@ -105,23 +105,15 @@ def triple_scores(dataset: str, gold: list[Document], pred: list[Document], nega
 def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> list[dict]:
     from relx.data.pairs import from_pairs
     from relx.evaluation.overlap import overlap_scores
-    from relx.evaluation.scorer import score_documents
 
-    raw = raw_config(dataset, name, seed, args)
-    cfg, cls, model_cfg = parse_run_config(raw)
-    train, dev, test, _ = load_splits(cfg.data)
-    labels = labels_for(cls, train, dev, cfg.data.negative)
-    model = cls(model_cfg, labels)
     out = run_dir(dataset, name, seed, args.budget_name)
-    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
+    result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
+    cfg, model, train, hist = result.config, result.model, result.train, result.summary
     gold, data_stats = sentences(cfg)
-    t0 = time.perf_counter()
-    pred = model.predict(test, batch_size=64)
-    infer_s = time.perf_counter() - t0
-    write_jsonl(out / "test_predictions.jsonl", pred)
+    pred, infer_s = result.predictions, hist["test_seconds"]
     official = None
     if dataset == "semeval":
-        official = round(100 * score_documents(test, pred, labels, scheme="semeval")["official_macro_f1"], 2)
+        official = round(100 * result.metrics["official_macro_f1"], 2)
     if cfg.data.pairs:
         pred = from_pairs(gold, pred, cfg.data.negative)
     write_jsonl(out / "test_triples.jsonl", pred)
@@ -132,10 +124,10 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
     base = {"dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name}
     row = {
         **base, "epochs": cfg.trainer.epochs, "match": MATCH[dataset],
-        "encoder": "MiniLM-L6-H384 (uncased)" if getattr(model_cfg, "encoder", "default") == "default" else model_cfg.encoder,
+        "encoder": "MiniLM-L6-H384 (uncased)" if getattr(model.config, "encoder", "default") == "default" else model.config.encoder,
         "micro_p": main["micro_p"], "micro_r": main["micro_r"], "micro_f1": main["micro_f1"], "scores": scores,
         "official_macro_f1": official, "threshold": (hist.get("threshold") or {}).get("threshold"),
-        "threshold_dev": (hist.get("threshold") or {}).get("dev"), "best_dev": hist["best"], "best_step": hist["best_step"],
+        "threshold_dev": (hist.get("threshold") or {}).get("dev"), "best_dev": hist["best_dev"], "best_step": hist["best_step"],
         "train_sentences": n_train, "train_documents": seen, "train_seconds": round(hist["train_seconds"], 1),
         # fit() wall time includes the per-epoch dev evaluations; --speed rows time training alone
         "train_sent_per_s": round(cfg.trainer.epochs * n_train / hist["train_seconds"], 2),
@@ -143,7 +135,6 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
         "test_unlocated_triples": data_stats["unlocated"], "test_self_relations": data_stats["self_relations"],
         "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
     }
-    model.save(out / "model", metrics=row)
     rows = [row]
     for mode in ("exact", "partial_last") if dataset != "semeval" else ("exact",):
         for sub in overlap_scores(gold, pred, mode, cfg.data.negative):
