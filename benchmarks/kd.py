@@ -112,15 +112,13 @@ def speed(args: argparse.Namespace) -> dict:
 
 def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     """Paired bootstrap of student_r vs cgcn per seed on the test predictions (official macro-F1 / micro-F1)."""
+    from relx.data.io import read
     from relx.data.schema import read_jsonl
-    from relx.evaluation.analysis import paired_bootstrap
-    from relx.evaluation.scorer import document_pair_labels, official_semeval, score_labels
+    from relx.evaluation.compare import bootstrap_row, compare_predictions
 
     out = []
     by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r}
     raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
-    from relx.data.io import read
-
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
     scheme = "semeval" if dataset == "semeval" else "tacred"
@@ -128,18 +126,8 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
         if ("student_r", seed, budget) not in by or ("cgcn", seed, budget) not in by:
             continue
         preds = [list(read_jsonl(ROOT / by[(m, seed, budget)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
-        labels = LabelSet.from_documents(gold, negative=negative)
-        _, g, a = document_pair_labels(gold, preds[0], labels, scheme)
-        _, _, b = document_pair_labels(gold, preds[1], labels, scheme)
-        if scheme == "semeval":
-            def metric(gg, pp):
-                return official_semeval(gg, pp, negative)["official_macro_f1"]
-        else:
-            def metric(gg, pp):
-                return score_labels(gg, pp, negative)["micro_f1"]
-        res = paired_bootstrap(g, a, b, metric, n=n)
-        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn",
-                    "metric": "official_macro_f1" if scheme == "semeval" else "micro_f1", **res})
+        res = compare_predictions(gold, preds[0], preds[1], scheme, negative, n=n)  # official macro-F1 / micro-F1
+        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn", **bootstrap_row(res)})
     return out
 
 

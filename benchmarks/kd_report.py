@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
+import functools
 from collections import defaultdict
 
-from common import RESULTS, ROOT, markdown_table, write_text
+from common import RESULTS, ROOT, markdown_table, mean_sd, write_text
 
 from relx.config import load_config
 
@@ -17,10 +17,7 @@ PAPER_TACRED = {"cgcn": 66.4, "teacher_s": 67.9, "teacher_v": 68.7, "student_s":
 PAPER_T4 = {"student_r": 69.6, "-TSD": 68.8, "-hint": 68.4, "-TSD&hint": 67.9, "-TC": 68.0, "-MAA": 68.3, "-TC&MAA": 67.8, "-KD": 67.5}
 
 
-def _ms(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{values[0]:.2f}" if len(values) == 1 else f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+_ms = functools.partial(mean_sd, scale=1)  # rows hold percentages
 
 
 def main_metric(dataset: str) -> str:

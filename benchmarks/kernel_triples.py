@@ -233,20 +233,16 @@ def memory(args: argparse.Namespace) -> list[dict]:
 
 def semeval_bootstrap(rows: list[dict], n: int = 1000) -> dict | None:
     """Paired bootstrap of the official macro-F1: kernel vs marker on the SemEval test set (seed 13 runs)."""
-    from relx.evaluation.analysis import paired_bootstrap
-    from relx.evaluation.scorer import document_pair_labels, official_semeval
+    from relx.data.io import read
+    from relx.evaluation.compare import bootstrap_row, compare_predictions
 
     found = {r["model"]: r for r in rows if r.get("dataset") == "semeval" and "kind" not in r and r["seed"] == 13}
     if not {"kernel", "marker"} <= set(found):
         return None
-    from relx.data.io import read
-
     preds = {m: list(read_jsonl(ROOT / found[m]["run_dir"] / "test_predictions.jsonl")) for m in ("kernel", "marker")}
     gold = list(read(ROOT / "data" / "semeval2010_task8" / "TEST_FILE_FULL.TXT.gz", "semeval"))
-    _, g, a = document_pair_labels(gold, preds["kernel"], "Other", "semeval")
-    _, _, b = document_pair_labels(gold, preds["marker"], "Other", "semeval")
-    res = paired_bootstrap(g, a, b, lambda gg, pp: official_semeval(gg, pp, "Other")["official_macro_f1"], n=n)
-    return {"kind": "bootstrap", "dataset": "semeval", "a": "kernel", "b": "marker", "metric": "official_macro_f1", **res}
+    res = compare_predictions(gold, preds["kernel"], preds["marker"], "semeval", "Other", metric="official_macro_f1", n=n)
+    return {"kind": "bootstrap", "dataset": "semeval", "a": "kernel", "b": "marker", **bootstrap_row(res)}
 
 
 def main() -> None:

@@ -47,3 +47,46 @@ def test_kernel_triples_row_comes_from_run_experiment(tmp_path: Path, monkeypatc
     assert rows[0]["model"] == "kernel" and set(rows[0]["scores"]) == {"exact", "partial_last"}
     assert rows[0]["threshold"] is not None and all(r["kind"] == "overlap" for r in rows[1:])
     assert (tmp_path / rows[0]["run_dir"] / "test_triples.jsonl").is_file()
+
+
+@pytest.mark.parametrize("scheme", ["semeval", "tacred"])
+def test_benchmark_bootstrap_rows_are_the_former_direct_ones(scheme: str) -> None:
+    """kd.py / kernel_triples.py compare through relx.evaluation.compare; the rows hold the numbers their own
+    paired_bootstrap calls gave (same resamples, same metric)."""
+    import copy
+    import random
+
+    from relx.data.schema import Relation
+    from relx.evaluation.analysis import paired_bootstrap
+    from relx.evaluation.compare import bootstrap_row, compare_predictions
+    from relx.evaluation.scorer import document_pair_labels, official_semeval, score_labels
+
+    gold = [d for _ in range(5) for d in make_pair_docs()]
+    for i, d in enumerate(gold):
+        d.id = str(i)
+    rng = random.Random(0)
+
+    def noisy() -> list:
+        out = copy.deepcopy(gold)
+        for d in out:
+            d.relations = rng.choice([[], [Relation(0, 1, "founder")], [Relation(1, 0, "founder")], [Relation(0, 1, "employee")]])
+        return out
+
+    a, b, negative = noisy(), noisy(), "no_relation"
+    _, g, la = document_pair_labels(gold, a, negative, scheme)
+    _, _, lb = document_pair_labels(gold, b, negative, scheme)
+    if scheme == "semeval":
+        want = paired_bootstrap(g, la, lb, lambda gg, pp: official_semeval(gg, pp, negative)["official_macro_f1"], n=200)
+    else:
+        want = paired_bootstrap(g, la, lb, lambda gg, pp: score_labels(gg, pp, negative)["micro_f1"], n=200)
+    got = bootstrap_row(compare_predictions(gold, a, b, scheme, negative, n=200))
+    assert got == {"metric": "official_macro_f1" if scheme == "semeval" else "micro_f1", **want}
+
+
+def test_one_mean_sd_formatter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks/common.mean_sd serves the fraction rows (x100) and the percent rows (scale 1) alike."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    from common import mean_sd
+
+    assert mean_sd([0.8123, 0.8311]) == "82.17 ± 1.33" and mean_sd([0.8123]) == "81.23" and mean_sd([]) == "-"
+    assert mean_sd([81.23, 83.11], scale=1) == "82.17 ± 1.33" and mean_sd([81.234], scale=1) == "81.23"
