@@ -72,11 +72,11 @@ def build_config(variant: str, dataset: str, args: argparse.Namespace, tacred_fi
     if dataset == "semeval":
         data.update({"train": str(ROOT / "data/semeval2010_task8/annotated/train.jsonl.gz"),
                      "test": str(ROOT / "data/semeval2010_task8/annotated/test.jsonl.gz"), "format": "jsonl"})
-        raw["trainer"]["scheme"] = "semeval"
+        raw["evaluation"]["scheme"] = "semeval"
     else:
         assert tacred_files is not None
         data.update({"train": str(tacred_files[0]), "test": str(tacred_files[1]), "format": "tacred"})
-        raw["trainer"]["scheme"] = "semeval"  # same labels; the official scorer is still meaningful
+        raw["evaluation"]["scheme"] = "semeval"  # same labels; the official scorer is still meaningful
     data.update({"negative": "Other", "dev_holdout": 800, "dev_seed": 0})
     tr = raw["trainer"]
     tr["progress"] = not args.quiet

@@ -78,7 +78,7 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
     if args.threads:
         tr["num_threads"] = args.threads
     if args.train_docs:
-        tr["max_train_docs"] = args.train_docs
+        raw["data"]["max_train_docs"] = args.train_docs
     return raw
 
 

@@ -73,9 +73,11 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
             raw["data"][key] = str(ROOT / raw["data"][key])
     tr = raw["trainer"]
     tr.update({"seed": seed, "progress": not args.quiet})
-    for key, value in (("epochs", args.epochs), ("num_threads", args.threads), ("max_train_docs", args.train_docs)):
+    for key, value in (("epochs", args.epochs), ("num_threads", args.threads)):
         if value:
             tr[key] = value
+    if args.train_docs:
+        raw["data"]["max_train_docs"] = args.train_docs
     if raw["model"]["type"].startswith("student") and raw["model"].get("kd", True):
         raw["model"]["teacher"] = teacher_dir(dataset, name, seed, args.budget_name)
     return raw

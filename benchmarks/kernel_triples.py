@@ -62,9 +62,11 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
             raw["data"][key] = str(ROOT / path)
     tr = raw["trainer"]
     tr.update({"seed": seed, "progress": not args.quiet})
-    for key, value in (("epochs", args.epochs), ("num_threads", args.threads), ("max_train_docs", args.train_docs)):
+    for key, value in (("epochs", args.epochs), ("num_threads", args.threads)):
         if value:
             tr[key] = value
+    if args.train_docs:
+        raw["data"]["max_train_docs"] = args.train_docs
     if args.batch_size:
         tr["batch_size"] = args.batch_size
     return raw
@@ -119,7 +121,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
     write_jsonl(out / "test_triples.jsonl", pred)
     scores = triple_scores(dataset, gold, pred, cfg.data.negative)
     main = scores[MATCH[dataset]] if MATCH[dataset] in scores else scores["exact"]
-    seen = min(len(train), cfg.trainer.max_train_docs or len(train))  # documents fit() trained on (pairs for the marker)
+    seen = min(len(train), cfg.data.max_train_docs or len(train))  # documents fit() trained on (pairs for the marker)
     n_train = round(seen * len({d.meta.get("source_id", d.id) for d in train}) / len(train))  # ... as sentences
     base = {"dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name}
     row = {

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         if args.data_format:
             raw["data"]["format"] = args.data_format
         tr = raw["trainer"]
-        tr.update({"epochs": args.epochs, "max_train_docs": args.train_docs, "progress": not args.quiet})
+        tr.update({"epochs": args.epochs, "progress": not args.quiet})
+        raw["data"]["max_train_docs"] = args.train_docs
         if args.threads:
             tr["num_threads"] = args.threads
         if args.encoder:

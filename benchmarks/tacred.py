@@ -56,7 +56,7 @@ def build(name: str, args: argparse.Namespace) -> dict:
     if args.epochs:
         tr["epochs"] = args.epochs
     if args.train_docs:
-        tr["max_train_docs"] = args.train_docs
+        raw["data"]["max_train_docs"] = args.train_docs
     if args.encoder and "encoder" in raw["model"]:
         raw["model"]["encoder"] = args.encoder
     if args.encoder and raw["model"].get("word_vectors") == "encoder":

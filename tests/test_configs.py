@@ -10,7 +10,7 @@ import yaml
 
 from relx.config import load_config
 from relx.errors import RelxConfigError
-from relx.training.run import parse_run_config
+from relx.training.run import move_legacy_keys, parse_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 # Runnable configs; files starting with "_" and everything under configs/_base/ are bases only.
@@ -62,6 +62,7 @@ def test_every_shipped_config_resolves_to_the_recorded_dict(tmp_path: Path, monk
         got[f"{path.parent.name}/{path.stem}"] = raw
     assert set(got) - set(RESOLVED) == {"semeval/demo"}  # the demo's config, inline in relx.cli.demo before
     for name, want in RESOLVED.items():
+        move_legacy_keys(want)  # recorded before trainer.scheme/metric/symmetric moved to evaluation:
         assert got[name] == want, name
 
 
@@ -137,3 +138,22 @@ def test_demo_config_is_the_former_inline_one(tmp_path: Path, monkeypatch: pytes
     want = parse_run_config(inline)
     got = parse_run_config(demo_config(None, 2, 2, ROOT / "configs" / "semeval" / "demo.yaml"))
     assert (got[0].data, got[0].trainer, got[1], got[2]) == (want[0].data, want[0].trainer, want[1], want[2])
+
+
+# --- keys moved out of trainer: ---------------------------------------------------------------------
+def test_moved_trainer_keys_still_work_with_a_one_line_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    new = {"model": {"type": "svm2stage"}, "data": {"train": "x", "max_train_docs": 7},
+           "evaluation": {"scheme": "semeval", "metric": "official_macro_f1"}}
+    old = {"model": {"type": "svm2stage"}, "data": {"train": "x"},
+           "trainer": {"scheme": "semeval", "metric": "official_macro_f1", "max_train_docs": 7}}
+    cfg_new, _, _ = parse_run_config(new)
+    assert capsys.readouterr().err == ""
+    cfg_old, _, _ = parse_run_config(old)
+    err = capsys.readouterr().err.splitlines()
+    assert cfg_old == cfg_new and cfg_new.trainer.scheme == "semeval" and cfg_new.trainer.max_train_docs == 7
+    assert err == [f"relx: warning: config.trainer.{k} is deprecated; write {s}.{k}"
+                   for k, s in (("scheme", "evaluation"), ("metric", "evaluation"), ("max_train_docs", "data"))]
+    with pytest.raises(RelxConfigError, match=r"config.trainer.metric moved to evaluation.metric, which is also set"):
+        parse_run_config({"model": {"type": "svm2stage"}, "trainer": {"metric": "micro_f1"}, "evaluation": {"metric": "macro_f1"}})
+    with pytest.raises(RelxConfigError, match=r"^evaluation.scheme: unknown scheme 'ace'"):
+        parse_run_config({"model": {"type": "svm2stage"}, "evaluation": {"scheme": "ace"}})

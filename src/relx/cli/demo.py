@@ -27,7 +27,7 @@ def demo_config(train_docs: int | None, epochs: int, threads: int, config: str |
 
     sets = [f"trainer.epochs={epochs}", f"trainer.num_threads={threads}"]
     if train_docs is not None:
-        sets.append(f"trainer.max_train_docs={train_docs}")
+        sets.append(f"data.max_train_docs={train_docs}")
     return load_config(config, sets, strict_paths=True)
 
 

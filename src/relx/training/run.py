@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.registry import MODELS
-from relx.training.config import FitContext, TrainerConfig
+from relx.training.config import EvaluationConfig, FitContext, TrainerConfig
 from relx.utils import atomic_open, set_seed, write_json
 
 log = logging.getLogger("relx.train")
@@ -39,6 +41,7 @@ class DataConfig:
     relation_only: bool = False  # keep only documents with a relation in every split (two-stage regime, stage 2)
     max_neg_ratio: float | None = None  # under-sample TRAIN negatives to at most this many per positive (after dev holdout)
     max_test: int | None = None
+    max_train_docs: int | None = None  # random training subset (seeded by trainer.seed, drawn once in REModel.fit)
     on_invalid: str = "error"  # invalid records: "error" stops at the first, "skip" drops them with a warning
     pairs: bool = False  # joint / triple data -> one document per ordered entity pair (`relx data pairs`), for pair classifiers
 
@@ -54,6 +57,30 @@ class RunConfig:
     model: dict = field(default_factory=lambda: {"type": "marker"})
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+
+# Keys that moved out of ``trainer:``; the old place still works, with a one-line deprecation warning.
+MOVED_KEYS = {"scheme": "evaluation", "metric": "evaluation", "symmetric": "evaluation", "max_train_docs": "data"}
+
+
+def move_legacy_keys(raw: dict[str, Any]) -> None:
+    """Move ``trainer.scheme/metric/symmetric`` to ``evaluation.*`` and ``trainer.max_train_docs`` to
+    ``data.*`` in place, warning once per key on stderr; a key set in both places to different values is a
+    RelxConfigError."""
+    trainer = raw.get("trainer")
+    if not isinstance(trainer, dict):
+        return
+    for key in [k for k in MOVED_KEYS if k in trainer]:
+        section = MOVED_KEYS[key]
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            return
+        value = trainer.pop(key)
+        if key in target and target[key] != value:
+            raise RelxConfigError(f"config.trainer.{key} moved to {section}.{key}, which is also set (to {target[key]!r}): keep only {section}.{key}")
+        target[key] = value
+        print(f"relx: warning: config.trainer.{key} is deprecated; write {section}.{key}", file=sys.stderr)
 
 
 @dataclass
@@ -79,13 +106,19 @@ class RunResult:
 
 
 def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
-    """Validate the three sections; returns (run config, model class, model config)."""
+    """Validate the four sections (keys moved out of ``trainer:`` are moved first, see ``move_legacy_keys``);
+    returns (run config, model class, model config)."""
+    move_legacy_keys(raw)
     cfg = from_dict(RunConfig, raw, "config")
     model_raw = dict(cfg.model)
     mtype = model_raw.pop("type", None)
     if not mtype:
         raise RelxConfigError("config.model.type is required (see `relx models`)")
     cls = MODELS.get(mtype)
+    cfg.evaluation.validate()
+    ev = cfg.evaluation  # the fit contract (FitContext) carries selection settings and the subset size in TrainerConfig
+    cfg.trainer = dataclasses.replace(cfg.trainer, scheme=ev.scheme, metric=ev.metric, symmetric=list(ev.symmetric),
+                                      max_train_docs=cfg.data.max_train_docs)
     cfg.trainer.validate()
     return cfg, cls, from_dict(cls.Config, model_raw, f"config.model ({mtype})")
 
@@ -157,7 +190,8 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     if cfg.trainer.scheme == "joint" and not cfg.trainer.symmetric and cfg.data.format in ("spert", "auto"):
         from relx.data.readers.spert_types import symmetric_beside
 
-        cfg.trainer.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
+        cfg.evaluation.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
+        cfg.trainer.symmetric = list(cfg.evaluation.symmetric)
     labels = cls.build_labels(train + (dev or []), cfg.data.negative)
     train, dropped = apply_undersampling(train, labels, cfg.data)
     if verbose and cfg.data.max_neg_ratio is not None:
@@ -175,6 +209,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         return done
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
+        "evaluation": to_dict(cfg.evaluation),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
         "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
         "invalid_records_skipped": invalid,
