@@ -14,7 +14,9 @@ HF_SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine
 
 @dataclass
 class TrainerConfig:
-    """Optimisation and selection settings shared by all neural models."""
+    """Optimisation and selection settings shared by all neural models. In a run config ``metric``, ``scheme``
+    and ``symmetric`` are written under ``evaluation:`` and ``max_train_docs`` under ``data:``;
+    ``relx.training.run.parse_run_config`` copies them here, where ``REModel.fit`` reads them."""
 
     epochs: int = 3
     max_steps: int | None = None  # optimizer steps; caps epochs when set

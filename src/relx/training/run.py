@@ -52,7 +52,8 @@ class DataConfig:
 
 @dataclass
 class RunConfig:
-    """One run: the model section (``type`` + that model's Config fields), data and trainer settings."""
+    """One run: the model section (``type`` + that model's Config fields), data, trainer (optimisation) and
+    evaluation (scoring and dev selection) settings."""
 
     model: dict = field(default_factory=lambda: {"type": "marker"})
     data: DataConfig = field(default_factory=DataConfig)
