@@ -18,23 +18,18 @@ CONFIGS = sorted(p for p in (ROOT / "configs").glob("*/*.yaml") if not p.name.st
 RESOLVED = json.loads((ROOT / "tests" / "fixtures" / "resolved_configs.json").read_text())
 
 
-def load_yaml(path: Path) -> dict:
-    """A shipped config with its bases merged (the name the tests below were written with)."""
-    return load_config(path)
-
-
 @pytest.mark.parametrize("path", CONFIGS, ids=[f"{p.parent.name}/{p.name}" for p in CONFIGS])
 def test_shipped_config_parses(path):
-    cfg, cls, model_cfg = parse_run_config(load_yaml(path))
+    cfg, cls, model_cfg = parse_run_config(load_config(path))
     assert isinstance(model_cfg, cls.Config)
     assert cfg.trainer.metric and cfg.data.train
 
 
 def test_paper_faithful_tacred_configs():
     for name in ("marker", "marker_mld", "marker_mse", "marker_mld_mse"):
-        _, _, m = parse_run_config(load_yaml(ROOT / "configs" / "tacred" / f"{name}.yaml"))
+        _, _, m = parse_run_config(load_config(ROOT / "configs" / "tacred" / f"{name}.yaml"))
         assert m.marker_style == "plain" and m.mld == ("mld" in name) and m.mse == ("mse" in name)
-    _, _, m = parse_run_config(load_yaml(ROOT / "configs" / "tacred" / "bert_extra.yaml"))
+    _, _, m = parse_run_config(load_config(ROOT / "configs" / "tacred" / "bert_extra.yaml"))
     assert m.marker_style == "none" and m.pooling == "cls" and m.class_weight_power == 0.5
 
 
