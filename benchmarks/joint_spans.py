@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_config  # noqa: E402
-from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.two_phase import ABLATIONS  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
@@ -136,7 +135,7 @@ def train_speed(args: argparse.Namespace) -> list[dict]:
         cfg, cls, model_cfg = parse_run_config(raw)
         train, _, _, _ = load_splits(cfg.data)
         docs = train[: args.speed_docs]
-        model = cls(model_cfg, LabelSet({r.label for d in train for r in d.relations}))
+        model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
         torch.set_num_threads(args.threads or 2)
         hist = model.fit(docs, None, FitContext(cfg.trainer), epochs=1, progress=False, num_threads=args.threads or 2)
         rows.append({"kind": "train_speed", "dataset": "conll04", "model": name, "threads": args.threads or 2, "note": args.speed_note,

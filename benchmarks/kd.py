@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_config  # noqa: E402
-from relx.data.labels import LabelSet  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
 from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
@@ -106,7 +105,7 @@ def speed(args: argparse.Namespace) -> dict:
     raw = raw_config("semeval", "cgcn", 13, args)
     cfg, cls, model_cfg = parse_run_config(raw)
     train, _, _, _ = load_splits(cfg.data)
-    model = cls(model_cfg, LabelSet.from_documents(train, negative=cfg.data.negative))
+    model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
     hist = model.fit(train, None, FitContext(cfg.trainer), epochs=1, progress=False)
     return {"kind": "speed", "dataset": "semeval", "model": "cgcn", "threads": args.threads, "train_documents": len(train),
             "sec_per_epoch": round(hist["train_seconds"], 1), "hardware": hardware(), "note": args.speed_note}
