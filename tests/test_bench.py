@@ -85,12 +85,16 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     assert json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text()) == rows  # (a re-run would change "seconds")
 
 
-def test_joint_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch):
-    """benchmarks/joint_spans.py runs through run_experiment: its dev selection gets the same trainer settings
-    as `relx train` on the same config, symmetric relation types included (it selected without them before)."""
+@pytest.mark.parametrize(("script", "dataset", "row", "model"), [
+    ("joint_spans", "scierc", "two_phase", "two_phase"),
+    ("kd", "semeval", "cgcn", "cgcn"),
+    ("kernel_triples", "webnlg", "kernel", "kernel"),
+])
+def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script, dataset, row, model):
+    """The benchmark scripts run through run_experiment: their dev selection gets the same trainer settings as
+    `relx train` on the same config (joint_spans.py selected without the symmetric relation types before)."""
     import argparse
     import importlib
-    import sys
 
     from relx.registry import MODELS
 
@@ -100,20 +104,20 @@ def test_joint_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch):
     seen = []
 
     def fit(self, train, dev=None, ctx=None, **overrides):
-        seen.append(ctx.trainer)
+        seen.append((ctx.trainer, len(train), len(dev or [])))
         raise Stop
 
-    monkeypatch.setattr(MODELS.get("two_phase"), "fit", fit)
+    monkeypatch.setattr(MODELS.get(model), "fit", fit)
     monkeypatch.syspath_prepend(str(BENCH))
-    joint_spans = importlib.import_module("joint_spans")
-    monkeypatch.setattr(joint_spans, "RUNS", tmp_path / "bench")
-    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t")
+    bench = importlib.import_module(script)
+    monkeypatch.setattr(bench, "RUNS", tmp_path / "bench")
+    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t", batch_size=0)
     with pytest.raises(Stop):
-        joint_spans.train_one("scierc", "two_phase", 13, args)
+        bench.train_one(dataset, row, 13, args)
     with pytest.raises(Stop):
-        main(["train", "--config", str(ROOT / "configs" / "scierc" / "two_phase.yaml"), "--out", str(tmp_path / "train"),
+        main(["train", "--config", str(ROOT / "configs" / dataset / f"{row}.yaml"), "--out", str(tmp_path / "train"),
               "--set", "trainer.progress=false", "--set", "trainer.num_threads=2"])
-    bench, train = seen
-    assert set(bench.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types
-    assert bench == train
-    sys.modules.pop("joint_spans", None)
+    (bench_trainer, *bench_sizes), (train_trainer, *train_sizes) = seen
+    if dataset == "scierc":
+        assert set(bench_trainer.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types
+    assert bench_trainer == train_trainer and bench_sizes == train_sizes
