@@ -49,7 +49,7 @@ class StubPair(REModel):
         super().__init__(None, labels)
         self.table, self.profile, self.seen = table, profile, []
 
-    def predict(self, docs, batch_size=64):
+    def predict(self, docs, batch_size=64, engine=None):
         self.seen.append(list(docs))
         out = [self.table.get((d.span_text(0), d.span_text(1)), (self.labels.negative, 0.9)) for d in docs]
         rels = [[r] if (r := self.labels.to_relation(lab, 0, 1, score=s)) else [] for lab, s in out]
@@ -65,7 +65,7 @@ class FakeJoint(REModel):
         super().__init__(None, LabelSet(["rel"], "none"))
         self.seen: list[Document] = []
 
-    def predict(self, docs, batch_size=64):
+    def predict(self, docs, batch_size=64, engine=None):
         self.seen += docs
         out = []
         for d in docs:

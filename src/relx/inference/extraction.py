@@ -268,8 +268,11 @@ class Extractor:
     ``texts``, ``sentences`` and ``model_inputs`` (sentence or pair Documents given to the model).
     """
 
-    def __init__(self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None):
+    def __init__(
+        self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None, engine: Any = None,
+    ):
         self.model = model
+        self.engine = engine  # a relx.inference.engines.Engine (None: the model's own forward)
         self.batch_size = batch_size
         from relx.models.base import ModelKind
 
@@ -319,7 +322,7 @@ class Extractor:
 
     def _predict(self, docs: list[Document]) -> list[Document]:
         t0 = time.perf_counter()
-        preds = self.model.predict(docs, batch_size=self.batch_size) if docs else []
+        preds = self.model.predict(docs, batch_size=self.batch_size, engine=self.engine) if docs else []
         self.stats["model_seconds"] += time.perf_counter() - t0
         self.stats["model_inputs"] += len(docs)
         return preds

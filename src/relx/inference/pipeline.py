@@ -8,6 +8,7 @@ from typing import overload
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.inference.engines import Engine
 from relx.inference.extraction import Extractor, check_candidates, check_threshold, is_marked
 from relx.models.base import ModelKind, REModel
 from relx.models.loading import load_model
@@ -39,8 +40,11 @@ class Pipeline:
     entity candidates of pair classifiers.
     """
 
-    def __init__(self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto"):
+    def __init__(
+        self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", engine: Engine | None = None,
+    ):
         self.model = model
+        self.engine = engine if engine is not None else Engine()  # runs the model's batches (default: its own forward)
         self.batch_size = check_batch_size(batch_size)
         self.threshold = check_threshold(threshold)
         self.candidates = check_candidates(candidates)
@@ -54,23 +58,25 @@ class Pipeline:
         """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
         ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
         from relx.errors import RelxConfigError
-        from relx.inference.engines import TORCH_ENGINES, check_engine
+        from relx.inference.engines import engine_class
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
         check_threshold(threshold)
         check_candidates(candidates)
-        check_engine(engine)
-        dev = resolve_device(device or ("auto" if engine in TORCH_ENGINES else "cpu"))
-        if engine not in TORCH_ENGINES and dev != "cpu":
+        kind = engine_class(engine)
+        dev = resolve_device(device or ("cpu" if kind.cpu_only else "auto"))
+        if kind.cpu_only and dev != "cpu":
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
-        return cls(load_model(directory, device=dev, engine=engine), batch_size, threshold, candidates)
+        kind.check_directory(directory)
+        model = load_model(directory, device=dev, weights=kind.loads_weights)
+        return cls(model, batch_size, threshold, candidates, kind.open(model, directory))
 
     @property
     def extractor(self) -> Extractor:
         """The raw-text extractor (built on first use; spaCy loads on the first text)."""
         if self._extractor is None:
-            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates)
+            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates, engine=self.engine)
         return self._extractor
 
     def extract(
@@ -129,7 +135,7 @@ class Pipeline:
         """Predict on checked Documents; ``progress`` shows a tqdm bar on stderr (documents/s)."""
         docs = list(docs)
         if not progress or not docs:
-            return self.model.predict(docs, batch_size=self.batch_size)
+            return self.model.predict(docs, batch_size=self.batch_size, engine=self.engine)
         import sys
 
         from tqdm import tqdm
@@ -141,7 +147,7 @@ class Pipeline:
         with tqdm(total=len(docs), unit="doc", desc="predicting", file=sys.stderr, mininterval=0.5) as bar:
             for s in range(0, len(order), chunk):
                 idx = order[s : s + chunk]
-                for i, pred in zip(idx, self.model.predict([docs[i] for i in idx], batch_size=self.batch_size)):
+                for i, pred in zip(idx, self.model.predict([docs[i] for i in idx], batch_size=self.batch_size, engine=self.engine)):
                     out[i] = pred
                 bar.update(len(idx))
         return [d for d in out if d is not None]

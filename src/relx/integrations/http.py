@@ -305,7 +305,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
     async def health() -> dict:
         model = nlp.model
         return {"status": "ok", "model": getattr(model, "registered_name", "?"), "directory": model_dir,
-                "engine": "onnx" if getattr(model, "runtime", None) is not None else getattr(model, "engine", "torch"),
+                "engine": nlp.engine.name,
                 "queued_documents": batcher.pending, "model_calls": batcher.calls}
 
     @app.get("/labels")

@@ -34,14 +34,13 @@ class RelxComponent:
     """Runs a relx model over spaCy Docs (batched in ``pipe``)."""
 
     def __init__(self, nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str):
-        from relx.inference.extraction import Extractor
-        from relx.models.loading import load_model
-        from relx.utils import resolve_device
+        from relx.inference.pipeline import Pipeline
 
         if not model:
             raise ValueError("relx component: config 'model' must name a saved relx model directory")
         self.name = name
-        self.extractor = Extractor(load_model(model, device=resolve_device(device), engine=engine), batch_size, threshold, candidates)
+        self.pipeline = Pipeline.load(model, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)
+        self.extractor = self.pipeline.extractor
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
