@@ -197,7 +197,9 @@ def read_input(path: Path, fmt: str) -> tuple[list[Document], Where]:
 
 def extraction_table(doc: Document, width: int = 30) -> list[str]:
     """Readable lines for one extracted Document: its text, entities, then head / label / tail / score rows."""
-    ext = doc.meta.get("extraction") or {}
+    from relx.inference.extraction import extraction_view
+
+    ext = extraction_view(doc)
 
     def clip(text: str) -> str:
         text = printable(" ".join(text.split()))

@@ -35,8 +35,8 @@ class Pipeline:
     entities for pair models; a bad one raises RelxInputError naming it), and the result carries
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
     negative class included). Any other string is raw text: :class:`relx.inference.extraction.Extractor` tokenizes it
-    with spaCy and returns entities and relations with scores >= ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models) and character offsets
-    in ``meta["extraction"]``; ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
+    with spaCy and returns entities (with ``char_start`` / ``char_end`` into ``meta["text"]``) and relations with scores >=
+    ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models); ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
     entity candidates of pair classifiers.
     """
 

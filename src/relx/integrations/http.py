@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from relx.data.safetext import json_problem, json_safe, unicode_problem
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.inference.preprocess import MAX_TEXT_CHARS
 
 if TYPE_CHECKING:
     from relx.inference.pipeline import Pipeline
@@ -42,14 +43,14 @@ log = logging.getLogger("relx.integrations.http")
 
 @dataclass
 class Limits:
-    max_chars: int = 20_000  # characters per text / sentence
+    max_chars: int = MAX_TEXT_CHARS  # characters per text / sentence (the one raw-text limit, relx.inference.preprocess)
     max_items: int = 256  # texts, sentences or documents per request
     max_pending: int = 4096  # documents waiting for the model, all requests together
     max_batch: int = 64  # documents per model call
     batch_wait_ms: float = 5.0  # how long the worker waits to fill a batch
     # total characters of a request's texts / sentences: bounds one request's share of the single worker (spaCy and
     # the model cost about linear time in characters; 100,000 is one library-sized text, MAX_TEXT_CHARS, a few
-    # seconds of CPU, where 256 x 20,000 would be minutes)
+    # seconds of CPU, where 256 such texts would be minutes)
     max_request_chars: int = 100_000
     max_request_tokens: int = 20_000  # total tokens of a request's documents (about 100,000 characters of text)
     max_header_bytes: int = 16_384  # request header names + values (more: 431)
@@ -223,6 +224,18 @@ class ClassifyRequest(BaseModel):
     sentences: list[str] | None = None
 
 
+def document_json(doc: Document) -> dict:
+    """A predicted Document as the service returns it: ``Document.to_dict()``; an extracted one (raw text) also gets
+    ``meta.extraction.entities`` / ``relations``, rendered from its entities' character offsets and its relations
+    (:func:`relx.inference.extraction.extraction_view`, the response shape of earlier versions)."""
+    d = doc.to_dict()
+    if isinstance(doc.meta.get("extraction"), dict):
+        from relx.inference.extraction import extraction_view
+
+        d["meta"] = {**doc.meta, "extraction": {**doc.meta["extraction"], **extraction_view(doc)}}
+    return d
+
+
 def _check_texts(texts: list[str], limits: Limits, what: str) -> None:
     from fastapi import HTTPException
 
@@ -345,7 +358,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
             texts = [req.text] if req.text is not None else list(req.texts or [])
             _check_texts(texts, limits, "text")
             preds = await batcher.submit("raw", texts, lambda i: f"text {i}")
-        return {"documents": [p.to_dict() for p in preds]}
+        return {"documents": [document_json(p) for p in preds]}
 
     @app.post("/classify")
     async def classify(req: ClassifyRequest) -> dict:
