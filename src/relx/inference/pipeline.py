@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
@@ -15,7 +15,11 @@ from relx.models.loading import load_model
 from relx.models.pair import entity_count_problem
 from relx.utils import check_batch_size
 
+if TYPE_CHECKING:
+    from relx.inference.inputs import Inputs as PredictionInputs
+
 Input = str | Document
+Where = Callable[[int], str | int]
 
 def document_problem(doc: Document, pair: bool = True) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
@@ -106,8 +110,8 @@ class Pipeline:
         return list(self.model.labels.labels)
 
     @staticmethod
-    def to_document(item: Input, idx: int = 0) -> Document:
-        """Parse an inline-marked sentence (or pass a Document through)."""
+    def to_document(item: Input, idx: int | str = 0) -> Document:
+        """Parse an inline-marked sentence (or pass a Document through); ``idx`` becomes its id."""
         if isinstance(item, Document):
             return item
         from relx.data.inline import parse_marked
@@ -160,20 +164,42 @@ class Pipeline:
     def __call__(self, inputs):
         single = isinstance(inputs, (str, Document))
         items = [inputs] if single else list(inputs)
+        preds = self.route(items, raw_where=None if single else (lambda i: f"text {i + 1}"))
+        return preds[0] if single else preds
+
+    def route(
+        self, items: Sequence[Input], ids: Sequence[str] | None = None, raw_where: Where | None = None, where: Where | None = None,
+    ) -> list[Document]:
+        """Raw texts extracted, marked sentences and Documents classified, results in input order; ``ids`` name them
+        (default: their index); ``raw_where(i)`` / ``where(i)`` locate item i in errors about raw / other items."""
+        ids = [str(i) for i in range(len(items))] if ids is None else list(ids)
         raw = [i for i, x in enumerate(items) if isinstance(x, str) and not is_marked(x)]
         rest = [i for i in range(len(items)) if i not in set(raw)]
         out: list[Document | None] = [None] * len(items)
         if raw:
-            where = None if single else (lambda k: f"text {raw[k] + 1}")
-            for i, doc in zip(raw, self.extract([items[i] for i in raw], [str(i) for i in raw], where=where)):
+            located = (lambda k: raw_where(raw[k])) if raw_where else None
+            out_raw = self.extract([items[i] for i in raw], [ids[i] for i in raw], where=located)
+            for i, doc in zip(raw, out_raw):
                 out[i] = doc
         if rest:
-            docs = [self.to_document(items[i], i) for i in rest]
-            self.check(docs)
+            docs = []
+            for i in rest:
+                try:
+                    docs.append(self.to_document(items[i], ids[i]))
+                except RelxInputError as exc:
+                    raise (RelxInputError(exc.problem, None, where(i)) if where else exc) from None
+            self.check(docs, where=(lambda k: where(rest[k])) if where else None)
             for i, doc in zip(rest, self.predict(docs)):
                 out[i] = doc
-        preds = [d for d in out if d is not None]
-        return preds[0] if single else preds
+        return [d for d in out if d is not None]
+
+    def predict_inputs(self, inputs: PredictionInputs, progress: bool = False) -> list[Document]:
+        """The Documents of a file's inputs (:func:`relx.inference.inputs.read_inputs`): raw texts extracted, the rest
+        checked and classified; ``progress`` shows a tqdm bar on stderr."""
+        if inputs.texts is not None:
+            return self.extract(inputs.texts, inputs.ids, inputs.source, inputs.where, progress=progress)
+        self.check(inputs.docs, inputs.source, inputs.where)
+        return self.predict(inputs.docs, progress=progress)
 
 
 def load(
