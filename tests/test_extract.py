@@ -202,6 +202,7 @@ def test_cli_text_and_raw_file(marker_dir, tmp_path, capsys):
     (["--input", "{f}"], "Paris.\n", "--output is required"),
     ([], None, "give either --input FILE or --text"),
     (["--text", "Paris.", "--threshold", "2"], None, "--threshold must be a number in [0, 1]"),
+    (["--text", "Paris is nice.", "--text", "<e1>bill</e1> founded microsoft ."], None, "(--text 2): "),  # routed by the Pipeline
 ])
 def test_cli_errors_are_one_line(marker_dir, tmp_path, capsys, args, content, expect):
     if content is not None:
