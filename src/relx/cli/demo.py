@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {doc.meta['pair_label']:<28} p={doc.meta['pair_score']:.2f}  {doc.meta['text']}")
     doc = nlp(RAW)  # no tags: spaCy noun chunks are the candidates, every ordered pair is classified
     print(f"\nRaw text (no tags): {RAW}")
-    for r in doc.meta["extraction"]["relations"]:
+    from relx.inference.extraction import extraction_view
+
+    for r in extraction_view(doc)["relations"]:
         print(f"  {r['head_text']} --{r['label']}--> {r['tail_text']}  p={r['score']:.2f}  chars {r['head_span']} -> {r['tail_span']}")
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f}s; model saved in {args.out}/model")
     return 0
