@@ -40,9 +40,10 @@ def has_speed_row(path: Path, threads: int) -> bool:
     return any(r.get("kind") == "speed" and r.get("threads") == threads for r in load_rows(path))
 
 
-def mean_sd(values: list[float]) -> str:
-    """'m ± sd' in percent of fractions (sd over seeds; just 'm' with a single seed)."""
-    return format_mean_sd(values, scale=100)
+def mean_sd(values: list[float], scale: float = 100.0) -> str:
+    """'m ± sd' over seeds of ``values`` times ``scale`` (100: fractions shown as percent; 1: values already in
+    percent); one value prints alone, none prints '-' (:func:`relx.evaluation.report.mean_sd`, the one formatter)."""
+    return format_mean_sd(values, scale=scale)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:

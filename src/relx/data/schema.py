@@ -47,14 +47,22 @@ def _text_problem(doc: Document) -> str | None:
 
 @dataclass
 class Entity:
-    """A mention: tokens[start:end] (end exclusive) with a type label."""
+    """A mention: tokens[start:end] (end exclusive) with a type label.
+
+    ``char_start`` / ``char_end`` (both or neither; not part of equality) locate the mention in the text it
+    came from (``meta["text"]`` of a raw-text extraction: ``text[char_start:char_end]``)."""
 
     start: int
     end: int
     label: str = "O"
+    char_start: int | None = field(default=None, compare=False)
+    char_end: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label}
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label}
+        if self.char_start is not None or self.char_end is not None:
+            d["char_start"], d["char_end"] = self.char_start, self.char_end
+        return d
 
 
 @dataclass
@@ -111,6 +119,9 @@ class Document:
                 if e.start >= e.end:
                     raise RelxInputError(f"document {self.id!r}: entity {k} has an empty or crossed span [{e.start}, {e.end})")
                 raise RelxInputError(f"document {self.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {n} tokens")
+            if (e.char_start is None) != (e.char_end is None) or (e.char_start is not None and not 0 <= e.char_start < e.char_end):
+                raise RelxInputError(f"document {self.id!r}: entity {k} character span [{e.char_start}, {e.char_end}) needs "
+                                     "both ends, 0 <= char_start < char_end")
             for edge, i in (("starts", e.start), ("ends", e.end - 1)):
                 tok = self.tokens[i]
                 if isinstance(tok, str) and is_blank(tok):
@@ -171,7 +182,9 @@ class Document:
 def _entity(e: Any, k: int) -> Entity:
     what = f" of entity {k}"
     e = json_object(e, what)
-    return Entity(typed_field(e, "start", int, what), typed_field(e, "end", int, what), typed_field(e, "label", str, what, default="O"))
+    chars = [None if e.get(key) is None else typed_field(e, key, int, what) for key in ("char_start", "char_end")]
+    return Entity(typed_field(e, "start", int, what), typed_field(e, "end", int, what), typed_field(e, "label", str, what, default="O"),
+                  *chars)
 
 
 def _relation(r: Any, k: int) -> Relation:

@@ -15,7 +15,9 @@ __all__ = ["format_report", "mean_sd", "text_table"]
 
 def mean_sd(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
     """The one mean ± sd formatter: ``'m ± sd'`` of ``values`` times ``scale`` (sample sd, over seeds);
-    just ``'m'`` for a single value."""
+    just ``'m'`` for a single value, ``'-'`` for none."""
+    if not values:
+        return "-"
     m = scale * statistics.mean(values)
     if len(values) < 2:
         return f"{m:.{digits}f}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -165,11 +166,11 @@ class KernelModel(EncoderModel):
         return found, [{} for _ in found]
 
     @torch.inference_mode()
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
+    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Any = None) -> list[Document]:
         """Copies of ``docs`` with the predicted relations (scored); ``meta['unscored_entities']`` counts
         entities past ``max_length`` (no relation is predicted for them)."""
         feats = feats if feats is not None else self.featurize_many(docs)
-        preds = super().predict(docs, batch_size, feats)
+        preds = super().predict(docs, batch_size, feats, engine)
         for pred, feat in zip(preds, feats):
             kept = feat["entities"]
             pred.relations = [Relation(kept[r.head], kept[r.tail], r.label, r.score) for r in pred.relations]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -346,9 +347,9 @@ class SpanJointModel(EncoderModel):
             metas.append({"entities": ents, "entity_scores": scores})
         return rels_out, metas
 
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
+    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Any = None) -> list[Document]:
         """Documents with predicted entities (``meta['entity_scores']``) and relations (with scores)."""
-        preds = super().predict(docs, batch_size, feats)  # already copies of the inputs
+        preds = super().predict(docs, batch_size, feats, engine)  # already copies of the inputs
         for p in preds:
             p.entities = p.meta.pop("entities")
         return preds
