@@ -77,12 +77,11 @@ def default_datasets() -> list[str]:
 def run_gpu_bundle(args: argparse.Namespace) -> int:
     """Build the bundle in a unique temp folder beside OUT; only a complete bundle under the size limit is moved in
     (MANIFEST.json last). A non-empty OUT needs --overwrite, and then only the bundle's own files are replaced."""
-    import tempfile
 
     from relx.data.io import read
     from relx.errors import RelxInputError
     from relx.nn.encoder import resolve_encoder
-    from relx.utils import install_files, write_json
+    from relx.utils import install_files, staging_directory, write_json
 
     out = Path(args.out)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -98,9 +97,7 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
             raise RelxInputError(f"two --data files would both be written as data/{name}; rename one", path)
         specs.append((path, fmt, name))
     encoder = resolve_encoder(args.encoder)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmpdir", dir=out.parent))  # unique: never a user's folder
-    try:
+    with staging_directory(out) as tmp:
         export_fp16_encoder(encoder, tmp / "encoder")
         (tmp / "data").mkdir()
         manifest = {"encoder": str(args.encoder), "dtype": "float16", "data": []}
@@ -120,7 +117,5 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
             raise RelxInputError(f"bundle would be {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data "
                                  "(nothing written)", out)
         install_files(tmp, out, last=("MANIFEST.json",))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the temp folder made above (empty after a successful install)
     print(f"wrote {out} ({size / 2**20:.1f} MiB): encoder fp16 + {len(manifest['data'])} dataset(s)")
     return 0

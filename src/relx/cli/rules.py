@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-SEMEVAL_NEGATIVE, DEFAULT_NEGATIVE = "Other", "no_relation"
+from relx.data.labels import DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE, default_negative
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +62,7 @@ def _read(path: str, fmt: str, negative: str | None) -> tuple[list, str]:
         raise RelxInputError("no documents", path)
     if negative is None:
         seen = {d.meta["negative"] for d in docs if d.meta.get("negative")}  # readers record the file's negative label
-        negative = seen.pop() if len(seen) == 1 else SEMEVAL_NEGATIVE if fmt == "semeval" else DEFAULT_NEGATIVE
+        negative = seen.pop() if len(seen) == 1 else default_negative(fmt)
     return docs, negative
 
 

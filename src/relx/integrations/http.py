@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from relx.data.safetext import json_problem, json_safe, unicode_problem
-from relx.data.schema import Document
+from relx.data.schema import Document, check_unique_id
 from relx.errors import RelxInputError
 from relx.integrations.batcher import Batcher, Limits
 
@@ -167,6 +167,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
             if problem is not None:
                 raise HTTPException(422, problem)
             docs = []
+            seen: dict[str, int] = {}
             for i, d in enumerate(req.documents):
                 try:
                     doc = Document.from_dict(d)
@@ -174,8 +175,10 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                     raise RelxInputError(exc.problem, "request", f"documents[{i}]") from None
                 if len(doc.tokens) > limits.max_chars:
                     raise HTTPException(413, f"documents[{i}]: {len(doc.tokens)} tokens; the limit is {limits.max_chars}")
-                if any(d.id == doc.id for d in docs):
-                    raise RelxInputError(f"duplicate document id {doc.id!r}; ids must be unique within a request", "request", f"documents[{i}]")
+                try:
+                    check_unique_id(seen, doc.id, i)
+                except RelxInputError as exc:
+                    raise RelxInputError(exc.problem, "request", f"documents[{i}]") from None
                 docs.append(doc)
             tokens = sum(len(doc.tokens) for doc in docs)
             if tokens > limits.max_request_tokens:

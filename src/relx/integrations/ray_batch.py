@@ -36,8 +36,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +43,7 @@ from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
 from relx.integrations.ray_inputs import expand_inputs, input_labels, plan, read_chunk, shard_name
+from relx.utils import staging_directory
 
 __all__ = ["MANIFEST", "Predictor", "expand_inputs", "input_labels", "plan", "predict_distributed", "read_chunk", "shard_name"]
 
@@ -183,9 +182,7 @@ def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | 
     if parquet and len(parquet) != len(files):
         raise RelxInputError("mix of Parquet and JSONL inputs; run them separately", files[0])
     chunks, expected = plan(files, batch_size * 4, bool(parquet))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".staging", dir=out.parent))  # unique: never a user's folder
-    try:
+    with staging_directory(out, ".staging") as staging:
         with quiet_ray() as silence:
             written = _run(ray, chunks, model_dir, staging, actors, batch_size, engine, threshold, address, bool(parquet), silence)
         documents = int(sum(r["documents"] for r in written))
@@ -197,15 +194,9 @@ def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | 
         manifest = {"model": str(model_dir), "inputs": files, "actors": actors, "engine": engine, "records": expected,
                     "files": names, "documents": documents}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes it 0700
         if out.exists():
             out.rmdir()  # empty (checked above); fails rather than replace anything that appeared meanwhile
         os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # the temp folder made above, nothing else
-        raise
     return manifest
 
 

@@ -69,8 +69,11 @@ def save_checkpoint(directory: Path, model: Any, optimizer: torch.optim.Optimize
 
 def check_resumable(directory: Path, model: Any, trainer_config: Any) -> None:
     """RelxConfigError naming every setting in which the current run differs from the checkpoint's."""
-    meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    state = json.loads((directory / "trainer_state.json").read_text(encoding="utf-8"))
+    from relx.data.labels import LabelSet
+    from relx.models.persistence import read_json_file
+
+    meta = read_json_file(directory / "config.json")
+    state = read_json_file(directory / "trainer_state.json")
     diffs = []
     if meta.get("type") != model.registered_name:
         diffs.append(f"model.type: checkpoint {meta.get('type')!r}, now {model.registered_name!r}")
@@ -80,7 +83,7 @@ def check_resumable(directory: Path, model: Any, trainer_config: Any) -> None:
     for key, (old, new) in _differences(saved_tc, to_dict(trainer_config)).items():
         if key not in RESUMABLE_DIFFERENCES and saved_tc:
             diffs.append(f"trainer.{key}: checkpoint {old!r}, now {new!r}")
-    saved_labels = json.loads((directory / "labels.json").read_text(encoding="utf-8")).get("labels")
+    saved_labels = LabelSet.load(directory / "labels.json").labels
     if saved_labels != model.labels.labels:
         diffs.append(f"labels: checkpoint has {len(saved_labels or [])} labels, the data now gives {len(model.labels)}")
     if diffs:
@@ -95,7 +98,9 @@ def _differences(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
 def load_checkpoint(directory: Path, optimizer: torch.optim.Optimizer, scheduler: Any) -> dict:
     """Restore optimizer, scheduler and RNG state from a checkpoint (the model restores itself via
     ``model.restore``); returns the trainer state fields."""
-    meta = json.loads((directory / "trainer_state.json").read_text(encoding="utf-8"))
+    from relx.models.persistence import read_json_file
+
+    meta = read_json_file(directory / "trainer_state.json")
     tensors = load_file(str(directory / "optimizer.safetensors"))
     optimizer.load_state_dict(_unflatten_optimizer(tensors, meta.pop("optimizer")))
     sched = scheduler.state_dict()

@@ -13,7 +13,6 @@ one inference path with PyTorch.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import warnings
@@ -25,6 +24,7 @@ import torch
 from torch import nn
 
 from relx.data.schema import Document, Entity
+from relx.data.textio import load_json
 from relx.errors import RelxConfigError, RelxInputError
 from relx.inference.engines import Engine
 from relx.models.persistence import file_sha256
@@ -89,11 +89,10 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
     files the export writes (those copied from ``model_dir``, model.onnx, model.int8.onnx, onnx.json) replace the files
     of those names, and every other file in ``out_dir`` is kept. The export is built in a unique temp folder beside
     ``out_dir`` and moved in when complete (onnx.json last); a failed export leaves ``out_dir`` as it was."""
-    import tempfile
 
     onnxruntime_module()  # fail early with a clear message when it is missing
     from relx.models.loading import load_model
-    from relx.utils import install_files, write_json
+    from relx.utils import install_files, staging_directory, write_json
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
@@ -110,9 +109,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         raise RelxConfigError(f"{model_dir}: ONNX export supports the transformer pair models (marker, bert_extra, gpt2_clf), "
                               f"not {model.registered_name!r}")
     model.eval()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmpdir", dir=out_dir.parent))  # unique: never a user's folder
-    try:
+    with staging_directory(out_dir) as tmp:
         if not in_place:
             skip = {tmp.resolve(), out_dir.resolve()}  # OUT (and the temp folder) may lie inside MODEL
 
@@ -129,16 +126,14 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         if isinstance(stale, dict) and stale.get("file") == FILES["onnx_int8"] and (out_dir / FILES["onnx_int8"]).is_file() \
                 and file_sha256(out_dir / FILES["onnx_int8"]) == stale.get("sha256"):
             (out_dir / FILES["onnx_int8"]).unlink()  # exactly the file that export wrote (its checksum matches)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the temp folder made above (empty after a successful install)
     return meta
 
 
 def _previous_meta(out_dir: Path) -> dict:
     """The ``files`` entries of an earlier export's onnx.json in ``out_dir`` ({} when none or unreadable)."""
     try:
-        files = json.loads((out_dir / META).read_text(encoding="utf-8")).get("files")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        files = load_json(out_dir / META).get("files")
+    except (RelxInputError, AttributeError):
         return {}
     return files if isinstance(files, dict) else {}
 
