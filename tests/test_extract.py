@@ -19,6 +19,7 @@ from relx.inference.pipeline import Pipeline
 from relx.models.base import ModelKind, REModel, assign_predictions
 from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
+from tiny_models import tiny_config, tiny_fit_kwargs
 
 TEXT = "Bill Gates founded Microsoft in 1975.\n\n  John Smith works at Acme Corp in London."
 
@@ -35,8 +36,8 @@ def marker_dir(tmp_path_factory, tiny_bert):
 
     docs = make_pair_docs()
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
-    model.fit(docs, None, **MarkerModel.tiny_fit_kwargs())
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model.fit(docs, None, **tiny_fit_kwargs(MarkerModel))
     return model.save(tmp_path_factory.mktemp("extract") / "marker")
 
 

@@ -14,13 +14,14 @@ from relx.errors import RelxConfigError
 from relx.models.gpt2_clf import GPT2ClfModel, last_token_index
 from relx.models.loading import load_model
 from relx.training.run import parse_run_config
+from tiny_models import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _model(tiny_gpt2, docs, **cfg) -> GPT2ClfModel:
     torch.manual_seed(0)
-    model = GPT2ClfModel(GPT2ClfModel.tiny_config({"gpt2": str(tiny_gpt2)}, **cfg), LabelSet.from_documents(docs))
+    model = GPT2ClfModel(tiny_config(GPT2ClfModel, {"gpt2": str(tiny_gpt2)}, **cfg), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model.eval()
 

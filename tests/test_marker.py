@@ -10,6 +10,7 @@ from relx.data.schema import Document, Entity
 from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 from relx.nn.markers import insert_markers, keep_window
+from tiny_models import tiny_config
 
 
 def test_insert_markers_order_and_spans():
@@ -30,7 +31,7 @@ def test_keep_window_keeps_markers_and_nearest_context():
 def _model(tiny_bert, docs, **cfg):
     labels = LabelSet.from_documents(docs)
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, **cfg), labels)
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, **cfg), labels)
     model.prepare(docs)
     return model
 

@@ -8,11 +8,12 @@ import torch
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.marker import MarkerModel
+from tiny_models import tiny_config
 
 
 def _model(tiny_bert, docs, **kw) -> MarkerModel:
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, **kw), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, **kw), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model
 

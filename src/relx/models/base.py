@@ -71,18 +71,6 @@ class REModel:
             return LabelSet.from_documents(docs, negative=negative)
         return LabelSet({r.label for d in docs for r in d.relations}, negative=negative)
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Any:
-        """A config small enough for unit tests. ``resources`` names test assets built by
-        tests/conftest.py: ``bert`` (tiny random BERT dir), ``gpt2`` (tiny GPT-2 dir), ``glove``
-        (small word-vector file). Subclasses override."""
-        return cls.Config(**overrides)
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        """fit() kwargs with which the tiny config overfits four documents (contract test)."""
-        return {}
-
     def fit(self, train: list[Document], dev: list[Document] | None = None, ctx: FitContext | None = None, **overrides: Any) -> dict:
         """Train on ``train`` (select on ``dev``). ``ctx`` carries trainer settings, run directory and
         resume flag; keyword overrides (``out_dir``, ``resume`` or TrainerConfig fields) adjust it, and

@@ -66,13 +66,6 @@ class BertExtraModel(TransformerPairClassifier):
         self.ffn = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(rep, config.ffn_hidden), nn.ReLU())
         self.init_head(config.ffn_hidden, 0.0)
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> BertExtraConfig:
-        base = {"max_length": 32, "dropout": 0.0, "n_heads": 2, "ffn_hidden": 32, "layer_ffn": 64}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return BertExtraConfig(**{**base, **overrides})
-
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         enc = self.encoder(batch)
         states = self.extra_layer(enc.states, src_key_padding_mask=~enc.mask.bool())  # (B, T, H)

@@ -27,7 +27,6 @@ with :func:`relx.models.loading.load_model`. Sentence-level documents (entities[
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,16 +77,6 @@ class CascadeModel(REModel):
 
     def detector_labels(self) -> LabelSet:
         return LabelSet([self.config.relation_label], negative=self.labels.negative)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> CascadeConfig:
-        svm = MODELS.get("svm2stage")
-        tiny = {"type": "svm2stage", **dataclasses.asdict(svm.tiny_config(resources))}
-        return CascadeConfig(**{"detector": dict(tiny), "classifier": dict(tiny), **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return MODELS.get("svm2stage").tiny_fit_kwargs()
 
     # --- data views --------------------------------------------------------------
     def binary_docs(self, docs: list[Document]) -> list[Document]:

@@ -14,8 +14,6 @@ class EncoderModel(NeuralREModel):
     """``self.encoder`` / ``self.tokenizer``: pretrained from ``config.encoder`` for a new model, untrained from the
     saved ``encoder/`` folder (config + tokenizer; the weights are in model.safetensors) when restored."""
 
-    TINY: dict[str, Any] = {}  # tiny_config defaults of the subclass (the test encoder is added)
-
     def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)
         path = saved if saved is not None else resolve_encoder(config.encoder)
@@ -29,10 +27,3 @@ class EncoderModel(NeuralREModel):
     def save_weights(self, directory: Path) -> None:
         super().save_weights(directory)
         save_encoder_files(self.encoder, self.tokenizer, directory)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Any:
-        base = dict(cls.TINY)
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return cls.Config(**{**base, **overrides})

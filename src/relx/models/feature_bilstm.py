@@ -64,19 +64,6 @@ class FeatureBiLSTMModel(PairClassifier):
             raise RelxConfigError(f"feature_bilstm pooling {config.pooling!r}: use '+'-joined names from {POOLINGS}")
         self.built = False
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> FeatureBiLSTMConfig:
-        base = {
-            "word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "position_dim": 4, "max_position": 8,
-            "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "hidden_size": 16, "fc_dim": 16, "dropout": 0.0,
-            "pooling": "max+entity+attention",
-        }
-        return FeatureBiLSTMConfig(**{**base, **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0, "num_threads": 1}
-
     # --- layers built from the training data --------------------------------------------
     def prepare(self, train: list[Document]) -> None:
         """Vocabularies and initial word vectors from the training set, then the layers and class weights."""

@@ -104,13 +104,6 @@ class GPT2ClfModel(TransformerPairClassifier):
             raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {path} ({exc})") from None
         return MarkedPairEncoder(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> GPT2ClfConfig:
-        base: dict[str, Any] = {"max_length": 32, "dropout": 0.0}
-        if resources and "gpt2" in resources:
-            base["encoder"] = resources["gpt2"]
-        return GPT2ClfConfig(**{**base, **overrides})
-
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         enc = self.encoder(batch)
         return gather_positions(enc.states, last_token_index(enc.mask))  # (B, H)

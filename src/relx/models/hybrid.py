@@ -96,20 +96,6 @@ class HybridModel(PairClassifier):
         self.tfidf: SegmentTfidf | None = None
         self.built = False
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> HybridConfig:
-        base = {
-            "word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "position_dim": 4, "max_position": 8,
-            "hidden_size": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "max_pool": True, "rules": "semeval", "tfidf_min_df": 1, "tfidf_dim": 8, "ffn_dim": 16, "dropout": 0.0,
-            "label_smoothing": 0.0,
-        }
-        return HybridConfig(**{**base, **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0,
-                "num_threads": 1}
-
     # --- data-dependent state and layers -----------------------------------------------
     def prepare(self, train: list[Document]) -> None:
         """Fit what the branches learn from data (vocabulary + vectors, rules, TF-IDF), then build the layers."""

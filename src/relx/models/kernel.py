@@ -57,7 +57,6 @@ class KernelModel(EncoderModel):
     """Multi-label relation scoring of every ordered pair of the given entities (see the module docstring)."""
 
     Config = KernelConfig
-    TINY = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
     kind = ModelKind.ALL_PAIRS  # any number of given entities, every ordered pair scored at once
 
     def __init__(self, config: KernelConfig, labels: LabelSet, saved: Path | None = None):

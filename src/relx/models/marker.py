@@ -87,13 +87,6 @@ class MarkerModel(TransformerPairClassifier):
             self.span_head = SpanBoundaryHead(hidden)
         self._encoding: PairEncoding | None = None  # the current forward pass's encoding, for the auxiliary losses
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> MarkerConfig:
-        base = {"max_length": 32, "dropout": 0.0}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return MarkerConfig(**{**base, **overrides})
-
     def _rep(self, states: torch.Tensor, enc: PairEncoding) -> torch.Tensor:
         rep = pair_representation(states, enc.anchors[:, 0], enc.anchors[:, 1], self.config.use_cls)  # (B, 2H|3H)
         if self.config.pooling == "start_mention":

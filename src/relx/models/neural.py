@@ -62,10 +62,6 @@ class NeuralREModel(REModel, nn.Module):
             for (is_enc, no_decay), ps in groups.items()
         ]
 
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 60, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "progress": False, "seed": 0}
-
     # --- generic behaviour -------------------------------------------------
     @property
     def device(self) -> torch.device:

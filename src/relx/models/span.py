@@ -62,7 +62,6 @@ class SpanJointModel(EncoderModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig
-    TINY = {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
     kind = ModelKind.JOINT
 
     def __init__(self, config: SpanConfig, labels: LabelSet, saved: Path | None = None):

@@ -128,10 +128,6 @@ class Svm2StageModel(REModel):
         self.detector: Stage | None = None
         self.classifier: Stage | None = None
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Svm2StageConfig:
-        return Svm2StageConfig(**{"c_detect": 10.0, "c_classify": 10.0, **overrides})
-
     # --- features --------------------------------------------------------------
     def fit_features(self, train: list[Document]) -> None:
         """Learn TF-IDF vocabularies (and the cue vocabulary) on the training documents."""
