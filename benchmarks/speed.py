@@ -90,7 +90,7 @@ def child(args: argparse.Namespace) -> dict:
     torch.manual_seed(13)
     device = args.device
     if args.mode == "infer":
-        from relx.models.base import assign_predictions
+        from relx.models.base import Decoded, assign_predictions
         from relx.models.loading import load_model
 
         docs = list(read(SEMEVAL / "TEST_FILE_FULL.TXT.gz", "semeval"))[: args.n]
@@ -115,7 +115,7 @@ def child(args: argparse.Namespace) -> dict:
                         logits = naive_logits(model, ids.to(device), mask.to(device), e1.to(device), e2.to(device))
                         labels += logits.argmax(-1).tolist()
                 rels = [[r] if (r := model.labels.to_relation(model.labels.label(i), 0, 1)) else [] for i in labels]
-                preds = assign_predictions(batch_docs, rels)
+                preds = assign_predictions(batch_docs, [Decoded(r) for r in rels])
             else:
                 preds = model.predict(batch_docs, batch_size=args.batch)
             if device.startswith("cuda"):

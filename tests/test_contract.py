@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from relx.data.schema import Document
-from relx.models.base import ModelKind
+from relx.models.base import Decoded, ModelKind
 from relx.models.loading import load_model
 from relx.models.neural import NeuralREModel
 from relx.registry import MODELS
@@ -71,6 +71,14 @@ def test_model_contract(name, resources, tmp_path):
     model.fit(docs, docs if cls.kind is ModelKind.PAIR else None, **tiny_fit_kwargs(cls))
     preds = model.predict(docs)
     _assert_fits(cls.kind, docs, preds, model.labels)
+
+    if isinstance(model, NeuralREModel):  # decode gives what the kind produces: entities only from joint models
+        model.eval()
+        with torch.no_grad():
+            batch = model.collate([model.featurize(d) for d in docs])
+            decoded = model.decode(batch, model(batch))
+        assert len(decoded) == len(docs) and all(isinstance(d, Decoded) for d in decoded)
+        assert all((d.entities is not None) == (cls.kind is ModelKind.JOINT) for d in decoded)
 
     model.save(tmp_path / name)
     again = load_model(tmp_path / name).predict(docs)

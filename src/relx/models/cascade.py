@@ -36,7 +36,7 @@ from relx.config import from_dict
 from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, REModel, assign_predictions, register
+from relx.models.base import Decoded, ModelKind, REModel, assign_predictions, pair_prediction, register
 from relx.models.loading import blank_model
 from relx.registry import MODELS
 from relx.training.config import FitContext
@@ -115,18 +115,15 @@ class CascadeModel(REModel):
         neg = self.labels.negative
         hits = [i for i, p in enumerate(det) if p.meta.get("pair_label", neg) != neg]
         cls = dict(zip(hits, self.classifier.predict([docs[i] for i in hits], batch_size=batch_size))) if hits else {}
-        rels: list[list[Relation]] = []
-        metas: list[dict] = []
+        preds: list[Decoded] = []
         for i, d in enumerate(det):
             d_score = float(d.meta.get("pair_score", 1.0))
             label, score = neg, d_score
             if i in cls:
                 label = cls[i].meta.get("pair_label", neg)
                 score = d_score * float(cls[i].meta.get("pair_score", 1.0))
-            rel = self.labels.to_relation(label, 0, 1, score=score) if label in self.labels else None
-            rels.append([rel] if rel else [])
-            metas.append({"pair_label": label if rel else neg, "pair_score": score, "relation_score": d_score})
-        return assign_predictions(docs, rels, metas)
+            preds.append(pair_prediction(self.labels, label if label in self.labels else neg, score, relation_score=d_score))
+        return assign_predictions(docs, preds)
 
     # --- persistence ---------------------------------------------------------------------
     def save_weights(self, directory: Path) -> None:

@@ -30,7 +30,7 @@ from torch import nn
 from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, ModelOutput, register
+from relx.models.base import Decoded, ModelKind, ModelOutput, register
 from relx.models.encoder_model import EncoderModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.kernel import RelationKernels, block_mean, block_union
@@ -131,6 +131,8 @@ class KernelModel(EncoderModel):
             "tokens": pad_ids([f["tokens"] for f in feats], 0),  # (B, N) positions of the entity tokens
             "token_mask": pad_ids([[1] * len(f["tokens"]) for f in feats], 0).bool(),  # (B, N)
             "member": member, "labels": labels,
+            "entity_index": pad_ids([f["entities"] for f in feats], 0),  # (B, E) input-document index of each scored entity
+            "unscored": torch.tensor([f["unscored_entities"] for f in feats]),  # (B,) entities past max_length
             "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs
                                                                           else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
         }
@@ -150,31 +152,20 @@ class KernelModel(EncoderModel):
         pair_probs = block_mean(scores.float().sigmoid(), member)  # (B, R, E, E) mean P_i over each pair's block
         return ModelOutput(loss=loss, logits=pair_probs, extras={"loss_kernel": loss.detach()})
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Relations (entity indexes of the input document) whose block-mean probability >= threshold."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """Relations (entity indexes of the input document) whose block-mean probability >= threshold;
+        ``meta['unscored_entities']`` counts entities past ``max_length`` (no relation is predicted for them)."""
         probs = out.logits  # (B, R, E, E)
         on = (probs >= self.config.threshold) & batch["pair_mask"].unsqueeze(1)  # (B, R, E, E)
         hits = on.nonzero().tolist()  # [b, r, x, y] rows
         scores = probs[on].tolist()
+        index = batch["entity_index"].tolist()  # x, y index the scored entities; index[b][x] is their input index
         found: list[list[Relation]] = [[] for _ in range(probs.size(0))]
         for (b, r, x, y), s in zip(hits, scores):
-            found[b].append(Relation(x, y, self.relation_types[r], s))  # x, y index the kept entities (see predict)
+            found[b].append(Relation(index[b][x], index[b][y], self.relation_types[r], s))
         if self.config.single_label:
             found = [[max(rels, key=lambda rel: rel.score or 0.0)] if rels else [] for rels in found]
-        return found, [{} for _ in found]
-
-    @torch.inference_mode()
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
-        """Copies of ``docs`` with the predicted relations (scored); ``meta['unscored_entities']`` counts
-        entities past ``max_length`` (no relation is predicted for them)."""
-        feats = feats if feats is not None else self.featurize_many(docs)
-        preds = super().predict(docs, batch_size, feats)
-        for pred, feat in zip(preds, feats):
-            kept = feat["entities"]
-            pred.relations = [Relation(kept[r.head], kept[r.tail], r.label, r.score) for r in pred.relations]
-            if feat["unscored_entities"]:
-                pred.meta["unscored_entities"] = feat["unscored_entities"]
-        return preds
+        return [Decoded(rels, meta={"unscored_entities": n} if n else {}) for rels, n in zip(found, batch["unscored"].tolist())]
 
     # --- threshold on dev --------------------------------------------------------------------
     def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Relation
+from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.models.base import ModelOutput, REModel, assign_predictions
+from relx.models.base import Decoded, ModelOutput, REModel, assign_predictions
 from relx.training.config import FitContext
 from relx.utils import check_batch_size
 
@@ -45,8 +45,8 @@ class NeuralREModel(REModel, nn.Module):
     def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Relations per document and a meta dict per document (e.g. pair label + probability)."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """What the model's kind produces, per document of the batch (relations; entities for joint models; meta)."""
         raise NotImplementedError
 
     def optimizer_groups(self, lr: float, head_lr: float | None, weight_decay: float) -> list[dict]:
@@ -90,18 +90,16 @@ class NeuralREModel(REModel, nn.Module):
         self.eval()
         check_batch_size(batch_size)
         feats = feats if feats is not None else self.featurize_many(docs)
-        rels: list[list[Relation]] = [[] for _ in docs]
-        metas: list[dict] = [{} for _ in docs]
+        preds: list[Decoded] = [Decoded([]) for _ in docs]
         device = self.device
         for idx in self.batches(feats, batch_size):
             batch = to_device(self.collate([feats[i] for i in idx]), device)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and self.runtime is None):  # bf16 on GPU
                 out = self.runtime(batch) if self.runtime is not None else self(batch)
-            b_rels, b_meta = self.decode(batch, out)
-            for j, i in enumerate(idx):
-                rels[i], metas[i] = b_rels[j], b_meta[j]
+            for i, pred in zip(idx, self.decode(batch, out)):
+                preds[i] = pred
         self.train(was_training)
-        return assign_predictions(docs, rels, metas)
+        return assign_predictions(docs, preds)
 
     def save_weights(self, directory: Path) -> None:
         from safetensors.torch import save_model

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Relation
+from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
-from relx.models.base import ModelKind, ModelOutput
+from relx.models.base import Decoded, ModelKind, ModelOutput, pair_prediction
 from relx.models.neural import NeuralREModel
 from relx.nn.pair_encoder import MarkedPairEncoder
 from relx.training.losses import class_weights
@@ -122,16 +122,11 @@ class PairClassifier(NeuralREModel):
         smoothing = float(getattr(self.config, "label_smoothing", 0.0) or 0.0)
         return F.cross_entropy(logits.float(), labels, weight=self.class_weights, label_smoothing=smoothing)
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """The most probable pair label of each document (its relation, unless negative) and its probability."""
         probs = torch.softmax(out.logits.float(), dim=-1)  # (B, C)
         score, idx = probs.max(-1)
-        rels, metas = [], []
-        for s, i in zip(score.tolist(), idx.tolist()):
-            label = self.labels.label(i)
-            rel = self.labels.to_relation(label, 0, 1, score=s)
-            rels.append([rel] if rel else [])
-            metas.append({"pair_label": label, "pair_score": s})
-        return rels, metas
+        return [pair_prediction(self.labels, self.labels.label(i), s) for s, i in zip(score.tolist(), idx.tolist())]
 
     @property
     def device(self) -> torch.device:

@@ -33,7 +33,7 @@ from torch import nn
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, ModelOutput
+from relx.models.base import Decoded, ModelKind, ModelOutput
 from relx.models.encoder_model import EncoderModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
@@ -328,10 +328,10 @@ class SpanJointModel(EncoderModel):
         out.update({"head": head, "tail": tail, "rel_prob": rel_prob, "rel_on": rel_on})
         return ModelOutput(loss=None, logits=rel_prob, extras=out)
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Entities and relations per document (entities travel in the meta dict, see predict)."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """Predicted entities (sorted by position; ``meta['entity_scores']``) and the relations between them (with scores)."""
         x = {k: v.tolist() for k, v in out.extras.items()}
-        rels_out, metas = [], []
+        preds = []
         for i in range(len(x["ent_ok"])):
             kept = [j for j, ok in enumerate(x["ent_ok"][i]) if ok]
             order = sorted(kept, key=lambda j: (x["ent_bounds"][i][j][0], x["ent_bounds"][i][j][1]))
@@ -341,15 +341,7 @@ class SpanJointModel(EncoderModel):
             rels = [Relation(new[h], new[t], self.relation_types[r], x["rel_prob"][i][p][r])
                     for p, (h, t) in enumerate(zip(x["head"][i], x["tail"][i]))
                     for r, on in enumerate(x["rel_on"][i][p]) if on and h in new and t in new]
-            rels_out.append(rels)
-            metas.append({"entities": ents, "entity_scores": scores})
-        return rels_out, metas
-
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
-        """Documents with predicted entities (``meta['entity_scores']``) and relations (with scores)."""
-        preds = super().predict(docs, batch_size, feats)  # already copies of the inputs
-        for p in preds:
-            p.entities = p.meta.pop("entities")
+            preds.append(Decoded(rels, ents, {"entity_scores": scores}))
         return preds
 
     # --- training-sample statistics (Table 6) ------------------------------------------------

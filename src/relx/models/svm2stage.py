@@ -39,7 +39,7 @@ from relx.errors import RelxConfigError
 from relx.evaluation.regimes import all_data_report, classification_table, relation_only_report
 from relx.evaluation.scorer import score_documents, score_labels
 from relx.features import SegmentTfidf, SyntaxFeatures
-from relx.models.base import ModelKind, REModel, assign_predictions, register
+from relx.models.base import ModelKind, REModel, assign_predictions, pair_prediction, register
 from relx.models.neural import save_atomically
 from relx.training.config import FitContext
 
@@ -215,12 +215,8 @@ class Svm2StageModel(REModel):
     def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
         """Documents with the predicted relation; meta: pair_label, pair_score, relation_score."""
         labels, scores, rel = self._decide(self.features(docs)) if docs else ([], np.zeros(0), np.zeros(0))
-        rels, metas = [], []
-        for lab, s, r in zip(labels, scores, rel):
-            relation = self.labels.to_relation(lab, 0, 1, score=float(s))
-            rels.append([relation] if relation else [])
-            metas.append({"pair_label": lab, "pair_score": float(s), "relation_score": float(r)})
-        return assign_predictions(docs, rels, metas)
+        return assign_predictions(docs, [pair_prediction(self.labels, lab, float(s), relation_score=float(r))
+                                         for lab, s, r in zip(labels, scores, rel)])
 
     # --- reports -----------------------------------------------------------------
     def stage_reports(self, docs: list[Document], scheme: str = "tacred") -> dict[str, Any]:
