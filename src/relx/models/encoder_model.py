@@ -7,7 +7,7 @@ from typing import Any
 
 from relx.data.labels import LabelSet
 from relx.models.neural import NeuralREModel
-from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.nn.encoder import load_hf_encoder, save_encoder_files
 
 
 class EncoderModel(NeuralREModel):
@@ -16,9 +16,7 @@ class EncoderModel(NeuralREModel):
 
     def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)
-        path = saved if saved is not None else resolve_encoder(config.encoder)
-        self.tokenizer = load_tokenizer(path)
-        self.encoder = load_encoder(path, pretrained=saved is None)
+        self.encoder, self.tokenizer = load_hf_encoder(config.encoder, saved)
 
     @classmethod
     def blank(cls, directory: Path, config: Any, labels: LabelSet) -> EncoderModel:

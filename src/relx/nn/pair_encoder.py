@@ -17,7 +17,7 @@ from torch import nn
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.nn.encoder import load_hf_encoder, save_encoder_files
 from relx.nn.markers import insert_markers, keep_window, marker_words, type_token
 from relx.nn.sequence import length_mask, pad_ids
 
@@ -48,10 +48,8 @@ class MarkedPairEncoder(nn.Module):
     @classmethod
     def bert(cls, name: str, marker_style: str, max_length: int, saved: Path | None = None) -> MarkedPairEncoder:
         """A BERT-style encoder (``[CLS] .. [SEP]``): pretrained from ``name``, or untrained from a saved ``encoder/``."""
-        path = saved if saved is not None else resolve_encoder(name)
-        tok = load_tokenizer(path)
-        return cls(load_encoder(path, pretrained=saved is None), tok, marker_style, max_length,
-                   [tok.cls_token_id], [tok.sep_token_id], tok.pad_token_id or 0)
+        model, tok = load_hf_encoder(name, saved)
+        return cls(model, tok, marker_style, max_length, [tok.cls_token_id], [tok.sep_token_id], tok.pad_token_id or 0)
 
     # --- markers / vocabulary -----------------------------------------------------------
     def set_entity_types(self, docs: list[Document]) -> None:
