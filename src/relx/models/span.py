@@ -37,7 +37,19 @@ from relx.models.base import Decoded, ModelKind, ModelOutput
 from relx.models.encoder_model import EncoderModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
-from relx.nn.spans import Fusion, compact, context_max_pool, enumerate_spans, pool_words, sample_mask, span_distance, span_max_pool
+from relx.nn.spans import (
+    Fusion,
+    SampleCounts,
+    compact,
+    context_max_pool,
+    enumerate_spans,
+    feature_embedding,
+    pool_words,
+    sample_mask,
+    span_distance,
+    span_max_pool,
+)
+from relx.training.losses import binary_loss
 
 
 @dataclass
@@ -58,7 +70,7 @@ class SpanConfig:
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
 
 
-class SpanJointModel(EncoderModel):
+class SpanJointModel(SampleCounts, EncoderModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig
@@ -73,24 +85,15 @@ class SpanJointModel(EncoderModel):
         h = self.encoder.config.hidden_size
         f = h if config.gated else config.feature_dim
         self.hidden, self.fdim = h, f
-        self.width = self.feature_embedding(config.max_span_width + 1, f)
-        self.distance = self.feature_embedding(config.max_distance + 1, f)
+        self.feature_std = getattr(self.encoder.config, "initializer_range", 0.02) if config.gated else None  # see feature_embedding
+        self.width = feature_embedding(config.max_span_width + 1, f, self.feature_std)
+        self.distance = feature_embedding(config.max_distance + 1, f, self.feature_std)
         self.drop = nn.Dropout(config.dropout)
         self.span_fuse = Fusion([h, h, f], config.gated)  # [pooled span; CLS; width]
         e = self.span_fuse.out_dim
         bi = config.two_phase and config.bi_features
         self.tuple_fuse = Fusion([e, e, h] + ([f] if bi else []), config.gated, ordered=True)  # [head; tail; context; (D)]
         self.built = False
-
-    def feature_embedding(self, n: int, dim: int) -> nn.Embedding:
-        """Width / distance / global-feature embedding. Gated fusion averages it with encoder states
-        (norm ~9 for MiniLM), so it starts like the encoder's own embeddings (N(0, initializer_range))
-        instead of N(0, 1) (norm ~19 at d = 384, which would drown the span content at the start);
-        concatenated (SpERT, ``gated: false``) it keeps torch's N(0, 1), as SpERT does."""
-        emb = nn.Embedding(n, dim)
-        if self.config.gated:
-            nn.init.normal_(emb.weight, std=getattr(self.encoder.config, "initializer_range", 0.02))
-        return emb
 
     # --- data-dependent layers ---------------------------------------------------------------
     def _build(self) -> None:
@@ -103,7 +106,7 @@ class SpanJointModel(EncoderModel):
         else:
             self.entity_typer = nn.Linear(e, n_types + 1)  # type 0 = Not-Entity
         if cfg.multi_features:
-            self.global_feature = self.feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim)
+            self.global_feature = feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim, self.feature_std)
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
         self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
@@ -343,28 +346,3 @@ class SpanJointModel(EncoderModel):
                     for r, on in enumerate(x["rel_on"][i][p]) if on and h in new and t in new]
             preds.append(Decoded(rels, ents, {"entity_scores": scores}))
         return preds
-
-    # --- training-sample statistics (Table 6) ------------------------------------------------
-    def count_samples(self, kind: str, labels: torch.Tensor) -> None:
-        """Accumulate class counts of the training instances (0 = Not-Entity / Not-Relation)."""
-        n = 1 + (len(self.entity_types) if kind == "entity" else len(self.relation_types))
-        counts = torch.bincount(labels.detach().flatten(), minlength=n)
-        prev = self._sample_counts.get(kind)
-        self._sample_counts[kind] = counts if prev is None else prev + counts
-
-    @property
-    def _sample_counts(self) -> dict[str, torch.Tensor]:
-        if "_counts" not in self.__dict__:
-            self.__dict__["_counts"] = {}
-        return self.__dict__["_counts"]
-
-    def sample_counts(self) -> dict[str, dict[str, int]]:
-        """Training instances seen so far per class, e.g. {"entity": {"Not-Entity": .., "Per": ..}, "relation": {...}}."""
-        names = {"entity": ["Not-Entity", *self.entity_types], "relation": ["Not-Relation", *self.relation_types]}
-        return {k: dict(zip(names[k], v.tolist())) for k, v in self._sample_counts.items()}
-
-
-def binary_loss(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
-    """Eq. 11: BCE of two sigmoid outputs (positive / negative class) against the one-hot gold."""
-    target = F.one_hot(positive.long(), 2).float()  # (N, 2): column 1 = Entity / Relation
-    return F.binary_cross_entropy_with_logits(logits, target)
