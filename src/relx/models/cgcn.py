@@ -27,7 +27,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.gcn import GCN, pruned_adjacency
 from relx.nn.sequence import masked_max, pad_ids, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 
 
 @dataclass

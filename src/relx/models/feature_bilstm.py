@@ -9,7 +9,7 @@ BiLSTM (packed sequences, length-bucketed batches) reads the sequence; the state
 logits. Class-weighted cross-entropy. POS/NER come from the TACRED fields or ``relx data annotate``;
 a document without them gets the ``<none>`` id on every token.
 
-The token channels and the BiLSTM are :class:`relx.nn.token_encoder.TokenBiLSTM` (shared with
+The token channels and the BiLSTM are :class:`relx.nn.token_bilstm.TokenBiLSTM` (shared with
 ``hybrid``); the head, loss and decoding are :class:`relx.models.pair.PairClassifier`'s.
 
 Word vectors (``word_vectors``): ``encoder`` (the default encoder's input word-piece table, each word
@@ -35,7 +35,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.bilstm import AttentionPool
 from relx.nn.sequence import masked_max, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 
 POOLINGS = ("max", "entity", "attention")
 

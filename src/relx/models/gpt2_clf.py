@@ -9,7 +9,7 @@ the logits; the loss can be weighted by 1/sqrt(N_i) as in the paper.
 relx ships no GPT-2 weights and never downloads: ``encoder`` must name a local directory with a
 GPT-2 ``config.json`` (``model_type: gpt2``), the tokenizer files and the weights. Decoding and
 persistence come from :class:`relx.models.pair.TransformerPairClassifier` (a
-:class:`relx.nn.pair_encoder.MarkedPairEncoder` with no prefix token and the end-of-text suffix).
+:class:`relx.nn.front_end.MarkerFrontEnd` with no prefix token and the end-of-text suffix).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from relx.models.base import register
 from relx.models.pair import TransformerPairClassifier
 from relx.models.persistence import read_json_file
 from relx.nn.encoder import check_encoder_dir, containment_root, load_gpt2_tokenizer, load_hf_encoder
+from relx.nn.front_end import MarkerFrontEnd
 from relx.nn.heads import gather_positions
-from relx.nn.pair_encoder import MarkedPairEncoder
 
 GPT2_TYPES = ("gpt2",)
 
@@ -75,13 +75,13 @@ class GPT2ClfModel(TransformerPairClassifier):
         super().__init__(config, labels, saved)
         self.init_head(self.encoder.hidden_size, config.dropout)
 
-    def make_encoder(self, saved: Path | None) -> MarkedPairEncoder:
+    def make_encoder(self, saved: Path | None) -> MarkerFrontEnd:
         cfg = self.config
         try:
             model, tok = load_hf_encoder(cfg.encoder, saved, resolve=resolve_gpt2, tokenizer=load_gpt2_tokenizer)
         except OSError as exc:
             raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {saved or Path(os.path.expanduser(cfg.encoder))} ({exc})") from None
-        return MarkedPairEncoder(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
+        return MarkerFrontEnd(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         enc = self.encoder(batch)

@@ -17,7 +17,7 @@ Three branches, concatenated and classified by a feed-forward network:
     (:class:`relx.features.SegmentTfidf`, fit on train) -> linear projection to ``tfidf_dim``
     (an ``EmbeddingBag`` weighted by the TF-IDF values, i.e. a sparse matrix product).
 
-Branch (a) is :class:`relx.nn.token_encoder.TokenBiLSTM` (shared with ``feature_bilstm``); head, loss
+Branch (a) is :class:`relx.nn.token_bilstm.TokenBiLSTM` (shared with ``feature_bilstm``); head, loss
 and decoding are :class:`relx.models.pair.PairClassifier`'s. Loss: cross-entropy with
 ``label_smoothing`` (optionally class-weighted). Gradient clipping and
 accumulation are Trainer options (``trainer.grad_clip``, ``trainer.grad_accum``). Documents come
@@ -42,7 +42,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.bilstm import AttentionPool
 from relx.nn.sequence import masked_max, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 from relx.rules import LEVELS, RuleSet, mine_ruleset
 
 

@@ -31,7 +31,7 @@ from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
 from relx.models.base import Decoded, ModelKind, ModelOutput, register
-from relx.models.encoder_model import EncoderModel
+from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.kernel import RelationKernels, block_mean, block_union
 from relx.nn.sequence import pad_ids
@@ -53,7 +53,7 @@ class KernelConfig:
 
 
 @register("kernel")
-class KernelModel(EncoderModel):
+class KernelModel(TransformerModel):
     """Multi-label relation scoring of every ordered pair of the given entities (see the module docstring)."""
 
     Config = KernelConfig

@@ -15,7 +15,7 @@ Method 2 of the hybrid/MLD paper (`hybrid-and-bert-mld-mse_tacred.txt`):
 * MSE: a token-level head predicts the start and end subword of subject and object; cross-entropy
   over positions, added with weight ``mse_weight``.
 
-Tokenization, markers, truncation and persistence: :class:`relx.nn.pair_encoder.MarkedPairEncoder`;
+Tokenization, markers, truncation and persistence: :class:`relx.nn.front_end.MarkerFrontEnd`;
 head, loss and decoding: :class:`relx.models.pair.PairClassifier`.
 """
 
@@ -33,8 +33,8 @@ from relx.errors import RelxConfigError
 from relx.models.base import register
 from relx.models.pair import TransformerPairClassifier
 from relx.nn.encoder import DEFAULT_ENCODER
+from relx.nn.front_end import FrontEndOutput
 from relx.nn.heads import ScalarMix, SpanBoundaryHead, pair_representation
-from relx.nn.pair_encoder import PairEncoding
 from relx.nn.sequence import masked_mean, span_mask
 from relx.training.losses import boundary_ce, kd_kl
 
@@ -85,9 +85,9 @@ class MarkerModel(TransformerPairClassifier):
                 self.mld_heads = nn.ModuleList(nn.Linear(rep, len(labels)) for _ in self.taps[:-1])
         if config.mse:
             self.span_head = SpanBoundaryHead(hidden)
-        self._encoding: PairEncoding | None = None  # the current forward pass's encoding, for the auxiliary losses
+        self._encoding: FrontEndOutput | None = None  # the current forward pass's encoding, for the auxiliary losses
 
-    def _rep(self, states: torch.Tensor, enc: PairEncoding) -> torch.Tensor:
+    def _rep(self, states: torch.Tensor, enc: FrontEndOutput) -> torch.Tensor:
         rep = pair_representation(states, enc.anchors[:, 0], enc.anchors[:, 1], self.config.use_cls)  # (B, 2H|3H)
         if self.config.pooling == "start_mention":
             mask, b = enc.mask.bool(), enc.bounds  # (B, T), (B, 4) first/last subword of subject and object
@@ -112,7 +112,7 @@ class MarkerModel(TransformerPairClassifier):
             out["loss_mse"] = (cfg.mse_weight, boundary_ce(span_logits, enc.bounds))
         return out
 
-    def mld_loss(self, enc: PairEncoding, logits: torch.Tensor) -> torch.Tensor:
+    def mld_loss(self, enc: FrontEndOutput, logits: torch.Tensor) -> torch.Tensor:
         """Each lower tapped layer imitates the teacher, which is detached (no gradient reaches the main
         classifier or the mix): ``logits`` mode, its own head's prediction vs the main prediction by
         T^2-scaled KL; ``hidden`` mode, its pair representation vs the top tapped layer's by cosine."""

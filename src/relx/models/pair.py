@@ -22,7 +22,7 @@ from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
 from relx.models.base import Decoded, ModelKind, ModelOutput, pair_prediction
 from relx.models.neural import NeuralREModel
-from relx.nn.pair_encoder import MarkedPairEncoder
+from relx.nn.front_end import MarkerFrontEnd
 from relx.training.losses import class_weights
 
 HOW_TO_MARK = "mark them inline as <e1>..</e1> and <e2>..</e2>, or list exactly two entities in the JSONL record"
@@ -134,7 +134,7 @@ class PairClassifier(NeuralREModel):
 
 
 class TransformerPairClassifier(PairClassifier):
-    """A PairClassifier whose front end is a :class:`MarkedPairEncoder` (``self.encoder``).
+    """A PairClassifier whose front end is a :class:`MarkerFrontEnd` (``self.encoder``).
 
     Subclasses implement ``make_encoder(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
     None, else untrained from a saved ``encoder/`` folder) and ``pair_repr``.
@@ -142,10 +142,10 @@ class TransformerPairClassifier(PairClassifier):
 
     def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)
-        self.encoder: MarkedPairEncoder = self.make_encoder(saved)
+        self.encoder: MarkerFrontEnd = self.make_encoder(saved)
 
-    def make_encoder(self, saved: Path | None) -> MarkedPairEncoder:
-        return MarkedPairEncoder.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
+    def make_encoder(self, saved: Path | None) -> MarkerFrontEnd:
+        return MarkerFrontEnd.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
 
     @classmethod
     def blank(cls, directory: Path, config: Any, labels: LabelSet) -> TransformerPairClassifier:

@@ -34,7 +34,7 @@ from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
 from relx.models.base import Decoded, ModelKind, ModelOutput
-from relx.models.encoder_model import EncoderModel
+from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
 from relx.nn.spans import (
@@ -70,7 +70,7 @@ class SpanConfig:
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
 
 
-class SpanJointModel(SampleCounts, EncoderModel):
+class SpanJointModel(SampleCounts, TransformerModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig

@@ -1,4 +1,4 @@
-"""EncoderModel: the base of models that own a local Hugging Face encoder and its fast tokenizer (span, kernel)."""
+"""TransformerModel: the base of models that own a local Hugging Face encoder and its fast tokenizer (span, kernel)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from relx.models.neural import NeuralREModel
 from relx.nn.encoder import load_hf_encoder, save_encoder_files
 
 
-class EncoderModel(NeuralREModel):
+class TransformerModel(NeuralREModel):
     """``self.encoder`` / ``self.tokenizer``: pretrained from ``config.encoder`` for a new model, untrained from the
     saved ``encoder/`` folder (config + tokenizer; the weights are in model.safetensors) when restored."""
 
@@ -19,7 +19,7 @@ class EncoderModel(NeuralREModel):
         self.encoder, self.tokenizer = load_hf_encoder(config.encoder, saved)
 
     @classmethod
-    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> EncoderModel:
+    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> TransformerModel:
         return cls(config, labels, saved=Path(directory) / "encoder")
 
     def save_weights(self, directory: Path) -> None:
