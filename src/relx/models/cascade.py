@@ -99,12 +99,12 @@ class CascadeModel(REModel):
         h_det = self.detector.fit(self.binary_docs(train), dev_bin, ctx.for_stage("detector", self.config.detector_trainer))
         dev_rel = self.relation_docs(dev) if dev else None
         h_cls = self.classifier.fit(self.relation_docs(train), dev_rel or None, ctx.for_stage("classifier", self.config.classifier_trainer))
-        scheme, metric = ctx.scheme, ctx.metric
+        metric = ctx.metric
         best = None
         if dev:
-            from relx.evaluation.scorer import score_documents
+            from relx.training.trainer import dev_metrics
 
-            best = score_documents(dev, self.predict(dev), self.labels, scheme).get(metric)
+            best = dev_metrics(dev, self.predict(dev), self.labels, ctx.trainer).get(metric)
         return {"train_seconds": time.perf_counter() - t0, "best": best, "best_step": 0, "metric": metric,
                 "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
                 "history": {"detector": h_det, "classifier": h_cls}}

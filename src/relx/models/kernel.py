@@ -176,7 +176,7 @@ class KernelModel(TransformerModel):
 
     def tune_threshold(self, dev: list[Document], ctx: FitContext, grid: tuple[float, ...] | None = None) -> dict:
         """Set ``config.threshold`` to the grid value with the best dev ``ctx.metric`` (ties: closest to 0.5)."""
-        from relx.evaluation.scorer import score_documents
+        from relx.training.trainer import dev_metrics
 
         grid = grid or tuple(round(0.05 * k, 2) for k in range(1, 20))
         saved = self.config.threshold
@@ -186,7 +186,7 @@ class KernelModel(TransformerModel):
         results = {}
         for t in grid:
             preds = [_keep_above(p, t) for p in low]
-            results[t] = float(score_documents(dev, preds, self.labels, scheme=ctx.scheme, symmetric=ctx.trainer.symmetric)[ctx.metric])
+            results[t] = float(dev_metrics(dev, preds, self.labels, ctx.trainer)[ctx.metric])
         best = max(grid, key=lambda t: (results[t], -abs(t - 0.5)))
         self.config.threshold = best
         return {"threshold": best, "metric": ctx.metric, "dev": results}

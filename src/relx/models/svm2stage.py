@@ -172,7 +172,9 @@ class Svm2StageModel(REModel):
         seconds = time.perf_counter() - t0
         best = None
         if dev:
-            best = score_documents(dev, self.predict(dev), self.labels, scheme).get(metric)
+            from relx.training.trainer import dev_metrics
+
+            best = dev_metrics(dev, self.predict(dev), self.labels, ctx.trainer).get(metric)
         return {"train_seconds": seconds, "best": best, "best_step": 0, "step": 1, "metric": metric,
                 "history": [] if selection is None else selection["results"], "selection": selection}
 
