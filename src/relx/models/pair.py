@@ -22,6 +22,7 @@ from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
 from relx.models.base import Decoded, ModelKind, ModelOutput, pair_prediction
 from relx.models.neural import NeuralREModel
+from relx.models.transformer import HFEncoderOwner
 from relx.nn.front_end import MarkerFrontEnd
 from relx.training.losses import class_weights
 
@@ -133,7 +134,7 @@ class PairClassifier(NeuralREModel):
         return self.class_weights.device
 
 
-class TransformerPairClassifier(PairClassifier):
+class TransformerPairClassifier(HFEncoderOwner, PairClassifier):
     """A PairClassifier whose front end is a :class:`MarkerFrontEnd` (``self.encoder``).
 
     Subclasses implement ``make_encoder(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
@@ -146,10 +147,6 @@ class TransformerPairClassifier(PairClassifier):
 
     def make_encoder(self, saved: Path | None) -> MarkerFrontEnd:
         return MarkerFrontEnd.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
-
-    @classmethod
-    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> TransformerPairClassifier:
-        return cls(config, labels, saved=Path(directory) / "encoder")
 
     def prepare(self, train: list[Document]) -> None:
         """Entity types for typed markers, then class weights."""
@@ -174,6 +171,5 @@ class TransformerPairClassifier(PairClassifier):
     def load_state_json(self, state: dict) -> None:
         self.encoder.load_state(state)
 
-    def save_weights(self, directory: Path) -> None:
-        super().save_weights(directory)
-        self.encoder.save_files(directory)
+    def hf_encoder(self) -> tuple[Any, Any]:
+        return self.encoder.encoder, self.encoder.tokenizer

@@ -19,6 +19,7 @@ from typing import Any
 from relx.errors import RelxConfigError, RelxInputError
 
 DEFAULT_ENCODER = "default"
+ENCODER_DIR = "encoder"  # the folder of a saved model holding its encoder config + tokenizer (weights: model.safetensors)
 CODE_KEYS = ("auto_map", "trust_remote_code")  # config keys through which transformers imports Python from the model folder
 TOKEN_TABLES = ("vocab.json", "added_tokens.json")  # {token: id} JSON files: their keys are tokens, not settings
 
@@ -155,8 +156,8 @@ def load_hf_encoder(name: str, saved: Path | None = None, resolve: Callable[[str
 
 
 def save_encoder_files(encoder: Any, tokenizer: Any, directory: Path) -> None:
-    """Write the encoder config and tokenizer (weights live in the model's safetensors)."""
-    sub = directory / "encoder"
+    """Write the encoder config and tokenizer into ``directory/encoder`` (weights live in the model's safetensors)."""
+    sub = directory / ENCODER_DIR
     sub.mkdir(parents=True, exist_ok=True)
     encoder.config.save_pretrained(str(sub))
     tokenizer.save_pretrained(str(sub))

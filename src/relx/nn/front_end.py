@@ -3,7 +3,7 @@
 Owns the tokenizer, entity-marker insertion (``plain`` ``[E1]..[/E1]``, ``typed`` ``[S:PER]..``,
 ``punct`` ``@ .. @``, ``typed_punct`` ``@ * person * .. @``, or ``none``: no markers, the entity
 start tokens are read), truncation that keeps both entities inside ``max_length``, featurize /
-collate, optional layer taps, and persistence of the encoder config + tokenizer. ``forward`` returns
+collate and optional layer taps (the model saves the encoder config + tokenizer). ``forward`` returns
 a :class:`FrontEndOutput` whose first three fields are ``(states, anchors, bounds)``.
 """
 
@@ -17,7 +17,7 @@ from torch import nn
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.nn.encoder import load_hf_encoder, save_encoder_files
+from relx.nn.encoder import load_hf_encoder
 from relx.nn.markers import insert_markers, keep_window, marker_words, type_token
 from relx.nn.sequence import length_mask, pad_ids
 
@@ -163,7 +163,4 @@ class MarkerFrontEnd(nn.Module):
     def load_state(self, state: dict) -> None:
         self.entity_types = list(state.get("entity_types", []))
         self.add_marker_tokens()
-
-    def save_files(self, directory: Path) -> None:
-        save_encoder_files(self.encoder, self.tokenizer, directory)
 
