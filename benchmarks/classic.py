@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 # name -> (config file stem, model-section overrides)
@@ -65,18 +65,18 @@ def tacred_format_files(work: Path) -> tuple[Path, Path]:
 
 def build_config(variant: str, dataset: str, args: argparse.Namespace, tacred_files: tuple[Path, Path] | None) -> dict:
     stem, overrides = VARIANTS[variant]
-    raw = load_yaml(ROOT / "configs" / "semeval" / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / "semeval" / f"{stem}.yaml")
     raw = copy.deepcopy(raw)
     raw["model"].update(overrides)
     data = raw["data"]
     if dataset == "semeval":
         data.update({"train": str(ROOT / "data/semeval2010_task8/annotated/train.jsonl.gz"),
                      "test": str(ROOT / "data/semeval2010_task8/annotated/test.jsonl.gz"), "format": "jsonl"})
-        raw["trainer"]["scheme"] = "semeval"
+        raw["evaluation"]["scheme"] = "semeval"
     else:
         assert tacred_files is not None
         data.update({"train": str(tacred_files[0]), "test": str(tacred_files[1]), "format": "tacred"})
-        raw["trainer"]["scheme"] = "semeval"  # same labels; the official scorer is still meaningful
+        raw["evaluation"]["scheme"] = "semeval"  # same labels; the official scorer is still meaningful
     data.update({"negative": "Other", "dev_holdout": 800, "dev_seed": 0})
     tr = raw["trainer"]
     tr["progress"] = not args.quiet
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> tuple[list[dict], dict, list]:
         else:
             raw = build_config(variant, dataset, args, tacred_files)
             t0 = time.perf_counter()
-            res = run_experiment(raw, out, verbose=False)
+            res = run_experiment(raw, out, verbose=False).summary
             n_test = res["test"]["n"]
             row = row_for(variant, dataset, res, raw, n_test, args)
             print(f"{variant:16s} official macro-F1 {100 * row['official_macro_f1']:.2f}  micro-F1 {100 * row['micro_f1']:.2f}  "

@@ -37,11 +37,14 @@ def has_speed_row(path: Path, threads: int) -> bool:
     return any(r.get("kind") == "speed" and r.get("threads") == threads for r in load_rows(path))
 
 
-def mean_sd(values: list[float]) -> str:
-    """'m ± sd' in percent (sd over seeds; '-' with a single seed)."""
-    m = 100 * statistics.mean(values)
-    sd = 100 * statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{m:.2f} ± {sd:.2f}" if len(values) > 1 else f"{m:.2f}"
+def mean_sd(values: list[float], scale: float = 100.0) -> str:
+    """'m ± sd' over seeds of ``values`` times ``scale`` (100: fractions shown as percent; 1: values already in
+    percent); one value prints alone, none prints '-'. The one mean ± sd formatter of the benchmark reports."""
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{scale * values[0]:.2f}"
+    return f"{scale * statistics.mean(values):.2f} ± {scale * statistics.stdev(values):.2f}"
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:

@@ -138,7 +138,7 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str]) -> tuple[str, l
 
 
 def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
-    from relx.evaluation.analysis import joint_bootstrap
+    from relx.evaluation.compare import compare_predictions
 
     task = MAIN_RE[dataset][0]
     gold = gold_docs(dataset, "test")
@@ -149,7 +149,7 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
             continue
         a = list(read_jsonl(ROOT / r["run_dir"] / "test_predictions.jsonl"))
         b = list(read_jsonl(ROOT / base[r["seed"]]["run_dir"] / "test_predictions.jsonl"))
-        res = joint_bootstrap(gold, a, b, task=task, n=1000, seed=0, symmetric=symmetric)
+        res = compare_predictions(gold, a, b, "joint", "no_relation", metric=f"{task}_micro_f1", n=1000, seed=0, symmetric=symmetric)
         table.append([r["seed"], f"{100 * res['metric_a']:.2f}", f"{100 * res['metric_b']:.2f}", f"{100 * res['diff']:+.2f}",
                       f"[{100 * res['ci_low']:+.2f}, {100 * res['ci_high']:+.2f}]", f"{res['p_value']:.3f}"])
     if not table:

@@ -30,12 +30,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
-from relx.data.labels import LabelSet  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.two_phase import ABLATIONS  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
-from relx.training.run import load_splits, parse_run_config  # noqa: E402
+from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
 RESULTS_JSON = RESULTS / "joint_spans.json"
 RUNS = ROOT / "runs" / "joint_spans"
@@ -67,7 +66,7 @@ def symmetric_types(dataset: str) -> set[str]:
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem, overrides = model_spec(name)
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(overrides)
     for key in ("train", "dev", "test"):
         raw["data"][key] = str(ROOT / raw["data"][key])
@@ -78,7 +77,7 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
     if args.threads:
         tr["num_threads"] = args.threads
     if args.train_docs:
-        tr["max_train_docs"] = args.train_docs
+        raw["data"]["max_train_docs"] = args.train_docs
     return raw
 
 
@@ -95,37 +94,32 @@ def summary(m: dict[str, Any]) -> dict[str, float]:
 
 
 def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
-    raw = raw_config(dataset, name, seed, args)
-    cfg, cls, model_cfg = parse_run_config(raw)
-    train, dev, test, _ = load_splits(cfg.data)
-    labels = LabelSet({r.label for d in train + dev for r in d.relations}, negative=cfg.data.negative)
-    model = cls(model_cfg, labels)
+    """One row through ``run_experiment`` (the run ``relx train`` makes: dev selection with the symmetric
+    relation types of the SpERT types file), then dev predictions and the row's own scores."""
     out = run_dir(dataset, name, seed, args.budget_name)
-    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
+    result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
+    summ, model, dev, test = result.summary, result.model, result.dev, result.test
     sym = symmetric_types(dataset)
     t0 = time.perf_counter()
     dev_pred = model.predict(dev, batch_size=64)
-    test_pred = model.predict(test, batch_size=64)
-    infer_s = time.perf_counter() - t0
+    infer_s = time.perf_counter() - t0 + summ["test_seconds"]
     write_jsonl(out / "dev_predictions.jsonl", dev_pred)
-    write_jsonl(out / "test_predictions.jsonl", test_pred)
-    dev_m, test_m = joint_scores(dev, dev_pred, sym), joint_scores(test, test_pred, sym)
+    dev_m, test_m = joint_scores(dev, dev_pred, sym), joint_scores(test, result.predictions, sym)
     counts = model.sample_counts()
-    epochs = cfg.trainer.epochs
+    epochs = result.config.trainer.epochs
     row = {
         "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": epochs,
-        "encoder": "MiniLM-L6-H384 (uncased)" if model_cfg.encoder == "default" else model_cfg.encoder,
+        "encoder": "MiniLM-L6-H384 (uncased)" if model.config.encoder == "default" else model.config.encoder,
         "ner_f1": round(100 * test_m["ner_micro_f1"], 2), "rel_f1": round(100 * test_m["re_boundaries_micro_f1"], 2),
         "rel_strict_f1": round(100 * test_m["re_strict_micro_f1"], 2),
-        "test": summary(test_m), "dev": summary(dev_m), "best_step": hist["best_step"],
-        "train_seconds": round(hist["train_seconds"], 1),
+        "test": summary(test_m), "dev": summary(dev_m), "best_step": summ["best_step"],
+        "train_seconds": round(summ["train_seconds"], 1),
         # wall time of fit() includes the per-epoch dev evaluations; see the --speed rows for the pure training rate
-        "train_sent_per_s": round(epochs * len(train) / hist["train_seconds"], 2),
+        "train_sent_per_s": round(epochs * len(result.train) / summ["train_seconds"], 2),
         "infer_sent_per_s": round((len(dev) + len(test)) / infer_s, 1),
         "sample_counts": counts if counts else None,  # training instances per class (absent when resumed from a finished run)
         "hardware": hardware(), "threads": args.threads, "symmetric": sorted(sym), "run_dir": str(out.relative_to(ROOT)),
     }
-    model.save(out / "model", metrics=row)
     return row
 
 
@@ -141,7 +135,7 @@ def train_speed(args: argparse.Namespace) -> list[dict]:
         cfg, cls, model_cfg = parse_run_config(raw)
         train, _, _, _ = load_splits(cfg.data)
         docs = train[: args.speed_docs]
-        model = cls(model_cfg, LabelSet({r.label for d in train for r in d.relations}))
+        model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
         torch.set_num_threads(args.threads or 2)
         hist = model.fit(docs, None, FitContext(cfg.trainer), epochs=1, progress=False, num_threads=args.threads or 2)
         rows.append({"kind": "train_speed", "dataset": "conll04", "model": name, "threads": args.threads or 2, "note": args.speed_note,

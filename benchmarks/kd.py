@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
-from relx.data.labels import LabelSet  # noqa: E402
-from relx.data.schema import write_jsonl  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
-from relx.training.run import load_splits, parse_run_config  # noqa: E402
+from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
 RUNS = ROOT / "runs" / "kd"
 DATASETS = ("semeval", "conll04_pairs")
@@ -68,46 +65,38 @@ def teacher_dir(dataset: str, name: str, seed: int, budget: str) -> str | None:
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem = name if name in MAIN else "student_r"
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(ABLATIONS.get(name, {}))
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):
             raw["data"][key] = str(ROOT / raw["data"][key])
     tr = raw["trainer"]
     tr.update({"seed": seed, "progress": not args.quiet})
-    for key, value in (("epochs", args.epochs), ("num_threads", args.threads), ("max_train_docs", args.train_docs)):
+    for key, value in (("epochs", args.epochs), ("num_threads", args.threads)):
         if value:
             tr[key] = value
+    if args.train_docs:
+        raw["data"]["max_train_docs"] = args.train_docs
     if raw["model"]["type"].startswith("student") and raw["model"].get("kd", True):
         raw["model"]["teacher"] = teacher_dir(dataset, name, seed, args.budget_name)
     return raw
 
 
 def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
-    from relx.evaluation.scorer import score_documents
-
-    raw = raw_config(dataset, name, seed, args)
-    cfg, cls, model_cfg = parse_run_config(raw)
-    train, dev, test, _ = load_splits(cfg.data)
-    labels = LabelSet.from_documents(train + (dev or []), negative=cfg.data.negative)
-    model = cls(model_cfg, labels)
+    """One row through ``run_experiment`` (the run ``relx train`` makes), scored on the test split."""
     out = run_dir(dataset, name, seed, args.budget_name)
-    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
-    t0 = time.perf_counter()
-    pred = model.predict(test, batch_size=256)
-    infer = time.perf_counter() - t0
-    write_jsonl(out / "test_predictions.jsonl", pred)
-    m = score_documents(test, pred, labels, scheme=cfg.trainer.scheme)
+    result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
+    summ, m, epochs = result.summary, result.metrics, result.config.trainer.epochs
     row = {
-        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": cfg.trainer.epochs,
+        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": epochs,
         "micro_p": round(100 * m["micro_p"], 2), "micro_r": round(100 * m["micro_r"], 2), "micro_f1": round(100 * m["micro_f1"], 2),
         "official_macro_f1": round(100 * m["official_macro_f1"], 2) if "official_macro_f1" in m else None,
-        "best_dev": hist["best"], "best_step": hist["best_step"], "train_seconds": round(hist["train_seconds"], 1),
-        "sec_per_epoch": round(hist["train_seconds"] / cfg.trainer.epochs, 1),  # includes the per-epoch dev evaluation
-        "teacher": hist.get("teacher") or None, "overrides": ABLATIONS.get(name, {}), "infer_sent_per_s": round(len(test) / infer, 1),
+        "best_dev": summ["best_dev"], "best_step": summ["best_step"], "train_seconds": round(summ["train_seconds"], 1),
+        "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
+        "teacher": summ.get("teacher") or None, "overrides": ABLATIONS.get(name, {}),
+        "infer_sent_per_s": round(len(result.test) / summ["test_seconds"], 1),
         "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
     }
-    model.save(out / "model", metrics=row)
     return row
 
 
@@ -116,7 +105,7 @@ def speed(args: argparse.Namespace) -> dict:
     raw = raw_config("semeval", "cgcn", 13, args)
     cfg, cls, model_cfg = parse_run_config(raw)
     train, _, _, _ = load_splits(cfg.data)
-    model = cls(model_cfg, LabelSet.from_documents(train, negative=cfg.data.negative))
+    model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
     hist = model.fit(train, None, FitContext(cfg.trainer), epochs=1, progress=False)
     return {"kind": "speed", "dataset": "semeval", "model": "cgcn", "threads": args.threads, "train_documents": len(train),
             "sec_per_epoch": round(hist["train_seconds"], 1), "hardware": hardware(), "note": args.speed_note}
@@ -124,15 +113,13 @@ def speed(args: argparse.Namespace) -> dict:
 
 def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     """Paired bootstrap of student_r vs cgcn per seed on the test predictions (official macro-F1 / micro-F1)."""
+    from relx.data.io import read
     from relx.data.schema import read_jsonl
-    from relx.evaluation.analysis import paired_bootstrap
-    from relx.evaluation.scorer import document_pair_labels, official_semeval, score_labels
+    from relx.evaluation.compare import bootstrap_row, compare_predictions
 
     out = []
     by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r}
-    raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
-    from relx.data.io import read
-
+    raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
     scheme = "semeval" if dataset == "semeval" else "tacred"
@@ -140,18 +127,8 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
         if ("student_r", seed, budget) not in by or ("cgcn", seed, budget) not in by:
             continue
         preds = [list(read_jsonl(ROOT / by[(m, seed, budget)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
-        labels = LabelSet.from_documents(gold, negative=negative)
-        _, g, a = document_pair_labels(gold, preds[0], labels, scheme)
-        _, _, b = document_pair_labels(gold, preds[1], labels, scheme)
-        if scheme == "semeval":
-            def metric(gg, pp):
-                return official_semeval(gg, pp, negative)["official_macro_f1"]
-        else:
-            def metric(gg, pp):
-                return score_labels(gg, pp, negative)["micro_f1"]
-        res = paired_bootstrap(g, a, b, metric, n=n)
-        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn",
-                    "metric": "official_macro_f1" if scheme == "semeval" else "micro_f1", **res})
+        res = compare_predictions(gold, preds[0], preds[1], scheme, negative, n=n)  # official macro-F1 / micro-F1
+        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn", **bootstrap_row(res)})
     return out
 
 

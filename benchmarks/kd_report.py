@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
+import functools
 from collections import defaultdict
 
-from common import RESULTS, ROOT, markdown_table, write_text
+from common import RESULTS, ROOT, markdown_table, mean_sd, write_text
 
-from relx.config import load_yaml
+from relx.config import load_config
 
 NAMES = {"semeval": "SemEval-2010 Task 8 (official macro-F1)", "conll04_pairs": "CoNLL04 pairs (micro-F1, TACRED semantics)"}
 MAIN = ("cgcn", "teacher_s", "teacher_v", "student_s", "student_v", "student_r")
@@ -17,10 +17,7 @@ PAPER_TACRED = {"cgcn": 66.4, "teacher_s": 67.9, "teacher_v": 68.7, "student_s":
 PAPER_T4 = {"student_r": 69.6, "-TSD": 68.8, "-hint": 68.4, "-TSD&hint": 67.9, "-TC": 68.0, "-MAA": 68.3, "-TC&MAA": 67.8, "-KD": 67.5}
 
 
-def _ms(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{values[0]:.2f}" if len(values) == 1 else f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+_ms = functools.partial(mean_sd, scale=1)  # rows hold percentages
 
 
 def main_metric(dataset: str) -> str:
@@ -74,7 +71,7 @@ def rules_line(dataset: str) -> str:
     from relx.data.labels import LabelSet
     from relx.rules.soft import SoftRules
 
-    raw = load_yaml(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
+    raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     docs = list(read(ROOT / raw["train"], raw["format"]))
     rules = SoftRules.from_documents(docs, LabelSet.from_documents(docs, negative=raw.get("negative", "no_relation")))
     support = {p: sum(c.values()) for p, c in rules.counts.items()}

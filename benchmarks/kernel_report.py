@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import defaultdict
 from typing import Any
 
-from common import RESULTS, markdown_table, write_text
+from common import RESULTS, markdown_table, mean_sd, write_text
 
 from relx.evaluation.overlap import LABELS, overlap_png
 
@@ -46,12 +47,7 @@ def _present(rows: list[dict]) -> list[str]:
     return sorted({r["model"] for r in rows if r.get("kind") in (None, "overlap")}, key=_order)
 
 
-def _ms(values: list[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+_ms = functools.partial(mean_sd, scale=1)  # rows hold percentages
 
 
 def _main(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:

@@ -30,12 +30,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
 from relx.models.base import ModelKind  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
-from relx.training.run import load_splits, parse_run_config  # noqa: E402
+from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
 RESULTS_JSON = RESULTS / "kernel_triples.json"
 RUNS = ROOT / "runs" / "kernel_triples"
@@ -52,7 +52,7 @@ MODELS = {  # row name -> (config stem, model overrides); the kernel configs: ra
 
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem, overrides = MODELS[name]
-    raw = load_yaml(ROOT / "configs" / dataset / f"{stem}.yaml")
+    raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
     raw["model"].update(overrides)
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):
@@ -62,9 +62,11 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
             raw["data"][key] = str(ROOT / path)
     tr = raw["trainer"]
     tr.update({"seed": seed, "progress": not args.quiet})
-    for key, value in (("epochs", args.epochs), ("num_threads", args.threads), ("max_train_docs", args.train_docs)):
+    for key, value in (("epochs", args.epochs), ("num_threads", args.threads)):
         if value:
             tr[key] = value
+    if args.train_docs:
+        raw["data"]["max_train_docs"] = args.train_docs
     if args.batch_size:
         tr["batch_size"] = args.batch_size
     return raw
@@ -105,37 +107,29 @@ def triple_scores(dataset: str, gold: list[Document], pred: list[Document], nega
 def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> list[dict]:
     from relx.data.pairs import from_pairs
     from relx.evaluation.overlap import overlap_scores
-    from relx.evaluation.scorer import score_documents
 
-    raw = raw_config(dataset, name, seed, args)
-    cfg, cls, model_cfg = parse_run_config(raw)
-    train, dev, test, _ = load_splits(cfg.data)
-    labels = labels_for(cls, train, dev, cfg.data.negative)
-    model = cls(model_cfg, labels)
     out = run_dir(dataset, name, seed, args.budget_name)
-    hist = model.fit(train, dev, FitContext(cfg.trainer, out, resume=True))
+    result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
+    cfg, model, train, hist = result.config, result.model, result.train, result.summary
     gold, data_stats = sentences(cfg)
-    t0 = time.perf_counter()
-    pred = model.predict(test, batch_size=64)
-    infer_s = time.perf_counter() - t0
-    write_jsonl(out / "test_predictions.jsonl", pred)
+    pred, infer_s = result.predictions, hist["test_seconds"]
     official = None
     if dataset == "semeval":
-        official = round(100 * score_documents(test, pred, labels, scheme="semeval")["official_macro_f1"], 2)
+        official = round(100 * result.metrics["official_macro_f1"], 2)
     if cfg.data.pairs:
         pred = from_pairs(gold, pred, cfg.data.negative)
     write_jsonl(out / "test_triples.jsonl", pred)
     scores = triple_scores(dataset, gold, pred, cfg.data.negative)
     main = scores[MATCH[dataset]] if MATCH[dataset] in scores else scores["exact"]
-    seen = min(len(train), cfg.trainer.max_train_docs or len(train))  # documents fit() trained on (pairs for the marker)
+    seen = min(len(train), cfg.data.max_train_docs or len(train))  # documents fit() trained on (pairs for the marker)
     n_train = round(seen * len({d.meta.get("source_id", d.id) for d in train}) / len(train))  # ... as sentences
     base = {"dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name}
     row = {
         **base, "epochs": cfg.trainer.epochs, "match": MATCH[dataset],
-        "encoder": "MiniLM-L6-H384 (uncased)" if getattr(model_cfg, "encoder", "default") == "default" else model_cfg.encoder,
+        "encoder": "MiniLM-L6-H384 (uncased)" if getattr(model.config, "encoder", "default") == "default" else model.config.encoder,
         "micro_p": main["micro_p"], "micro_r": main["micro_r"], "micro_f1": main["micro_f1"], "scores": scores,
         "official_macro_f1": official, "threshold": (hist.get("threshold") or {}).get("threshold"),
-        "threshold_dev": (hist.get("threshold") or {}).get("dev"), "best_dev": hist["best"], "best_step": hist["best_step"],
+        "threshold_dev": (hist.get("threshold") or {}).get("dev"), "best_dev": hist["best_dev"], "best_step": hist["best_step"],
         "train_sentences": n_train, "train_documents": seen, "train_seconds": round(hist["train_seconds"], 1),
         # fit() wall time includes the per-epoch dev evaluations; --speed rows time training alone
         "train_sent_per_s": round(cfg.trainer.epochs * n_train / hist["train_seconds"], 2),
@@ -143,7 +137,6 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
         "test_unlocated_triples": data_stats["unlocated"], "test_self_relations": data_stats["self_relations"],
         "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
     }
-    model.save(out / "model", metrics=row)
     rows = [row]
     for mode in ("exact", "partial_last") if dataset != "semeval" else ("exact",):
         for sub in overlap_scores(gold, pred, mode, cfg.data.negative):
@@ -242,20 +235,16 @@ def memory(args: argparse.Namespace) -> list[dict]:
 
 def semeval_bootstrap(rows: list[dict], n: int = 1000) -> dict | None:
     """Paired bootstrap of the official macro-F1: kernel vs marker on the SemEval test set (seed 13 runs)."""
-    from relx.evaluation.analysis import paired_bootstrap
-    from relx.evaluation.scorer import document_pair_labels, official_semeval
+    from relx.data.io import read
+    from relx.evaluation.compare import bootstrap_row, compare_predictions
 
     found = {r["model"]: r for r in rows if r.get("dataset") == "semeval" and "kind" not in r and r["seed"] == 13}
     if not {"kernel", "marker"} <= set(found):
         return None
-    from relx.data.io import read
-
     preds = {m: list(read_jsonl(ROOT / found[m]["run_dir"] / "test_predictions.jsonl")) for m in ("kernel", "marker")}
     gold = list(read(ROOT / "data" / "semeval2010_task8" / "TEST_FILE_FULL.TXT.gz", "semeval"))
-    _, g, a = document_pair_labels(gold, preds["kernel"], "Other", "semeval")
-    _, _, b = document_pair_labels(gold, preds["marker"], "Other", "semeval")
-    res = paired_bootstrap(g, a, b, lambda gg, pp: official_semeval(gg, pp, "Other")["official_macro_f1"], n=n)
-    return {"kind": "bootstrap", "dataset": "semeval", "a": "kernel", "b": "marker", "metric": "official_macro_f1", **res}
+    res = compare_predictions(gold, preds["kernel"], preds["marker"], "semeval", "Other", metric="official_macro_f1", n=n)
+    return {"kind": "bootstrap", "dataset": "semeval", "a": "kernel", "b": "marker", **bootstrap_row(res)}
 
 
 def main() -> None:

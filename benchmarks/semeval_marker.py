@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, mean_sd, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 CONFIGS = {"plain": "marker", "+MLD": "marker_mld", "+MSE": "marker_mse", "+MLD+MSE": "marker_mld_mse"}
@@ -37,14 +37,15 @@ def run(args: argparse.Namespace) -> list[dict]:
     rows += [r for r in old if r.get("budget") == args.budget_name and (r["config"], r["seed"]) in done]
     for name in args.configs.split(","):
         base, overrides = IDEAS.get(name, (CONFIGS.get(name), {}))
-        raw = load_yaml(ROOT / "configs" / "semeval" / f"{base}.yaml")
+        raw = load_config(ROOT / "configs" / "semeval" / f"{base}.yaml")
         raw["model"].update(overrides)
         for key in ("train", "test"):
             raw["data"][key] = str(ROOT / raw["data"][key]) if args.data_dir is None else str(Path(args.data_dir) / Path(raw["data"][key]).name)
         if args.data_format:
             raw["data"]["format"] = args.data_format
         tr = raw["trainer"]
-        tr.update({"epochs": args.epochs, "max_train_docs": args.train_docs, "progress": not args.quiet})
+        tr.update({"epochs": args.epochs, "progress": not args.quiet})
+        raw["data"]["max_train_docs"] = args.train_docs
         if args.threads:
             tr["num_threads"] = args.threads
         if args.encoder:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 continue
             tr["seed"] = seed
             run_name = CONFIGS.get(name) or "marker" + name.replace("+", "_").lower().replace("-", "")
-            res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False)
+            res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False).summary
             t = res["test"]
             row = {
                 "dataset": "semeval2010_task8", "model": "marker", "config": name, "seed": seed,

@@ -91,11 +91,13 @@ def child(args: argparse.Namespace) -> dict:
     device = args.device
     if args.mode == "infer":
         from relx.models.base import Decoded, assign_predictions
-        from relx.models.loading import load_model
 
         docs = list(read(SEMEVAL / "TEST_FILE_FULL.TXT.gz", "semeval"))[: args.n]
         engine = "torch" if args.engine in ("relx", "naive") else args.engine
-        model = load_model(args.onnx_dir if engine != "torch" else args.model, device=device, engine=engine)
+        from relx.inference.pipeline import Pipeline
+
+        nlp = Pipeline.load(args.onnx_dir if engine != "torch" else args.model, device=device, engine=engine)
+        model = nlp.model
         if args.engine == "naive" and (model.config.use_cls or model.config.pooling != "start" or model.config.mld):
             raise SystemExit("the naive loop reproduces the plain marker head only (pooling start, no CLS, no MLD)")
         model.eval()
@@ -117,7 +119,7 @@ def child(args: argparse.Namespace) -> dict:
                 rels = [[r] if (r := model.labels.to_relation(model.labels.label(i), 0, 1)) else [] for i in labels]
                 preds = assign_predictions(batch_docs, [Decoded(r) for r in rels])
             else:
-                preds = model.predict(batch_docs, batch_size=args.batch)
+                preds = model.predict(batch_docs, batch_size=args.batch, engine=nlp.engine)
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
         seconds = time.perf_counter() - start

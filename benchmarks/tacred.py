@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, hardware, load_rows, markdown_table, save_rows, write_text  # noqa: E402
 
-from relx.config import load_yaml  # noqa: E402
+from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
 
 # the papers' TACRED test numbers (fractions): hybrid-and-bert-mld-mse (Sec. 5) and lstm-bert-gpt2-svm (Table 2, all data)
@@ -41,7 +41,7 @@ def build(name: str, args: argparse.Namespace) -> dict:
     path = ROOT / "configs" / "tacred" / f"{name}.yaml"
     if not path.is_file():
         raise SystemExit(f"unknown TACRED config {name!r} (configs/tacred/*.yaml)")
-    raw = copy.deepcopy(load_yaml(path))
+    raw = copy.deepcopy(load_config(path))
     tdir = Path(args.tacred_dir)
     for split in ("train", "dev", "test"):
         f = tdir / f"{split}.json"
@@ -56,7 +56,7 @@ def build(name: str, args: argparse.Namespace) -> dict:
     if args.epochs:
         tr["epochs"] = args.epochs
     if args.train_docs:
-        tr["max_train_docs"] = args.train_docs
+        raw["data"]["max_train_docs"] = args.train_docs
     if args.encoder and "encoder" in raw["model"]:
         raw["model"]["encoder"] = args.encoder
     if args.encoder and raw["model"].get("word_vectors") == "encoder":
@@ -89,7 +89,7 @@ def main() -> None:
             continue
         raw = build(name, args)
         t0 = time.perf_counter()
-        res = run_experiment(raw, Path(args.runs) / args.budget_name / name, verbose=False)
+        res = run_experiment(raw, Path(args.runs) / args.budget_name / name, verbose=False).summary
         t = res["test"]
         row = {"dataset": "tacred", "model": name, "seed": raw["trainer"].get("seed", 13), "budget": args.budget_name,
                **{k: t.get(k) for k in METRICS}, "dev_metric": res["best_dev"], "train_docs": res["train_docs"],

@@ -60,7 +60,8 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     (repo / "benchmarks" / "results").mkdir(parents=True)
     for name in ("common.py", "tacred.py"):
         shutil.copy(BENCH / name, repo / "benchmarks" / name)
-    shutil.copytree(ROOT / "configs" / "tacred", repo / "configs" / "tacred")
+    for folder in ("tacred", "_base"):  # the TACRED configs and the family bases they name
+        shutil.copytree(ROOT / "configs" / folder, repo / "configs" / folder)
     write_jsonl(tmp_path / "docs.jsonl", make_pair_docs())
     tacred = tmp_path / "tacred"
     tacred.mkdir()
@@ -82,3 +83,41 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     assert "## TACRED smoke" in text and "### TACRED" in text and re.search(r"\| marker \| cpu-small \|", text)
     run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)  # resumable: the finished row is kept as is
     assert json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text()) == rows  # (a re-run would change "seconds")
+
+
+@pytest.mark.parametrize(("script", "dataset", "row", "model"), [
+    ("joint_spans", "scierc", "two_phase", "two_phase"),
+    ("kd", "semeval", "cgcn", "cgcn"),
+    ("kernel_triples", "webnlg", "kernel", "kernel"),
+])
+def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script, dataset, row, model):
+    """The benchmark scripts run through run_experiment: their dev selection gets the same trainer settings as
+    `relx train` on the same config (joint_spans.py selected without the symmetric relation types before)."""
+    import argparse
+    import importlib
+
+    from relx.registry import MODELS
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def fit(self, train, dev=None, ctx=None, **overrides):
+        seen.append((ctx.trainer, len(train), len(dev or [])))
+        raise Stop
+
+    monkeypatch.setattr(MODELS.get(model), "fit", fit)
+    monkeypatch.syspath_prepend(str(BENCH))
+    bench = importlib.import_module(script)
+    monkeypatch.setattr(bench, "RUNS", tmp_path / "bench")
+    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t", batch_size=0)
+    with pytest.raises(Stop):
+        bench.train_one(dataset, row, 13, args)
+    with pytest.raises(Stop):
+        main(["train", "--config", str(ROOT / "configs" / dataset / f"{row}.yaml"), "--out", str(tmp_path / "train"),
+              "--set", "trainer.progress=false", "--set", "trainer.num_threads=2"])
+    (bench_trainer, *bench_sizes), (train_trainer, *train_sizes) = seen
+    if dataset == "scierc":
+        assert set(bench_trainer.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types
+    assert bench_trainer == train_trainer and bench_sizes == train_sizes

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from relx.config import from_dict, load_yaml
+from relx.config import from_dict, load_config
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.bert_extra import BertExtraConfig, BertExtraModel
@@ -79,6 +79,6 @@ def test_step_lr_counts_optimizer_steps(tiny_bert, pair_docs, tmp_path):
 
 @pytest.mark.parametrize("path", ["configs/semeval/bert_extra.yaml", "configs/tacred/bert_extra.yaml"])
 def test_configs_parse(path):
-    cfg, cls, model_cfg = parse_run_config(load_yaml(ROOT / path))
+    cfg, cls, model_cfg = parse_run_config(load_config(ROOT / path))
     assert cls is BertExtraModel and model_cfg.n_heads == 12 and model_cfg.ffn_hidden == 256
     assert cfg.trainer.scheduler == "StepLR" and cfg.trainer.scheduler_kwargs == {"step_size": 500, "gamma": 0.9}

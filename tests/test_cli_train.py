@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 
 from relx.cli import main
-from relx.cli.train import resolve_data_paths
-from relx.config import load_yaml
+from relx.config import load_config, load_yaml, resolve_data_paths
 from relx.errors import RelxConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +25,9 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
 
-    def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
+    def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> SimpleNamespace:
         calls.append({"raw": raw, "out": str(out_dir), "resume": resume})
-        return {"train_seconds": 0.0, "best_dev": 0.0}
+        return SimpleNamespace(summary={"train_seconds": 0.0, "best_dev": 0.0})
 
     monkeypatch.setattr(relx.training.run, "run_experiment", run_experiment)
     return calls
@@ -47,8 +47,8 @@ def project(tmp_path: Path) -> Path:
 # --- data paths -----------------------------------------------------------------------------------
 def test_shipped_config_data_paths_resolve_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = ROOT / "configs" / "semeval" / "marker.yaml"
-    raw = load_yaml(config)
     monkeypatch.chdir(tmp_path)
+    raw = load_config(config)  # the data block comes from configs/semeval/_data.yaml (a base)
     resolve_data_paths(raw, config)
     assert Path(raw["data"]["train"]) == ROOT / "data" / "semeval2010_task8" / "TRAIN_FILE.TXT.gz"
     assert Path(raw["data"]["test"]).is_file()

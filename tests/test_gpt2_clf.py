@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from relx.config import load_yaml
+from relx.config import load_config
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity
 from relx.errors import RelxConfigError
@@ -76,7 +76,7 @@ def test_missing_or_wrong_directory_is_a_clear_error(tiny_bert, tmp_path, pair_d
 
 
 def test_placeholder_config_fails_clearly():
-    _, cls, model_cfg = parse_run_config(load_yaml(ROOT / "configs/semeval/gpt2_clf.yaml"))
+    _, cls, model_cfg = parse_run_config(load_config(ROOT / "configs/semeval/gpt2_clf.yaml"))
     with pytest.raises(RelxConfigError, match="/path/to/local/gpt2"):
         cls(model_cfg, LabelSet(["Cause-Effect(e1,e2)"], negative="Other"))
 

@@ -15,6 +15,7 @@ import pytest
 from relx.data.io import read
 from relx.data.labels import LabelSet
 from relx.evaluation.scorer import score_documents
+from relx.inference.extraction import extraction_view
 from relx.models.feature_bilstm import FeatureBiLSTMConfig, FeatureBiLSTMModel
 from relx.models.loading import load_model
 from relx.models.marker import MarkerConfig, MarkerModel
@@ -92,5 +93,5 @@ def test_span_base_learns_conll04_and_extracts_raw_text(tmp_path):
     model.save(tmp_path / "span_base")
     text = "John Smith, the president of Acme Corp, lives in Boston."
     doc = relx.load(tmp_path / "span_base")(text)
-    ents = doc.meta["extraction"]["entities"]
+    ents = extraction_view(doc)["entities"]
     assert ents and all(text[e["char_start"] : e["char_end"]] == e["text"] for e in ents)

@@ -29,11 +29,17 @@ def exported(tmp_path_factory, tiny_bert):
     return tmp, docs, meta
 
 
-def _logits(model, docs):
+def _logits(model, docs, engine=None):
     batch = model.collate(model.featurize_many(docs))
     with torch.inference_mode():
-        out = model.runtime(batch) if model.runtime is not None else model(batch)
+        out = engine(model, batch) if engine is not None else model(batch)
     return out.logits.float()
+
+
+def _onnx_logits(directory, docs, engine="onnx"):
+    nlp = relx.load(directory, engine=engine)
+    assert nlp.engine.name == engine
+    return _logits(nlp.model, docs, nlp.engine)
 
 
 def test_onnx_logits_equal_pytorch_within_1e4(exported):
@@ -41,9 +47,9 @@ def test_onnx_logits_equal_pytorch_within_1e4(exported):
     assert meta["files"]["onnx"]["max_abs_diff"] <= 1e-4 and "onnx_int8" in meta["files"]
     probes = docs + probe_documents(load_model(tmp / "model"))
     ref = _logits(load_model(tmp / "export"), probes)
-    got = _logits(load_model(tmp / "export", engine="onnx"), probes)
+    got = _onnx_logits(tmp / "export", probes)
     assert got.shape == ref.shape and torch.allclose(got, ref, atol=1e-4)
-    q = _logits(load_model(tmp / "export", engine="onnx_int8"), probes)
+    q = _onnx_logits(tmp / "export", probes, "onnx_int8")
     assert q.shape == ref.shape and not torch.equal(q, ref)  # a different (quantized) graph really ran
 
 
@@ -64,9 +70,9 @@ def test_cli_export_and_errors(exported, tmp_path, capsys):
     assert "max |logit - PyTorch|" in capsys.readouterr().out
     assert set(json.loads((tmp_path / "e" / "onnx.json").read_text())["files"]) == {"onnx"}
     with pytest.raises(RelxInputError, match="no onnx_int8 model"):
-        load_model(tmp_path / "e", engine="onnx_int8")
+        relx.load(tmp_path / "e", engine="onnx_int8")
     with pytest.raises(RelxInputError, match="no ONNX export here"):
-        load_model(tmp / "model", engine="onnx")
+        relx.load(tmp / "model", engine="onnx")
     with pytest.raises(RelxConfigError, match="unknown engine"):
         relx.load(tmp / "export", engine="tensorrt")
     with open(tmp_path / "e" / "model.onnx", "r+b") as f:  # bit flip
@@ -75,10 +81,10 @@ def test_cli_export_and_errors(exported, tmp_path, capsys):
         f.seek(100)
         f.write(bytes([b[0] ^ 0xFF]))
     with pytest.raises(RelxInputError, match="checksum mismatch"):
-        load_model(tmp_path / "e", engine="onnx")
+        relx.load(tmp_path / "e", engine="onnx")
     (tmp_path / "e" / "onnx.json").write_text("{not json")
     with pytest.raises(RelxInputError, match="invalid JSON"):
-        load_model(tmp_path / "e", engine="onnx")
+        relx.load(tmp_path / "e", engine="onnx")
 
 
 def test_export_rejects_models_without_onnx_support(tmp_path, tiny_bert):
@@ -106,4 +112,19 @@ def test_other_transformer_pair_models_export(tmp_path, resources, name):
     meta = export_onnx(tmp_path / "m", tmp_path / "e", int8=False)
     assert meta["files"]["onnx"]["max_abs_diff"] <= 1e-4
     ref = _logits(load_model(tmp_path / "m"), docs)
-    assert torch.allclose(_logits(load_model(tmp_path / "e", engine="onnx"), docs), ref, atol=1e-4)
+    assert torch.allclose(_onnx_logits(tmp_path / "e", docs), ref, atol=1e-4)
+
+
+def test_health_names_the_pipelines_engine(exported):
+    """/health reads the Pipeline's engine: an int8 server says onnx_int8 (it said onnx before engines were objects)."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from relx.integrations.http import create_app
+
+    tmp, docs, _ = exported
+    nlp = relx.load(tmp / "export", engine="onnx_int8")
+    assert nlp.model.device.type == "meta"  # loaded without weights: they live in model.int8.onnx
+    with TestClient(create_app(nlp)) as client:
+        assert client.get("/health").json()["engine"] == "onnx_int8"
+    assert len(nlp(docs)) == len(docs)

@@ -153,3 +153,13 @@ def test_fuzz_corpus_over_http_is_4xx(server, name, data):
         r = httpx.post(url + "/extract", content=b'{"documents": [' + data + b"]}", headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.json()["detail"]
+
+
+def test_one_text_length_limit_for_extraction_predict_and_serve():
+    """One constant: the extraction limit is the service's per-text default (it was 100,000 vs 20,000)."""
+    from relx.cli.serve import DEFAULTS
+    from relx.inference.preprocess import MAX_TEXT_CHARS, text_problem
+
+    assert Limits().max_chars == DEFAULTS["max_chars"] == MAX_TEXT_CHARS
+    assert DEFAULTS == {k: getattr(Limits(), k) for k in DEFAULTS}
+    assert text_problem("x" * MAX_TEXT_CHARS) is None and "more than the limit" in text_problem("x" * (MAX_TEXT_CHARS + 1))

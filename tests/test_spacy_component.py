@@ -14,6 +14,7 @@ import torch
 
 from conftest import make_joint_docs, save_tiny_marker
 from relx.data.labels import LabelSet
+from relx.inference.extraction import extraction_view
 from relx.models.span_base import SpanBaseModel
 from tiny_models import tiny_config
 
@@ -47,7 +48,7 @@ def test_pair_model_component_equals_relx_extraction(nlp_sm, pair_model_dir):
     docs = list(nlp.pipe(TEXTS))
     ref = relx.load(pair_model_dir, threshold=0.0)(TEXTS)
     for doc, r in zip(docs, ref):
-        want = [(x["head_text"], x["tail_text"], x["label"], round(x["score"], 5)) for x in r.meta["extraction"]["relations"]]
+        want = [(x["head_text"], x["tail_text"], x["label"], round(x["score"], 5)) for x in extraction_view(r)["relations"]]
         assert _triples(doc) == want
         assert all(isinstance(x.head, spacy.tokens.Span) and x.head.label_ for x in doc._.relations)
     assert any(doc._.relations for doc in docs)  # threshold 0: every non-negative pair prediction is kept
@@ -77,7 +78,7 @@ def test_joint_model_component(tmp_path, tiny_bert):
     nlp.add_pipe("relx", config={"model": str(path)})
     doc = nlp(TEXTS[0])
     ref = relx.load(path)(TEXTS[0])
-    assert _triples(doc) == [(x["head_text"], x["tail_text"], x["label"], round(x["score"], 5)) for x in ref.meta["extraction"]["relations"]]
+    assert _triples(doc) == [(x["head_text"], x["tail_text"], x["label"], round(x["score"], 5)) for x in extraction_view(ref)["relations"]]
 
 
 def test_component_needs_a_parser(pair_model_dir):

@@ -156,7 +156,7 @@ def test_max_train_docs_subsamples_like_the_trainer(tmp_path):
     write_jsonl(tmp_path / "train.jsonl", train)
     raw = {"model": {"type": "svm2stage"}, "data": {"train": str(tmp_path / "train.jsonl"), "format": "jsonl"},
            "trainer": {"max_train_docs": 12, "seed": 1, "progress": False}}
-    result = run_experiment(raw, tmp_path / "run", verbose=False)
+    result = run_experiment(raw, tmp_path / "run", verbose=False).summary
     model = load_model(tmp_path / "run" / "model")
     assert result["train_docs"] == 12
     seen = {t for d in random.Random(1).sample(train, 12) for t in d.tokens}

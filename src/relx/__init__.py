@@ -8,7 +8,8 @@ Public API::
     doc.meta["pair_label"], doc.meta["pair_score"]
 
     doc = nlp("Bill Gates founded Microsoft in Albuquerque.")   # raw text: spaCy + pairs (or a joint model)
-    doc.meta["extraction"]["relations"]   # [{"head_text", "label", "tail_text", "score", ...}], char offsets too
+    doc.entities, doc.relations   # entities carry char_start / char_end into doc.meta["text"]
+    relx.inference.extraction.extraction_view(doc)["relations"]   # [{"head_text", "label", "tail_text", "score", ...}]
     # relx.load(dir, threshold=0.5, candidates="auto" | "ner" | "noun_chunks"); list in -> list out
 """
 

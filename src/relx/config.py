@@ -1,8 +1,14 @@
-"""YAML -> nested dataclasses. Unknown keys are errors; ``--set a.b=c`` overrides."""
+"""YAML -> nested dataclasses. Unknown keys are errors; ``--set a.b=c`` overrides; ``base:`` inherits.
+
+A config file may name one base file (or a list of them) with a top-level ``base:`` key, relative to the
+file itself. Bases are merged first (recursively: nested mappings merge key by key, anything else is
+replaced), then the file's own keys on top; chains of bases are followed and cycles rejected.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from pathlib import Path
@@ -105,3 +111,72 @@ def find_relative(value: str | Path, config_file: str | Path) -> tuple[Path | No
         tried += [base / given for base in (config_dir, *config_dir.parents)]
     found = next((p for p in tried if p.exists()), None)
     return found, tried
+
+
+DATA_PATH_KEYS = ("train", "dev", "test")
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``over`` on top of ``base``; nested mappings merge recursively, other values replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None, *, strict_paths: bool = False) -> dict[str, Any]:
+    """Read a run config: follow ``base:`` files, apply ``--set`` overrides, resolve data paths.
+
+    Data paths (``data.train/dev/test``) that do not exist from the current directory are looked up
+    relative to the file that names them (its directory, then each parent); see ``resolve_data_paths``.
+    With ``strict_paths`` a path found nowhere is a RelxConfigError; otherwise it is left as written."""
+    raw = apply_overrides(_load_with_bases(Path(path), ()), overrides)
+    resolve_data_paths(raw, path, strict=strict_paths)
+    return raw
+
+
+def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """``path`` merged over its bases (depth first); ``chain`` holds the files being loaded, for cycles."""
+    here = path.resolve()
+    if here in chain:
+        cycle = " -> ".join(str(p) for p in (*chain[chain.index(here):], here))
+        raise RelxConfigError(f"{chain[-1]}: config base cycle: {cycle}")
+    own = load_yaml(path)
+    bases = own.pop("base", None)
+    if bases is None:
+        bases = []
+    elif isinstance(bases, str):
+        bases = [bases]
+    elif not (isinstance(bases, list) and all(isinstance(b, str) and b for b in bases)):
+        raise RelxConfigError(f"{path}: base: expects a file name or a list of file names, got {bases!r}")
+    merged: dict[str, Any] = {}
+    for name in bases:
+        base_path = Path(os.path.normpath((path.parent / Path(name).expanduser()).absolute()))
+        if not base_path.is_file():
+            raise RelxConfigError(f"{path}: base: file {name!r} not found (looked for {base_path.absolute()})")
+        merged = merge(merged, _load_with_bases(base_path, (*chain, here)))
+    resolve_data_paths(own, path, strict=False)  # paths a base names are relative to that base
+    return merge(merged, own)
+
+
+def resolve_data_paths(raw: dict[str, Any], config_file: str | Path, strict: bool = True) -> None:
+    """Make data.train/dev/test that do not exist from here point at the file relative to the config
+    (its directory or a parent). A path found nowhere raises RelxConfigError naming the key and every
+    place tried (``strict``) or is left as written."""
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return
+    for key in DATA_PATH_KEYS:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        found, tried = find_relative(value, config_file)
+        if found is None:
+            if strict:
+                raise RelxConfigError(f"config.data.{key}: file {value!r} not found; tried {', '.join(str(p) for p in tried)}")
+            continue
+        if not Path(value).exists():
+            data[key] = str(found)

@@ -23,6 +23,7 @@ from conftest import make_pair_docs, save_tiny_marker  # noqa: E402
 from relx.cli import main  # noqa: E402
 from relx.data.safetext import json_problem, json_safe, printable, unicode_problem  # noqa: E402
 from relx.errors import RelxInputError  # noqa: E402
+from relx.inference.extraction import extraction_view  # noqa: E402
 from relx.integrations.http import Limits, create_app  # noqa: E402
 from tiny_models import tiny_config  # noqa: E402
 
@@ -104,7 +105,7 @@ def test_lone_surrogate_does_not_fail_the_requests_batched_with_it(nlp):
     requests += [("/extract", {"text": RAW})] * 15
     out = _concurrently(app, requests)
     assert [r.status_code for r in out] == [200] * 15 + [422] + [200] * 15
-    want = nlp.extract([RAW])[0].meta["extraction"]["relations"]
+    want = extraction_view(nlp.extract([RAW])[0])["relations"]
     assert all(r.json()["documents"][0]["meta"]["extraction"]["relations"] == want for i, r in enumerate(out) if i != 15)
 
 
@@ -138,7 +139,7 @@ def test_model_failure_fails_only_its_own_request(nlp, monkeypatch):
 
 def test_raw_text_failure_fails_only_its_own_request(nlp, monkeypatch):
     real = nlp.extract
-    want = [d.meta["extraction"]["relations"] for d in real([RAW, "John Smith works at Acme Corp in London."])]
+    want = [extraction_view(d)["relations"] for d in real([RAW, "John Smith works at Acme Corp in London."])]
 
     def extract(texts, ids=None, *args, **kwargs):
         if any("kaboom" in t for t in texts):

@@ -34,7 +34,7 @@ def _tree(path: Path) -> dict[str, bytes]:
 # --- relx export onnx -----------------------------------------------------------------------------------
 def test_export_onnx_never_deletes_files_it_did_not_write(marker, tmp_path, capsys):
     pytest.importorskip("onnxruntime")
-    from relx.models.loading import load_model
+    import relx
 
     run = tmp_path / "run"
     shutil.copytree(marker, run / "model")
@@ -55,7 +55,7 @@ def test_export_onnx_never_deletes_files_it_did_not_write(marker, tmp_path, caps
     after = _tree(run)
     assert {k: after.get(k) for k in before} == before  # the model folder, result.json and notes.txt are untouched
     assert {"model.onnx", "onnx.json", "config.json", "model.safetensors"} <= set(after)
-    load_model(run, engine="onnx")
+    relx.load(run, engine="onnx")
     assert (user_tmp / "keep.txt").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run.tmp"]  # no temp folder left behind
 

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path("configs") / "semeval" / "demo.yaml"  # shipped with the repository; `make demo` runs from its root
 SENTENCES = [
     "The <e1>fire</e1> was caused by a faulty <e2>heater</e2> in the basement.",
     "<e1>Bill Gates</e1> founded <e2>Microsoft</e2> in 1975.",
@@ -21,20 +21,14 @@ SENTENCES = [
 RAW = "The fire was caused by a faulty heater in the basement. The letters were put into a wooden box."
 
 
-def demo_config(train_docs: int | None, epochs: int, threads: int) -> dict:
-    data = ROOT / "data" / "semeval2010_task8"
-    return {
-        "model": {"type": "marker", "encoder": "default", "marker_style": "typed_punct", "max_length": 96},
-        "data": {
-            "train": str(data / "TRAIN_FILE.TXT.gz"), "test": str(data / "TEST_FILE_FULL.TXT.gz"),
-            "format": "semeval", "negative": "Other", "dev_holdout": 800,
-        },
-        "trainer": {
-            "epochs": epochs, "batch_size": 32, "lr": 1.0e-4, "head_lr": 1.0e-3, "warmup_ratio": 0.06,
-            "scheme": "semeval", "metric": "official_macro_f1", "seed": 13, "max_train_docs": train_docs,
-            "num_threads": threads, "eval_batch_size": 128, "log_every": 10,
-        },
-    }
+def demo_config(train_docs: int | None, epochs: int, threads: int, config: str | Path = CONFIG) -> dict:
+    """The shipped ``configs/semeval/demo.yaml`` (bases merged, data paths resolved) with the command-line budget."""
+    from relx.config import load_config
+
+    sets = [f"trainer.epochs={epochs}", f"trainer.num_threads={threads}"]
+    if train_docs is not None:
+        sets.append(f"data.max_train_docs={train_docs}")
+    return load_config(config, sets, strict_paths=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,27 +36,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-docs", type=int, default=None, help="random subset of the 7,200 training sentences")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "runs" / "demo"))
+    p.add_argument("--config", default=str(CONFIG), help="the demo's run config (default: %(default)s, from the repository root)")
+    p.add_argument("--out", default=str(Path("runs") / "demo"))
     args = p.parse_args(argv)
 
     import relx
     from relx.training.run import run_experiment
 
     t0 = time.perf_counter()
-    result = run_experiment(demo_config(args.train_docs, args.epochs, args.threads), args.out)
-    test = result["test"]
+    result = run_experiment(demo_config(args.train_docs, args.epochs, args.threads, args.config), args.out)
+    test, summary = result.metrics, result.summary
     print(
         f"\nSemEval-2010 Task 8 test (2,717): official macro-F1 (9+1-way, directional) = {100 * test['official_macro_f1']:.2f}  "
         f"micro-F1 (positives) = {100 * test['micro_f1']:.2f}  accuracy = {100 * test['accuracy']:.2f}  "
-        f"[trained on {result['train_docs']} sentences x {args.epochs} epochs in {result['train_seconds']:.0f}s]"
+        f"[trained on {summary['train_docs']} sentences x {args.epochs} epochs in {summary['train_seconds']:.0f}s]"
     )
-    nlp = relx.load(Path(args.out) / "model")
+    nlp = relx.load(result.model_dir)
     print("\nRaw sentences:")
     for doc in nlp(SENTENCES):
         print(f"  {doc.meta['pair_label']:<28} p={doc.meta['pair_score']:.2f}  {doc.meta['text']}")
     doc = nlp(RAW)  # no tags: spaCy noun chunks are the candidates, every ordered pair is classified
     print(f"\nRaw text (no tags): {RAW}")
-    for r in doc.meta["extraction"]["relations"]:
+    from relx.inference.extraction import extraction_view
+
+    for r in extraction_view(doc)["relations"]:
         print(f"  {r['head_text']} --{r['label']}--> {r['tail_text']}  p={r['score']:.2f}  chars {r['head_span']} -> {r['tail_span']}")
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f}s; model saved in {args.out}/model")
     return 0

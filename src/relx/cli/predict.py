@@ -1,28 +1,23 @@
 """`relx predict MODEL --input file.jsonl|sentences.txt[.gz] --output out.jsonl` or `relx predict MODEL --text "..."`.
 
-A .txt file holds one sentence per line: marked with ``<e1>..</e1> <e2>..</e2>`` (``--format text``,
-pair classification as before) or raw text (``--format raw``, entities and relations extracted, see
-:mod:`relx.inference.extraction`); ``auto`` decides by the first line's tags. ``--text`` values are raw text unless
-they carry tags. Raw-text results are printed as a table (head, label, tail, score).
+The command parses arguments and prints: what a file holds (marked sentences, raw text, a dataset format) is
+decided by :mod:`relx.inference.inputs`, and the Pipeline routes raw text to extraction and marked sentences or
+Documents to classification (``--text`` values are raw text unless they carry tags). Raw-text results are printed
+as a table (head, label, tail, score).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from relx.data.safetext import printable, unicode_problem
 from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
 from relx.inference.engines import ENGINES, TORCH_ENGINES
-
-Where = Callable[[int], str | int]
 
 
 def _batch_size(text: str) -> int:
@@ -73,53 +68,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _reject_json_line(text: str, path: Path, lineno: int) -> None:
-    """A marked-sentence file must not hold JSON records (e.g. relx JSONL read with --format text)."""
-    if not text.startswith("{"):
-        return
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError:
-        return
-    if isinstance(obj, dict):
-        raise RelxInputError(
-            "this line is a JSON object, not a sentence marked with <e1>..</e1> <e2>..</e2>; "
-            "for relx JSONL use --format jsonl (or --format auto)", path, lineno,
-        )
-
-
-def read_marked_lines(path: Path) -> list[Document]:
-    """One inline-marked sentence per non-empty line (plain or .gz UTF-8, split on \\n only); errors name the line."""
-    from relx.data.inline import parse_marked
-    from relx.data.io import iter_lines
-
-    docs = []
-    for lineno, line in iter_lines(path):
-        text = line.strip()
-        if not text:
-            continue
-        _reject_json_line(text, path, lineno)
-        try:
-            tokens, entities = parse_marked(text)
-        except RelxInputError as exc:
-            raise exc.at(path, lineno) from None
-        docs.append(Document(id=f"line{lineno}", tokens=tokens, entities=entities, meta={"text": text}))
-    return docs
-
-
-def is_plain_sentences(path: Path) -> bool:
-    """A .txt / .txt.gz file whose first line is a bare sentence (not SemEval/KBP37 `id<TAB>"sentence"`)."""
-    import re
-
-    from relx.data.io import iter_lines
-
-    name = path.name.lower()
-    if not (name.endswith(".txt") or name.endswith(".txt.gz")):
-        return False
-    first = next((line for _, line in iter_lines(path) if line.strip()), "")
-    return re.match(r'^\S+\t"', first) is None
-
-
 def check_output(path: Path) -> None:
     """Fail before any work when ``path`` cannot be written (a directory, under a file, read-only folder)."""
     if path.is_dir():
@@ -133,71 +81,11 @@ def check_output(path: Path) -> None:
         raise RelxInputError(f"cannot write the output: folder {parent} is not writable", path)
 
 
-def _jsonl_line_of(path: Path) -> Where:
-    """Map the i-th document of a relx JSONL file to its line (the reader skips blank lines)."""
-    cache: list[int] = []
-
-    def where(i: int) -> int:
-        if not cache:
-            from relx.data.io import iter_lines
-
-            cache.extend(n for n, line in iter_lines(path) if line.strip())
-        return cache[i] if i < len(cache) else i + 1
-
-    return where
-
-
-def read_raw_lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, text) of every non-empty line of a raw-text file; a marked or JSON line is an error."""
-    from relx.data.io import iter_lines
-    from relx.inference.extraction import is_marked
-
-    lines = []
-    for lineno, line in iter_lines(path):
-        text = line.strip()
-        if not text:
-            continue
-        if is_marked(text):
-            raise RelxInputError("this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences "
-                                 "(--format text) or raw text (--format raw)", path, lineno)
-        if text.startswith("{"):
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict):
-                raise RelxInputError("this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)", path, lineno)
-        lines.append((lineno, text))
-    return lines
-
-
-def is_raw_text(path: Path) -> bool:
-    """A plain-sentence file whose first non-empty line has no inline tags."""
-    from relx.data.io import iter_lines
-    from relx.inference.extraction import is_marked
-
-    if not is_plain_sentences(path):
-        return False
-    return not is_marked(next((line for _, line in iter_lines(path) if line.strip()), ""))
-
-
-def read_input(path: Path, fmt: str) -> tuple[list[Document], Where]:
-    """Documents of ``path`` and a function locating the i-th one (line number or record)."""
-    from relx.data.io import guess_format, read, record_where
-
-    if fmt == "text" or (fmt == "auto" and is_plain_sentences(path)):
-        docs = read_marked_lines(path)
-        return docs, lambda i: int(docs[i].id[4:])
-    fmt = guess_format(path) if fmt == "auto" else fmt
-    docs = read(path, fmt)
-    if fmt == "jsonl":
-        return docs, _jsonl_line_of(path)
-    return docs, lambda i: record_where(i + 1, docs[i].id)
-
-
 def extraction_table(doc: Document, width: int = 30) -> list[str]:
     """Readable lines for one extracted Document: its text, entities, then head / label / tail / score rows."""
-    ext = doc.meta.get("extraction") or {}
+    from relx.inference.extraction import extraction_view
+
+    ext = extraction_view(doc)
 
     def clip(text: str) -> str:
         text = printable(" ".join(text.split()))
@@ -232,32 +120,13 @@ def print_predictions(preds: list[Document], limit: int = 20) -> None:
         print(f"... {len(preds) - limit} more documents")
 
 
-def predict_texts(nlp: Any, texts: list[str]) -> list[Document]:
-    """``--text`` values: raw ones extracted, marked ones classified; errors name the --text value."""
-    from relx.data.inline import parse_marked
-    from relx.inference.extraction import is_marked
-
-    out: dict[int, Document] = {}
-    raw = [i for i, t in enumerate(texts) if not is_marked(t)]
-    if raw:
-        docs = nlp.extract([texts[i] for i in raw], [f"text{i + 1}" for i in raw], where=lambda k: f"--text {raw[k] + 1}")
-        out.update(zip(raw, docs))
-    marked = [i for i in range(len(texts)) if i not in out]
-    docs = []
-    for i in marked:
-        try:
-            tokens, entities = parse_marked(texts[i])
-        except RelxInputError as exc:
-            raise RelxInputError(exc.problem, None, f"--text {i + 1}") from None
-        docs.append(Document(id=f"text{i + 1}", tokens=tokens, entities=entities, meta={"text": texts[i]}))
-    if docs:
-        nlp.check(docs, where=lambda k: f"--text {marked[k] + 1}")
-        out.update(zip(marked, nlp.predict(docs)))
-    return [out[i] for i in range(len(texts))]
+def _text_arg(i: int) -> str:
+    return f"--text {i + 1}"
 
 
 def run(args: argparse.Namespace) -> int:
     from relx.data.schema import write_jsonl
+    from relx.inference.inputs import read_inputs
     from relx.inference.pipeline import Pipeline
     from relx.utils import resolve_device
 
@@ -278,24 +147,14 @@ def run(args: argparse.Namespace) -> int:
 
         check_not_an_input(output, args.input)
     device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
-    raw: list[tuple[int, str]] | None = None
-    docs: list[Document] = []
-    if args.input:
-        path = Path(args.input)
-        if args.format == "raw" or (args.format == "auto" and is_raw_text(path)):
-            raw = read_raw_lines(path)
-        else:
-            docs, where = read_input(path, args.format)
+    inputs = read_inputs(args.input, args.format) if args.input else None  # before the model loads: input errors come first
     nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine)
     start = time.perf_counter()
-    if args.text:
-        preds = predict_texts(nlp, list(args.text))
-    elif raw is not None:
-        lines = raw
-        preds = nlp.extract([t for _, t in lines], [f"line{n}" for n, _ in lines], path, lambda i: lines[i][0], progress=True)
+    if inputs is None:  # --text values: raw ones extracted, marked ones classified; errors name the --text value
+        texts = list(args.text)
+        preds = nlp.route(texts, [f"text{i + 1}" for i in range(len(texts))], raw_where=_text_arg, where=_text_arg)
     else:
-        nlp.check(docs, path, where)
-        preds = nlp.predict(docs, progress=True)
+        preds = nlp.predict_inputs(inputs, progress=True)
     seconds = time.perf_counter() - start
     print_predictions(preds)
     rate = f"{len(preds)} documents in {seconds:.2f} s ({len(preds) / max(seconds, 1e-9):.1f} documents/s)"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from relx.inference.engines import ENGINES
+from relx.inference.preprocess import MAX_TEXT_CHARS
 
-DEFAULTS = {"max_chars": 20_000, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0,
+DEFAULTS = {"max_chars": MAX_TEXT_CHARS, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0,
             "max_request_chars": 100_000, "max_request_tokens": 20_000, "max_header_bytes": 16_384}  # = relx.integrations.http.Limits()
 POSITIVE = ("max_chars", "max_items", "max_pending", "max_batch", "max_request_chars", "max_request_tokens", "max_header_bytes")
 

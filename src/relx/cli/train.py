@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
 
-DATA_PATH_KEYS = ("train", "dev", "test")
 RUN_MARKERS = ("result.json", "model", "last", "best", "history.json")  # what a finished, saved or interrupted run leaves
 # Folders that training replaces as a whole (atomic swaps): the run's, and those of a composite model's stages.
 STAGES = ("detector", "classifier", "teacher")
@@ -51,31 +49,12 @@ def check_run_directory(out: str | Path, resume: bool, overwrite: bool) -> None:
         )
 
 
-def resolve_data_paths(raw: dict[str, Any], config_file: str | Path) -> None:
-    """Make data.train/dev/test that do not exist from here point at the file relative to the config
-    (its directory or a parent); RelxConfigError naming the key and every place tried otherwise."""
-    from relx.config import find_relative
-
-    data = raw.get("data")
-    if not isinstance(data, dict):
-        return
-    for key in DATA_PATH_KEYS:
-        value = data.get(key)
-        if not isinstance(value, str) or not value:
-            continue
-        found, tried = find_relative(value, config_file)
-        if found is None:
-            raise RelxConfigError(f"config.data.{key}: file {value!r} not found; tried {', '.join(str(p) for p in tried)}")
-        if not Path(value).exists():
-            data[key] = str(found)
-
-
 def run(args: argparse.Namespace) -> int:
-    from relx.config import apply_overrides, load_yaml, set_path
+    from relx.config import load_config, resolve_data_paths, set_path
     from relx.training.run import parse_run_config, run_experiment
 
     check_run_directory(args.out, args.resume, args.overwrite)
-    raw = apply_overrides(load_yaml(args.config), args.set)
+    raw = load_config(args.config, args.set)  # bases merged; errors name the file
     if args.skip_invalid:
         set_path(raw, "data.on_invalid", "skip")
     try:
@@ -83,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
         resolve_data_paths(raw, args.config)
     except RelxConfigError as exc:  # name the config file with the key
         raise RelxConfigError(f"{args.config}: {exc}") from None
-    result = run_experiment(raw, args.out, resume=args.resume)
-    print(f"saved model to {args.out}/model (train {result['train_seconds']:.0f}s, best dev {result['best_dev']})")
+    summary = run_experiment(raw, args.out, resume=args.resume).summary
+    print(f"saved model to {args.out}/model (train {summary.get('train_seconds', 0):.0f}s, best dev {summary['best_dev']})")
     return 0

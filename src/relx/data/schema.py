@@ -46,14 +46,22 @@ def _text_problem(doc: Document) -> str | None:
 
 @dataclass
 class Entity:
-    """A mention: tokens[start:end] (end exclusive) with a type label."""
+    """A mention: tokens[start:end] (end exclusive) with a type label.
+
+    ``char_start`` / ``char_end`` (both or neither; not part of equality) locate the mention in the text it
+    came from (``meta["text"]`` of a raw-text extraction: ``text[char_start:char_end]``)."""
 
     start: int
     end: int
     label: str = "O"
+    char_start: int | None = field(default=None, compare=False)
+    char_end: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label}
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label}
+        if self.char_start is not None or self.char_end is not None:
+            d["char_start"], d["char_end"] = self.char_start, self.char_end
+        return d
 
 
 @dataclass
@@ -110,6 +118,9 @@ class Document:
                 if e.start >= e.end:
                     raise RelxInputError(f"document {self.id!r}: entity {k} has an empty or crossed span [{e.start}, {e.end})")
                 raise RelxInputError(f"document {self.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {n} tokens")
+            if (e.char_start is None) != (e.char_end is None) or (e.char_start is not None and not 0 <= e.char_start < e.char_end):
+                raise RelxInputError(f"document {self.id!r}: entity {k} character span [{e.char_start}, {e.char_end}) needs "
+                                     "both ends, 0 <= char_start < char_end")
             for edge, i in (("starts", e.start), ("ends", e.end - 1)):
                 tok = self.tokens[i]
                 if isinstance(tok, str) and is_blank(tok):
@@ -230,7 +241,8 @@ def _typed_list(obj: dict[str, Any], key: str, kind: type) -> list[Any]:
 def _entity(e: Any, k: int) -> Entity:
     what = f" of entity {k}"
     e = _object(e, what)
-    return Entity(_field(e, "start", int, what), _field(e, "end", int, what), _field(e, "label", str, what, default="O"))
+    chars = [None if e.get(key) is None else _field(e, key, int, what) for key in ("char_start", "char_end")]
+    return Entity(_field(e, "start", int, what), _field(e, "end", int, what), _field(e, "label", str, what, default="O"), *chars)
 
 
 def _relation(r: Any, k: int) -> Relation:

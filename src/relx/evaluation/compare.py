@@ -56,6 +56,13 @@ def compare_predictions(
     return {**base, **paired_bootstrap(g, la, lb, lambda gg, pp: score_labels(gg, pp, negative, scheme)[metric], n=n, seed=seed)}
 
 
+def bootstrap_row(res: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a ``compare_predictions`` result that a benchmark result row keeps (metric, both values,
+    difference, CI, p-value, resamples as ``n``): what ``paired_bootstrap`` returns, under the metric's name."""
+    keep = ("metric", "metric_a", "metric_b", "diff", "mean_diff", "ci_low", "ci_high", "p_value", "n")
+    return {k: res[k] for k in keep}
+
+
 def format_comparison(res: dict[str, Any], name_a: str, name_b: str) -> str:
     """Readable result lines (percentages)."""
     m = res["metric"]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.inference.engines import Engine
 from relx.inference.extraction import Extractor, check_candidates, check_threshold, is_marked
 from relx.models.base import ModelKind, REModel
 from relx.models.loading import load_model
 from relx.models.pair import entity_count_problem
 from relx.utils import check_batch_size
 
+if TYPE_CHECKING:
+    from relx.inference.inputs import Inputs as PredictionInputs
+
 Input = str | Document
+Where = Callable[[int], str | int]
 
 def document_problem(doc: Document, pair: bool = True) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
@@ -34,13 +39,16 @@ class Pipeline:
     entities for pair models; a bad one raises RelxInputError naming it), and the result carries
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
     negative class included). Any other string is raw text: :class:`relx.inference.extraction.Extractor` tokenizes it
-    with spaCy and returns entities and relations with scores >= ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models) and character offsets
-    in ``meta["extraction"]``; ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
+    with spaCy and returns entities (with ``char_start`` / ``char_end`` into ``meta["text"]``) and relations with scores >=
+    ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models); ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
     entity candidates of pair classifiers.
     """
 
-    def __init__(self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto"):
+    def __init__(
+        self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", engine: Engine | None = None,
+    ):
         self.model = model
+        self.engine = engine if engine is not None else Engine()  # runs the model's batches (default: its own forward)
         self.batch_size = check_batch_size(batch_size)
         self.threshold = check_threshold(threshold)
         self.candidates = check_candidates(candidates)
@@ -54,23 +62,25 @@ class Pipeline:
         """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
         ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
         from relx.errors import RelxConfigError
-        from relx.inference.engines import TORCH_ENGINES, check_engine
+        from relx.inference.engines import engine_class
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
         check_threshold(threshold)
         check_candidates(candidates)
-        check_engine(engine)
-        dev = resolve_device(device or ("auto" if engine in TORCH_ENGINES else "cpu"))
-        if engine not in TORCH_ENGINES and dev != "cpu":
+        kind = engine_class(engine)
+        dev = resolve_device(device or ("cpu" if kind.cpu_only else "auto"))
+        if kind.cpu_only and dev != "cpu":
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
-        return cls(load_model(directory, device=dev, engine=engine), batch_size, threshold, candidates)
+        kind.check_directory(directory)
+        model = load_model(directory, device=dev, weights=kind.loads_weights)
+        return cls(model, batch_size, threshold, candidates, kind.open(model, directory))
 
     @property
     def extractor(self) -> Extractor:
         """The raw-text extractor (built on first use; spaCy loads on the first text)."""
         if self._extractor is None:
-            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates)
+            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates, engine=self.engine)
         return self._extractor
 
     def extract(
@@ -100,8 +110,8 @@ class Pipeline:
         return list(self.model.labels.labels)
 
     @staticmethod
-    def to_document(item: Input, idx: int = 0) -> Document:
-        """Parse an inline-marked sentence (or pass a Document through)."""
+    def to_document(item: Input, idx: int | str = 0) -> Document:
+        """Parse an inline-marked sentence (or pass a Document through); ``idx`` becomes its id."""
         if isinstance(item, Document):
             return item
         from relx.data.inline import parse_marked
@@ -129,7 +139,7 @@ class Pipeline:
         """Predict on checked Documents; ``progress`` shows a tqdm bar on stderr (documents/s)."""
         docs = list(docs)
         if not progress or not docs:
-            return self.model.predict(docs, batch_size=self.batch_size)
+            return self.model.predict(docs, batch_size=self.batch_size, engine=self.engine)
         import sys
 
         from tqdm import tqdm
@@ -141,7 +151,7 @@ class Pipeline:
         with tqdm(total=len(docs), unit="doc", desc="predicting", file=sys.stderr, mininterval=0.5) as bar:
             for s in range(0, len(order), chunk):
                 idx = order[s : s + chunk]
-                for i, pred in zip(idx, self.model.predict([docs[i] for i in idx], batch_size=self.batch_size)):
+                for i, pred in zip(idx, self.model.predict([docs[i] for i in idx], batch_size=self.batch_size, engine=self.engine)):
                     out[i] = pred
                 bar.update(len(idx))
         return [d for d in out if d is not None]
@@ -154,20 +164,42 @@ class Pipeline:
     def __call__(self, inputs):
         single = isinstance(inputs, (str, Document))
         items = [inputs] if single else list(inputs)
+        preds = self.route(items, raw_where=None if single else (lambda i: f"text {i + 1}"))
+        return preds[0] if single else preds
+
+    def route(
+        self, items: Sequence[Input], ids: Sequence[str] | None = None, raw_where: Where | None = None, where: Where | None = None,
+    ) -> list[Document]:
+        """Raw texts extracted, marked sentences and Documents classified, results in input order; ``ids`` name them
+        (default: their index); ``raw_where(i)`` / ``where(i)`` locate item i in errors about raw / other items."""
+        ids = [str(i) for i in range(len(items))] if ids is None else list(ids)
         raw = [i for i, x in enumerate(items) if isinstance(x, str) and not is_marked(x)]
         rest = [i for i in range(len(items)) if i not in set(raw)]
         out: list[Document | None] = [None] * len(items)
         if raw:
-            where = None if single else (lambda k: f"text {raw[k] + 1}")
-            for i, doc in zip(raw, self.extract([items[i] for i in raw], [str(i) for i in raw], where=where)):
+            located = (lambda k: raw_where(raw[k])) if raw_where else None
+            out_raw = self.extract([items[i] for i in raw], [ids[i] for i in raw], where=located)
+            for i, doc in zip(raw, out_raw):
                 out[i] = doc
         if rest:
-            docs = [self.to_document(items[i], i) for i in rest]
-            self.check(docs)
+            docs = []
+            for i in rest:
+                try:
+                    docs.append(self.to_document(items[i], ids[i]))
+                except RelxInputError as exc:
+                    raise (RelxInputError(exc.problem, None, where(i)) if where else exc) from None
+            self.check(docs, where=(lambda k: where(rest[k])) if where else None)
             for i, doc in zip(rest, self.predict(docs)):
                 out[i] = doc
-        preds = [d for d in out if d is not None]
-        return preds[0] if single else preds
+        return [d for d in out if d is not None]
+
+    def predict_inputs(self, inputs: PredictionInputs, progress: bool = False) -> list[Document]:
+        """The Documents of a file's inputs (:func:`relx.inference.inputs.read_inputs`): raw texts extracted, the rest
+        checked and classified; ``progress`` shows a tqdm bar on stderr."""
+        if inputs.texts is not None:
+            return self.extract(inputs.texts, inputs.ids, inputs.source, inputs.where, progress=progress)
+        self.check(inputs.docs, inputs.source, inputs.where)
+        return self.predict(inputs.docs, progress=progress)
 
 
 def load(

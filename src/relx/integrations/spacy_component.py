@@ -34,14 +34,13 @@ class RelxComponent:
     """Runs a relx model over spaCy Docs (batched in ``pipe``)."""
 
     def __init__(self, nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str):
-        from relx.inference.extraction import Extractor
-        from relx.models.loading import load_model
-        from relx.utils import resolve_device
+        from relx.inference.pipeline import Pipeline
 
         if not model:
             raise ValueError("relx component: config 'model' must name a saved relx model directory")
         self.name = name
-        self.extractor = Extractor(load_model(model, device=resolve_device(device), engine=engine), batch_size, threshold, candidates)
+        self.pipeline = Pipeline.load(model, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)
+        self.extractor = self.pipeline.extractor
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -64,11 +63,10 @@ class RelxComponent:
                 raise ValueError("relx component: noun-chunk candidates (this model was trained on untyped entities) need "
                                  "the dependency parse: put the component after spaCy's parser, or set candidates='ner' "
                                  "in its config to use the named entities")
-        results = self.extractor.from_spacy(docs)
-        for doc, res in zip(docs, results):
-            info = res.meta["extraction"]
-            spans = [doc.char_span(e["char_start"], e["char_end"], label=e["label"], alignment_mode="expand") for e in info["entities"]]
-            doc._.relations = [SpanRelation(spans[r["head"]], spans[r["tail"]], r["label"], r["score"]) for r in info["relations"]]
+        parsed = self.extractor.preprocess(docs)
+        for doc, p, res in zip(docs, parsed, self.extractor.postprocess(parsed, self.extractor.forward(parsed))):
+            spans = [Span(doc, *p.spacy_span(e.start, e.end), label=e.label) for e in res.entities]  # kept tokens -> spaCy tokens
+            doc._.relations = [SpanRelation(spans[r.head], spans[r.tail], r.label, r.score) for r in res.relations]
         return docs
 
 

@@ -99,7 +99,9 @@ class REModel:
     def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
         raise NotImplementedError
 
-    def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
+    def predict(self, docs: list[Document], batch_size: int = 64, engine: Any = None) -> list[Document]:
+        """Copies of ``docs`` with predicted relations; ``engine`` (a :class:`relx.inference.engines.Engine`
+        or None for the model's own forward) runs the tensor part of torch models."""
         raise NotImplementedError
 
     # --- persistence -----------------------------------------------------

@@ -109,12 +109,12 @@ class CascadeModel(REModel):
                 "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
                 "history": {"detector": h_det, "classifier": h_cls}}
 
-    def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
+    def predict(self, docs: list[Document], batch_size: int = 64, engine: Any = None) -> list[Document]:
         """Classifier on the documents the detector marks as relations; meta: pair_label, pair_score, relation_score."""
-        det = self.detector.predict(docs, batch_size=batch_size)
+        det = self.detector.predict(docs, batch_size=batch_size, engine=engine)
         neg = self.labels.negative
         hits = [i for i, p in enumerate(det) if p.meta.get("pair_label", neg) != neg]
-        cls = dict(zip(hits, self.classifier.predict([docs[i] for i in hits], batch_size=batch_size))) if hits else {}
+        cls = dict(zip(hits, self.classifier.predict([docs[i] for i in hits], batch_size=batch_size, engine=engine))) if hits else {}
         preds: list[Decoded] = []
         for i, d in enumerate(det):
             d_score = float(d.meta.get("pair_score", 1.0))

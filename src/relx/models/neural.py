@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -16,6 +16,9 @@ from relx.models.base import Decoded, ModelOutput, REModel, assign_predictions
 from relx.training.config import FitContext
 from relx.utils import check_batch_size
 
+if TYPE_CHECKING:
+    from relx.inference.engines import Engine
+
 
 class NeuralREModel(REModel, nn.Module):
     """A torch model trained by the generic Trainer.
@@ -25,7 +28,6 @@ class NeuralREModel(REModel, nn.Module):
     """
 
     train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
-    runtime: Any = None  # batch -> ModelOutput replacing forward in predict (relx.inference.engines.onnx.attach)
 
     def __init__(self, config: Any, labels: LabelSet):
         nn.Module.__init__(self)
@@ -83,19 +85,26 @@ class NeuralREModel(REModel, nn.Module):
         for s in range(0, len(order), batch_size):
             yield order[s : s + batch_size]
 
+    def run_batch(self, batch: dict[str, Any]) -> ModelOutput:
+        """The ``torch`` engine: ``forward`` on a collated batch (bf16 autocast on CUDA)."""
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            return self(batch)
+
     @torch.inference_mode()
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None) -> list[Document]:
-        """Predict relations for ``docs`` (length-bucketed batches, original order kept)."""
+    def predict(
+        self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Engine | None = None,
+    ) -> list[Document]:
+        """Predict relations for ``docs`` (length-bucketed batches, original order kept); ``engine`` (a
+        :class:`relx.inference.engines.Engine`, default the model's own forward) runs each collated batch."""
         was_training = self.training
         self.eval()
         check_batch_size(batch_size)
         feats = feats if feats is not None else self.featurize_many(docs)
         preds: list[Decoded] = [Decoded([]) for _ in docs]
-        device = self.device
+        device = engine.device(self) if engine is not None else self.device
         for idx in self.batches(feats, batch_size):
             batch = to_device(self.collate([feats[i] for i in idx]), device)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and self.runtime is None):  # bf16 on GPU
-                out = self.runtime(batch) if self.runtime is not None else self(batch)
+            out = engine(self, batch) if engine is not None else self.run_batch(batch)
             for i, pred in zip(idx, self.decode(batch, out)):
                 preds[i] = pred
         self.train(was_training)

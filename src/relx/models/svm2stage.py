@@ -222,7 +222,7 @@ class Svm2StageModel(REModel):
                 scores[i] = rel[i] * float(cp[j].max())
         return labels, scores, rel
 
-    def predict(self, docs: list[Document], batch_size: int = 64) -> list[Document]:
+    def predict(self, docs: list[Document], batch_size: int = 64, engine: Any = None) -> list[Document]:
         """Documents with the predicted relation; meta: pair_label, pair_score, relation_score."""
         labels, scores, rel = self._decide(self.features(docs)) if docs else ([], np.zeros(0), np.zeros(0))
         return assign_predictions(docs, [pair_prediction(self.labels, lab, float(s), relation_score=float(r))

@@ -14,7 +14,9 @@ HF_SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine
 
 @dataclass
 class TrainerConfig:
-    """Optimisation and selection settings shared by all neural models."""
+    """Optimisation and selection settings shared by all neural models. In a run config ``metric``, ``scheme``
+    and ``symmetric`` are written under ``evaluation:`` and ``max_train_docs`` under ``data:``;
+    ``relx.training.run.parse_run_config`` copies them here, where ``REModel.fit`` reads them."""
 
     epochs: int = 3
     max_steps: int | None = None  # optimizer steps; caps epochs when set
@@ -70,13 +72,28 @@ class TrainerConfig:
 
     def validate_selection(self) -> None:
         """Raise RelxConfigError (one line) for an unknown ``scheme`` or a ``metric`` that scheme does not report."""
+        EvaluationConfig(self.metric, self.scheme, self.symmetric).validate("trainer")
+
+
+@dataclass
+class EvaluationConfig:
+    """How a run is scored: the ``evaluation:`` section of a run config. Dev selection maximises ``metric``
+    of ``scheme``; test is scored with the same scheme. (The fit contract, FitContext, carries the three
+    values in its TrainerConfig for the models.)"""
+
+    metric: str = "micro_f1"  # key of the scorer output used for selection (maximised); joint: e.g. re_strict_micro_f1
+    scheme: str = "tacred"  # tacred | semeval | relations | joint (NER + RE, SpERT settings)
+    symmetric: list[str] = field(default_factory=list)  # joint scheme: relation types scored order-free (SciERC Compare...)
+
+    def validate(self, section: str = "evaluation") -> None:
+        """Raise RelxConfigError (one line, naming ``section.key``) for an unknown scheme or a metric it does not report."""
         from relx.evaluation.scorer import DOCUMENT_SCHEMES, scheme_metrics
 
         if self.scheme not in DOCUMENT_SCHEMES:
-            raise RelxConfigError(f"trainer.scheme: unknown scheme {self.scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
+            raise RelxConfigError(f"{section}.scheme: unknown scheme {self.scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
         known = scheme_metrics(self.scheme)
         if self.metric not in known:
-            raise RelxConfigError(f"trainer.metric: scheme {self.scheme!r} has no metric {self.metric!r} (choose from {', '.join(known)})")
+            raise RelxConfigError(f"{section}.metric: scheme {self.scheme!r} has no metric {self.metric!r} (choose from {', '.join(known)})")
 
 
 def subsample(train: list[Any], trainer: TrainerConfig) -> list[Any]:

