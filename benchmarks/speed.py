@@ -57,7 +57,7 @@ def naive_batch(model, docs, max_length: int = 128):
 
     from relx.nn.markers import insert_markers
 
-    enc_mod = model.encoder
+    enc_mod = model.front_end
     ids, masks, e1, e2 = [], [], [], []
     for d in docs:
         marked = insert_markers(d, enc_mod.style, enc_mod._types(d))
@@ -74,7 +74,7 @@ def naive_batch(model, docs, max_length: int = 128):
 def naive_logits(model, ids, mask, e1, e2):
     import torch
 
-    states = model.encoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, 128, H)
+    states = model.front_end.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, 128, H)
     rows = torch.arange(ids.shape[0])
     rep = torch.cat([states[rows, e1], states[rows, e2]], dim=-1)  # (B, 2H)
     return model.classifier(model.head_dropout(rep))  # (B, C)

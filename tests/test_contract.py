@@ -109,3 +109,26 @@ def test_resume_matches_uninterrupted(name, overrides, resources, tmp_path, monk
     hist = Trainer(resume_config(name)).fit(resumed, docs, docs[:2], out_dir=tmp_path / "run", resume=True)
     assert hist["step"] == 6
     same_weights(ref, resumed)
+
+
+def test_weights_saved_under_the_old_front_end_name_still_load(resources, tmp_path):
+    """Pair transformer models saved before ``encoder`` was renamed ``front_end`` (keys ``encoder.encoder.*``) load unchanged."""
+    from safetensors.torch import load_file, save_file
+
+    from relx.models.persistence import CHECKSUM_KEY, read_json_file, weight_checksums
+    from relx.utils import write_json
+
+    docs = docs_for(ModelKind.PAIR)
+    model = fresh_model("marker", resources, docs)
+    model.prepare(docs)
+    model.save(tmp_path / "m")
+    weights = tmp_path / "m" / "model.safetensors"
+    tensors = load_file(str(weights))
+    assert any(k.startswith("front_end.encoder.") for k in tensors)
+    save_file({("encoder." + k[len("front_end."):] if k.startswith("front_end.") else k): v for k, v in tensors.items()}, str(weights))
+    meta = read_json_file(tmp_path / "m" / "config.json")
+    write_json(tmp_path / "m" / "config.json", {**meta, CHECKSUM_KEY: weight_checksums(tmp_path / "m")})
+    assert not any(k.startswith("front_end.") for k in load_file(str(weights)))
+    again = load_model(tmp_path / "m")
+    same_weights(model, again)
+    _assert_same_predictions(model.predict(docs), again.predict(docs))

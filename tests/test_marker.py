@@ -43,7 +43,7 @@ def test_truncation_keeps_both_entities(tiny_bert, style):
     model = _model(tiny_bert, [doc], marker_style=style, max_length=24)
     f = model.featurize(doc)
     assert len(f["input_ids"]) <= 24
-    words = model.encoder.tokenizer.convert_ids_to_tokens(f["input_ids"])
+    words = model.front_end.tokenizer.convert_ids_to_tokens(f["input_ids"])
     assert "bill" in words and "paris" in words
     assert words[f["bounds"][0]] == "bill" and words[f["bounds"][2]] == "paris"
 

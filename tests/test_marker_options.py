@@ -20,9 +20,9 @@ def _model(tiny_bert, docs, **kw) -> MarkerModel:
 
 def test_start_mention_pooling_adds_the_mention_means(tiny_bert, pair_docs):
     model = _model(tiny_bert, pair_docs, pooling="start_mention")
-    assert model.classifier.in_features == 4 * model.encoder.hidden_size
+    assert model.classifier.in_features == 4 * model.front_end.hidden_size
     batch = model.collate([model.featurize(d) for d in pair_docs])
-    enc = model.encoder(batch)
+    enc = model.front_end(batch)
     rep = model._rep(enc.states, enc)
     s0, s1 = enc.bounds[0, 0].item(), enc.bounds[0, 1].item()
     assert torch.allclose(rep[0, 2 * 32 : 3 * 32], enc.states[0, s0 : s1 + 1].mean(0), atol=1e-6)

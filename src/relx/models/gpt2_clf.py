@@ -73,9 +73,9 @@ class GPT2ClfModel(TransformerPairClassifier):
 
     def __init__(self, config: GPT2ClfConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)
-        self.init_head(self.encoder.hidden_size, config.dropout)
+        self.init_head(self.front_end.hidden_size, config.dropout)
 
-    def make_encoder(self, saved: Path | None) -> MarkerFrontEnd:
+    def make_front_end(self, saved: Path | None) -> MarkerFrontEnd:
         cfg = self.config
         try:
             model, tok = load_hf_encoder(cfg.encoder, saved, resolve=resolve_gpt2, tokenizer=load_gpt2_tokenizer)
@@ -84,5 +84,5 @@ class GPT2ClfModel(TransformerPairClassifier):
         return MarkerFrontEnd(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        enc = self.encoder(batch)
+        enc = self.front_end(batch)
         return gather_positions(enc.states, last_token_index(enc.mask))  # (B, H)

@@ -70,12 +70,12 @@ class MarkerModel(TransformerPairClassifier):
 
     def __init__(self, config: MarkerConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)
-        hidden = self.encoder.hidden_size
+        hidden = self.front_end.hidden_size
         if config.pooling not in POOLINGS:
             raise RelxConfigError(f"marker: pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
         rep = hidden * (2 + config.use_cls + 2 * (config.pooling == "start_mention"))
         self.init_head(rep, config.dropout)
-        self.taps = self.encoder.layer_indexes(config.mld_layers) if config.mld else []
+        self.taps = self.front_end.layer_indexes(config.mld_layers) if config.mld else []
         if config.mld:
             if config.mld_mode not in MLD_MODES or len(self.taps) < 2:
                 raise RelxConfigError(f"marker: mld_mode must be one of {', '.join(MLD_MODES)} and mld_layers name >= 2 distinct layers, "
@@ -96,7 +96,7 @@ class MarkerModel(TransformerPairClassifier):
         return rep
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        enc = self.encoder(batch, taps=self.config.mld)
+        enc = self.front_end(batch, taps=self.config.mld)
         self._encoding = enc
         states = self.mix([enc.layers[i] for i in self.taps]) if self.config.mld else enc.states  # (B, T, H)
         return self._rep(states, enc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
@@ -28,10 +28,14 @@ class NeuralREModel(REModel, nn.Module):
     """
 
     train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
+    pretrained_prefix: ClassVar[str] = "encoder."  # parameters under this name are the pretrained encoder (``lr``, not ``head_lr``)
+    renamed_weights: ClassVar[dict[str, str]] = {}  # old -> new name prefix: weights saved under an old name still load
 
     def __init__(self, config: Any, labels: LabelSet):
         nn.Module.__init__(self)
         REModel.__init__(self, config, labels)
+        if self.renamed_weights:
+            self.register_load_state_dict_pre_hook(_rename_weights)
 
     # --- subclass API ------------------------------------------------------
     def prepare(self, train: list[Document]) -> None:
@@ -57,7 +61,7 @@ class NeuralREModel(REModel, nn.Module):
         for name, p in self.named_parameters():
             if not p.requires_grad:
                 continue
-            key = (name.startswith("encoder."), p.ndim < 2 or "norm" in name.lower())
+            key = (name.startswith(self.pretrained_prefix), p.ndim < 2 or "norm" in name.lower())
             groups.setdefault(key, []).append(p)
         return [
             {"params": ps, "lr": lr if is_enc or head_lr is None else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
@@ -129,6 +133,16 @@ class NeuralREModel(REModel, nn.Module):
             raise RelxInputError(state_dict_problem(exc), path) from exc
         if missing or unexpected:
             raise RelxInputError(f"weights do not match the model (missing {list(missing)[:5]}, unexpected {list(unexpected)[:5]})", path)
+
+
+def _rename_weights(module: NeuralREModel, state_dict: dict, prefix: str, *_: Any) -> None:
+    """load_state_dict pre-hook: keys written under an old name (``module.renamed_weights``) get the current one."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        rest = key[len(prefix):]
+        for old, new in module.renamed_weights.items():
+            if rest.startswith(old) and prefix + new + rest[len(old):] not in state_dict:
+                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+                break
 
 
 def save_atomically(path: Path, writer: Any) -> None:

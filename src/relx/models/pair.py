@@ -135,41 +135,46 @@ class PairClassifier(NeuralREModel):
 
 
 class TransformerPairClassifier(HFEncoderOwner, PairClassifier):
-    """A PairClassifier whose front end is a :class:`MarkerFrontEnd` (``self.encoder``).
+    """A PairClassifier whose front end is a :class:`MarkerFrontEnd` (``self.front_end``, holding the
+    Hugging Face encoder as ``self.front_end.encoder``; weights saved before it was named ``front_end``
+    still load, see ``renamed_weights``).
 
-    Subclasses implement ``make_encoder(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
+    Subclasses implement ``make_front_end(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
     None, else untrained from a saved ``encoder/`` folder) and ``pair_repr``.
     """
 
+    pretrained_prefix = "front_end."
+    renamed_weights = {"encoder.": "front_end."}
+
     def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)
-        self.encoder: MarkerFrontEnd = self.make_encoder(saved)
+        self.front_end: MarkerFrontEnd = self.make_front_end(saved)
 
-    def make_encoder(self, saved: Path | None) -> MarkerFrontEnd:
+    def make_front_end(self, saved: Path | None) -> MarkerFrontEnd:
         return MarkerFrontEnd.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
 
     def prepare(self, train: list[Document]) -> None:
         """Entity types for typed markers, then class weights."""
-        self.encoder.set_entity_types(train)
+        self.front_end.set_entity_types(train)
         super().prepare(train)
 
     def pair_features(self, doc: Document) -> dict:
-        return self.encoder.featurize(doc)
+        return self.front_end.featurize(doc)
 
     def featurize_many(self, docs: list[Document]) -> list[dict]:
         """Checked documents -> features, tokenized in one batched call."""
         for doc in docs:
             check_pair_document(doc)
-        return [{**f, "label": self.labels.pair_id(d)} for f, d in zip(self.encoder.featurize_many(docs), docs)]
+        return [{**f, "label": self.labels.pair_id(d)} for f, d in zip(self.front_end.featurize_many(docs), docs)]
 
     def collate_pair(self, feats: list[dict]) -> dict[str, torch.Tensor]:
-        return self.encoder.collate(feats)
+        return self.front_end.collate(feats)
 
     def state_json(self) -> dict:
-        return self.encoder.state_json()
+        return self.front_end.state_json()
 
     def load_state_json(self, state: dict) -> None:
-        self.encoder.load_state(state)
+        self.front_end.load_state(state)
 
     def hf_encoder(self) -> tuple[Any, Any]:
-        return self.encoder.encoder, self.encoder.tokenizer
+        return self.front_end.encoder, self.front_end.tokenizer
