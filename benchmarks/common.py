@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import platform
-import statistics
 from pathlib import Path
 from typing import Any
 
-from relx.utils import atomic_open, write_json
+from relx.data.textio import load_json, write_text
+from relx.evaluation.report import mean_sd as format_mean_sd
+from relx.utils import write_json
+
+__all__ = ["RESULTS", "ROOT", "hardware", "has_speed_row", "load_rows", "markdown_table", "mean_sd", "save_rows", "write_text"]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -29,7 +31,8 @@ def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    """The result rows of ``path`` ([] when it does not exist yet)."""
+    return load_json(path) if path.is_file() else []
 
 
 def has_speed_row(path: Path, threads: int) -> bool:
@@ -39,12 +42,8 @@ def has_speed_row(path: Path, threads: int) -> bool:
 
 def mean_sd(values: list[float], scale: float = 100.0) -> str:
     """'m ± sd' over seeds of ``values`` times ``scale`` (100: fractions shown as percent; 1: values already in
-    percent); one value prints alone, none prints '-'. The one mean ± sd formatter of the benchmark reports."""
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{scale * values[0]:.2f}"
-    return f"{scale * statistics.mean(values):.2f} ± {scale * statistics.stdev(values):.2f}"
+    percent); one value prints alone, none prints '-' (:func:`relx.evaluation.report.mean_sd`, the one formatter)."""
+    return format_mean_sd(values, scale=scale)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
@@ -52,7 +51,3 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_open(path) as fh:
-        fh.write(text)

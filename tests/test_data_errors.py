@@ -337,3 +337,18 @@ def test_labelset_load_rejects_malformed_files(tmp_path: Path, capsys: pytest.Ca
 def test_labelset_load_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RelxInputError, match="nope.json: cannot open"):
         LabelSet.load(tmp_path / "nope.json")
+
+
+def test_one_json_parser_for_data_files_and_model_directories(tmp_path: Path) -> None:
+    from relx.data.textio import parse_json
+    from relx.models.persistence import parse_json_bytes
+
+    with pytest.raises(RelxInputError, match=r"^f\.json:2: invalid JSON, cut short \(Expecting value"):
+        parse_json('{"a":\n [1,', "f.json")
+    with pytest.raises(RelxInputError, match=r"^<input>: invalid JSON \(Expecting"):
+        parse_json("{]")  # one JSONL record: unlocated, record_context adds the line
+    with pytest.raises(RelxInputError, match="nested more than 3 levels deep"):
+        parse_json("[[[[1]]]]", "deep.json", max_depth=3)
+    path = tmp_path / "config.json"
+    with pytest.raises(RelxInputError, match="config.json:1: invalid JSON, cut short"):
+        parse_json_bytes(b'{"type": "sv', path)

@@ -107,3 +107,36 @@ def test_casrel_reader_keeps_repeats_and_data_pairs_config(tmp_path):
     train, _, _, _ = load_splits(DataConfig(train=str(path), format="casrel", pairs=True))
     assert len(train) == 6 and sum(bool(d.relations) for d in train) == 2  # 3 entities -> 6 ordered pairs, 2 related
     assert all(len(d.entities) == 2 and d.meta["source_id"] == "0" for d in train)
+
+
+def test_data_stats_and_overlap_analysis_count_the_same_triples():
+    from relx.data.stats import compute_stats
+
+    # the repeated triple makes doc 4 EPO in both (CopyRE counts the listed triples; stats used to drop the repeat)
+    docs = [*GOLD, _doc(4, 6, [(0, 1), (2, 3)], [(0, 1, "a")], meta={"duplicate_triples": [["w0", "a", "w2"]]})]
+    stats = compute_stats(docs)
+    subsets = [sentence_subsets(d) for d in docs]
+    for cls in ("Normal", "EPO", "SEO"):
+        assert stats["overlap"][cls] == sum(cls.lower() in s for s in subsets)
+    assert stats["overlap"]["EPO"] == 2
+
+
+def test_cli_data_stats_and_evaluate_overlap_agree_on_webnlg_star(tmp_path, capsys):
+    from pathlib import Path
+
+    from relx.data.io import read
+
+    gold = Path(__file__).resolve().parents[1] / "data" / "webnlg_star" / "test_triples.json.gz"
+    pred = tmp_path / "pred.jsonl"
+    write_jsonl(pred, read(gold, format="casrel"))
+    stats_json, overlap_json = tmp_path / "stats.json", tmp_path / "overlap.json"
+    assert main(["data", "stats", str(gold), "--format", "casrel", "--json", str(stats_json)]) == 0
+    assert main(["evaluate", "--gold", str(gold), "--pred", str(pred), "--scheme", "relations", "--analysis", "overlap",
+                 "--json", str(overlap_json)]) == 0
+    capsys.readouterr()
+    stats = json.loads(stats_json.read_text(encoding="utf-8"))
+    rows = {r["subset"]: r["sentences"] for r in json.loads(overlap_json.read_text(encoding="utf-8"))["overlap"]["exact"]}
+    # the published WebNLG* test counts (CopyRE / CasRel Table 1)
+    assert (stats["overlap"]["Normal"], stats["overlap"]["EPO"], stats["overlap"]["SEO"]) == (246, 26, 457)
+    assert (rows["normal"], rows["epo"], rows["seo"]) == (246, 26, 457)
+    assert [stats["multiplicity"][k] for k in ("Single", "Double", "Multiple")] == [rows["single"], rows["double"], rows["multiple"]]

@@ -31,6 +31,7 @@ def rels(doc: Document) -> list[tuple[int, int, str]]:
 
 def test_formats_are_registered() -> None:
     assert set(io.FORMATS) <= set(READERS.names())
+    assert io.FORMATS == READERS.names() and "ace05" in io.FORMATS  # derived from the registry, not a hand list
     assert {"jsonl", "tacred", "semeval", "marked", "spert", "casrel"} <= set(WRITERS.names())
 
 
@@ -50,6 +51,22 @@ def test_formats_are_registered() -> None:
 )
 def test_guess_format(path: Path, fmt: str) -> None:
     assert io.guess_format(path) == fmt
+
+
+@pytest.mark.parametrize(
+    "path, fmt",
+    [(SEMEVAL, "semeval"), (FIX / "marked" / "kbp37_tiny.txt", "marked"), (TACRED, "tacred"), (FIX / "spert" / "tiny_train.json", "spert"),
+     (FIX / "casrel" / "tiny_triples.json", "casrel"), (FIX / "fewrel" / "val_tiny.json", "fewrel"), (FIX / "jsonl" / "tiny.jsonl", "jsonl")],
+)
+def test_every_reader_puts_direction_in_head_and_tail(path: Path, fmt: str) -> None:
+    """One direction convention: a relation runs from ``head`` to ``tail``; no reader leaves an ``(e1,e2)`` /
+    ``(e2,e1)`` suffix in a relation label (FewRel: entities [h, t] and Relation(0, 1), h the head)."""
+    from relx.data.labels import split_directed
+
+    docs = io.read(path, fmt)
+    assert all(split_directed(r.label)[1] is None for d in docs for r in d.relations)
+    if fmt == "fewrel":
+        assert all(rels(d) == [(0, 1, d.id.split("-")[0])] for d in docs)
 
 
 def test_semeval_crlf_golden() -> None:

@@ -69,6 +69,19 @@ def test_agrees_with_sklearn_where_conventions_match():
             assert (m[f"{avg}_p_all"], m[f"{avg}_r_all"], m[f"{avg}_f1_all"]) == pytest.approx((p, r, f))
 
 
+def test_macro_all_leaves_out_a_negative_class_absent_from_gold_and_predictions():
+    # no negative anywhere: A tp 1 / predicted 1 / gold 2 -> P 1, R .5, F1 2/3; B tp 1 / predicted 2 / gold 1 -> P .5, R 1, F1 2/3
+    m = score_labels(["A", "A", "B"], ["A", "B", "B"], N)
+    # "macro over all labels" = macro over the labels that occur (sklearn): A and B only, not N at F1 0
+    assert m["macro_p_all"] == pytest.approx(0.75)
+    assert m["macro_r_all"] == pytest.approx(0.75)
+    assert m["macro_f1_all"] == pytest.approx(2 / 3)
+    assert (m["macro_p_all"], m["macro_r_all"], m["macro_f1_all"]) == pytest.approx(prfs(["A", "A", "B"], ["A", "B", "B"], average="macro")[:3])
+    # the negative occurring only in predictions still counts (P 0 there)
+    m = score_labels(["A", "B"], ["A", N], N)
+    assert m["macro_f1_all"] == pytest.approx((0 + 1 + 0) / 3)
+
+
 def test_all_negative_predictions_without_division_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -203,3 +216,18 @@ def test_sentence_level_scoring_rejects_what_it_cannot_score():
     assert score_documents(multi, gold, N, scheme="relations")["micro_r"] == pytest.approx(0.5)
     with pytest.raises(RelxInputError, match="unknown scheme 'ace'"):
         score_documents(gold, gold, N, scheme="ace")
+
+
+def test_mean_sd_is_the_one_formatter():
+    from relx.evaluation.report import mean_sd
+
+    assert mean_sd([0.8, 0.9], scale=100) == "85.00 ± 7.07"
+    assert mean_sd([83.24]) == "83.24"
+    assert mean_sd([1.0, 2.0, 3.0], digits=1) == "2.0 ± 1.0"
+
+
+def test_format_report_dispatches_on_the_scheme_field():
+    m = score_labels([T, N], [T, N], N)
+    assert "micro (positives" in format_report(m)
+    with pytest.raises(RelxInputError, match="scheme"):
+        format_report({k: v for k, v in m.items() if k != "scheme"})

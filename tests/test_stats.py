@@ -7,7 +7,8 @@ import json
 import pytest
 
 from relx.data.schema import Document, Entity, Relation
-from relx.data.stats import compute_stats, format_stats, overlap_class
+from relx.data.stats import compute_stats, format_stats
+from relx.data.triples import overlap_class
 
 
 def _tokens(n: int) -> list[str]:

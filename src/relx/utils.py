@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic writes, seeding, devices."""
+"""Small shared helpers: atomic writes (files and folders), text tables, seeding, devices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import random
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,29 +21,58 @@ _TMP_MIDDLE = re.compile(r"^(?:(?P<pid>\d+)-)?[a-z0-9_]{8}$")
 
 
 @contextmanager
-def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
-    """Write to a temp file beside ``path``, fsync, then rename over it.
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a unique temp path beside ``path`` for a writer; on success give the file the usual mode
+    (``default_file_mode``), fsync it and rename it over ``path``; on failure remove it.
 
-    The temp file is ``.NAME.<pid>-XXXX.tmp``. Stale ones that a killed writer left behind (its process
-    is gone, or the name carries no pid) are removed first; those of live writers are left alone.
+    The one atomic file write (``atomic_open``, ``write_json`` and model weight files use it). The temp
+    file is ``.NAME.<pid>-XXXXXXXX.tmp``, never a file someone else made. Stale ones that a killed writer
+    left behind (its process is gone, or the name carries no pid) are removed first; live writers' are kept.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as fh:
-            yield fh
-            fh.flush()
+        yield tmp
+        os.chmod(tmp, default_file_mode())  # mkstemp (and safetensors) create 0600
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
+    """``open`` a temp file beside ``path`` for writing; on success it replaces ``path`` (see ``atomic_path``)."""
+    with atomic_path(path) as tmp, open(tmp, mode, encoding=None if "b" in mode else encoding) as fh:
+        yield fh
+
+
+@contextmanager
+def staging_directory(target: str | Path, suffix: str = ".tmpdir") -> Iterator[Path]:
+    """Yield a new empty folder beside ``target`` (``.NAME.XXXXXXXX<suffix>``: unique, never a user's folder)
+    with the usual mode, to fill and then publish (``install_files`` or ``os.replace``); whatever is left of
+    it afterwards (everything on failure, nothing after a publish) is removed."""
+    import shutil
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def default_file_mode() -> int:
+    """Mode of an ordinary new file under the current umask (``0o666 & ~umask``)."""
+    return 0o666 & ~_umask()
 
 
 def _remove_stale_temps(path: Path) -> None:
@@ -258,21 +287,31 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def text_table(
+    headers: Sequence[Any], rows: Sequence[Sequence[Any]], title: str | None = None, *, right: Sequence[bool] | None = None,
+    indent: str = "", underline: bool = True,
+) -> str:
+    """The one fixed-width text table: cells joined by two spaces, a dashed rule under the header.
+
+    ``right``: per-column right alignment (default: every column but the first); ``indent`` prefixes
+    every row; ``title`` (when not None) comes first, underlined with ``=`` when ``underline``."""
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    right = [i > 0 for i in range(len(headers))] if right is None else list(right)
+    lines = [indent + "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)).rstrip() for row in cells]
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    head = [] if title is None else [title, "=" * len(title)] if underline else [title]
+    return "\n".join(head + lines)
+
+
 def set_seed(seed: int) -> None:
-    """Seed python, numpy and torch (if importable)."""
+    """Seed python, numpy and torch (both are dependencies of relx)."""
+    import numpy as np
+    import torch
+
     random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def check_batch_size(batch_size: int) -> int:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-NEGATIVE = {"tacred": "no_relation", "semeval": "Other"}
+from relx.evaluation.metrics import SCHEMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gold", required=True, help="gold documents (relx JSONL or any readable format)")
     p.add_argument("--pred", required=True, nargs="+", help="predicted relx JSONL file(s) with the gold document ids")
     p.add_argument("--format", default="auto", help="format of the gold file (default: guessed)")
-    p.add_argument("--scheme", choices=sorted(NEGATIVE), default="tacred", help="scoring semantics (default: tacred)")
+    p.add_argument("--scheme", choices=sorted(SCHEMES), default="tacred", help="scoring semantics (default: tacred)")
     p.add_argument("--negative", default=None, help="negative label (default: no_relation for tacred, Other for semeval)")
     p.add_argument("--buckets", type=int, default=5, help="number of equal-count length buckets (default: 5, quintiles)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the first two files (default: 1000)")
@@ -54,6 +54,7 @@ def _bootstrap(gold: list, preds: dict[str, list], negative: str, scheme: str, n
 
 def run(args: argparse.Namespace) -> int:
     from relx.data.io import read
+    from relx.data.labels import default_negative
     from relx.errors import RelxInputError
     from relx.evaluation.regimes import format_bucket_table, format_regime_tables, length_bucket_report, regime_tables
     from relx.utils import check_not_an_input, write_json
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     for out in (args.json_out, args.png):
         if out:
             check_not_an_input(out, args.gold, *args.pred)
-    negative = args.negative or NEGATIVE[args.scheme]
+    negative = args.negative or default_negative(args.scheme)
     gold = read(args.gold, args.format)
     if not gold:
         raise RelxInputError("no documents", args.gold)

@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _run_info(path: str) -> tuple[Path, dict[str, Any]]:
     """(predictions file, result.json content or {}) of a run directory or a predictions file."""
+    from relx.data.labels import LabelSet
+    from relx.data.textio import load_json
     from relx.errors import RelxInputError
 
     p = Path(path)
@@ -37,10 +39,10 @@ def _run_info(path: str) -> tuple[Path, dict[str, Any]]:
         pred = p / "test_predictions.jsonl"
         if not pred.is_file():
             raise RelxInputError("run directory has no test_predictions.jsonl (train with a test split, or pass the predictions file)", p)
-        result = json.loads((p / "result.json").read_text(encoding="utf-8")) if (p / "result.json").is_file() else {}
+        result = load_json(p / "result.json") if (p / "result.json").is_file() else {}
         labels = p / "model" / "labels.json"
         if labels.is_file():
-            result["negative"] = json.loads(labels.read_text(encoding="utf-8")).get("negative")
+            result["negative"] = LabelSet.load(labels).negative
         return pred, result
     if not p.is_file():
         raise RelxInputError("no such run directory or predictions file", p)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from relx.errors import RelxInputError
 
@@ -34,19 +33,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from relx.data import io
     from relx.data.pairs import to_pairs
-    from relx.data.readers.spert_types import symmetric_beside
+    from relx.data.readers.spert_types import symmetric_option
     from relx.utils import check_not_an_input
 
     check_not_an_input(args.output, args.input)
     docs = io.read(args.input, format=args.format)
     if not docs:
         raise RelxInputError("no documents", args.input)
-    if args.symmetric is not None:
-        symmetric = {name.strip() for name in args.symmetric.split(",") if name.strip()}
-    else:
-        symmetric, types_path = symmetric_beside(args.input)
-        if types_path is not None:
-            print(f"symmetric relation types from {types_path}: {', '.join(sorted(symmetric)) or 'none'}", file=sys.stderr)
+    symmetric = symmetric_option(args.symmetric, args.input)
     pairs, summary = to_pairs(docs, negative=args.negative, symmetric=symmetric)
     io.write(args.output, pairs, format="jsonl")
     print(f"wrote {len(pairs)} pair records to {args.output}")

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SEMEVAL_NEGATIVE = "Other"
-DEFAULT_NEGATIVE = "no_relation"
+from relx.data.labels import DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE, default_negative
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,11 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--skip-invalid", action="store_true", help="leave invalid records out (warning on stderr; JSON key invalid_records_skipped)"
     )
     p.set_defaults(func=run)
-
-
-def default_negative(fmt: str) -> str:
-    """'Other' for SemEval files, 'no_relation' otherwise."""
-    return SEMEVAL_NEGATIVE if fmt == "semeval" else DEFAULT_NEGATIVE
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-NEGATIVE = {"tacred": "no_relation", "semeval": "Other", "relations": "no_relation", "joint": "no_relation"}
+from relx.evaluation.metrics import DOCUMENT_SCHEMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gold", required=True, help="gold documents: relx JSONL or any format relx reads (TACRED, SemEval, SpERT, CasRel...)")
     p.add_argument("--pred", required=True, help="predicted documents (relx JSONL) with the same document ids")
     p.add_argument(
-        "--scheme", choices=sorted(NEGATIVE), default="tacred",
+        "--scheme", choices=sorted(DOCUMENT_SCHEMES), default="tacred",
         help="scoring semantics (default: tacred); 'relations' for documents with several entities or relations; "
         "'joint' for joint entity + relation extraction",
     )
@@ -47,18 +47,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def symmetric_types(args: argparse.Namespace) -> set[str]:
     """``--symmetric A,B`` as a set, else the types marked symmetric in the SpERT types file beside ``--gold``."""
-    from relx.data.readers.spert_types import symmetric_beside
+    from relx.data.readers.spert_types import symmetric_option
 
-    if args.symmetric is not None:
-        return {name.strip() for name in args.symmetric.split(",") if name.strip()}
-    found, path = symmetric_beside(args.gold)
-    if path is not None:
-        print(f"symmetric relation types from {path}: {', '.join(sorted(found)) or 'none'}", file=sys.stderr)
-    return found
+    return symmetric_option(args.symmetric, args.gold)
 
 
 def run(args: argparse.Namespace) -> int:
     from relx.data import io
+    from relx.data.labels import default_negative
     from relx.errors import RelxConfigError, RelxInputError
     from relx.evaluation import scorer as sc
     from relx.utils import check_not_an_input, write_json
@@ -72,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise RelxConfigError("--png draws the --analysis overlap bars; add --analysis overlap")
     if args.symmetric is not None and args.scheme != sc.JOINT_SCHEME:
         raise RelxConfigError(f"--symmetric needs --scheme {sc.JOINT_SCHEME}, not {args.scheme!r}")
-    negative = args.negative or NEGATIVE[args.scheme]
+    negative = args.negative or default_negative(args.scheme)
     gold, pred = list(io.read(args.gold)), list(io.read(args.pred))  # any format relx reads (auto-detected)
     if not gold:
         raise RelxInputError("no documents", args.gold)

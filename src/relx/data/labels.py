@@ -12,10 +12,21 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from relx.data.schema import Document, Relation
 from relx.errors import RelxInputError
 from relx.utils import write_json
+
+DEFAULT_NEGATIVE = "no_relation"
+SEMEVAL_NEGATIVE = "Other"
+NEGATIVE_LABELS = (DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE)  # labels the sentence-level readers take for "no relation"
+
+
+def default_negative(name: str) -> str:
+    """The one default-negative map: ``'Other'`` for the SemEval format / scoring scheme, ``'no_relation'`` for every other."""
+    return SEMEVAL_NEGATIVE if name == "semeval" else DEFAULT_NEGATIVE
+
 
 _DIRECTED = re.compile(r"^(?P<type>.+)\((?P<a>e[12]),(?P<b>e[12])\)$")
 
@@ -121,18 +132,24 @@ class LabelSet:
 
     @classmethod
     def load(cls, path: str | Path) -> LabelSet:
-        """Read a ``labels.json`` ({"negative": str, "labels": [str]}); RelxInputError naming the file otherwise."""
-        from relx.data.io import load_json  # io imports this module
+        """Read a ``labels.json`` ({"negative": str, "labels": [str]}, plain or .gz); RelxInputError naming the file otherwise."""
+        from relx.data.textio import load_json  # textio imports nothing of relx.data
 
-        d = load_json(path)
+        return cls.from_json(load_json(path), path)
+
+    @classmethod
+    def from_json(cls, d: Any, path: str | Path | None = None) -> LabelSet:
+        """The LabelSet of parsed ``labels.json`` content; the one check of its shape (``LabelSet.load`` and
+        model directories use it). Problems raise RelxInputError located at ``path``."""
+        shape = ' (expected {"labels": [...], "negative": "..."})'
         if not isinstance(d, dict):
-            raise RelxInputError(f"a label set must be a JSON object, got a JSON {type(d).__name__}", path)
+            raise RelxInputError(f"a label set must be a JSON object, got a JSON {type(d).__name__}{shape}", path)
         for key in ("labels", "negative"):
             if key not in d:
-                raise RelxInputError(f"label set has no field {key!r}", path)
+                raise RelxInputError(f"label set has no field {key!r}{shape}", path)
         labels, negative = d["labels"], d["negative"]
         if not isinstance(labels, list) or not all(isinstance(lab, str) for lab in labels):
-            raise RelxInputError(f"label set field 'labels' must be a list of strings, got {json.dumps(labels)[:40]}", path)
+            raise RelxInputError(f"label set field 'labels' must be a list of strings, got {json.dumps(labels)[:40]}{shape}", path)
         if not isinstance(negative, str):
-            raise RelxInputError(f"label set field 'negative' must be a string, got {json.dumps(negative)[:40]}", path)
+            raise RelxInputError(f"label set field 'negative' must be a string, got {json.dumps(negative)[:40]}{shape}", path)
         return cls(labels, negative)

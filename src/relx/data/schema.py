@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from relx.data.fields import describe, is_kind, json_object, kind_name, list_field, typed_list
+from relx.data.fields import field as typed_field
 from relx.errors import RelxInputError
 
 OPTIONAL_TOKEN_FIELDS = ("pos", "ner", "heads", "deprels")
@@ -163,105 +164,61 @@ class Document:
     @classmethod
     def from_dict(cls, d: Any) -> Document:
         """Build from a relx JSONL object; raises RelxInputError naming the field on bad shapes or types."""
-        d = _object(d, "")
+        d = json_object(d, "")
         for key in ("id", "tokens"):
             if key not in d:
                 raise RelxInputError(f"missing field {key!r}")
-        doc_id, tokens = _field(d, "id", str), _typed_list(d, "tokens", str)
-        ents = [_entity(e, k) for k, e in enumerate(_list_field(d, "entities"))]
-        rels = [_relation(r, k) for k, r in enumerate(_list_field(d, "relations"))]
-        extra = {name: _typed_list(d, name, int if name == "heads" else str) for name in OPTIONAL_TOKEN_FIELDS if d.get(name) is not None}
+        doc_id, tokens = typed_field(d, "id", str), typed_list(d, "tokens", str)
+        ents = [_entity(e, k) for k, e in enumerate(list_field(d, "entities"))]
+        rels = [_relation(r, k) for k, r in enumerate(list_field(d, "relations"))]
+        extra = {name: typed_list(d, name, int if name == "heads" else str) for name in OPTIONAL_TOKEN_FIELDS if d.get(name) is not None}
         meta = d.get("meta")
         if meta is not None and not isinstance(meta, dict):
-            raise RelxInputError(f"field 'meta' must be a JSON object, got {_kind(meta)}")
+            raise RelxInputError(f"field 'meta' must be a JSON object, got {kind_name(meta)}")
         doc = cls(id=doc_id, tokens=tokens, entities=ents, relations=rels, meta=dict(meta or {}), **extra)
         return doc.validate()
 
 
-# --- strict JSONL field checks (the public contract: int / str / list of str, nothing coerced) ----------
-_TYPE_NAMES = {int: "an integer", str: "a string", float: "a number"}
-
-
-def _kind(value: Any) -> str:
-    """JSON-ish name of ``value``'s type for messages ('null', 'bool', 'float', ...)."""
-    return "null" if value is None else type(value).__name__
-
-
-def _is(value: Any, kind: type) -> bool:
-    """``isinstance`` without the bool-is-an-int trap; ``float`` accepts finite ints and floats."""
-    if isinstance(value, bool):
-        return False
-    if kind is float:
-        return isinstance(value, (int, float)) and math.isfinite(value)
-    return isinstance(value, kind)
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    """``value`` checked to be a JSON object; ``what``: " of entity 0" etc. ("" for the record)."""
-    if not isinstance(value, dict):
-        name = what.removeprefix(" of ") or "a record"
-        raise RelxInputError(f"{name} must be a JSON object, got {_kind(value)}")
-    return value
-
-
-def _field(obj: dict[str, Any], key: str, kind: type, what: str = "", default: Any = None) -> Any:
-    """``obj[key]`` checked to be exactly ``kind`` (``default`` when absent and a default is given)."""
-    if key not in obj:
-        if default is not None:
-            return default
-        raise RelxInputError(f"missing field {key!r}{what}")
-    value = obj[key]
-    if not _is(value, kind):
-        raise RelxInputError(f"field {key!r}{what} must be {_TYPE_NAMES[kind]}, got {_describe(value)}")
-    return value
-
-
-def _list_field(obj: dict[str, Any], key: str) -> list[Any]:
-    """Optional list field (absent or null -> [])."""
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RelxInputError(f"field {key!r} must be a list, got {_kind(value)}")
-    return value
-
-
-def _typed_list(obj: dict[str, Any], key: str, kind: type) -> list[Any]:
-    """``obj[key]`` checked to be a list whose items are all exactly ``kind``."""
-    value = obj[key]
-    what = "integers" if kind is int else "strings"
-    if not isinstance(value, list):
-        raise RelxInputError(f"field {key!r} must be a list of {what}, got {_kind(value)}")
-    for i, item in enumerate(value):
-        if not _is(item, kind):
-            raise RelxInputError(f"field {key!r} must be a list of {what}; item {i} is {_describe(item)}")
-    return list(value)
-
-
 def _entity(e: Any, k: int) -> Entity:
     what = f" of entity {k}"
-    e = _object(e, what)
-    chars = [None if e.get(key) is None else _field(e, key, int, what) for key in ("char_start", "char_end")]
-    return Entity(_field(e, "start", int, what), _field(e, "end", int, what), _field(e, "label", str, what, default="O"), *chars)
+    e = json_object(e, what)
+    chars = [None if e.get(key) is None else typed_field(e, key, int, what) for key in ("char_start", "char_end")]
+    return Entity(typed_field(e, "start", int, what), typed_field(e, "end", int, what), typed_field(e, "label", str, what, default="O"),
+                  *chars)
 
 
 def _relation(r: Any, k: int) -> Relation:
     what = f" of relation {k}"
-    r = _object(r, what)
+    r = json_object(r, what)
     score = r.get("score")
-    if score is not None and not _is(score, float):
-        raise RelxInputError(f"field 'score'{what} must be a finite number or null, got {_describe(score)}")
+    if score is not None and not is_kind(score, float):
+        raise RelxInputError(f"field 'score'{what} must be a finite number or null, got {describe(score)}")
     return Relation(
-        _field(r, "head", int, what), _field(r, "tail", int, what), _field(r, "label", str, what), None if score is None else float(score)
+        typed_field(r, "head", int, what), typed_field(r, "tail", int, what), typed_field(r, "label", str, what),
+        None if score is None else float(score),
     )
 
 
-def _describe(value: Any, width: int = 30) -> str:
-    """'null', or the type and a clipped repr: "float 1.9", "str '0'"."""
-    if value is None:
-        return "null"
-    text = repr(value)
-    return f"{_kind(value)} {text if len(text) <= width else text[: width - 3] + '...'}"
+def check_unique_id(seen: dict[str, int], doc_id: str, index: int) -> None:
+    """Remember ``doc_id`` as used by record ``index`` (1-based) in ``seen``; RelxInputError when it was used before.
+
+    The one duplicate-id check: file readers, the scorer's gold/prediction alignment and the HTTP service use it."""
+    if doc_id in seen:
+        raise RelxInputError(f"duplicate document id {doc_id!r} (first used by record {seen[doc_id]}); ids must be unique")
+    seen[doc_id] = index
+
+
+def unique_ids(docs: Iterable[Document], where: str | None = None) -> dict[str, Document]:
+    """Documents by id (input order); RelxInputError located at ``where`` (a file or side name) on a repeated id."""
+    seen: dict[str, int] = {}
+    out: dict[str, Document] = {}
+    for i, doc in enumerate(docs, 1):
+        try:
+            check_unique_id(seen, doc.id, i)
+        except RelxInputError as exc:
+            raise exc.at(where, f"record {i}") if where is not None else exc from None
+        out[doc.id] = doc
+    return out
 
 
 def read_jsonl(path: str | Path) -> Iterator[Document]:

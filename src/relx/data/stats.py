@@ -10,12 +10,13 @@ Conventions (see :func:`compute_stats`):
   ``Cause-Effect(e2,e1)``) when every Document is a sentence-level pair (at most one relation,
   between entities 0 and 1); otherwise every relation label is counted. Documents without any
   relation are counted under the negative name in both cases.
-- Triples are ``(head span, tail span, label)``; entities are compared by span, duplicates dropped.
-  Overlap classes follow Copy_re / Table 2 of the kernel-matrix paper: *Normal* (no two triples
-  share an entity), *EPO* (two triples share both entities, same pair in either order), *SEO*
-  (two triples share exactly one entity); a Document may be EPO and SEO at once. Multiplicity:
-  *Single* (1 triple), *Double* (2), *Multiple* (>= 3). Documents with no triple are counted
-  under ``none`` in both, and in no other class.
+- Triples are :func:`relx.data.triples.listed_triples` with entity texts as keys (the same definition
+  ``relx evaluate --analysis overlap`` uses): every triple the source listed, repeats and unlocated
+  ones included. Overlap classes follow CopyRE / Table 2 of the kernel-matrix paper
+  (:func:`relx.data.triples.overlap_class`): *Normal* (no two triples share an entity), *EPO* (the
+  same ordered entity pair in two triples), *SEO* (two distinct pairs share an entity); a Document
+  may be EPO and SEO at once. Multiplicity (distinct triples): *Single* (1), *Double* (2),
+  *Multiple* (>= 3). Documents with no triple are counted under ``none`` in both, and in no other class.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Any
 
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document
+from relx.data.triples import overlap_class as overlap_class  # re-exported: its home before relx.data.triples
+from relx.data.triples import sentence_structure
 
 LENGTH_BINS: list[tuple[str, int, int | None]] = [
     ("1-10", 1, 10),
@@ -37,9 +40,6 @@ LENGTH_BINS: list[tuple[str, int, int | None]] = [
     ("51-60", 51, 60),
     (">60", 61, None),
 ]
-
-Triple = tuple[tuple[int, int], tuple[int, int], str]
-
 
 def _sorted_counts(counter: Counter) -> dict[str, int]:
     """Largest count first, ties by name."""
@@ -104,38 +104,8 @@ def length_stats(lengths: list[int]) -> dict[str, Any]:
     }
 
 
-def triples(doc: Document, negative: str = "no_relation") -> list[Triple]:
-    """Distinct (head span, tail span, label) triples of ``doc``, negative-labelled ones left out."""
-    seen: dict[Triple, None] = {}
-    for r in doc.relations:
-        if r.label == negative:
-            continue
-        h, t = doc.entities[r.head], doc.entities[r.tail]
-        seen[((h.start, h.end), (t.start, t.end), r.label)] = None
-    return list(seen)
-
-
-def overlap_class(trips: list[Triple]) -> set[str]:
-    """CopyRE's categories (Zeng et al. 2018; the counts CasRel and the kernel-matrix paper report):
-    {'Normal'} when no entity occurs in two triples; else 'EPO' when an ORDERED entity pair occurs in
-    two triples (a repeated triple counts) and/or 'SEO' when two distinct ordered pairs share an entity
-    (so (a, b) + (b, a) is SEO). Triples are (head, tail, label) with hashable entities; empty set for none."""
-    if not trips:
-        return set()
-    pairs = [(t[0], t[1]) for t in trips]
-    mentions = [e for p in pairs for e in p]
-    if len(set(mentions)) == len(mentions):
-        return {"Normal"}
-    found: set[str] = set()
-    if len(set(pairs)) != len(pairs):
-        found.add("EPO")
-    distinct = set(pairs)
-    if len({e for p in distinct for e in p}) != 2 * len(distinct):
-        found.add("SEO")
-    return found
-
-
 def multiplicity_class(n_triples: int) -> str:
+    """Single / Double / Multiple by the number of distinct triples ("none" for 0)."""
     return {0: "none", 1: "Single", 2: "Double"}.get(n_triples, "Multiple")
 
 
@@ -143,10 +113,10 @@ def _structure(docs: list[Document], negative: str) -> tuple[dict[str, int], dic
     overlap = dict.fromkeys(("Normal", "EPO", "SEO", "none"), 0)
     mult = dict.fromkeys(("Single", "Double", "Multiple", "none"), 0)
     for d in docs:
-        trips = triples(d, negative)
-        for cls in overlap_class(trips) or {"none"}:
+        classes, n_triples = sentence_structure(d, negative)
+        for cls in classes or {"none"}:
             overlap[cls] += 1
-        mult[multiplicity_class(len(trips))] += 1
+        mult[multiplicity_class(n_triples)] += 1
     return overlap, mult
 
 
@@ -185,16 +155,10 @@ def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> di
 
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     """Fixed-width table: numeric columns right-aligned, text columns left-aligned."""
+    from relx.utils import text_table
+
     numeric = [k > 0 and all(isinstance(r[k], (int, float)) or r[k] is None or _is_pct(r[k]) for r in rows) for k in range(len(header))]
-    cells = [header] + [[_fmt(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = [title]
-    for k, row in enumerate(cells):
-        parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
-        lines.append("  " + "  ".join(parts).rstrip())
-        if k == 0:
-            lines.append("  " + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(header, [[_fmt(c) for c in row] for row in rows], title, right=numeric, indent="  ", underline=False)
 
 
 def _is_pct(value: Any) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
+from relx.evaluation.metrics import prf
 
 
 def _object_array(items: Sequence[Any]) -> np.ndarray:
@@ -112,10 +113,9 @@ def _bucket_rows(pairs: Iterable[tuple[set, set]], measure: Callable[[Any], int]
                     counts[i, col] += 1
     rows = []
     for (lo, hi), (g, n_pred, ok) in zip(buckets, counts.tolist()):
-        p = ok / n_pred if n_pred else 0.0
-        r = ok / g if g else 0.0
-        rows.append({"bucket": bucket_label((lo, hi)), "lo": lo, "hi": hi, "p": p, "r": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-                     "gold": g, "predicted": n_pred, "correct": ok})
+        p, r, f1 = prf(ok, n_pred, g)
+        rows.append({"bucket": bucket_label((lo, hi)), "lo": lo, "hi": hi, "p": p, "r": r, "f1": f1, "gold": g, "predicted": n_pred,
+                     "correct": ok})
     return rows
 
 
@@ -129,7 +129,8 @@ def ner_f1_by_entity_length(
 ) -> list[dict[str, Any]]:
     """NER P/R/F1 per entity-length interval (tokens; paper Fig. 3): a gold entity counts in the bucket of its
     length, a predicted one in the bucket of its own; correct = same span and type. Documents aligned by id."""
-    from relx.evaluation.scorer import align_documents, joint_entities
+    from relx.evaluation.joint import joint_entities
+    from relx.evaluation.metrics import align_documents
 
     pairs = [(joint_entities(g), joint_entities(p)) for g, p in align_documents(gold_docs, pred_docs)]
     return _bucket_rows(pairs, lambda t: t[1] - t[0], buckets)
@@ -141,7 +142,8 @@ def re_f1_by_distance(
 ) -> list[dict[str, Any]]:
     """RE P/R/F1 per entity-distance interval (tokens strictly between the two arguments; paper Fig. 4).
     ``strict``: entity types must match too (else boundaries); ``symmetric``: as in ``score_joint``."""
-    from relx.evaluation.scorer import align_documents, joint_relations
+    from relx.evaluation.joint import joint_relations
+    from relx.evaluation.metrics import align_documents
 
     symmetric = set(symmetric)
     pairs = [(joint_relations(g, strict, symmetric), joint_relations(p, strict, symmetric)) for g, p in align_documents(gold_docs, pred_docs)]
@@ -151,7 +153,8 @@ def re_f1_by_distance(
 def joint_counts(gold_docs: Iterable[Document], pred_docs: Iterable[Document], task: str = "re_strict",
                  symmetric: Iterable[str] = ()) -> np.ndarray:
     """Per-document ``[correct, predicted, gold]`` tuple counts (rows in gold order) for ``task`` in JOINT_TASKS."""
-    from relx.evaluation.scorer import align_documents, joint_entities, joint_relations
+    from relx.evaluation.joint import joint_entities, joint_relations
+    from relx.evaluation.metrics import align_documents
 
     if task not in JOINT_TASKS:
         raise RelxInputError(f"unknown joint task {task!r} (choose from {', '.join(JOINT_TASKS)})")

@@ -1,7 +1,7 @@
 """Paired bootstrap of two systems' predictions on the same test documents, for the main metric of a scheme.
 
 Schemes and metrics: ``tacred`` (micro_f1, macro_f1...), ``semeval`` (official_macro_f1, micro_f1...) score the
-pair labels with :func:`relx.evaluation.scorer.score_labels` on every resample; ``relations`` (micro_f1 over
+pair labels with :func:`relx.evaluation.pair_labels.score_labels` on every resample; ``relations`` (micro_f1 over
 (head span, relation, tail span) triples) and ``joint`` (``ner`` / ``re_boundaries`` / ``re_strict`` micro-F1)
 count tuples per document once, so a resample only sums integers.
 """
@@ -21,7 +21,8 @@ DEFAULT_METRIC = {"tacred": "micro_f1", "semeval": "official_macro_f1", "relatio
 
 
 def _relation_counts(gold: Sequence[Document], pred: Sequence[Document], negative: str) -> np.ndarray:
-    from relx.evaluation.scorer import align_documents, relation_triples
+    from relx.data.triples import relation_triples
+    from relx.evaluation.metrics import align_documents
 
     rows = [(len((g_set := relation_triples(g, negative)) & (p_set := relation_triples(p, negative))), len(p_set), len(g_set))
             for g, p in align_documents(gold, pred)]
@@ -47,7 +48,7 @@ def compare_predictions(
         a, b = _relation_counts(gold, pred_a, negative), _relation_counts(gold, pred_b, negative)
         return {**base, **paired_bootstrap(a[:, 2].tolist(), [tuple(r) for r in a[:, :2].tolist()],
                                            [tuple(r) for r in b[:, :2].tolist()], _micro_f1, n=n, seed=seed)}
-    from relx.evaluation.scorer import document_pair_labels, score_labels
+    from relx.evaluation.pair_labels import document_pair_labels, score_labels
 
     _, g, la = document_pair_labels(gold, pred_a, negative, scheme, pred_name="A")
     _, _, lb = document_pair_labels(gold, pred_b, negative, scheme, pred_name="B")

@@ -1,15 +1,15 @@
 """Triple P/R/F1 by sentence structure: Normal / EPO / SEO and by triples per sentence (kernel-matrix paper,
 Table 4 and Figures 2-3; the CopyRE / CasRel categories).
 
-A sentence's categories come from its GOLD triples (:func:`relx.data.stats.overlap_class`): Normal (no
-two triples share an entity), EPO (some entity pair holds several relations), SEO (two triples share
-exactly one entity); a sentence can be EPO and SEO; entities are
-compared by their text, as CopyRE / CasRel do. Multiplicity: x1 ... x4, x5plus gold triples, and
+A sentence's categories come from its GOLD triples (:func:`relx.data.triples.sentence_structure`, the same
+counting as ``relx data stats``): Normal (no two triples share an entity), EPO (some entity pair holds
+several relations), SEO (two triples share exactly one entity); a sentence can be EPO and SEO; entities
+are compared by their text, as CopyRE / CasRel do. Multiplicity: x1 ... x4, x5plus gold triples, and
 Table 4's Single (1) / Double (2) / Multiple (>= 3). Every predicted and gold triple of the sentences of a
 subset counts: precision, recall and F1 are micro over the subset. ``all`` covers every sentence,
 including those without gold triples (their predictions are false positives there only).
 
-Match modes (:func:`relx.evaluation.scorer.relation_triples`): ``exact`` (head span, relation, tail span)
+Match modes (:func:`relx.data.triples.relation_triples`): ``exact`` (head span, relation, tail span)
 and ``partial_last`` (the last token of each entity, the starred WebNLG* / NYT* setting).
 """
 
@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from relx.data.schema import Document
-from relx.data.stats import overlap_class
+from relx.data.triples import relation_triples, sentence_structure
 from relx.errors import RelxInputError
-from relx.evaluation.scorer import TRIPLE_MODES, _prf, align_documents, relation_triples
+from relx.evaluation.metrics import align_documents, prf
+from relx.evaluation.triples import check_mode
+from relx.utils import text_table
 
 OVERLAP = ("normal", "epo", "seo")
 MULTIPLICITY = ("x1", "x2", "x3", "x4", "x5plus")
@@ -32,20 +34,10 @@ LABELS = {"normal": "Normal", "epo": "EPO", "seo": "SEO", "single": "Single", "d
           "x1": "x=1", "x2": "x=2", "x3": "x=3", "x4": "x=4", "x5plus": "x>=5", "all": "All"}
 
 
-def gold_string_triples(doc: Document, negative: str | None = None) -> list[tuple[str, str, str]]:
-    """(head text, tail text, label) of every gold triple as the source listed them: the located relations,
-    plus CasRel's ``meta['unlocated_triples']`` and ``meta['duplicate_triples']`` (repeats count in CopyRE's EPO)."""
-    out = [(doc.span_text(r.head), doc.span_text(r.tail), r.label) for r in doc.relations if r.label != negative]
-    for key in ("unlocated_triples", "duplicate_triples"):
-        out += [(str(t[0]), str(t[2]), str(t[1])) for t in doc.meta.get(key) or [] if isinstance(t, (list, tuple)) and len(t) == 3]
-    return out
-
-
 def sentence_subsets(doc: Document, negative: str | None = None) -> list[str]:
     """The subsets (see the module docstring) a gold sentence belongs to; entities compared by text, as CopyRE does."""
-    gold = gold_string_triples(doc, negative)
-    n = len(set(gold))
-    out = [c.lower() for c in sorted(overlap_class(gold))]
+    classes, n = sentence_structure(doc, negative)
+    out = [c.lower() for c in sorted(classes)]
     if n:
         out += [TABLE4[min(n, 3) - 1], MULTIPLICITY[min(n, 5) - 1]]
     return [*out, "all"]
@@ -53,8 +45,7 @@ def sentence_subsets(doc: Document, negative: str | None = None) -> list[str]:
 
 def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str = "exact", negative: str | None = None) -> list[dict[str, Any]]:
     """One row per subset: ``subset``, ``sentences``, ``gold``, ``predicted``, ``correct``, ``p``, ``r``, ``f1``."""
-    if mode not in TRIPLE_MODES:
-        raise RelxInputError(f"unknown triple match mode {mode!r} (choose from {', '.join(TRIPLE_MODES)})")
+    check_mode(mode)
     counts = {s: [0, 0, 0, 0] for s in SUBSETS}  # sentences, gold, predicted, correct
     for g, p in align_documents(gold, pred):
         g_set, p_set = relation_triples(g, negative, mode), relation_triples(p, negative, mode)
@@ -66,20 +57,16 @@ def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str
             c[3] += len(g_set & p_set)
     rows = []
     for subset, (n, n_gold, n_pred, n_ok) in counts.items():
-        prec, rec, f1 = _prf(n_ok, n_pred, n_gold)
+        prec, rec, f1 = prf(n_ok, n_pred, n_gold)
         rows.append({"subset": subset, "sentences": n, "gold": n_gold, "predicted": n_pred, "correct": n_ok, "p": prec, "r": rec, "f1": f1})
     return rows
 
 
 def format_overlap(rows: Sequence[Mapping[str, Any]], title: str = "") -> str:
-    """A readable table of ``overlap_scores`` rows (percentages)."""
-    head = f"{'subset':<10}{'sentences':>10}{'gold':>8}{'pred':>8}{'correct':>9}{'P':>8}{'R':>8}{'F1':>8}"
-    lines = [title] if title else []
-    lines += [head, "-" * len(head)]
-    for r in rows:
-        lines.append(f"{LABELS.get(r['subset'], r['subset']):<10}{r['sentences']:>10}{r['gold']:>8}{r['predicted']:>8}{r['correct']:>9}"
-                     f"{100 * r['p']:>8.1f}{100 * r['r']:>8.1f}{100 * r['f1']:>8.1f}")
-    return "\n".join(lines) + "\n"
+    """A readable table of ``overlap_scores`` rows (percentages; :func:`relx.utils.text_table`)."""
+    body = [[LABELS.get(r["subset"], r["subset"]), r["sentences"], r["gold"], r["predicted"], r["correct"],
+             *(f"{100 * r[k]:.1f}" for k in ("p", "r", "f1"))] for r in rows]
+    return text_table(["subset", "sentences", "gold", "pred", "correct", "P", "R", "F1"], body, title or None, underline=False) + "\n"
 
 
 def overlap_png(results: Mapping[str, Sequence[Mapping[str, Any]]], path: str | Path, title: str = "") -> Path:

@@ -23,7 +23,8 @@ import numpy as np
 
 from relx.data.schema import Document
 from relx.evaluation.analysis import length_buckets
-from relx.evaluation.scorer import document_pair_labels, score_labels, text_table
+from relx.evaluation.pair_labels import document_pair_labels, score_labels
+from relx.utils import text_table
 
 Preds = Sequence[Document] | Mapping[str, Sequence[Document]]
 METRIC_NAMES = {"micro_f1": "micro F1", "macro_f1": "macro F1 (pos)", "macro_f1_all": "macro F1 (all)",
@@ -172,7 +173,7 @@ def length_bucket_report(
 
 def format_stage_reports(reports: dict[str, Any]) -> str:
     """Text of a two-stage model's ``stage_reports``: binary (Table 6), multi-class (Table 7), pipeline."""
-    from relx.evaluation.scorer import format_report
+    from relx.evaluation.report import format_report
 
     parts = [format_classification_table(reports["binary"], "Stage 1: relation vs negative (all documents)"),
              format_classification_table(reports["multiclass"], "Stage 2: relation type (gold relations only)")]

@@ -146,26 +146,11 @@ def _rename_weights(module: NeuralREModel, state_dict: dict, prefix: str, *_: An
 
 
 def save_atomically(path: Path, writer: Any) -> None:
-    """Call ``writer(tmp_path)``, give it the usual mode (0o666 & ~umask; safetensors writes 0600),
-    fsync it, then rename it to ``path``. The temp file (a unique ``.NAME.<pid>-XXXXXXXX.tmp``, never a
-    file someone else made) is removed on failure."""
-    import os
-    import tempfile
+    """Call ``writer(tmp_path)`` on a temp file beside ``path`` and publish it atomically (:func:`relx.utils.atomic_path`)."""
+    from relx.utils import atomic_path
 
-    from relx.models.persistence import default_file_mode
-
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with atomic_path(path) as tmp:
         writer(str(tmp))
-        os.chmod(tmp, default_file_mode())
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def to_device(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:

@@ -56,3 +56,16 @@ def symmetric_beside(data_path: str | Path) -> tuple[set[str], Path | None]:
     """(symmetric relation types, types file) for the types file beside ``data_path``; (empty, None) without one."""
     found = find_types(data_path)
     return (symmetric_relations(found), found) if found else (set(), None)
+
+
+def symmetric_option(option: str | None, data_path: str | Path) -> set[str]:
+    """The relation types of a ``--symmetric A,B`` option (``''``: none), else those marked symmetric in the
+    SpERT types file beside ``data_path`` (named on stderr when found): one rule for every command."""
+    import sys
+
+    if option is not None:
+        return {name.strip() for name in option.split(",") if name.strip()}
+    found, path = symmetric_beside(data_path)
+    if path is not None:
+        print(f"symmetric relation types from {path}: {', '.join(sorted(found)) or 'none'}", file=sys.stderr)
+    return found
