@@ -57,7 +57,7 @@ def naive_batch(model, docs, max_length: int = 128):
 
     from relx.nn.markers import insert_markers
 
-    enc_mod = model.encoder
+    enc_mod = model.front_end
     ids, masks, e1, e2 = [], [], [], []
     for d in docs:
         marked = insert_markers(d, enc_mod.style, enc_mod._types(d))
@@ -74,7 +74,7 @@ def naive_batch(model, docs, max_length: int = 128):
 def naive_logits(model, ids, mask, e1, e2):
     import torch
 
-    states = model.encoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, 128, H)
+    states = model.front_end.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, 128, H)
     rows = torch.arange(ids.shape[0])
     rep = torch.cat([states[rows, e1], states[rows, e2]], dim=-1)  # (B, 2H)
     return model.classifier(model.head_dropout(rep))  # (B, C)
@@ -90,7 +90,7 @@ def child(args: argparse.Namespace) -> dict:
     torch.manual_seed(13)
     device = args.device
     if args.mode == "infer":
-        from relx.models.base import assign_predictions
+        from relx.models.base import Decoded, assign_predictions
 
         docs = list(read(SEMEVAL / "TEST_FILE_FULL.TXT.gz", "semeval"))[: args.n]
         engine = "torch" if args.engine in ("relx", "naive") else args.engine
@@ -117,7 +117,7 @@ def child(args: argparse.Namespace) -> dict:
                         logits = naive_logits(model, ids.to(device), mask.to(device), e1.to(device), e2.to(device))
                         labels += logits.argmax(-1).tolist()
                 rels = [[r] if (r := model.labels.to_relation(model.labels.label(i), 0, 1)) else [] for i in labels]
-                preds = assign_predictions(batch_docs, rels)
+                preds = assign_predictions(batch_docs, [Decoded(r) for r in rels])
             else:
                 preds = model.predict(batch_docs, batch_size=args.batch, engine=nlp.engine)
             if device.startswith("cuda"):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tiny_models import tiny_config
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -117,6 +119,23 @@ def make_joint_docs():
     ]
 
 
+def make_triple_docs():
+    """Four documents with given entities for all-pairs models: EPO (two relations on one pair), SEO (shared
+    entities), a reversed pair, a sentence without triples."""
+    from relx.data.schema import Document, Entity, Relation
+
+    def doc(i, text, ents, rels):
+        return Document(str(i), text.split(), [Entity(s, e, "ENTITY") for s, e in ents], [Relation(*r) for r in rels])
+
+    return [
+        doc(0, "ernst haefliger died in davos switzerland .", [(0, 2), (4, 5), (5, 6)],
+            [(0, 1, "place_of_death"), (0, 1, "place_of_birth"), (2, 1, "contains")]),
+        doc(1, "bob lives in paris france .", [(0, 1), (3, 4), (4, 5)], [(0, 1, "lives_in"), (2, 1, "contains")]),
+        doc(2, "acme corp is based in london .", [(0, 2), (5, 6)], [(0, 1, "based_in")]),
+        doc(3, "nothing here relates to paris .", [(4, 5)], []),
+    ]
+
+
 @pytest.fixture()
 def pair_docs():
     return make_pair_docs()
@@ -124,7 +143,7 @@ def pair_docs():
 
 @pytest.fixture(scope="session")
 def resources(tiny_bert, tiny_gpt2) -> dict:
-    """What ``Model.tiny_config(resources)`` may use: tiny encoders and small word vectors."""
+    """What ``tiny_config(Model, resources)`` may use: tiny encoders and small word vectors."""
     return {"bert": str(tiny_bert), "gpt2": str(tiny_gpt2), "glove": str(ROOT / "data" / "glove_6B_50d_top4k" / "glove50_4k.txt.gz")}
 
 
@@ -137,6 +156,6 @@ def save_tiny_marker(directory, bert, docs=None, **cfg):
 
     docs = docs or make_pair_docs()
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(bert)}, **cfg), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(bert)}, **cfg), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model.save(directory)

@@ -14,13 +14,14 @@ from relx.errors import RelxConfigError
 from relx.models.bert_extra import BertExtraConfig, BertExtraModel
 from relx.models.loading import load_model
 from relx.training.run import parse_run_config
+from tiny_models import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _model(tiny_bert, docs, **cfg) -> BertExtraModel:
     torch.manual_seed(0)
-    model = BertExtraModel(BertExtraModel.tiny_config({"bert": str(tiny_bert)}, **cfg), LabelSet.from_documents(docs))
+    model = BertExtraModel(tiny_config(BertExtraModel, {"bert": str(tiny_bert)}, **cfg), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model
 

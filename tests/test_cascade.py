@@ -12,11 +12,12 @@ from relx.models.neural import NeuralREModel
 from relx.models.svm2stage import Svm2StageModel
 from relx.training.config import FitContext, TrainerConfig
 from test_svm2stage import toy_docs  # tests/ is on sys.path (pytest rootdir import mode)
+from tiny_models import tiny_config, tiny_fit_kwargs
 
 
 def test_training_views(pair_docs):
     labels = LabelSet.from_documents(pair_docs)
-    model = CascadeModel(CascadeModel.tiny_config(), labels)
+    model = CascadeModel(tiny_config(CascadeModel), labels)
     binary = model.binary_docs(pair_docs)
     det_labels = model.detector_labels()
     assert [det_labels.pair_label(d) for d in binary] == ["relation", "relation", "relation", "no_relation"]
@@ -28,7 +29,7 @@ def test_training_views(pair_docs):
 def test_svm_cascade_fit_predict_save_load(tmp_path):
     train, test = toy_docs(60), toy_docs(24, seed=1)
     labels = LabelSet.from_documents(train)
-    model = CascadeModel(CascadeModel.tiny_config(), labels)
+    model = CascadeModel(tiny_config(CascadeModel), labels)
     hist = model.fit(train, toy_docs(12, seed=2), ctx=FitContext(TrainerConfig(metric="micro_f1")))
     assert hist["best"] == 1.0 and set(hist["history"]) == {"detector", "classifier"}
     preds = model.predict(test)
@@ -50,7 +51,7 @@ def test_marker_classifier_stage(resources, pair_docs, tmp_path):
     marker = {"type": "marker", "encoder": resources["bert"], "max_length": 32, "dropout": 0.0}
     model = CascadeModel(CascadeConfig(detector=svm, classifier=marker), labels)
     assert isinstance(model.classifier, NeuralREModel)
-    model.fit(pair_docs, None, **{**MarkerModel.tiny_fit_kwargs(), "epochs": 3})  # a few steps: this tests the wiring
+    model.fit(pair_docs, None, **{**tiny_fit_kwargs(MarkerModel), "epochs": 3})  # a few steps: this tests the wiring
     preds = model.predict(pair_docs)
     assert preds[3].meta["pair_label"] == "no_relation"  # the detector (which overfits) stops the negative
     assert all(p.meta["pair_label"] in labels for p in preds)

@@ -43,5 +43,5 @@ def test_two_gloo_processes_match_one_process(tmp_path, tiny_bert):
     from relx.nn.encoder import load_encoder
 
     init = load_encoder(tiny_bert).state_dict()
-    key = next(k for k in one if k.startswith("encoder.encoder.") and k.endswith("query.weight"))
-    assert (one[key] - init[key.removeprefix("encoder.encoder.")]).abs().max() > 1e-4
+    key = next(k for k in one if k.startswith("front_end.encoder.") and k.endswith("query.weight"))
+    assert (one[key] - init[key.removeprefix("front_end.encoder.")]).abs().max() > 1e-4

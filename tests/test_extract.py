@@ -16,9 +16,10 @@ from relx.data.schema import Document, Entity, Relation, read_jsonl, write_jsonl
 from relx.errors import RelxConfigError, RelxInputError
 from relx.inference.extraction import Extractor, extraction_view, load_spacy, map_entity_type, resolve_candidates
 from relx.inference.pipeline import Pipeline
-from relx.models.base import ModelKind, REModel, assign_predictions
+from relx.models.base import ModelKind, REModel, assign_predictions, pair_prediction
 from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
+from tiny_models import tiny_config, tiny_fit_kwargs
 
 TEXT = "Bill Gates founded Microsoft in 1975.\n\n  John Smith works at Acme Corp in London."
 
@@ -35,8 +36,8 @@ def marker_dir(tmp_path_factory, tiny_bert):
 
     docs = make_pair_docs()
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
-    model.fit(docs, None, **MarkerModel.tiny_fit_kwargs())
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model.fit(docs, None, **tiny_fit_kwargs(MarkerModel))
     return model.save(tmp_path_factory.mktemp("extract") / "marker")
 
 
@@ -52,8 +53,7 @@ class StubPair(REModel):
     def predict(self, docs, batch_size=64, engine=None):
         self.seen.append(list(docs))
         out = [self.table.get((d.span_text(0), d.span_text(1)), (self.labels.negative, 0.9)) for d in docs]
-        rels = [[r] if (r := self.labels.to_relation(lab, 0, 1, score=s)) else [] for lab, s in out]
-        return assign_predictions(docs, rels, [{"pair_label": lab, "pair_score": s} for lab, s in out])
+        return assign_predictions(docs, [pair_prediction(self.labels, lab, s) for lab, s in out])
 
 
 class FakeJoint(REModel):

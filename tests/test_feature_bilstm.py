@@ -13,11 +13,12 @@ from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
 from relx.models.feature_bilstm import FeatureBiLSTMModel
 from relx.nn.sequence import masked_max, relative_positions
+from tiny_models import tiny_config
 
 
 def _model(docs, **overrides) -> FeatureBiLSTMModel:
     torch.manual_seed(0)
-    model = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(None, max_position=3, **overrides), LabelSet.from_documents(docs))
+    model = FeatureBiLSTMModel(tiny_config(FeatureBiLSTMModel, None, max_position=3, **overrides), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model
 
@@ -63,7 +64,7 @@ def test_forward_shapes_pooling_and_batch_of_one(pair_docs):
     model.train()
     assert torch.isfinite(model(model.collate([model.featurize(pair_docs[0])])).loss)  # BatchNorm with B=1
     with pytest.raises(RelxConfigError):
-        FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(None, pooling="mean"), model.labels)
+        FeatureBiLSTMModel(tiny_config(FeatureBiLSTMModel, None, pooling="mean"), model.labels)
 
 
 def test_masked_max():
@@ -127,10 +128,10 @@ def test_run_experiment_resume(tmp_path, pair_docs):
 
 def test_pretrained_vectors_frozen_by_default(pair_docs, resources):
     assert _model(pair_docs).tokens.word_emb.weight.requires_grad  # random vectors are trained
-    glove = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(resources), LabelSet.from_documents(pair_docs))
+    glove = FeatureBiLSTMModel(tiny_config(FeatureBiLSTMModel, resources), LabelSet.from_documents(pair_docs))
     glove.prepare(pair_docs)
     assert not glove.tokens.word_emb.weight.requires_grad and glove.tokens.word_emb.weight.shape[1] == 50
     assert not any(p is glove.tokens.word_emb.weight for g in glove.optimizer_groups(1e-3, None, 0.0) for p in g["params"])
-    tuned = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(resources, freeze_words=False), glove.labels)
+    tuned = FeatureBiLSTMModel(tiny_config(FeatureBiLSTMModel, resources, freeze_words=False), glove.labels)
     tuned.prepare(pair_docs)
     assert tuned.tokens.word_emb.weight.requires_grad

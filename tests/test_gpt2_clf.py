@@ -14,13 +14,14 @@ from relx.errors import RelxConfigError
 from relx.models.gpt2_clf import GPT2ClfModel, last_token_index
 from relx.models.loading import load_model
 from relx.training.run import parse_run_config
+from tiny_models import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _model(tiny_gpt2, docs, **cfg) -> GPT2ClfModel:
     torch.manual_seed(0)
-    model = GPT2ClfModel(GPT2ClfModel.tiny_config({"gpt2": str(tiny_gpt2)}, **cfg), LabelSet.from_documents(docs))
+    model = GPT2ClfModel(tiny_config(GPT2ClfModel, {"gpt2": str(tiny_gpt2)}, **cfg), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model.eval()
 
@@ -37,7 +38,7 @@ def test_padded_batch_classifies_last_real_token(tiny_gpt2, pair_docs):
     feats = [model.featurize(d) for d in pair_docs]
     batch = model.collate(feats)
     assert len({len(f["input_ids"]) for f in feats}) > 1 and batch["attention_mask"][:, -1].min() == 0  # really padded
-    assert all(f["input_ids"][-1] == model.encoder.tokenizer.eos_token_id for f in feats)
+    assert all(f["input_ids"][-1] == model.front_end.tokenizer.eos_token_id for f in feats)
     with torch.no_grad():
         together = model(batch).logits  # (4, C)
         alone = torch.cat([model(model.collate([f])).logits for f in feats])  # (4, C)
@@ -47,13 +48,13 @@ def test_padded_batch_classifies_last_real_token(tiny_gpt2, pair_docs):
 def test_marker_tokens_added_and_embeddings_resized(tiny_gpt2, pair_docs):
     base = 320  # vocabulary of the tiny tokenizer built in conftest
     model = _model(tiny_gpt2, pair_docs)
-    assert len(model.encoder.tokenizer) == base + 4
-    assert model.encoder.encoder.get_input_embeddings().weight.shape[0] == len(model.encoder.tokenizer)
-    assert model.encoder.tokenizer.pad_token == model.encoder.tokenizer.eos_token
-    words = model.encoder.tokenizer.convert_ids_to_tokens(model.featurize(pair_docs[0])["input_ids"])
+    assert len(model.front_end.tokenizer) == base + 4
+    assert model.front_end.encoder.get_input_embeddings().weight.shape[0] == len(model.front_end.tokenizer)
+    assert model.front_end.tokenizer.pad_token == model.front_end.tokenizer.eos_token
+    words = model.front_end.tokenizer.convert_ids_to_tokens(model.featurize(pair_docs[0])["input_ids"])
     assert [w for w in words if w.startswith("[")] == ["[E1]", "[/E1]", "[E2]", "[/E2]"]  # one token each
     typed = _model(tiny_gpt2, pair_docs, marker_style="typed")
-    assert "[S:PERSON]" in typed.encoder.tokenizer.get_vocab() and typed.encoder.encoder.get_input_embeddings().weight.shape[0] == len(typed.encoder.tokenizer)
+    assert "[S:PERSON]" in typed.front_end.tokenizer.get_vocab() and typed.front_end.encoder.get_input_embeddings().weight.shape[0] == len(typed.front_end.tokenizer)
 
 
 def test_truncation_keeps_markers_and_eos(tiny_gpt2):
@@ -61,8 +62,8 @@ def test_truncation_keeps_markers_and_eos(tiny_gpt2):
     doc = Document("long", toks, [Entity(60, 61, "PERSON"), Entity(121, 122, "LOCATION")])
     model = _model(tiny_gpt2, [doc], max_length=24)
     ids = model.featurize(doc)["input_ids"]
-    words = model.encoder.tokenizer.convert_ids_to_tokens(ids)
-    assert len(ids) == 24 and ids[-1] == model.encoder.tokenizer.eos_token_id
+    words = model.front_end.tokenizer.convert_ids_to_tokens(ids)
+    assert len(ids) == 24 and ids[-1] == model.front_end.tokenizer.eos_token_id
     assert {"[E1]", "[/E1]", "[E2]", "[/E2]"} <= set(words)
 
 

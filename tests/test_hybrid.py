@@ -9,13 +9,14 @@ from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.hybrid import HybridModel
 from relx.models.loading import load_model
+from tiny_models import tiny_config
 
 FAST = {"epochs": 15, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0, "num_threads": 1}
 
 
 def build(pair_docs, **overrides) -> HybridModel:
     torch.manual_seed(0)
-    model = HybridModel(HybridModel.tiny_config({}, **overrides), LabelSet.from_documents(pair_docs))
+    model = HybridModel(tiny_config(HybridModel, {}, **overrides), LabelSet.from_documents(pair_docs))
     model.prepare(pair_docs)
     return model
 
@@ -38,9 +39,9 @@ def test_each_branch_alone_forwards(pair_docs, branch):
 
 def test_all_branches_off_is_a_config_error(pair_docs):
     with pytest.raises(RelxConfigError, match="at least one branch"):
-        HybridModel(HybridModel.tiny_config({}, use_lstm=False, use_rules=False, use_tfidf=False), LabelSet.from_documents(pair_docs))
+        HybridModel(tiny_config(HybridModel, {}, use_lstm=False, use_rules=False, use_tfidf=False), LabelSet.from_documents(pair_docs))
     with pytest.raises(RelxConfigError, match="rules_level"):
-        HybridModel(HybridModel.tiny_config({}, rules_level="token"), LabelSet.from_documents(pair_docs))
+        HybridModel(tiny_config(HybridModel, {}, rules_level="token"), LabelSet.from_documents(pair_docs))
 
 
 def test_rules_levels_and_mined_rules(pair_docs):
@@ -56,7 +57,7 @@ def test_save_load_same_predictions_with_tfidf_and_rules_state(pair_docs, tmp_pa
     rules.write_text("relations:\n  founder(e1,e2):\n    - '\\bfounded\\b'\n  employee(e1,e2):\n    - '\\bworks at\\b'\n", encoding="utf-8")
     torch.manual_seed(0)
     labels = LabelSet.from_documents(pair_docs)
-    model = HybridModel(HybridModel.tiny_config({}, word_vectors="random", rules=str(rules)), labels)
+    model = HybridModel(tiny_config(HybridModel, {}, word_vectors="random", rules=str(rules)), labels)
     model.fit(pair_docs, pair_docs, **FAST)
     preds = model.predict(pair_docs)
     model.save(tmp_path / "m")

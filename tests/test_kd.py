@@ -19,6 +19,7 @@ from relx.models.teacher import TeacherR, TeacherS
 from relx.nn.attention import MultiAspectAttention
 from relx.rules.soft import SoftRules, entity_type, pattern
 from relx.training.losses import kd_kl, tsd_loss
+from tiny_models import tiny_config, tiny_fit_kwargs
 
 
 def typed(i, subj, obj, label, ner=None):
@@ -59,14 +60,14 @@ def test_teacher_logits_are_local_plus_gamma_times_rules(resources):
     docs = make_pair_docs()
     labels = LabelSet.from_documents(docs)
     torch.manual_seed(0)
-    t = TeacherS(TeacherS.tiny_config(resources), labels)
+    t = TeacherS(tiny_config(TeacherS, resources), labels)
     t.prepare(docs)
     t.eval()
     batch = t.collate([t.featurize(d) for d in docs])
     local, glob = t.parts(batch)
     assert torch.allclose(glob, 0.8 * batch["prior"])
     assert torch.allclose(t(batch).logits, local + glob)
-    r = TeacherR(TeacherR.tiny_config(resources), labels)
+    r = TeacherR(tiny_config(TeacherR, resources), labels)
     r.prepare(docs)
     with torch.no_grad():
         r.gamma_r.weight.copy_(torch.arange(len(labels) * len(labels), dtype=torch.float).view(len(labels), -1))
@@ -82,8 +83,8 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     docs = make_pair_docs()
     labels = LabelSet.from_documents(docs)
     torch.manual_seed(0)
-    student = StudentR(StudentR.tiny_config(resources), labels)
-    hist = student.fit(docs, docs, out_dir=tmp_path / "run", **CGCNModel.tiny_fit_kwargs())
+    student = StudentR(tiny_config(StudentR, resources), labels)
+    hist = student.fit(docs, docs, out_dir=tmp_path / "run", **tiny_fit_kwargs(CGCNModel))
     assert hist["teacher"]["type"] == "teacher_r"
     assert hist["teacher"]["best_dev"] is None  # Teacher-R is not selected on dev (its predictions need the gold relation)
     teacher = load_model(tmp_path / "run" / "teacher" / "model")
@@ -104,14 +105,14 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     want = out1.extras["loss_kd"] + 1.8 * out1.extras["loss_hint"]
     assert out1.loss.item() == pytest.approx(want.item(), rel=1e-5)
     # a saved teacher is reused instead of trained again
-    again = StudentS(StudentS.tiny_config(resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
-    assert again.fit(docs, None, **{**CGCNModel.tiny_fit_kwargs(), "epochs": 1})["teacher"] == {"loaded": str(tmp_path / "run" / "teacher" / "model")}
+    again = StudentS(tiny_config(StudentS, resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
+    assert again.fit(docs, None, **{**tiny_fit_kwargs(CGCNModel), "epochs": 1})["teacher"] == {"loaded": str(tmp_path / "run" / "teacher" / "model")}
 
 
 def test_no_kd_student_needs_no_teacher(resources, tmp_path):
     docs = make_pair_docs()
-    s = StudentS(StudentS.tiny_config(resources, kd=False), LabelSet.from_documents(docs))
-    hist = s.fit(docs, None, out_dir=tmp_path / "run", **{**CGCNModel.tiny_fit_kwargs(), "epochs": 2})
+    s = StudentS(tiny_config(StudentS, resources, kd=False), LabelSet.from_documents(docs))
+    hist = s.fit(docs, None, out_dir=tmp_path / "run", **{**tiny_fit_kwargs(CGCNModel), "epochs": 2})
     assert hist["teacher"] == {} and not (tmp_path / "run" / "teacher").exists()
 
 
@@ -126,7 +127,7 @@ def test_maa_weights_are_a_distribution_over_real_tokens():
 def test_cgcn_parses_documents_without_trees(resources):
     docs = make_pair_docs()
     bare = [Document(d.id, d.tokens, d.entities, d.relations) for d in docs]  # no POS / NER / heads
-    model = CGCNModel(CGCNModel.tiny_config(resources), LabelSet.from_documents(docs))
+    model = CGCNModel(tiny_config(CGCNModel, resources), LabelSet.from_documents(docs))
     model.prepare(docs)
     feats = model.featurize_many(bare)
     assert all(len(f["heads"]) == len(d.tokens) and f["heads"].count(0) >= 1 for f, d in zip(feats, bare))
@@ -138,8 +139,8 @@ def test_saved_teacher_and_student_extract_from_raw_text(resources, tmp_path):
 
     docs = make_pair_docs()
     torch.manual_seed(0)
-    student = StudentS(StudentS.tiny_config(resources), LabelSet.from_documents(docs))
-    student.fit(docs, None, out_dir=tmp_path / "run", **{**CGCNModel.tiny_fit_kwargs(), "epochs": 3})
+    student = StudentS(tiny_config(StudentS, resources), LabelSet.from_documents(docs))
+    student.fit(docs, None, out_dir=tmp_path / "run", **{**tiny_fit_kwargs(CGCNModel), "epochs": 3})
     student.save(tmp_path / "student")
     for path in (tmp_path / "student", tmp_path / "run" / "teacher" / "model"):
         out = relx.load(path, threshold=0.0)("Bill Gates founded Microsoft in 1975. John Smith works at Acme Corp in London.")
@@ -150,8 +151,8 @@ def test_saved_teacher_and_student_extract_from_raw_text(resources, tmp_path):
 def test_only_gold_dependent_teachers_skip_dev_selection(resources, tmp_path):
     docs = make_pair_docs()
     labels = LabelSet.from_documents(docs)
-    r_hist = TeacherR(TeacherR.tiny_config(resources), labels).fit(docs, docs, **CGCNModel.tiny_fit_kwargs())
+    r_hist = TeacherR(tiny_config(TeacherR, resources), labels).fit(docs, docs, **tiny_fit_kwargs(CGCNModel))
     assert r_hist["best"] is None and not any("micro_f1" in h for h in r_hist["history"])  # trained, never scored on dev
-    free = TeacherR(TeacherR.tiny_config(resources, type_constraints=False), labels)  # no Gamma[gold]: an ordinary model
-    assert not free.uses_gold and free.fit(docs, docs, **CGCNModel.tiny_fit_kwargs())["best"] is not None
-    assert TeacherS(TeacherS.tiny_config(resources), labels).fit(docs, docs, **CGCNModel.tiny_fit_kwargs())["best"] is not None
+    free = TeacherR(tiny_config(TeacherR, resources, type_constraints=False), labels)  # no Gamma[gold]: an ordinary model
+    assert not free.uses_gold and free.fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
+    assert TeacherS(tiny_config(TeacherS, resources), labels).fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None

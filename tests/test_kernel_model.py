@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 
+from conftest import make_triple_docs
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
@@ -17,21 +18,7 @@ from relx.models.loading import load_model
 from relx.nn.kernel import RelationKernels, block_mean, block_union
 from relx.training.config import FitContext, TrainerConfig
 from relx.training.losses import kernel_bce
-
-
-def triple_docs() -> list[Document]:
-    """EPO (two relations on one pair), SEO (shared entities), a reversed pair, a sentence without triples."""
-
-    def doc(i, text, ents, rels):
-        return Document(str(i), text.split(), [Entity(s, e, "ENTITY") for s, e in ents], [Relation(*r) for r in rels])
-
-    return [
-        doc(0, "ernst haefliger died in davos switzerland .", [(0, 2), (4, 5), (5, 6)],
-            [(0, 1, "place_of_death"), (0, 1, "place_of_birth"), (2, 1, "contains")]),
-        doc(1, "bob lives in paris france .", [(0, 1), (3, 4), (4, 5)], [(0, 1, "lives_in"), (2, 1, "contains")]),
-        doc(2, "acme corp is based in london .", [(0, 2), (5, 6)], [(0, 1, "based_in")]),
-        doc(3, "nothing here relates to paris .", [(4, 5)], []),
-    ]
+from tiny_models import tiny_config
 
 
 def _labels(docs):
@@ -81,9 +68,9 @@ def test_kernel_bce_eq9_by_hand():
 
 
 def test_overfits_overlapping_triples_and_round_trips(resources, tmp_path):
-    docs = triple_docs()
+    docs = make_triple_docs()
     torch.manual_seed(0)
-    model = KernelModel(KernelModel.tiny_config(resources), _labels(docs))
+    model = KernelModel(tiny_config(KernelModel, resources), _labels(docs))
     model.fit(docs, None, epochs=60, batch_size=4, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
     preds = model.predict(docs)
     for g, p in zip(docs, preds):
@@ -98,8 +85,8 @@ def test_overfits_overlapping_triples_and_round_trips(resources, tmp_path):
 
 
 def test_low_rank_and_forward_backprop(resources):
-    docs = triple_docs()
-    model = KernelModel(KernelModel.tiny_config(resources, rank=3), _labels(docs))
+    docs = make_triple_docs()
+    model = KernelModel(tiny_config(KernelModel, resources, rank=3), _labels(docs))
     out = model(model.collate([model.featurize(d) for d in docs]))
     assert out.logits.shape == (4, 5, 3, 3)  # (B, R, E, E) block-mean probabilities
     assert torch.isfinite(out.loss)
@@ -107,7 +94,7 @@ def test_low_rank_and_forward_backprop(resources):
     assert model.kernels.w_head.shape == (model.encoder.config.hidden_size, 5 * 3)
     assert model.encoder.embeddings.word_embeddings.weight.grad.abs().sum() > 0
     with pytest.raises(RelxConfigError, match="loss_norm"):
-        KernelModel(KernelModel.tiny_config(resources, loss_norm="sum"), _labels(docs))
+        KernelModel(tiny_config(KernelModel, resources, loss_norm="sum"), _labels(docs))
 
 
 def test_directed_pair_labels_and_single_label(resources):
@@ -120,7 +107,7 @@ def test_directed_pair_labels_and_single_label(resources):
     ]
     labels = LabelSet.from_documents(docs, negative="Other")
     torch.manual_seed(0)
-    model = KernelModel(KernelModel.tiny_config({"bert": resources["bert"]}, single_label=True), labels)
+    model = KernelModel(tiny_config(KernelModel, {"bert": resources["bert"]}, single_label=True), labels)
     assert model.relation_types == ["Cause-Effect", "Component-Whole"]
     feat = model.featurize(docs[0])
     assert feat["triples"] == [(1, 0, 0)]  # reversed: from e2 to e1
@@ -131,9 +118,9 @@ def test_directed_pair_labels_and_single_label(resources):
 
 
 def test_threshold_is_tuned_on_dev_and_saved(resources, tmp_path):
-    docs = triple_docs()
+    docs = make_triple_docs()
     torch.manual_seed(0)
-    model = KernelModel(KernelModel.tiny_config(resources, tune_threshold=True), _labels(docs))
+    model = KernelModel(tiny_config(KernelModel, resources, tune_threshold=True), _labels(docs))
     ctx = FitContext(TrainerConfig(epochs=40, batch_size=4, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0, scheme="relations"))
     hist = model.fit(docs, docs, ctx)
     tuned = hist["threshold"]
@@ -145,7 +132,7 @@ def test_threshold_is_tuned_on_dev_and_saved(resources, tmp_path):
 
 def test_entities_past_max_length_are_counted_not_scored(resources):
     long = Document("x", ["word"] * 80 + ["paris", "france"], [Entity(0, 1), Entity(80, 81), Entity(81, 82)], [Relation(2, 1, "contains")])
-    model = KernelModel(KernelModel.tiny_config(resources, max_length=32), LabelSet({"contains"}))
+    model = KernelModel(tiny_config(KernelModel, resources, max_length=32), LabelSet({"contains"}))
     feat = model.featurize(long)
     assert feat["entities"] == [0] and feat["unscored_entities"] == 2 and feat["triples"] == []
     pred = model.predict([long])[0]
@@ -156,8 +143,8 @@ def test_raw_text_scores_all_candidate_pairs_of_a_sentence(resources):
     import relx
     from relx.inference.extraction import Extractor, load_spacy
 
-    docs = triple_docs()
-    model = KernelModel(KernelModel.tiny_config(resources, threshold=0.0), _labels(docs))
+    docs = make_triple_docs()
+    model = KernelModel(tiny_config(KernelModel, resources, threshold=0.0), _labels(docs))
     model.profile = {"entity_types": {"ENTITY": 9}, "type_pairs": [], "negative": "no_relation"}
     ex = Extractor(model, nlp=load_spacy(), candidates="noun_chunks")
     assert ex.kind == "multi" and ex.threshold == 0.0
@@ -174,9 +161,9 @@ def test_self_pairs_learn_a_relation_from_a_span_to_itself(resources):
     docs = [Document("0", "the airport serves the airport city .".split(), [Entity(1, 2), Entity(5, 6)],
                      [Relation(0, 0, "sameAs"), Relation(0, 1, "serves")])]
     labels = LabelSet({"sameAs", "serves"})
-    plain = KernelModel(KernelModel.tiny_config(resources), labels)
+    plain = KernelModel(tiny_config(KernelModel, resources), labels)
     assert plain.featurize(docs[0])["triples"] == [(0, 1, 1)]  # (x, x) is not a candidate by default
     torch.manual_seed(0)
-    model = KernelModel(KernelModel.tiny_config(resources, self_pairs=True), labels)
+    model = KernelModel(tiny_config(KernelModel, resources, self_pairs=True), labels)
     model.fit(docs, None, epochs=40, batch_size=1, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
     assert {(r.head, r.tail, r.label) for r in model.predict(docs)[0].relations} == {(0, 0, "sameAs"), (0, 1, "serves")}

@@ -10,6 +10,7 @@ from relx.data.schema import Document, Entity
 from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 from relx.nn.markers import insert_markers, keep_window
+from tiny_models import tiny_config
 
 
 def test_insert_markers_order_and_spans():
@@ -30,7 +31,7 @@ def test_keep_window_keeps_markers_and_nearest_context():
 def _model(tiny_bert, docs, **cfg):
     labels = LabelSet.from_documents(docs)
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, **cfg), labels)
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, **cfg), labels)
     model.prepare(docs)
     return model
 
@@ -42,7 +43,7 @@ def test_truncation_keeps_both_entities(tiny_bert, style):
     model = _model(tiny_bert, [doc], marker_style=style, max_length=24)
     f = model.featurize(doc)
     assert len(f["input_ids"]) <= 24
-    words = model.encoder.tokenizer.convert_ids_to_tokens(f["input_ids"])
+    words = model.front_end.tokenizer.convert_ids_to_tokens(f["input_ids"])
     assert "bill" in words and "paris" in words
     assert words[f["bounds"][0]] == "bill" and words[f["bounds"][2]] == "paris"
 

@@ -8,20 +8,21 @@ import torch
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.marker import MarkerModel
+from tiny_models import tiny_config
 
 
 def _model(tiny_bert, docs, **kw) -> MarkerModel:
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, **kw), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, **kw), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model
 
 
 def test_start_mention_pooling_adds_the_mention_means(tiny_bert, pair_docs):
     model = _model(tiny_bert, pair_docs, pooling="start_mention")
-    assert model.classifier.in_features == 4 * model.encoder.hidden_size
+    assert model.classifier.in_features == 4 * model.front_end.hidden_size
     batch = model.collate([model.featurize(d) for d in pair_docs])
-    enc = model.encoder(batch)
+    enc = model.front_end(batch)
     rep = model._rep(enc.states, enc)
     s0, s1 = enc.bounds[0, 0].item(), enc.bounds[0, 1].item()
     assert torch.allclose(rep[0, 2 * 32 : 3 * 32], enc.states[0, s0 : s1 + 1].mean(0), atol=1e-6)

@@ -20,11 +20,12 @@ from relx.models.marker import MarkerModel
 from relx.models.persistence import file_sha256, verify_checksums, weight_checksums
 from relx.models.svm2stage import Svm2StageModel
 from relx.utils import resolve_device
+from tiny_models import tiny_config
 
 
 def fitted_svm() -> Svm2StageModel:
     docs = make_pair_docs()
-    model = Svm2StageModel(Svm2StageModel.tiny_config(), LabelSet.from_documents(docs, negative="no_relation"))
+    model = Svm2StageModel(tiny_config(Svm2StageModel), LabelSet.from_documents(docs, negative="no_relation"))
     model.fit(docs)
     return model
 
@@ -34,7 +35,7 @@ def saved(tmp_path_factory, tiny_bert) -> dict[str, Path]:
     """A marker model on the tiny BERT and a fitted svm2stage model, each saved once."""
     root = tmp_path_factory.mktemp("saved")
     labels = LabelSet.from_documents(make_pair_docs(), negative="no_relation")
-    marker = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), labels)
+    marker = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), labels)
     return {"marker": marker.save(root / "marker"), "svm": fitted_svm().save(root / "svm", metrics={"dev": 1.0})}
 
 

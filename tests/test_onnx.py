@@ -17,6 +17,7 @@ from relx.data.schema import read_jsonl, write_jsonl  # noqa: E402
 from relx.errors import RelxConfigError, RelxInputError  # noqa: E402
 from relx.inference.engines.onnx import export_onnx, probe_documents  # noqa: E402
 from relx.models.loading import load_model  # noqa: E402
+from tiny_models import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_export_rejects_models_without_onnx_support(tmp_path, tiny_bert):
     from relx.models.span_base import SpanBaseModel
 
     docs = make_joint_docs()
-    model = SpanBaseModel(SpanBaseModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = SpanBaseModel(tiny_config(SpanBaseModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     model.save(tmp_path / "span")
     with pytest.raises(RelxConfigError, match="transformer pair models"):
@@ -105,7 +106,7 @@ def test_other_transformer_pair_models_export(tmp_path, resources, name):
     cls = MODELS.get(name)
     docs = make_pair_docs()
     torch.manual_seed(0)
-    model = cls(cls.tiny_config(resources), LabelSet.from_documents(docs))
+    model = cls(tiny_config(cls, resources), LabelSet.from_documents(docs))
     model.prepare(docs)
     model.save(tmp_path / "m")
     meta = export_onnx(tmp_path / "m", tmp_path / "e", int8=False)

@@ -24,6 +24,7 @@ from relx.data.schema import Document, write_jsonl
 from relx.errors import RelxInputError
 from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
+from tiny_models import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,7 +130,7 @@ def test_same_seed_same_predictions(tmp_path, tiny_bert):
     preds = []
     for _ in range(2):
         torch.manual_seed(123)  # model init seeded by the caller; the trainer seeds the rest
-        model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, dropout=0.1), LabelSet.from_documents(docs))
+        model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, dropout=0.1), LabelSet.from_documents(docs))
         from relx.training.trainer import Trainer
 
         Trainer(TrainerConfig(epochs=3, batch_size=2, lr=1e-3, progress=False, seed=5, device="cpu")).fit(model, docs, None)
@@ -139,7 +140,7 @@ def test_same_seed_same_predictions(tmp_path, tiny_bert):
 
 def test_loading_never_unpickles(tmp_path, tiny_bert, monkeypatch):
     docs = make_pair_docs()
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     path = model.save(tmp_path / "m")
 
@@ -161,7 +162,7 @@ def test_oversized_safetensors_header_is_one_line(tmp_path, tiny_bert):
     import shutil
 
     docs = make_pair_docs()
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     path = model.save(tmp_path / "m")
     data = (path / "model.safetensors").read_bytes()

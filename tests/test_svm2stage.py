@@ -15,6 +15,7 @@ from relx.evaluation.regimes import format_stage_reports
 from relx.models.loading import load_model
 from relx.models.svm2stage import RELATION, Svm2StageConfig, Svm2StageModel, evaluate_two_stage
 from relx.training.config import FitContext, TrainerConfig
+from tiny_models import tiny_config
 
 PEOPLE = ["bill", "john", "mary", "anna", "peter", "sara"]
 ORGS = ["acme", "globex", "initech", "umbrella", "hooli"]
@@ -113,9 +114,9 @@ def test_relation_only_training_gives_constant_detector():
 def test_lexical_only_and_no_cue_block(pair_docs):
     bare = [dataclasses.replace(d, pos=None, ner=None, heads=None, deprels=None) for d in pair_docs]
     labels = LabelSet.from_documents(bare)
-    with_cues = Svm2StageModel(Svm2StageModel.tiny_config(), labels)
+    with_cues = Svm2StageModel(tiny_config(Svm2StageModel), labels)
     with_cues.fit(bare)
-    no_cues = Svm2StageModel(Svm2StageModel.tiny_config(syntax_weight=0.0), labels)
+    no_cues = Svm2StageModel(tiny_config(Svm2StageModel, syntax_weight=0.0), labels)
     no_cues.fit(bare)
     assert no_cues.cues is None and with_cues.cues.notes
     assert no_cues.features(bare).shape[1] == with_cues.tfidf.n_features < with_cues.features(bare).shape[1]

@@ -8,11 +8,12 @@ import torch
 from relx.data.labels import LabelSet
 from relx.models.marker import MarkerModel
 from relx.training.trainer import Trainer, TrainerConfig
+from tiny_models import tiny_config
 
 
 def _fresh(tiny_bert, docs):
     torch.manual_seed(0)
-    return MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}, mld=True, mse=True), LabelSet.from_documents(docs))
+    return MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}, mld=True, mse=True), LabelSet.from_documents(docs))
 
 
 def _cfg(**kw):

@@ -9,11 +9,12 @@ from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
 from relx.models.marker import MarkerModel
 from relx.training.trainer import Trainer, TrainerConfig
+from tiny_models import tiny_config
 
 
 def _model(tiny_bert, docs) -> MarkerModel:
     torch.manual_seed(0)
-    return MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    return MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
 
 
 def test_last_partial_accumulation_window_is_not_scaled_down(tiny_bert, pair_docs, monkeypatch):

@@ -16,6 +16,7 @@ from relx.data.labels import LabelSet  # noqa: E402
 from relx.models.marker import MarkerModel  # noqa: E402
 from relx.training.config import TrainerConfig  # noqa: E402
 from relx.training.trainer import Trainer  # noqa: E402
+from tiny_models import tiny_config  # noqa: E402
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
     for k, d in enumerate(docs):
         d.id = f"{d.id}-{k}"
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": bert}, dropout=0.0), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": bert}, dropout=0.0), LabelSet.from_documents(docs))
     cfg = TrainerConfig(epochs=3, batch_size=4, lr=1e-3, warmup_ratio=0.0, progress=False, device="cpu", seed=0, grad_clip=None)
     trainer = Trainer(cfg)
     trainer.fit(model, docs, None)

@@ -25,6 +25,7 @@ from relx.data.safetext import json_problem, json_safe, printable, unicode_probl
 from relx.errors import RelxInputError  # noqa: E402
 from relx.inference.extraction import extraction_view  # noqa: E402
 from relx.integrations.http import Limits, create_app  # noqa: E402
+from tiny_models import tiny_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = "Bill Gates founded Microsoft in 1975."
@@ -326,7 +327,7 @@ def untyped_model_dir(tmp_path_factory, tiny_bert):
     for d in docs:
         d.entities = [Entity(e.start, e.end, "ENTITY") for e in d.entities]
     torch.manual_seed(0)
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     model.profile = training_profile(docs, model.labels.negative)
     return model.save(tmp_path_factory.mktemp("isolation") / "untyped")

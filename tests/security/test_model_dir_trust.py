@@ -22,6 +22,7 @@ from relx.data.labels import LabelSet
 from relx.errors import RelxInputError
 from relx.models import persistence
 from relx.models.loading import load_model
+from tiny_models import tiny_config
 
 SRC = Path(persistence.__file__).resolve().parents[2]  # the relx the tests import, for child interpreters
 EVIL_CONFIG = {"model_type": "evil", "auto_map": {"AutoConfig": "modeling_evil.EvilConfig", "AutoModel": "modeling_evil.EvilModel"}}
@@ -36,7 +37,7 @@ def saved(tmp_path_factory, tiny_bert) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("trust")
     docs = make_pair_docs()
-    svm = Svm2StageModel(Svm2StageModel.tiny_config(), LabelSet.from_documents(docs, negative="no_relation"))
+    svm = Svm2StageModel(tiny_config(Svm2StageModel), LabelSet.from_documents(docs, negative="no_relation"))
     svm.fit(docs)
     return {"marker": save_tiny_marker(root / "marker", tiny_bert), "svm": svm.save(root / "svm")}
 
@@ -109,7 +110,7 @@ def test_training_encoder_with_custom_code_is_refused(tmp_path, tiny_bert, no_co
     from relx.models.marker import MarkerModel
 
     evil = make_evil(Path(shutil.copytree(tiny_bert, tmp_path / "evil")), no_code, tokenizer=EVIL_TOKENIZER)
-    config = MarkerModel.tiny_config({"bert": str(evil)})
+    config = tiny_config(MarkerModel, {"bert": str(evil)})
     message = refused(MarkerModel, config, LabelSet.from_documents(make_pair_docs()))
     assert message.startswith(f"{evil / 'config.json'}: carries 'auto_map'"), message
 
@@ -119,7 +120,7 @@ def test_gpt2_and_gpu_bundle_encoders_with_custom_code_are_refused(tmp_path, tin
     from relx.models.gpt2_clf import GPT2ClfModel
 
     gpt2 = make_evil(Path(shutil.copytree(tiny_gpt2, tmp_path / "gpt2")), no_code, config=None, tokenizer=EVIL_TOKENIZER)
-    message = refused(GPT2ClfModel, GPT2ClfModel.tiny_config({"gpt2": str(gpt2)}), LabelSet.from_documents(make_pair_docs()))
+    message = refused(GPT2ClfModel, tiny_config(GPT2ClfModel, {"gpt2": str(gpt2)}), LabelSet.from_documents(make_pair_docs()))
     assert message.startswith(f"{gpt2 / 'tokenizer_config.json'}: carries 'auto_map'"), message
     bert = make_evil(Path(shutil.copytree(tiny_bert, tmp_path / "bert")), no_code)
     assert refused(export_fp16_encoder, bert, tmp_path / "bundle" / "encoder").startswith(f"{bert / 'config.json'}: carries 'auto_map'")

@@ -23,6 +23,7 @@ from relx.data import io
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import WRITERS
+from tiny_models import tiny_config
 
 
 # --- what each format holds (the projection a round trip must keep) ------------------------------
@@ -249,7 +250,7 @@ def test_marker_model_names_the_entity_instead_of_a_bare_key_error(tiny_bert) ->
     docs = [Document("a", "bill gates founded microsoft".split(), [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")],
                      [Relation(0, 1, "founder")]),
             Document("b", "the man visited paris".split(), [Entity(1, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")])]
-    model = MarkerModel(MarkerModel.tiny_config({"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     doc = Document("odd", ["bill", "\ufffd", "founded", "microsoft"], [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")])
     with pytest.raises(RelxInputError, match="document 'odd': entity 0 ends on token 1 '\ufffd'"):

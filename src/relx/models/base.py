@@ -1,4 +1,4 @@
-"""The model contract: ModelKind, REModel (fit / predict / save / restore), ModelOutput and ``register``.
+"""The model contract: ModelKind, REModel (fit / predict / save / restore), ModelOutput, Decoded and ``register``.
 
 Torch models build on :class:`relx.models.neural.NeuralREModel`; :func:`relx.models.loading.load_model` loads a saved directory.
 """
@@ -15,7 +15,7 @@ import torch
 
 from relx.config import to_dict
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Relation
+from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxInputError
 from relx.registry import MODELS
 from relx.training.config import FitContext, subsample
@@ -46,6 +46,20 @@ class ModelOutput:
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+@dataclass
+class Decoded:
+    """What a model predicts for one document, as its kind produces it.
+
+    ``relations`` index the entities of the returned document: the input's for ``pair`` and ``all_pairs``
+    models, ``entities`` for ``joint`` models (which predict them; None keeps the input's). ``meta`` is
+    merged into the document's meta (e.g. ``pair_label`` / ``pair_score``, ``entity_scores``).
+    """
+
+    relations: list[Relation]
+    entities: list[Entity] | None = None
+    meta: dict = field(default_factory=dict)
+
+
 class REModel:
     """Base of every model family: documents in, documents out.
 
@@ -70,18 +84,6 @@ class REModel:
         if cls.kind is ModelKind.PAIR:
             return LabelSet.from_documents(docs, negative=negative)
         return LabelSet({r.label for d in docs for r in d.relations}, negative=negative)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> Any:
-        """A config small enough for unit tests. ``resources`` names test assets built by
-        tests/conftest.py: ``bert`` (tiny random BERT dir), ``gpt2`` (tiny GPT-2 dir), ``glove``
-        (small word-vector file). Subclasses override."""
-        return cls.Config(**overrides)
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        """fit() kwargs with which the tiny config overfits four documents (contract test)."""
-        return {}
 
     def fit(self, train: list[Document], dev: list[Document] | None = None, ctx: FitContext | None = None, **overrides: Any) -> dict:
         """Train on ``train`` (select on ``dev``). ``ctx`` carries trainer settings, run directory and
@@ -161,17 +163,24 @@ class REModel:
         """Subclasses read what save_weights wrote."""
 
 
-def assign_predictions(docs: list[Document], relations: list[list[Relation]], meta: list[dict] | None = None) -> list[Document]:
-    """Copies of ``docs`` whose relations are replaced by predictions."""
+def assign_predictions(docs: list[Document], predictions: list[Decoded]) -> list[Document]:
+    """Copies of ``docs`` carrying the predictions: relations replaced, entities replaced when predicted, meta merged."""
     out = []
-    for i, (doc, rels) in enumerate(zip(docs, relations)):
+    for doc, pred in zip(docs, predictions):
         new = copy.copy(doc)
-        new.relations = list(rels)
-        new.meta = dict(doc.meta)
-        if meta is not None:
-            new.meta.update(meta[i])
+        new.relations = list(pred.relations)
+        if pred.entities is not None:
+            new.entities = list(pred.entities)
+        new.meta = {**doc.meta, **pred.meta}
         out.append(new)
     return out
+
+
+def pair_prediction(labels: LabelSet, label: str, score: float, **meta: Any) -> Decoded:
+    """A pair model's prediction: the relation of ``label`` between entities 0 and 1 (none when negative),
+    with ``pair_label`` / ``pair_score`` (and ``meta``) in the document's meta."""
+    rel = labels.to_relation(label, 0, 1, score=score)
+    return Decoded([rel] if rel else [], meta={"pair_label": label, "pair_score": score, **meta})
 
 
 def register(name: str):

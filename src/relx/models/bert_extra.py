@@ -52,7 +52,7 @@ class BertExtraModel(TransformerPairClassifier):
         if config.pooling not in POOLINGS:
             raise RelxConfigError(f"bert_extra: pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
         super().__init__(config, labels, saved)
-        hidden = self.encoder.hidden_size
+        hidden = self.front_end.hidden_size
         if config.n_heads < 1 or hidden % config.n_heads:
             raise RelxConfigError(
                 f"bert_extra: encoder hidden size {hidden} is not divisible by n_heads={config.n_heads}; "
@@ -66,15 +66,8 @@ class BertExtraModel(TransformerPairClassifier):
         self.ffn = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(rep, config.ffn_hidden), nn.ReLU())
         self.init_head(config.ffn_hidden, 0.0)
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> BertExtraConfig:
-        base = {"max_length": 32, "dropout": 0.0, "n_heads": 2, "ffn_hidden": 32, "layer_ffn": 64}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return BertExtraConfig(**{**base, **overrides})
-
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        enc = self.encoder(batch)
+        enc = self.front_end(batch)
         states = self.extra_layer(enc.states, src_key_padding_mask=~enc.mask.bool())  # (B, T, H)
         if self.config.pooling == "cls":
             pooled = states[:, 0]  # (B, H)

@@ -27,7 +27,6 @@ with :func:`relx.models.loading.load_model`. Sentence-level documents (entities[
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from relx.config import from_dict
 from relx.data.labels import LabelSet, is_negative
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, REModel, assign_predictions, register
+from relx.models.base import Decoded, ModelKind, REModel, assign_predictions, pair_prediction, register
 from relx.models.loading import blank_model
 from relx.registry import MODELS
 from relx.training.config import FitContext
@@ -79,16 +78,6 @@ class CascadeModel(REModel):
     def detector_labels(self) -> LabelSet:
         return LabelSet([self.config.relation_label], negative=self.labels.negative)
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> CascadeConfig:
-        svm = MODELS.get("svm2stage")
-        tiny = {"type": "svm2stage", **dataclasses.asdict(svm.tiny_config(resources))}
-        return CascadeConfig(**{"detector": dict(tiny), "classifier": dict(tiny), **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return MODELS.get("svm2stage").tiny_fit_kwargs()
-
     # --- data views --------------------------------------------------------------
     def binary_docs(self, docs: list[Document]) -> list[Document]:
         """Copies whose relation is ``relation_label`` (entities 0 -> 1) when the pair has any relation."""
@@ -110,12 +99,12 @@ class CascadeModel(REModel):
         h_det = self.detector.fit(self.binary_docs(train), dev_bin, ctx.for_stage("detector", self.config.detector_trainer))
         dev_rel = self.relation_docs(dev) if dev else None
         h_cls = self.classifier.fit(self.relation_docs(train), dev_rel or None, ctx.for_stage("classifier", self.config.classifier_trainer))
-        scheme, metric = ctx.scheme, ctx.metric
+        metric = ctx.metric
         best = None
         if dev:
-            from relx.evaluation.scorer import score_documents
+            from relx.training.trainer import dev_metrics
 
-            best = score_documents(dev, self.predict(dev), self.labels, scheme).get(metric)
+            best = dev_metrics(dev, self.predict(dev), self.labels, ctx.trainer).get(metric)
         return {"train_seconds": time.perf_counter() - t0, "best": best, "best_step": 0, "metric": metric,
                 "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
                 "history": {"detector": h_det, "classifier": h_cls}}
@@ -126,18 +115,15 @@ class CascadeModel(REModel):
         neg = self.labels.negative
         hits = [i for i, p in enumerate(det) if p.meta.get("pair_label", neg) != neg]
         cls = dict(zip(hits, self.classifier.predict([docs[i] for i in hits], batch_size=batch_size, engine=engine))) if hits else {}
-        rels: list[list[Relation]] = []
-        metas: list[dict] = []
+        preds: list[Decoded] = []
         for i, d in enumerate(det):
             d_score = float(d.meta.get("pair_score", 1.0))
             label, score = neg, d_score
             if i in cls:
                 label = cls[i].meta.get("pair_label", neg)
                 score = d_score * float(cls[i].meta.get("pair_score", 1.0))
-            rel = self.labels.to_relation(label, 0, 1, score=score) if label in self.labels else None
-            rels.append([rel] if rel else [])
-            metas.append({"pair_label": label if rel else neg, "pair_score": score, "relation_score": d_score})
-        return assign_predictions(docs, rels, metas)
+            preds.append(pair_prediction(self.labels, label if label in self.labels else neg, score, relation_score=d_score))
+        return assign_predictions(docs, preds)
 
     # --- persistence ---------------------------------------------------------------------
     def save_weights(self, directory: Path) -> None:

@@ -27,7 +27,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.gcn import GCN, pruned_adjacency
 from relx.nn.sequence import masked_max, pad_ids, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 
 
 @dataclass
@@ -57,16 +57,6 @@ class CGCNModel(PairClassifier):
         if config.gcn_layers < 1 or config.mlp_layers < 1:
             raise RelxConfigError(f"{self.registered_name}: gcn_layers and mlp_layers must be >= 1")
         self.built = False
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> CGCNConfig:
-        base = {"word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4,
-                "hidden_size": 16, "gcn_dim": 16, "dropout": 0.0, "gcn_dropout": 0.0, "word_dropout": 0.0}
-        return cls.Config(**{**base, **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0, "num_threads": 1}
 
     # --- layers built from the training data --------------------------------------------
     def prepare(self, train: list[Document]) -> None:

@@ -9,7 +9,7 @@ BiLSTM (packed sequences, length-bucketed batches) reads the sequence; the state
 logits. Class-weighted cross-entropy. POS/NER come from the TACRED fields or ``relx data annotate``;
 a document without them gets the ``<none>`` id on every token.
 
-The token channels and the BiLSTM are :class:`relx.nn.token_encoder.TokenBiLSTM` (shared with
+The token channels and the BiLSTM are :class:`relx.nn.token_bilstm.TokenBiLSTM` (shared with
 ``hybrid``); the head, loss and decoding are :class:`relx.models.pair.PairClassifier`'s.
 
 Word vectors (``word_vectors``): ``encoder`` (the default encoder's input word-piece table, each word
@@ -35,7 +35,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.bilstm import AttentionPool
 from relx.nn.sequence import masked_max, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 
 POOLINGS = ("max", "entity", "attention")
 
@@ -63,19 +63,6 @@ class FeatureBiLSTMModel(PairClassifier):
         if bad or not self.pools:
             raise RelxConfigError(f"feature_bilstm pooling {config.pooling!r}: use '+'-joined names from {POOLINGS}")
         self.built = False
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> FeatureBiLSTMConfig:
-        base = {
-            "word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "position_dim": 4, "max_position": 8,
-            "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "hidden_size": 16, "fc_dim": 16, "dropout": 0.0,
-            "pooling": "max+entity+attention",
-        }
-        return FeatureBiLSTMConfig(**{**base, **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0, "num_threads": 1}
 
     # --- layers built from the training data --------------------------------------------
     def prepare(self, train: list[Document]) -> None:

@@ -9,7 +9,7 @@ the logits; the loss can be weighted by 1/sqrt(N_i) as in the paper.
 relx ships no GPT-2 weights and never downloads: ``encoder`` must name a local directory with a
 GPT-2 ``config.json`` (``model_type: gpt2``), the tokenizer files and the weights. Decoding and
 persistence come from :class:`relx.models.pair.TransformerPairClassifier` (a
-:class:`relx.nn.pair_encoder.MarkedPairEncoder` with no prefix token and the end-of-text suffix).
+:class:`relx.nn.front_end.MarkerFrontEnd` with no prefix token and the end-of-text suffix).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -26,9 +25,9 @@ from relx.errors import RelxConfigError
 from relx.models.base import register
 from relx.models.pair import TransformerPairClassifier
 from relx.models.persistence import read_json_file
-from relx.nn.encoder import check_encoder_dir, containment_root, load_encoder
+from relx.nn.encoder import check_encoder_dir, containment_root, load_gpt2_tokenizer, load_hf_encoder
+from relx.nn.front_end import MarkerFrontEnd
 from relx.nn.heads import gather_positions
-from relx.nn.pair_encoder import MarkedPairEncoder
 
 GPT2_TYPES = ("gpt2",)
 
@@ -61,24 +60,6 @@ def resolve_gpt2(name: str) -> Path:
     return path
 
 
-def load_gpt2_tokenizer(path: str | Path) -> Any:
-    """Fast byte-level BPE tokenizer that accepts pre-split words; pad = end-of-text when missing
-    (the folder is checked by :func:`relx.nn.encoder.check_encoder_dir` first; no custom code)."""
-    from transformers import AutoTokenizer
-
-    check_encoder_dir(path)
-    try:
-        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, add_prefix_space=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise RelxConfigError(f"gpt2_clf: no usable tokenizer files in {path} ({exc})") from None
-    if tok.eos_token is None:
-        raise RelxConfigError(f"gpt2_clf: the tokenizer in {path} has no end-of-text (eos) token")
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    tok.padding_side = "right"
-    return tok
-
-
 def last_token_index(mask: torch.Tensor) -> torch.Tensor:
     """Position of the last non-padding token per row: mask (B, T) -> (B,). Works for either padding side."""
     return mask.long().cumsum(1).argmax(1)  # first position where the running count reaches its maximum
@@ -92,25 +73,16 @@ class GPT2ClfModel(TransformerPairClassifier):
 
     def __init__(self, config: GPT2ClfConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)
-        self.init_head(self.encoder.hidden_size, config.dropout)
+        self.init_head(self.front_end.hidden_size, config.dropout)
 
-    def make_encoder(self, saved: Path | None) -> MarkedPairEncoder:
+    def make_front_end(self, saved: Path | None) -> MarkerFrontEnd:
         cfg = self.config
-        path = saved if saved is not None else resolve_gpt2(cfg.encoder)
-        tok = load_gpt2_tokenizer(path)
         try:
-            model = load_encoder(path, pretrained=saved is None)
+            model, tok = load_hf_encoder(cfg.encoder, saved, resolve=resolve_gpt2, tokenizer=load_gpt2_tokenizer)
         except OSError as exc:
-            raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {path} ({exc})") from None
-        return MarkedPairEncoder(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> GPT2ClfConfig:
-        base: dict[str, Any] = {"max_length": 32, "dropout": 0.0}
-        if resources and "gpt2" in resources:
-            base["encoder"] = resources["gpt2"]
-        return GPT2ClfConfig(**{**base, **overrides})
+            raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {saved or Path(os.path.expanduser(cfg.encoder))} ({exc})") from None
+        return MarkerFrontEnd(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        enc = self.encoder(batch)
+        enc = self.front_end(batch)
         return gather_positions(enc.states, last_token_index(enc.mask))  # (B, H)

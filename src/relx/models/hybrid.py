@@ -17,7 +17,7 @@ Three branches, concatenated and classified by a feed-forward network:
     (:class:`relx.features.SegmentTfidf`, fit on train) -> linear projection to ``tfidf_dim``
     (an ``EmbeddingBag`` weighted by the TF-IDF values, i.e. a sparse matrix product).
 
-Branch (a) is :class:`relx.nn.token_encoder.TokenBiLSTM` (shared with ``feature_bilstm``); head, loss
+Branch (a) is :class:`relx.nn.token_bilstm.TokenBiLSTM` (shared with ``feature_bilstm``); head, loss
 and decoding are :class:`relx.models.pair.PairClassifier`'s. Loss: cross-entropy with
 ``label_smoothing`` (optionally class-weighted). Gradient clipping and
 accumulation are Trainer options (``trainer.grad_clip``, ``trainer.grad_accum``). Documents come
@@ -42,7 +42,7 @@ from relx.models.base import register
 from relx.models.pair import PairClassifier
 from relx.nn.bilstm import AttentionPool
 from relx.nn.sequence import masked_max, span_mask
-from relx.nn.token_encoder import TokenBiLSTM, TokenChannelsConfig
+from relx.nn.token_bilstm import TokenBiLSTM, TokenChannelsConfig
 from relx.rules import LEVELS, RuleSet, mine_ruleset
 
 
@@ -95,20 +95,6 @@ class HybridModel(PairClassifier):
         self.rules: RuleSet | None = None
         self.tfidf: SegmentTfidf | None = None
         self.built = False
-
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> HybridConfig:
-        base = {
-            "word_vectors": (resources or {}).get("glove", "random"), "word_dim": 16, "position_dim": 4, "max_position": 8,
-            "hidden_size": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "max_pool": True, "rules": "semeval", "tfidf_min_df": 1, "tfidf_dim": 8, "ffn_dim": 16, "dropout": 0.0,
-            "label_smoothing": 0.0,
-        }
-        return HybridConfig(**{**base, **overrides})
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0,
-                "num_threads": 1}
 
     # --- data-dependent state and layers -----------------------------------------------
     def prepare(self, train: list[Document]) -> None:

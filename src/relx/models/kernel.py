@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -31,8 +30,8 @@ from torch import nn
 from relx.data.labels import LabelSet, split_directed
 from relx.data.schema import Document, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, ModelOutput, register
-from relx.models.encoder_model import EncoderModel
+from relx.models.base import Decoded, ModelKind, ModelOutput, register
+from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.kernel import RelationKernels, block_mean, block_union
 from relx.nn.sequence import pad_ids
@@ -54,11 +53,10 @@ class KernelConfig:
 
 
 @register("kernel")
-class KernelModel(EncoderModel):
+class KernelModel(TransformerModel):
     """Multi-label relation scoring of every ordered pair of the given entities (see the module docstring)."""
 
     Config = KernelConfig
-    TINY = {"max_length": 64, "dropout": 0.0, "tune_threshold": False}
     kind = ModelKind.ALL_PAIRS  # any number of given entities, every ordered pair scored at once
 
     def __init__(self, config: KernelConfig, labels: LabelSet, saved: Path | None = None):
@@ -133,6 +131,8 @@ class KernelModel(EncoderModel):
             "tokens": pad_ids([f["tokens"] for f in feats], 0),  # (B, N) positions of the entity tokens
             "token_mask": pad_ids([[1] * len(f["tokens"]) for f in feats], 0).bool(),  # (B, N)
             "member": member, "labels": labels,
+            "entity_index": pad_ids([f["entities"] for f in feats], 0),  # (B, E) input-document index of each scored entity
+            "unscored": torch.tensor([f["unscored_entities"] for f in feats]),  # (B,) entities past max_length
             "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs
                                                                           else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
         }
@@ -152,31 +152,20 @@ class KernelModel(EncoderModel):
         pair_probs = block_mean(scores.float().sigmoid(), member)  # (B, R, E, E) mean P_i over each pair's block
         return ModelOutput(loss=loss, logits=pair_probs, extras={"loss_kernel": loss.detach()})
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Relations (entity indexes of the input document) whose block-mean probability >= threshold."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """Relations (entity indexes of the input document) whose block-mean probability >= threshold;
+        ``meta['unscored_entities']`` counts entities past ``max_length`` (no relation is predicted for them)."""
         probs = out.logits  # (B, R, E, E)
         on = (probs >= self.config.threshold) & batch["pair_mask"].unsqueeze(1)  # (B, R, E, E)
         hits = on.nonzero().tolist()  # [b, r, x, y] rows
         scores = probs[on].tolist()
+        index = batch["entity_index"].tolist()  # x, y index the scored entities; index[b][x] is their input index
         found: list[list[Relation]] = [[] for _ in range(probs.size(0))]
         for (b, r, x, y), s in zip(hits, scores):
-            found[b].append(Relation(x, y, self.relation_types[r], s))  # x, y index the kept entities (see predict)
+            found[b].append(Relation(index[b][x], index[b][y], self.relation_types[r], s))
         if self.config.single_label:
             found = [[max(rels, key=lambda rel: rel.score or 0.0)] if rels else [] for rels in found]
-        return found, [{} for _ in found]
-
-    @torch.inference_mode()
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Any = None) -> list[Document]:
-        """Copies of ``docs`` with the predicted relations (scored); ``meta['unscored_entities']`` counts
-        entities past ``max_length`` (no relation is predicted for them)."""
-        feats = feats if feats is not None else self.featurize_many(docs)
-        preds = super().predict(docs, batch_size, feats, engine)
-        for pred, feat in zip(preds, feats):
-            kept = feat["entities"]
-            pred.relations = [Relation(kept[r.head], kept[r.tail], r.label, r.score) for r in pred.relations]
-            if feat["unscored_entities"]:
-                pred.meta["unscored_entities"] = feat["unscored_entities"]
-        return preds
+        return [Decoded(rels, meta={"unscored_entities": n} if n else {}) for rels, n in zip(found, batch["unscored"].tolist())]
 
     # --- threshold on dev --------------------------------------------------------------------
     def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
@@ -187,7 +176,7 @@ class KernelModel(EncoderModel):
 
     def tune_threshold(self, dev: list[Document], ctx: FitContext, grid: tuple[float, ...] | None = None) -> dict:
         """Set ``config.threshold`` to the grid value with the best dev ``ctx.metric`` (ties: closest to 0.5)."""
-        from relx.evaluation.scorer import score_documents
+        from relx.training.trainer import dev_metrics
 
         grid = grid or tuple(round(0.05 * k, 2) for k in range(1, 20))
         saved = self.config.threshold
@@ -197,7 +186,7 @@ class KernelModel(EncoderModel):
         results = {}
         for t in grid:
             preds = [_keep_above(p, t) for p in low]
-            results[t] = float(score_documents(dev, preds, self.labels, scheme=ctx.scheme, symmetric=ctx.trainer.symmetric)[ctx.metric])
+            results[t] = float(dev_metrics(dev, preds, self.labels, ctx.trainer)[ctx.metric])
         best = max(grid, key=lambda t: (results[t], -abs(t - 0.5)))
         self.config.threshold = best
         return {"threshold": best, "metric": ctx.metric, "dev": results}

@@ -15,7 +15,7 @@ Method 2 of the hybrid/MLD paper (`hybrid-and-bert-mld-mse_tacred.txt`):
 * MSE: a token-level head predicts the start and end subword of subject and object; cross-entropy
   over positions, added with weight ``mse_weight``.
 
-Tokenization, markers, truncation and persistence: :class:`relx.nn.pair_encoder.MarkedPairEncoder`;
+Tokenization, markers, truncation and persistence: :class:`relx.nn.front_end.MarkerFrontEnd`;
 head, loss and decoding: :class:`relx.models.pair.PairClassifier`.
 """
 
@@ -33,8 +33,8 @@ from relx.errors import RelxConfigError
 from relx.models.base import register
 from relx.models.pair import TransformerPairClassifier
 from relx.nn.encoder import DEFAULT_ENCODER
+from relx.nn.front_end import FrontEndOutput
 from relx.nn.heads import ScalarMix, SpanBoundaryHead, pair_representation
-from relx.nn.pair_encoder import PairEncoding
 from relx.nn.sequence import masked_mean, span_mask
 from relx.training.losses import boundary_ce, kd_kl
 
@@ -70,12 +70,12 @@ class MarkerModel(TransformerPairClassifier):
 
     def __init__(self, config: MarkerConfig, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels, saved)
-        hidden = self.encoder.hidden_size
+        hidden = self.front_end.hidden_size
         if config.pooling not in POOLINGS:
             raise RelxConfigError(f"marker: pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
         rep = hidden * (2 + config.use_cls + 2 * (config.pooling == "start_mention"))
         self.init_head(rep, config.dropout)
-        self.taps = self.encoder.layer_indexes(config.mld_layers) if config.mld else []
+        self.taps = self.front_end.layer_indexes(config.mld_layers) if config.mld else []
         if config.mld:
             if config.mld_mode not in MLD_MODES or len(self.taps) < 2:
                 raise RelxConfigError(f"marker: mld_mode must be one of {', '.join(MLD_MODES)} and mld_layers name >= 2 distinct layers, "
@@ -85,16 +85,9 @@ class MarkerModel(TransformerPairClassifier):
                 self.mld_heads = nn.ModuleList(nn.Linear(rep, len(labels)) for _ in self.taps[:-1])
         if config.mse:
             self.span_head = SpanBoundaryHead(hidden)
-        self._encoding: PairEncoding | None = None  # the current forward pass's encoding, for the auxiliary losses
+        self._encoding: FrontEndOutput | None = None  # the current forward pass's encoding, for the auxiliary losses
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides) -> MarkerConfig:
-        base = {"max_length": 32, "dropout": 0.0}
-        if resources and "bert" in resources:
-            base["encoder"] = resources["bert"]
-        return MarkerConfig(**{**base, **overrides})
-
-    def _rep(self, states: torch.Tensor, enc: PairEncoding) -> torch.Tensor:
+    def _rep(self, states: torch.Tensor, enc: FrontEndOutput) -> torch.Tensor:
         rep = pair_representation(states, enc.anchors[:, 0], enc.anchors[:, 1], self.config.use_cls)  # (B, 2H|3H)
         if self.config.pooling == "start_mention":
             mask, b = enc.mask.bool(), enc.bounds  # (B, T), (B, 4) first/last subword of subject and object
@@ -103,7 +96,7 @@ class MarkerModel(TransformerPairClassifier):
         return rep
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        enc = self.encoder(batch, taps=self.config.mld)
+        enc = self.front_end(batch, taps=self.config.mld)
         self._encoding = enc
         states = self.mix([enc.layers[i] for i in self.taps]) if self.config.mld else enc.states  # (B, T, H)
         return self._rep(states, enc)
@@ -119,7 +112,7 @@ class MarkerModel(TransformerPairClassifier):
             out["loss_mse"] = (cfg.mse_weight, boundary_ce(span_logits, enc.bounds))
         return out
 
-    def mld_loss(self, enc: PairEncoding, logits: torch.Tensor) -> torch.Tensor:
+    def mld_loss(self, enc: FrontEndOutput, logits: torch.Tensor) -> torch.Tensor:
         """Each lower tapped layer imitates the teacher, which is detached (no gradient reaches the main
         classifier or the mix): ``logits`` mode, its own head's prediction vs the main prediction by
         T^2-scaled KL; ``hidden`` mode, its pair representation vs the top tapped layer's by cosine."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Relation
+from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.models.base import ModelOutput, REModel, assign_predictions
+from relx.models.base import Decoded, ModelOutput, REModel, assign_predictions
 from relx.training.config import FitContext
 from relx.utils import check_batch_size
 
@@ -28,10 +28,14 @@ class NeuralREModel(REModel, nn.Module):
     """
 
     train_fraction: float = 1.0  # set by the Trainer before each training step: optimizer steps done / total steps
+    pretrained_prefix: ClassVar[str] = "encoder."  # parameters under this name are the pretrained encoder (``lr``, not ``head_lr``)
+    renamed_weights: ClassVar[dict[str, str]] = {}  # old -> new name prefix: weights saved under an old name still load
 
     def __init__(self, config: Any, labels: LabelSet):
         nn.Module.__init__(self)
         REModel.__init__(self, config, labels)
+        if self.renamed_weights:
+            self.register_load_state_dict_pre_hook(_rename_weights)
 
     # --- subclass API ------------------------------------------------------
     def prepare(self, train: list[Document]) -> None:
@@ -47,8 +51,8 @@ class NeuralREModel(REModel, nn.Module):
     def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Relations per document and a meta dict per document (e.g. pair label + probability)."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """What the model's kind produces, per document of the batch (relations; entities for joint models; meta)."""
         raise NotImplementedError
 
     def optimizer_groups(self, lr: float, head_lr: float | None, weight_decay: float) -> list[dict]:
@@ -57,16 +61,12 @@ class NeuralREModel(REModel, nn.Module):
         for name, p in self.named_parameters():
             if not p.requires_grad:
                 continue
-            key = (name.startswith("encoder."), p.ndim < 2 or "norm" in name.lower())
+            key = (name.startswith(self.pretrained_prefix), p.ndim < 2 or "norm" in name.lower())
             groups.setdefault(key, []).append(p)
         return [
             {"params": ps, "lr": lr if is_enc or head_lr is None else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
             for (is_enc, no_decay), ps in groups.items()
         ]
-
-    @classmethod
-    def tiny_fit_kwargs(cls) -> dict:
-        return {"epochs": 60, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "progress": False, "seed": 0}
 
     # --- generic behaviour -------------------------------------------------
     @property
@@ -104,17 +104,15 @@ class NeuralREModel(REModel, nn.Module):
         self.eval()
         check_batch_size(batch_size)
         feats = feats if feats is not None else self.featurize_many(docs)
-        rels: list[list[Relation]] = [[] for _ in docs]
-        metas: list[dict] = [{} for _ in docs]
+        preds: list[Decoded] = [Decoded([]) for _ in docs]
         device = engine.device(self) if engine is not None else self.device
         for idx in self.batches(feats, batch_size):
             batch = to_device(self.collate([feats[i] for i in idx]), device)
             out = engine(self, batch) if engine is not None else self.run_batch(batch)
-            b_rels, b_meta = self.decode(batch, out)
-            for j, i in enumerate(idx):
-                rels[i], metas[i] = b_rels[j], b_meta[j]
+            for i, pred in zip(idx, self.decode(batch, out)):
+                preds[i] = pred
         self.train(was_training)
-        return assign_predictions(docs, rels, metas)
+        return assign_predictions(docs, preds)
 
     def save_weights(self, directory: Path) -> None:
         from safetensors.torch import save_model
@@ -135,6 +133,16 @@ class NeuralREModel(REModel, nn.Module):
             raise RelxInputError(state_dict_problem(exc), path) from exc
         if missing or unexpected:
             raise RelxInputError(f"weights do not match the model (missing {list(missing)[:5]}, unexpected {list(unexpected)[:5]})", path)
+
+
+def _rename_weights(module: NeuralREModel, state_dict: dict, prefix: str, *_: Any) -> None:
+    """load_state_dict pre-hook: keys written under an old name (``module.renamed_weights``) get the current one."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        rest = key[len(prefix):]
+        for old, new in module.renamed_weights.items():
+            if rest.startswith(old) and prefix + new + rest[len(old):] not in state_dict:
+                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+                break
 
 
 def save_atomically(path: Path, writer: Any) -> None:

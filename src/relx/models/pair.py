@@ -18,11 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Relation
+from relx.data.schema import Document
 from relx.errors import RelxConfigError, RelxInputError
-from relx.models.base import ModelKind, ModelOutput
+from relx.models.base import Decoded, ModelKind, ModelOutput, pair_prediction
 from relx.models.neural import NeuralREModel
-from relx.nn.pair_encoder import MarkedPairEncoder
+from relx.models.transformer import HFEncoderOwner
+from relx.nn.front_end import MarkerFrontEnd
 from relx.training.losses import class_weights
 
 HOW_TO_MARK = "mark them inline as <e1>..</e1> and <e2>..</e2>, or list exactly two entities in the JSONL record"
@@ -122,63 +123,58 @@ class PairClassifier(NeuralREModel):
         smoothing = float(getattr(self.config, "label_smoothing", 0.0) or 0.0)
         return F.cross_entropy(logits.float(), labels, weight=self.class_weights, label_smoothing=smoothing)
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """The most probable pair label of each document (its relation, unless negative) and its probability."""
         probs = torch.softmax(out.logits.float(), dim=-1)  # (B, C)
         score, idx = probs.max(-1)
-        rels, metas = [], []
-        for s, i in zip(score.tolist(), idx.tolist()):
-            label = self.labels.label(i)
-            rel = self.labels.to_relation(label, 0, 1, score=s)
-            rels.append([rel] if rel else [])
-            metas.append({"pair_label": label, "pair_score": s})
-        return rels, metas
+        return [pair_prediction(self.labels, self.labels.label(i), s) for s, i in zip(score.tolist(), idx.tolist())]
 
     @property
     def device(self) -> torch.device:
         return self.class_weights.device
 
 
-class TransformerPairClassifier(PairClassifier):
-    """A PairClassifier whose front end is a :class:`MarkedPairEncoder` (``self.encoder``).
+class TransformerPairClassifier(HFEncoderOwner, PairClassifier):
+    """A PairClassifier whose front end is a :class:`MarkerFrontEnd` (``self.front_end``, holding the
+    Hugging Face encoder as ``self.front_end.encoder``; weights saved before it was named ``front_end``
+    still load, see ``renamed_weights``).
 
-    Subclasses implement ``make_encoder(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
+    Subclasses implement ``make_front_end(saved)`` (pretrained from ``config.encoder`` when ``saved`` is
     None, else untrained from a saved ``encoder/`` folder) and ``pair_repr``.
     """
 
+    pretrained_prefix = "front_end."
+    renamed_weights = {"encoder.": "front_end."}
+
     def __init__(self, config: Any, labels: LabelSet, saved: Path | None = None):
         super().__init__(config, labels)
-        self.encoder: MarkedPairEncoder = self.make_encoder(saved)
+        self.front_end: MarkerFrontEnd = self.make_front_end(saved)
 
-    def make_encoder(self, saved: Path | None) -> MarkedPairEncoder:
-        return MarkedPairEncoder.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
-
-    @classmethod
-    def blank(cls, directory: Path, config: Any, labels: LabelSet) -> TransformerPairClassifier:
-        return cls(config, labels, saved=Path(directory) / "encoder")
+    def make_front_end(self, saved: Path | None) -> MarkerFrontEnd:
+        return MarkerFrontEnd.bert(self.config.encoder, self.config.marker_style, self.config.max_length, saved)
 
     def prepare(self, train: list[Document]) -> None:
         """Entity types for typed markers, then class weights."""
-        self.encoder.set_entity_types(train)
+        self.front_end.set_entity_types(train)
         super().prepare(train)
 
     def pair_features(self, doc: Document) -> dict:
-        return self.encoder.featurize(doc)
+        return self.front_end.featurize(doc)
 
     def featurize_many(self, docs: list[Document]) -> list[dict]:
         """Checked documents -> features, tokenized in one batched call."""
         for doc in docs:
             check_pair_document(doc)
-        return [{**f, "label": self.labels.pair_id(d)} for f, d in zip(self.encoder.featurize_many(docs), docs)]
+        return [{**f, "label": self.labels.pair_id(d)} for f, d in zip(self.front_end.featurize_many(docs), docs)]
 
     def collate_pair(self, feats: list[dict]) -> dict[str, torch.Tensor]:
-        return self.encoder.collate(feats)
+        return self.front_end.collate(feats)
 
     def state_json(self) -> dict:
-        return self.encoder.state_json()
+        return self.front_end.state_json()
 
     def load_state_json(self, state: dict) -> None:
-        self.encoder.load_state(state)
+        self.front_end.load_state(state)
 
-    def save_weights(self, directory: Path) -> None:
-        super().save_weights(directory)
-        self.encoder.save_files(directory)
+    def hf_encoder(self) -> tuple[Any, Any]:
+        return self.front_end.encoder, self.front_end.tokenizer

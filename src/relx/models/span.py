@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -34,11 +33,23 @@ from torch import nn
 from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
-from relx.models.base import ModelKind, ModelOutput
-from relx.models.encoder_model import EncoderModel
+from relx.models.base import Decoded, ModelKind, ModelOutput
+from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
 from relx.nn.sequence import pad_ids
-from relx.nn.spans import Fusion, compact, context_max_pool, enumerate_spans, pool_words, sample_mask, span_distance, span_max_pool
+from relx.nn.spans import (
+    Fusion,
+    SampleCounts,
+    compact,
+    context_max_pool,
+    enumerate_spans,
+    feature_embedding,
+    pool_words,
+    sample_mask,
+    span_distance,
+    span_max_pool,
+)
+from relx.training.losses import binary_loss
 
 
 @dataclass
@@ -59,11 +70,10 @@ class SpanConfig:
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
 
 
-class SpanJointModel(EncoderModel):
+class SpanJointModel(SampleCounts, TransformerModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig
-    TINY = {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
     kind = ModelKind.JOINT
 
     def __init__(self, config: SpanConfig, labels: LabelSet, saved: Path | None = None):
@@ -75,24 +85,15 @@ class SpanJointModel(EncoderModel):
         h = self.encoder.config.hidden_size
         f = h if config.gated else config.feature_dim
         self.hidden, self.fdim = h, f
-        self.width = self.feature_embedding(config.max_span_width + 1, f)
-        self.distance = self.feature_embedding(config.max_distance + 1, f)
+        self.feature_std = getattr(self.encoder.config, "initializer_range", 0.02) if config.gated else None  # see feature_embedding
+        self.width = feature_embedding(config.max_span_width + 1, f, self.feature_std)
+        self.distance = feature_embedding(config.max_distance + 1, f, self.feature_std)
         self.drop = nn.Dropout(config.dropout)
         self.span_fuse = Fusion([h, h, f], config.gated)  # [pooled span; CLS; width]
         e = self.span_fuse.out_dim
         bi = config.two_phase and config.bi_features
         self.tuple_fuse = Fusion([e, e, h] + ([f] if bi else []), config.gated, ordered=True)  # [head; tail; context; (D)]
         self.built = False
-
-    def feature_embedding(self, n: int, dim: int) -> nn.Embedding:
-        """Width / distance / global-feature embedding. Gated fusion averages it with encoder states
-        (norm ~9 for MiniLM), so it starts like the encoder's own embeddings (N(0, initializer_range))
-        instead of N(0, 1) (norm ~19 at d = 384, which would drown the span content at the start);
-        concatenated (SpERT, ``gated: false``) it keeps torch's N(0, 1), as SpERT does."""
-        emb = nn.Embedding(n, dim)
-        if self.config.gated:
-            nn.init.normal_(emb.weight, std=getattr(self.encoder.config, "initializer_range", 0.02))
-        return emb
 
     # --- data-dependent layers ---------------------------------------------------------------
     def _build(self) -> None:
@@ -105,7 +106,7 @@ class SpanJointModel(EncoderModel):
         else:
             self.entity_typer = nn.Linear(e, n_types + 1)  # type 0 = Not-Entity
         if cfg.multi_features:
-            self.global_feature = self.feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim)
+            self.global_feature = feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim, self.feature_std)
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
         self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
@@ -330,10 +331,10 @@ class SpanJointModel(EncoderModel):
         out.update({"head": head, "tail": tail, "rel_prob": rel_prob, "rel_on": rel_on})
         return ModelOutput(loss=None, logits=rel_prob, extras=out)
 
-    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> tuple[list[list[Relation]], list[dict]]:
-        """Entities and relations per document (entities travel in the meta dict, see predict)."""
+    def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
+        """Predicted entities (sorted by position; ``meta['entity_scores']``) and the relations between them (with scores)."""
         x = {k: v.tolist() for k, v in out.extras.items()}
-        rels_out, metas = [], []
+        preds = []
         for i in range(len(x["ent_ok"])):
             kept = [j for j, ok in enumerate(x["ent_ok"][i]) if ok]
             order = sorted(kept, key=lambda j: (x["ent_bounds"][i][j][0], x["ent_bounds"][i][j][1]))
@@ -343,38 +344,5 @@ class SpanJointModel(EncoderModel):
             rels = [Relation(new[h], new[t], self.relation_types[r], x["rel_prob"][i][p][r])
                     for p, (h, t) in enumerate(zip(x["head"][i], x["tail"][i]))
                     for r, on in enumerate(x["rel_on"][i][p]) if on and h in new and t in new]
-            rels_out.append(rels)
-            metas.append({"entities": ents, "entity_scores": scores})
-        return rels_out, metas
-
-    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Any = None) -> list[Document]:
-        """Documents with predicted entities (``meta['entity_scores']``) and relations (with scores)."""
-        preds = super().predict(docs, batch_size, feats, engine)  # already copies of the inputs
-        for p in preds:
-            p.entities = p.meta.pop("entities")
+            preds.append(Decoded(rels, ents, {"entity_scores": scores}))
         return preds
-
-    # --- training-sample statistics (Table 6) ------------------------------------------------
-    def count_samples(self, kind: str, labels: torch.Tensor) -> None:
-        """Accumulate class counts of the training instances (0 = Not-Entity / Not-Relation)."""
-        n = 1 + (len(self.entity_types) if kind == "entity" else len(self.relation_types))
-        counts = torch.bincount(labels.detach().flatten(), minlength=n)
-        prev = self._sample_counts.get(kind)
-        self._sample_counts[kind] = counts if prev is None else prev + counts
-
-    @property
-    def _sample_counts(self) -> dict[str, torch.Tensor]:
-        if "_counts" not in self.__dict__:
-            self.__dict__["_counts"] = {}
-        return self.__dict__["_counts"]
-
-    def sample_counts(self) -> dict[str, dict[str, int]]:
-        """Training instances seen so far per class, e.g. {"entity": {"Not-Entity": .., "Per": ..}, "relation": {...}}."""
-        names = {"entity": ["Not-Entity", *self.entity_types], "relation": ["Not-Relation", *self.relation_types]}
-        return {k: dict(zip(names[k], v.tolist())) for k, v in self._sample_counts.items()}
-
-
-def binary_loss(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
-    """Eq. 11: BCE of two sigmoid outputs (positive / negative class) against the one-hot gold."""
-    target = F.one_hot(positive.long(), 2).float()  # (N, 2): column 1 = Entity / Relation
-    return F.binary_cross_entropy_with_logits(logits, target)

@@ -61,10 +61,6 @@ class StudentModel(CGCNModel):
         self._targets: dict[int, tuple[list[float], list[float]]] = {}  # id(training doc) -> teacher local, global logits
         self._docs: list[Document] = []  # keeps those documents (and so their ids) alive while training
 
-    @classmethod
-    def tiny_config(cls, resources: dict | None = None, **overrides: Any) -> StudentConfig:
-        return super().tiny_config(resources, **{"maa_position_dim": 4, "maa_ner_dim": 4, "maa_max_position": 8, **overrides})
-
     def build_layers(self) -> None:
         cfg, d = self.config, self.base_dim
         if cfg.maa:

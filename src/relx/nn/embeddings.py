@@ -131,11 +131,10 @@ def _file_vectors(words: list[str], path: Path, gen: torch.Generator) -> tuple[t
 
 def _encoder_vectors(words: list[str], name: str, gen: torch.Generator) -> tuple[torch.Tensor, int]:
     """Mean of each word's word-piece rows in the encoder's input embedding table."""
-    from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder
+    from relx.nn.encoder import load_hf_encoder
 
-    path = resolve_encoder(name)
-    tok = load_tokenizer(path)
-    table = load_encoder(path).get_input_embeddings().weight.detach().float()  # (V, D)
+    encoder, tok = load_hf_encoder(name)
+    table = encoder.get_input_embeddings().weight.detach().float()  # (V, D)
     mat = torch.randn(len(words), table.shape[1], generator=gen) * table.std().item()
     special = set(tok.all_special_ids)
     pieces = tok(list(words), add_special_tokens=False)["input_ids"]

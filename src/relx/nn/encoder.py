@@ -1,5 +1,7 @@
 """Local Hugging Face encoders: path resolution, loading (never downloads, never runs code), saving beside a model.
 
+:func:`load_hf_encoder` is the one place models (pair, span, kernel) get their encoder and tokenizer.
+
 Every transformers call that reads an encoder directory (``load_tokenizer``, ``load_encoder``) first
 runs :func:`check_encoder_dir` and passes ``trust_remote_code=False``: a folder whose JSON configs
 carry ``auto_map`` / ``trust_remote_code`` (custom Python shipped with the model, which transformers
@@ -10,12 +12,14 @@ before transformers sees it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from relx.errors import RelxConfigError, RelxInputError
 
 DEFAULT_ENCODER = "default"
+ENCODER_DIR = "encoder"  # the folder of a saved model holding its encoder config + tokenizer (weights: model.safetensors)
 CODE_KEYS = ("auto_map", "trust_remote_code")  # config keys through which transformers imports Python from the model folder
 TOKEN_TABLES = ("vocab.json", "added_tokens.json")  # {token: id} JSON files: their keys are tokens, not settings
 
@@ -109,6 +113,24 @@ def load_tokenizer(path: str | Path) -> Any:
     return AutoTokenizer.from_pretrained(str(path), local_files_only=True, use_fast=True, trust_remote_code=False)
 
 
+def load_gpt2_tokenizer(path: str | Path) -> Any:
+    """Fast byte-level BPE tokenizer that accepts pre-split words; pad = end-of-text when missing
+    (for ``gpt2_clf``; the folder is checked by :func:`check_encoder_dir` first; no custom code)."""
+    from transformers import AutoTokenizer
+
+    check_encoder_dir(path)
+    try:
+        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, add_prefix_space=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise RelxConfigError(f"gpt2_clf: no usable tokenizer files in {path} ({exc})") from None
+    if tok.eos_token is None:
+        raise RelxConfigError(f"gpt2_clf: the tokenizer in {path} has no end-of-text (eos) token")
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "right"
+    return tok
+
+
 def load_encoder(path: str | Path, pretrained: bool = True) -> Any:
     """AutoModel in float32 from local weights, or an untrained one from its config alone (checked by
     :func:`check_encoder_dir`; no custom code)."""
@@ -122,9 +144,20 @@ def load_encoder(path: str | Path, pretrained: bool = True) -> Any:
     return AutoModel.from_config(config, dtype=torch.float32, trust_remote_code=False)
 
 
+def load_hf_encoder(name: str, saved: Path | None = None, resolve: Callable[[str], Path] = resolve_encoder,
+                    tokenizer: Callable[[str | Path], Any] = load_tokenizer) -> tuple[Any, Any]:
+    """The one way a model gets its Hugging Face encoder: ``(model, tokenizer)``, pretrained from ``name``
+    (the config key ``encoder``, mapped to a local folder by ``resolve``) for a new model, or untrained from
+    the config in a saved ``encoder/`` folder (``saved``; the weights then come from model.safetensors).
+    Every folder is checked by :func:`check_encoder_dir` and no custom code runs."""
+    path = saved if saved is not None else resolve(name)
+    tok = tokenizer(path)
+    return load_encoder(path, pretrained=saved is None), tok
+
+
 def save_encoder_files(encoder: Any, tokenizer: Any, directory: Path) -> None:
-    """Write the encoder config and tokenizer (weights live in the model's safetensors)."""
-    sub = directory / "encoder"
+    """Write the encoder config and tokenizer into ``directory/encoder`` (weights live in the model's safetensors)."""
+    sub = directory / ENCODER_DIR
     sub.mkdir(parents=True, exist_ok=True)
     encoder.config.save_pretrained(str(sub))
     tokenizer.save_pretrained(str(sub))

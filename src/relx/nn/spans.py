@@ -155,3 +155,37 @@ def compact(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     p = int(mask.sum(1).max()) if mask.numel() else 0
     order = torch.sort((~mask).to(torch.int8), dim=1, stable=True).indices[:, :p]  # (B, P) True entries first
     return order, mask.gather(1, order)
+
+
+def feature_embedding(n: int, dim: int, std: float | None) -> nn.Embedding:
+    """Width / distance / global-feature embedding of the span models. Gated fusion averages it with
+    encoder states (norm ~9 for MiniLM), so it then starts like the encoder's own embeddings (``std`` =
+    the encoder's initializer_range) instead of N(0, 1) (norm ~19 at d = 384, which would drown the span
+    content at the start); concatenated (SpERT, ``gated: false``; ``std`` None) it keeps torch's N(0, 1)."""
+    emb = nn.Embedding(n, dim)
+    if std is not None:
+        nn.init.normal_(emb.weight, std=std)
+    return emb
+
+
+class SampleCounts:
+    """Mixin of the span models: class counts of the sampled training instances (Table 6); reads the
+    model's ``entity_types`` and ``relation_types``. Class 0 is Not-Entity / Not-Relation."""
+
+    def count_samples(self, kind: str, labels: torch.Tensor) -> None:
+        """Accumulate class counts of the training instances (0 = Not-Entity / Not-Relation)."""
+        n = 1 + (len(self.entity_types) if kind == "entity" else len(self.relation_types))
+        counts = torch.bincount(labels.detach().flatten(), minlength=n)
+        prev = self._sample_counts.get(kind)
+        self._sample_counts[kind] = counts if prev is None else prev + counts
+
+    @property
+    def _sample_counts(self) -> dict[str, torch.Tensor]:
+        if "_counts" not in self.__dict__:
+            self.__dict__["_counts"] = {}
+        return self.__dict__["_counts"]
+
+    def sample_counts(self) -> dict[str, dict[str, int]]:
+        """Training instances seen so far per class, e.g. {"entity": {"Not-Entity": .., "Per": ..}, "relation": {...}}."""
+        names = {"entity": ["Not-Entity", *self.entity_types], "relation": ["Not-Relation", *self.relation_types]}
+        return {k: dict(zip(names[k], v.tolist())) for k, v in self._sample_counts.items()}

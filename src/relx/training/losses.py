@@ -66,3 +66,9 @@ def tsd_loss(logits: torch.Tensor, k: int = 3) -> torch.Tensor:
     probs = torch.softmax(logits.float(), dim=-1)  # (B, C)
     top = probs.topk(min(k, probs.size(-1)), dim=-1).values  # (B, K)
     return (top[:, 0] - top[:, 1:].mean(-1)).mean() if top.size(-1) > 1 else top[:, 0].mean()
+
+
+def binary_loss(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """Eq. 11: BCE of two sigmoid outputs (positive / negative class) against the one-hot gold."""
+    target = F.one_hot(positive.long(), 2).float()  # (N, 2): column 1 = Entity / Relation
+    return F.binary_cross_entropy_with_logits(logits, target)

@@ -26,6 +26,14 @@ __all__ = ["FitContext", "TrainState", "Trainer", "TrainerConfig"]
 log = logging.getLogger("relx.train")
 
 
+def dev_metrics(dev: list[Document], preds: list[Document], labels: Any, cfg: TrainerConfig) -> dict:
+    """The one way a fit scores its dev predictions (the Trainer's evaluations, threshold / C selection,
+    the cascade): ``score_documents`` with the trainer's ``scheme`` and ``symmetric`` relation types."""
+    from relx.evaluation.scorer import score_documents
+
+    return score_documents(dev, preds, labels, scheme=cfg.scheme, symmetric=cfg.symmetric)
+
+
 @dataclass
 class TrainState:
     """Progress of one run; saved in every checkpoint and restored by ``--resume``."""
@@ -200,8 +208,6 @@ class Trainer:
 
     def _evaluate(self, st: TrainState) -> bool:
         """Score dev, keep the best weights, write checkpoints; returns True when patience ran out."""
-        from relx.evaluation.scorer import score_documents
-
         cfg, model, out = self.cfg, self.model, self.out
         st.train_seconds = time.perf_counter() - self.t0
         row: dict[str, Any] = {"step": st.step, "epoch": st.epoch, **{f"train_{k}": v for k, v in self.window.means().items()}}
@@ -209,7 +215,7 @@ class Trainer:
         improved = True
         if self.dev:
             preds = model.predict(self.dev, batch_size=cfg.eval_batch_size, feats=self.dev_feats)
-            metrics = score_documents(self.dev, preds, model.labels, scheme=cfg.scheme, symmetric=cfg.symmetric)
+            metrics = dev_metrics(self.dev, preds, model.labels, cfg)
             value = float(metrics[cfg.metric])
             row.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
             improved = st.best is None or value > st.best

@@ -66,7 +66,7 @@ class _PairLogits(nn.Module):
 
 def probe_documents(model: Any, n: int = 6) -> list[Document]:
     """Synthetic two-entity sentences of different lengths (export tracing and the equality check)."""
-    types = [t for t in getattr(model.encoder, "entity_types", []) if t not in ("O",)] or ["ENTITY"]
+    types = [t for t in getattr(model.front_end, "entity_types", []) if t not in ("O",)] or ["ENTITY"]
     words = "the committee said that a new bridge over the river was built by engineers from the city last year".split()
     docs = []
     for i in range(n):
@@ -77,7 +77,7 @@ def probe_documents(model: Any, n: int = 6) -> list[Document]:
 
 
 def _inputs(model: Any, docs: list[Document]) -> tuple[list[str], dict[str, torch.Tensor]]:
-    batch = model.collate_pair(model.encoder.featurize_many(docs))
+    batch = model.collate_pair(model.front_end.featurize_many(docs))
     names = [k for k, v in batch.items() if isinstance(v, torch.Tensor)]
     return names, {k: batch[k] for k in names}
 

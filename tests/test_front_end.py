@@ -1,11 +1,11 @@
-"""MarkedPairEncoder: the ``none`` style reads entity starts; truncation keeps both entities for every style."""
+"""MarkerFrontEnd: the ``none`` style reads entity starts; truncation keeps both entities for every style."""
 
 from __future__ import annotations
 
 import pytest
 
 from relx.data.schema import Document, Entity
-from relx.nn.pair_encoder import MarkedPairEncoder
+from relx.nn.front_end import MarkerFrontEnd
 
 
 def _doc(n: int = 40) -> Document:
@@ -15,7 +15,7 @@ def _doc(n: int = 40) -> Document:
 
 
 def test_none_style_inserts_nothing_and_anchors_entity_starts(tiny_bert):
-    enc = MarkedPairEncoder.bert(str(tiny_bert), "none", 128)
+    enc = MarkerFrontEnd.bert(str(tiny_bert), "none", 128)
     doc = _doc(12)
     feat = enc.featurize(doc)
     plain = enc.tokenizer(doc.tokens, is_split_into_words=True, add_special_tokens=False)
@@ -27,7 +27,7 @@ def test_none_style_inserts_nothing_and_anchors_entity_starts(tiny_bert):
 
 @pytest.mark.parametrize("style", ["plain", "typed", "punct", "typed_punct", "none"])
 def test_truncation_keeps_both_entities(tiny_bert, style):
-    enc = MarkedPairEncoder.bert(str(tiny_bert), style, 16)
+    enc = MarkerFrontEnd.bert(str(tiny_bert), style, 16)
     enc.set_entity_types([_doc()])
     feat = enc.featurize(_doc(60))
     ids = feat["input_ids"]

@@ -9,12 +9,13 @@ import torch
 
 from relx.data.labels import LabelSet
 from relx.models.feature_bilstm import FeatureBiLSTMModel
+from tiny_models import tiny_config
 
 
 def test_missing_tags_warn_once(pair_docs, caplog):
     assert all(d.pos and d.ner for d in pair_docs)
     torch.manual_seed(0)
-    model = FeatureBiLSTMModel(FeatureBiLSTMModel.tiny_config(), LabelSet.from_documents(pair_docs))
+    model = FeatureBiLSTMModel(tiny_config(FeatureBiLSTMModel), LabelSet.from_documents(pair_docs))
     model.prepare(pair_docs)
     with caplog.at_level(logging.WARNING, logger="relx.train"):
         model.featurize(pair_docs[0])

@@ -1,10 +1,10 @@
-"""MarkedPairEncoder: one transformer front end for every sentence-level pair model.
+"""MarkerFrontEnd: one transformer front end for every sentence-level pair model.
 
 Owns the tokenizer, entity-marker insertion (``plain`` ``[E1]..[/E1]``, ``typed`` ``[S:PER]..``,
 ``punct`` ``@ .. @``, ``typed_punct`` ``@ * person * .. @``, or ``none``: no markers, the entity
 start tokens are read), truncation that keeps both entities inside ``max_length``, featurize /
-collate, optional layer taps, and persistence of the encoder config + tokenizer. ``forward`` returns
-a :class:`PairEncoding` whose first three fields are ``(states, anchors, bounds)``.
+collate and optional layer taps (the model saves the encoder config + tokenizer). ``forward`` returns
+a :class:`FrontEndOutput` whose first three fields are ``(states, anchors, bounds)``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from torch import nn
 
 from relx.data.schema import Document
 from relx.errors import RelxInputError
-from relx.nn.encoder import load_encoder, load_tokenizer, resolve_encoder, save_encoder_files
+from relx.nn.encoder import load_hf_encoder
 from relx.nn.markers import insert_markers, keep_window, marker_words, type_token
 from relx.nn.sequence import length_mask, pad_ids
 
 
-class PairEncoding(NamedTuple):
+class FrontEndOutput(NamedTuple):
     states: torch.Tensor  # (B, T, H) top-layer token states
     anchors: torch.Tensor  # (B, 2) positions of the subject / object anchor tokens
     bounds: torch.Tensor  # (B, 4) first / last subword of subject and object
@@ -30,7 +30,7 @@ class PairEncoding(NamedTuple):
     layers: tuple | None  # all hidden states (embeddings first) when taps were asked for
 
 
-class MarkedPairEncoder(nn.Module):
+class MarkerFrontEnd(nn.Module):
     """Marked (subject, object) sentence -> transformer states + anchor and boundary positions."""
 
     def __init__(self, encoder: nn.Module, tokenizer: Any, marker_style: str, max_length: int,
@@ -46,12 +46,10 @@ class MarkedPairEncoder(nn.Module):
         self.add_marker_tokens()
 
     @classmethod
-    def bert(cls, name: str, marker_style: str, max_length: int, saved: Path | None = None) -> MarkedPairEncoder:
+    def bert(cls, name: str, marker_style: str, max_length: int, saved: Path | None = None) -> MarkerFrontEnd:
         """A BERT-style encoder (``[CLS] .. [SEP]``): pretrained from ``name``, or untrained from a saved ``encoder/``."""
-        path = saved if saved is not None else resolve_encoder(name)
-        tok = load_tokenizer(path)
-        return cls(load_encoder(path, pretrained=saved is None), tok, marker_style, max_length,
-                   [tok.cls_token_id], [tok.sep_token_id], tok.pad_token_id or 0)
+        model, tok = load_hf_encoder(name, saved)
+        return cls(model, tok, marker_style, max_length, [tok.cls_token_id], [tok.sep_token_id], tok.pad_token_id or 0)
 
     # --- markers / vocabulary -----------------------------------------------------------
     def set_entity_types(self, docs: list[Document]) -> None:
@@ -149,10 +147,10 @@ class MarkedPairEncoder(nn.Module):
         }
 
     # --- model --------------------------------------------------------------------------
-    def forward(self, batch: dict[str, torch.Tensor], taps: bool = False) -> PairEncoding:
+    def forward(self, batch: dict[str, torch.Tensor], taps: bool = False) -> FrontEndOutput:
         out = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=taps)
         anchors = torch.stack([batch["e1"], batch["e2"]], dim=1)  # (B, 2)
-        return PairEncoding(out.last_hidden_state, anchors, batch["bounds"], batch["attention_mask"], out.hidden_states if taps else None)
+        return FrontEndOutput(out.last_hidden_state, anchors, batch["bounds"], batch["attention_mask"], out.hidden_states if taps else None)
 
     def layer_indexes(self, layers: list[int]) -> list[int]:
         """hidden_states indexes (0 = embeddings, negatives from the top), sorted and unique."""
@@ -165,7 +163,4 @@ class MarkedPairEncoder(nn.Module):
     def load_state(self, state: dict) -> None:
         self.entity_types = list(state.get("entity_types", []))
         self.add_marker_tokens()
-
-    def save_files(self, directory: Path) -> None:
-        save_encoder_files(self.encoder, self.tokenizer, directory)
 
