@@ -55,8 +55,20 @@ def tacred_format_files(work: Path) -> tuple[Path, Path]:
     for split, name in (("train", "TRAIN_FILE.TXT.gz"), ("test", "TEST_FILE_FULL.TXT.gz")):
         target = work / f"{split}.json"
         if not target.is_file():
-            cmd = [sys.executable, "-m", "relx", "data", "annotate", str(ROOT / "data" / "semeval2010_task8" / name), str(target),
-                   "--from", "semeval", "--to", "tacred", "--quiet"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "relx",
+                "data",
+                "annotate",
+                str(ROOT / "data" / "semeval2010_task8" / name),
+                str(target),
+                "--from",
+                "semeval",
+                "--to",
+                "tacred",
+                "--quiet",
+            ]
             print("$", " ".join(cmd[2:]), flush=True)
             subprocess.run(cmd, check=True)
         out.append(target)
@@ -70,8 +82,13 @@ def build_config(variant: str, dataset: str, args: argparse.Namespace, tacred_fi
     raw["model"].update(overrides)
     data = raw["data"]
     if dataset == "semeval":
-        data.update({"train": str(ROOT / "data/semeval2010_task8/annotated/train.jsonl.gz"),
-                     "test": str(ROOT / "data/semeval2010_task8/annotated/test.jsonl.gz"), "format": "jsonl"})
+        data.update(
+            {
+                "train": str(ROOT / "data/semeval2010_task8/annotated/train.jsonl.gz"),
+                "test": str(ROOT / "data/semeval2010_task8/annotated/test.jsonl.gz"),
+                "format": "jsonl",
+            }
+        )
         raw["evaluation"]["scheme"] = "semeval"
     else:
         assert tacred_files is not None
@@ -92,13 +109,22 @@ def row_for(variant: str, dataset: str, res: dict, raw: dict, n_test: int, args:
     epochs = raw["trainer"].get("epochs")
     return {
         "dataset": "semeval2010_task8" if dataset == "semeval" else "semeval2010_task8 (TACRED format via relx data annotate)",
-        "model": res["model"], "config": variant, "seed": raw["trainer"].get("seed", 13),
-        "official_macro_f1": t["official_macro_f1"], "micro_f1": t["micro_f1"], "accuracy": t["accuracy"],
-        "macro_f1": t["macro_f1"], "macro_f1_all": t["macro_f1_all"], "weighted_f1_all": t["weighted_f1_all"],
-        "dev_metric": res["best_dev"], "train_docs": res["train_docs"], "epochs": epochs,
+        "model": res["model"],
+        "config": variant,
+        "seed": raw["trainer"].get("seed", 13),
+        "official_macro_f1": t["official_macro_f1"],
+        "micro_f1": t["micro_f1"],
+        "accuracy": t["accuracy"],
+        "macro_f1": t["macro_f1"],
+        "macro_f1_all": t["macro_f1_all"],
+        "weighted_f1_all": t["weighted_f1_all"],
+        "dev_metric": res["best_dev"],
+        "train_docs": res["train_docs"],
+        "epochs": epochs,
         "train_seconds": round(res["train_seconds"], 1),
         "cpu_infer_sent_per_s": round(n_test / res["test_seconds"], 1) if hardware().startswith("cpu") else None,
-        "hardware": hardware(), "script": "benchmarks/classic.py " + " ".join(sys.argv[1:]),
+        "hardware": hardware(),
+        "script": "benchmarks/classic.py " + " ".join(sys.argv[1:]),
     }
 
 
@@ -124,8 +150,11 @@ def run(args: argparse.Namespace) -> tuple[list[dict], dict, list]:
             res = run_experiment(raw, out, verbose=False).summary
             n_test = res["test"]["n"]
             row = row_for(variant, dataset, res, raw, n_test, args)
-            print(f"{variant:16s} official macro-F1 {100 * row['official_macro_f1']:.2f}  micro-F1 {100 * row['micro_f1']:.2f}  "
-                  f"(dev {100 * res['best_dev']:.2f}; train {row['train_seconds']:.0f} s; total {time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"{variant:16s} official macro-F1 {100 * row['official_macro_f1']:.2f}  micro-F1 {100 * row['micro_f1']:.2f}  "
+                f"(dev {100 * res['best_dev']:.2f}; train {row['train_seconds']:.0f} s; total {time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
             rows.append(row)
             save_rows(out_json, rows + [r for k, r in old.items() if k not in {x["config"] for x in rows} and k not in variants])
         preds[variant] = read(out / "test_predictions.jsonl", "jsonl")
@@ -141,22 +170,46 @@ def reports(rows: list[dict], preds: dict, gold: list, args: argparse.Namespace)
     for name, p in preds.items():
         if [x.id for x in p] != [d.id for d in gold]:
             raise SystemExit(f"{name}: test predictions are not aligned with the gold test file")
-    table = [[r["config"], f"{100 * r['accuracy']:.2f}", f"{100 * r['micro_f1']:.2f}", f"{100 * r['macro_f1']:.2f}",
-              f"{100 * r['macro_f1_all']:.2f}", f"{100 * r['official_macro_f1']:.2f}", f"{r['train_seconds']:.0f}",
-              r["cpu_infer_sent_per_s"] if r["cpu_infer_sent_per_s"] is not None else "-", r["epochs"] if r["epochs"] is not None else "-"]
-             for r in rows]
-    md = markdown_table(["model", "accuracy", "micro-F1 (pos)", "macro-F1 (pos)", "macro-F1 (all labels)",
-                         "official macro-F1", "train s", "CPU infer sent/s", "epochs"], table)
+    table = [
+        [
+            r["config"],
+            f"{100 * r['accuracy']:.2f}",
+            f"{100 * r['micro_f1']:.2f}",
+            f"{100 * r['macro_f1']:.2f}",
+            f"{100 * r['macro_f1_all']:.2f}",
+            f"{100 * r['official_macro_f1']:.2f}",
+            f"{r['train_seconds']:.0f}",
+            r["cpu_infer_sent_per_s"] if r["cpu_infer_sent_per_s"] is not None else "-",
+            r["epochs"] if r["epochs"] is not None else "-",
+        ]
+        for r in rows
+    ]
+    md = markdown_table(
+        [
+            "model",
+            "accuracy",
+            "micro-F1 (pos)",
+            "macro-F1 (pos)",
+            "macro-F1 (all labels)",
+            "official macro-F1",
+            "train s",
+            "CPU infer sent/s",
+            "epochs",
+        ],
+        table,
+    )
     regime = format_regime_tables(regime_tables(gold, preds, negative="Other", scheme="semeval"))
     buckets = length_bucket_report(gold, preds, negative="Other", scheme="semeval", png=RESULTS / f"{stem}_length_buckets.png")
     bucket_txt = "\n".join(format_bucket_table(b, title=name) for name, b in buckets.items())
     hw = "; ".join(sorted({r["hardware"] for r in rows}))
-    text = (f"# Classic and feature-based models, {rows[0]['dataset']}\n\nProduced by `{rows[-1]['script']}` on "
-            f"{hw} (per row: the torch threads of that run; train and inference share them).\nTest = the 2,717 official test sentences; dev = 800 random training sentences "
-            f"(selection only). `pos` = averaged over the 9x2 directed relation labels (Other excluded); `all labels` "
-            f"includes Other; official = SemEval (9+1)-way with directionality.\n\n{md}\n"
-            f"## Regimes (Tables 2-3 shape of the LSTM paper)\n\n```\n{regime}\n```\n\n"
-            f"## Length buckets (sentence-length quintiles; PNG: `{stem}_length_buckets.png`)\n\n```\n{bucket_txt}\n```\n")
+    text = (
+        f"# Classic and feature-based models, {rows[0]['dataset']}\n\nProduced by `{rows[-1]['script']}` on "
+        f"{hw} (per row: the torch threads of that run; train and inference share them).\nTest = the 2,717 official test sentences; dev = 800 random training sentences "
+        f"(selection only). `pos` = averaged over the 9x2 directed relation labels (Other excluded); `all labels` "
+        f"includes Other; official = SemEval (9+1)-way with directionality.\n\n{md}\n"
+        f"## Regimes (Tables 2-3 shape of the LSTM paper)\n\n```\n{regime}\n```\n\n"
+        f"## Length buckets (sentence-length quintiles; PNG: `{stem}_length_buckets.png`)\n\n```\n{bucket_txt}\n```\n"
+    )
     write_text(RESULTS / f"{stem}.md", text)
     return md
 

@@ -77,19 +77,49 @@ def main(argv: list[str] | None = None) -> int:
         time_extraction(model, texts[:16], 16, args.threshold, args.candidates)  # warm-up
         for bs in [int(b) for b in args.batch_sizes.split(",")]:
             r = time_extraction(model, texts, bs, args.threshold, args.candidates)
-            new.append({
-                "dataset": "conll04_test", "model": model.registered_name, "model_dir": str(directory), "kind": kind,
-                "config": f"candidates={r['candidates']} threshold={args.threshold}", "seed": None, "batch_size": bs,
-                "sentences": len(texts), "spacy_sentences": r["sentences"], "seconds": round(r["seconds"], 3),
-                "sent_per_s": round(len(texts) / r["seconds"], 2), "spacy_seconds": round(r["spacy_seconds"], 3),
-                "model_seconds": round(r["model_seconds"], 3), "model_inputs": r["model_inputs"], "relations": r["relations"],
-                "threads": args.threads, "hardware": hw, "script": "benchmarks/extract_speed.py",
-            })
+            new.append(
+                {
+                    "dataset": "conll04_test",
+                    "model": model.registered_name,
+                    "model_dir": str(directory),
+                    "kind": kind,
+                    "config": f"candidates={r['candidates']} threshold={args.threshold}",
+                    "seed": None,
+                    "batch_size": bs,
+                    "sentences": len(texts),
+                    "spacy_sentences": r["sentences"],
+                    "seconds": round(r["seconds"], 3),
+                    "sent_per_s": round(len(texts) / r["seconds"], 2),
+                    "spacy_seconds": round(r["spacy_seconds"], 3),
+                    "model_seconds": round(r["model_seconds"], 3),
+                    "model_inputs": r["model_inputs"],
+                    "relations": r["relations"],
+                    "threads": args.threads,
+                    "hardware": hw,
+                    "script": "benchmarks/extract_speed.py",
+                }
+            )
     keys = {(r["model_dir"], r["batch_size"], r["hardware"]) for r in new}
     rows = [r for r in load_rows(out) if (r.get("model_dir"), r.get("batch_size"), r.get("hardware")) not in keys] + new
     save_rows(out, rows)
-    table = markdown_table(HEADER, [[r["model"], r["kind"], r["batch_size"], r["sentences"], f"{r['seconds']:.2f}", f"{r['sent_per_s']:.1f}",
-                                     f"{r['spacy_seconds']:.2f}", f"{r['model_seconds']:.2f}", r["model_inputs"], r["hardware"]] for r in rows])
+    table = markdown_table(
+        HEADER,
+        [
+            [
+                r["model"],
+                r["kind"],
+                r["batch_size"],
+                r["sentences"],
+                f"{r['seconds']:.2f}",
+                f"{r['sent_per_s']:.1f}",
+                f"{r['spacy_seconds']:.2f}",
+                f"{r['model_seconds']:.2f}",
+                r["model_inputs"],
+                r["hardware"],
+            ]
+            for r in rows
+        ],
+    )
     write_text(out.with_suffix(".md"), f"# Raw-text extraction speed (CoNLL04 test, detokenized)\n\n{table}")
     print(table)
     print(f"wrote {out} and {out.with_suffix('.md')}")

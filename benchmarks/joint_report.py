@@ -10,23 +10,47 @@ from common import RESULTS, ROOT, markdown_table, mean_sd, write_text  # mean_sd
 from relx.data.io import read
 from relx.data.schema import Document, read_jsonl
 
-MAIN_RE = {"conll04": ("re_strict", "strict: entity spans and types must match"),
-           "scierc": ("re_boundaries", "entity types ignored, as the paper scores SciERC")}
+MAIN_RE = {
+    "conll04": ("re_strict", "strict: entity spans and types must match"),
+    "scierc": ("re_boundaries", "entity types ignored, as the paper scores SciERC"),
+}
 # Published numbers (bert-base-cased on CoNLL04, scibert on SciERC, 120 epochs): NER P/R/F1, RE P/R/F1.
 PAPER_MAIN = {
-    "conll04": {"SpERT (paper Table 4)": (88.3, 89.6, 89.0, 73.0, 70.0, 71.5), "two-phase (paper Table 4)": (89.6, 91.4, 90.5, 78.7, 73.3, 75.9)},
-    "scierc": {"SpERT (paper Table 5)": (70.9, 69.8, 70.3, 53.4, 48.5, 50.8), "two-phase (paper Table 5)": (69.7, 72.3, 71.0, 52.9, 52.5, 52.7)},
+    "conll04": {
+        "SpERT (paper Table 4)": (88.3, 89.6, 89.0, 73.0, 70.0, 71.5),
+        "two-phase (paper Table 4)": (89.6, 91.4, 90.5, 78.7, 73.3, 75.9),
+    },
+    "scierc": {
+        "SpERT (paper Table 5)": (70.9, 69.8, 70.3, 53.4, 48.5, 50.8),
+        "two-phase (paper Table 5)": (69.7, 72.3, 71.0, 52.9, 52.5, 52.7),
+    },
 }
 # The public SpERT code with the same MiniLM encoder, 20 epochs, lr 1e-4, batch 2, one CPU thread (issue 10's measurement).
 SPERT_MINILM = {"ner": 83.5, "re_boundaries": 62.1, "re_strict": 61.9, "train_sent_per_s": 5.4}
 PAPER_TABLE7 = {  # dev F1: (NER, RE)
-    "conll04": {"two_phase": (88.7, 74.2), "w/o two-phase": (86.4, 71.5), "w/o bi-features": (88.2, 73.5), "w/o multi-features": (88.4, 72.4),
-                "w/o both-features": (88.5, 72.0), "w/o gated": (88.1, 73.3), "span_base": (85.9, 70.2)},
-    "scierc": {"two_phase": (71.4, 53.5), "w/o two-phase": (68.2, 50.9), "w/o bi-features": (71.1, 51.7), "w/o multi-features": (71.5, 52.0),
-               "w/o both-features": (70.0, 51.5), "w/o gated": (69.9, 52.7), "span_base": (67.8, 49.0)},
+    "conll04": {
+        "two_phase": (88.7, 74.2),
+        "w/o two-phase": (86.4, 71.5),
+        "w/o bi-features": (88.2, 73.5),
+        "w/o multi-features": (88.4, 72.4),
+        "w/o both-features": (88.5, 72.0),
+        "w/o gated": (88.1, 73.3),
+        "span_base": (85.9, 70.2),
+    },
+    "scierc": {
+        "two_phase": (71.4, 53.5),
+        "w/o two-phase": (68.2, 50.9),
+        "w/o bi-features": (71.1, 51.7),
+        "w/o multi-features": (71.5, 52.0),
+        "w/o both-features": (70.0, 51.5),
+        "w/o gated": (69.9, 52.7),
+        "span_base": (67.8, 49.0),
+    },
 }
-PAPER_TABLE6 = {"conll04": {"NER": ("1: 171.5", "1: 23.7", "1: 2.6"), "RE": ("1: 56.4", "1: 9.9", "1: 1.8")},
-                "scierc": {"NER": ("1: 605.3", "1: 25.5", "1: 7.7"), "RE": ("1: 913.5", "1: 35.6", "1: 13.6")}}
+PAPER_TABLE6 = {
+    "conll04": {"NER": ("1: 171.5", "1: 23.7", "1: 2.6"), "RE": ("1: 56.4", "1: 9.9", "1: 1.8")},
+    "scierc": {"NER": ("1: 605.3", "1: 25.5", "1: 7.7"), "RE": ("1: 913.5", "1: 35.6", "1: 13.6")},
+}
 ORDER = ["span_base", "two_phase", "w/o two-phase", "w/o bi-features", "w/o multi-features", "w/o both-features", "w/o gated"]
 
 
@@ -65,13 +89,38 @@ def main_table(rows: list[dict], dataset: str) -> str:
         def col(key: str, rs: list[dict] = rs) -> str:
             return mean_sd([r["test"][key] / 100 for r in rs])  # rows hold percentages
 
-        table.append([f"relx {name} (MiniLM)", len(rs), col("ner_micro_p"), col("ner_micro_r"), col("ner_micro_f1"),
-                      col(f"{task}_micro_p"), col(f"{task}_micro_r"), col(f"{task}_micro_f1"),
-                      col("re_boundaries_micro_f1"), col("re_strict_micro_f1"), mean_sd([r["train_sent_per_s"] / 100 for r in rs])])
+        table.append(
+            [
+                f"relx {name} (MiniLM)",
+                len(rs),
+                col("ner_micro_p"),
+                col("ner_micro_r"),
+                col("ner_micro_f1"),
+                col(f"{task}_micro_p"),
+                col(f"{task}_micro_r"),
+                col(f"{task}_micro_f1"),
+                col("re_boundaries_micro_f1"),
+                col("re_strict_micro_f1"),
+                mean_sd([r["train_sent_per_s"] / 100 for r in rs]),
+            ]
+        )
     if dataset == "conll04":
         s = SPERT_MINILM
-        table.append(["public SpERT code (MiniLM, 20 ep)", 1, "-", "-", s["ner"], "-", "-", s[task], s["re_boundaries"], s["re_strict"],
-                      f"{s['train_sent_per_s']} (1 thread)"])
+        table.append(
+            [
+                "public SpERT code (MiniLM, 20 ep)",
+                1,
+                "-",
+                "-",
+                s["ner"],
+                "-",
+                "-",
+                s[task],
+                s["re_boundaries"],
+                s["re_strict"],
+                f"{s['train_sent_per_s']} (1 thread)",
+            ]
+        )
     for name, v in PAPER_MAIN[dataset].items():
         table.append([name, "-", *v[:3], *v[3:], "-", "-", "-"])
     head = ["model", "seeds", "NER P", "NER R", "NER F1", "RE P", "RE R", "RE F1", "RE boundary F1", "RE strict F1", "train sent/s"]
@@ -96,8 +145,16 @@ def ablation_table(rows: list[dict], dataset: str) -> str:
         rel = sum(r["dev"][f"{task}_micro_f1"] for r in rs) / len(rs)
         p_ner, p_re = PAPER_TABLE7[dataset][name]
         pref_ner, pref_re = PAPER_TABLE7[dataset]["two_phase"]
-        table.append([name, len(rs), f"{ner:.1f} ({ner - ref_ner:+.1f})", f"{rel:.1f} ({rel - ref_re:+.1f})",
-                      f"{p_ner} ({p_ner - pref_ner:+.1f})", f"{p_re} ({p_re - pref_re:+.1f})"])
+        table.append(
+            [
+                name,
+                len(rs),
+                f"{ner:.1f} ({ner - ref_ner:+.1f})",
+                f"{rel:.1f} ({rel - ref_re:+.1f})",
+                f"{p_ner} ({p_ner - pref_ner:+.1f})",
+                f"{p_re} ({p_re - pref_re:+.1f})",
+            ]
+        )
     head = ["model", "seeds", "relx NER F1", "relx RE F1", "paper NER F1", "paper RE F1"]
     return f"### {dataset}: ablations, dev F1 (Table 7 shape; mean over the seeds run; RE = {task})\n\n" + markdown_table(head, table)
 
@@ -109,15 +166,19 @@ def table6(rows: list[dict], dataset: str) -> str:
     base, ours = imbalance(first["span_base"]["sample_counts"]), imbalance(first["two_phase"]["sample_counts"])
     table = [[task, base[task][0], ours[task][1], ours[task][2], *PAPER_TABLE6[dataset][task]] for task in ("NER", "RE")]
     head = ["task", "relx baseline", "relx Phase One", "relx Phase Two", "paper baseline", "paper Phase One", "paper Phase Two"]
-    return (f"### {dataset}: most imbalanced class ratio of the training instances (Table 6 shape; counted during training, "
-            "all epochs)\n\n" + markdown_table(head, table))
+    return (
+        f"### {dataset}: most imbalanced class ratio of the training instances (Table 6 shape; counted during training, "
+        "all epochs)\n\n" + markdown_table(head, table)
+    )
 
 
 def buckets(rows: list[dict], dataset: str, symmetric: set[str]) -> tuple[str, list[str]]:
     from relx.evaluation.analysis import ner_f1_by_entity_length, re_f1_by_distance
     from relx.evaluation.plots import bucket_f1_png
 
-    pick = {name: min((r for r in rows if r["model"] == name), key=lambda r: r["seed"], default=None) for name in ("span_base", "two_phase")}
+    pick = {
+        name: min((r for r in rows if r["model"] == name), key=lambda r: r["seed"], default=None) for name in ("span_base", "two_phase")
+    }
     if not all(pick.values()):
         return "", []
     gold = gold_docs(dataset, "dev")
@@ -132,8 +193,10 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str]) -> tuple[str, l
     for title, series in (("NER F1 by entity length", ner), ("RE F1 by entity distance", rel)):
         labels = [b["bucket"] for b in next(iter(series.values()))]
         table = [[n, *[f"{100 * b['f1']:.1f} ({b['gold']})" for b in bs]] for n, bs in series.items()]
-        out.append(f"**{dataset} dev, {title}** (F1, gold count in brackets; seed {pick['two_phase']['seed']})\n\n"
-                   + markdown_table(["model", *labels], table))
+        out.append(
+            f"**{dataset} dev, {title}** (F1, gold count in brackets; seed {pick['two_phase']['seed']})\n\n"
+            + markdown_table(["model", *labels], table)
+        )
     return "\n\n".join(out), pngs
 
 
@@ -150,8 +213,16 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
         a = list(read_jsonl(ROOT / r["run_dir"] / "test_predictions.jsonl"))
         b = list(read_jsonl(ROOT / base[r["seed"]]["run_dir"] / "test_predictions.jsonl"))
         res = compare_predictions(gold, a, b, "joint", "no_relation", metric=f"{task}_micro_f1", n=1000, seed=0, symmetric=symmetric)
-        table.append([r["seed"], f"{100 * res['metric_a']:.2f}", f"{100 * res['metric_b']:.2f}", f"{100 * res['diff']:+.2f}",
-                      f"[{100 * res['ci_low']:+.2f}, {100 * res['ci_high']:+.2f}]", f"{res['p_value']:.3f}"])
+        table.append(
+            [
+                r["seed"],
+                f"{100 * res['metric_a']:.2f}",
+                f"{100 * res['metric_b']:.2f}",
+                f"{100 * res['diff']:+.2f}",
+                f"[{100 * res['ci_low']:+.2f}, {100 * res['ci_high']:+.2f}]",
+                f"{res['p_value']:.3f}",
+            ]
+        )
     if not table:
         return ""
     head = ["seed", "two_phase", "span_base", "diff", "95% CI", "p (two_phase not better)"]
@@ -162,20 +233,40 @@ def speed_table(rows: list[dict]) -> str:
     sp = [r for r in rows if r.get("kind") == "train_speed"]
     if not sp:
         return ""
-    table = [[r["model"], r["threads"], r["sentences"], r["batch_size"], r["train_sent_per_s"],
-              f"{r['train_sent_per_s'] / SPERT_MINILM['train_sent_per_s']:.1f}x" if r["threads"] == 1 else "-", r["hardware"],
-              r.get("note") or "-"] for r in sp]
-    head = ["model", "threads", "sentences", "batch", "train sent/s", "vs public SpERT (5.4 sent/s, 1 thread, batch 2)", "hardware",
-            "meanwhile on the machine"]
+    table = [
+        [
+            r["model"],
+            r["threads"],
+            r["sentences"],
+            r["batch_size"],
+            r["train_sent_per_s"],
+            f"{r['train_sent_per_s'] / SPERT_MINILM['train_sent_per_s']:.1f}x" if r["threads"] == 1 else "-",
+            r["hardware"],
+            r.get("note") or "-",
+        ]
+        for r in sp
+    ]
+    head = [
+        "model",
+        "threads",
+        "sentences",
+        "batch",
+        "train sent/s",
+        "vs public SpERT (5.4 sent/s, 1 thread, batch 2)",
+        "hardware",
+        "meanwhile on the machine",
+    ]
     return "### Training speed (CoNLL04, MiniLM, CPU, one epoch over the first sentences, no evaluation)\n\n" + markdown_table(head, table)
 
 
 def write_report(rows: list[dict[str, Any]], budget: str) -> None:
     from relx.data.readers.spert_types import symmetric_relations
 
-    parts = [f"# Joint entity + relation extraction (two-phase paper), budget `{budget}`\n",
-             "Produced by `benchmarks/joint_spans.py` (commands in its docstring); rows in `joint_spans.json`. "
-             "Encoder: MiniLM-L6-H384 (uncased) for every relx row; the paper used bert-base-cased / SciBERT for 120 epochs.\n"]
+    parts = [
+        f"# Joint entity + relation extraction (two-phase paper), budget `{budget}`\n",
+        "Produced by `benchmarks/joint_spans.py` (commands in its docstring); rows in `joint_spans.json`. "
+        "Encoder: MiniLM-L6-H384 (uncased) for every relx row; the paper used bert-base-cased / SciBERT for 120 epochs.\n",
+    ]
     for dataset in ("conll04", "scierc"):
         rs = [r for r in rows if r.get("dataset") == dataset and r.get("budget") == budget and "test" in r]
         if not rs:

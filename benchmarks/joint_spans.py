@@ -88,8 +88,17 @@ def joint_scores(gold: list[Document], pred: list[Document], symmetric: set[str]
 
 
 def summary(m: dict[str, Any]) -> dict[str, float]:
-    keys = ("ner_micro_p", "ner_micro_r", "ner_micro_f1", "re_boundaries_micro_p", "re_boundaries_micro_r", "re_boundaries_micro_f1",
-            "re_strict_micro_p", "re_strict_micro_r", "re_strict_micro_f1")
+    keys = (
+        "ner_micro_p",
+        "ner_micro_r",
+        "ner_micro_f1",
+        "re_boundaries_micro_p",
+        "re_boundaries_micro_r",
+        "re_boundaries_micro_f1",
+        "re_strict_micro_p",
+        "re_strict_micro_r",
+        "re_strict_micro_f1",
+    )
     return {k: round(100 * m[k], 2) for k in keys}
 
 
@@ -108,17 +117,27 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
     counts = model.sample_counts()
     epochs = result.config.trainer.epochs
     row = {
-        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": epochs,
+        "dataset": dataset,
+        "model": name,
+        "seed": seed,
+        "budget": args.budget_name,
+        "epochs": epochs,
         "encoder": "MiniLM-L6-H384 (uncased)" if model.config.encoder == "default" else model.config.encoder,
-        "ner_f1": round(100 * test_m["ner_micro_f1"], 2), "rel_f1": round(100 * test_m["re_boundaries_micro_f1"], 2),
+        "ner_f1": round(100 * test_m["ner_micro_f1"], 2),
+        "rel_f1": round(100 * test_m["re_boundaries_micro_f1"], 2),
         "rel_strict_f1": round(100 * test_m["re_strict_micro_f1"], 2),
-        "test": summary(test_m), "dev": summary(dev_m), "best_step": summ["best_step"],
+        "test": summary(test_m),
+        "dev": summary(dev_m),
+        "best_step": summ["best_step"],
         "train_seconds": round(summ["train_seconds"], 1),
         # wall time of fit() includes the per-epoch dev evaluations; see the --speed rows for the pure training rate
         "train_sent_per_s": round(epochs * len(result.train) / summ["train_seconds"], 2),
         "infer_sent_per_s": round((len(dev) + len(test)) / infer_s, 1),
         "sample_counts": counts if counts else None,  # training instances per class (absent when resumed from a finished run)
-        "hardware": hardware(), "threads": args.threads, "symmetric": sorted(sym), "run_dir": str(out.relative_to(ROOT)),
+        "hardware": hardware(),
+        "threads": args.threads,
+        "symmetric": sorted(sym),
+        "run_dir": str(out.relative_to(ROOT)),
     }
     return row
 
@@ -138,9 +157,20 @@ def train_speed(args: argparse.Namespace) -> list[dict]:
         model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
         torch.set_num_threads(args.threads or 2)
         hist = model.fit(docs, None, FitContext(cfg.trainer), epochs=1, progress=False, num_threads=args.threads or 2)
-        rows.append({"kind": "train_speed", "dataset": "conll04", "model": name, "threads": args.threads or 2, "note": args.speed_note,
-                     "sentences": len(docs), "batch_size": cfg.trainer.batch_size, "seconds": round(hist["train_seconds"], 2),
-                     "train_sent_per_s": round(len(docs) / hist["train_seconds"], 2), "hardware": hardware()})
+        rows.append(
+            {
+                "kind": "train_speed",
+                "dataset": "conll04",
+                "model": name,
+                "threads": args.threads or 2,
+                "note": args.speed_note,
+                "sentences": len(docs),
+                "batch_size": cfg.trainer.batch_size,
+                "seconds": round(hist["train_seconds"], 2),
+                "train_sent_per_s": round(len(docs) / hist["train_seconds"], 2),
+                "hardware": hardware(),
+            }
+        )
         print(json.dumps(rows[-1]))
     return rows
 
@@ -190,12 +220,15 @@ def main() -> None:
             for name in names:
                 for seed in (int(s) for s in args.seeds.split(",")):
                     key = (dataset, name, seed, args.budget_name)
-                    if args.resume and any((r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key
-                                           for r in load_rows(RESULTS_JSON)):
+                    if args.resume and any(
+                        (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key for r in load_rows(RESULTS_JSON)
+                    ):
                         continue
                     row = train_one(dataset, name, seed, args)
                     with locked(RESULTS_JSON):  # other queues may have added rows meanwhile
-                        rows = [r for r in load_rows(RESULTS_JSON) if (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) != key]
+                        rows = [
+                            r for r in load_rows(RESULTS_JSON) if (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) != key
+                        ]
                         rows.append(row)
                         save_rows(RESULTS_JSON, rows)
                     print(json.dumps({k: row[k] for k in ("dataset", "model", "seed", "ner_f1", "rel_f1", "rel_strict_f1")}))

@@ -41,8 +41,14 @@ ABLATIONS: dict[str, dict[str, Any]] = {  # student_r with ...
     "-KD": {"kd": False},
 }
 # where a row may take its teacher from (a finished row of the same dataset, seed and budget)
-TEACHER_FROM = {"student_s": "teacher_s", "student_v": "teacher_v", "-hint": "student_r", "-MAA": "student_r",
-                "-TSD&hint": "-TSD", "-TC&MAA": "-TC"}
+TEACHER_FROM = {
+    "student_s": "teacher_s",
+    "student_v": "teacher_v",
+    "-hint": "student_r",
+    "-MAA": "student_r",
+    "-TSD&hint": "-TSD",
+    "-TC&MAA": "-TC",
+}
 
 
 def results_json(dataset: str) -> Path:
@@ -88,14 +94,25 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
     result = run_experiment(raw_config(dataset, name, seed, args), out, resume=True, verbose=False)
     summ, m, epochs = result.summary, result.metrics, result.config.trainer.epochs
     row = {
-        "dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name, "epochs": epochs,
-        "micro_p": round(100 * m["micro_p"], 2), "micro_r": round(100 * m["micro_r"], 2), "micro_f1": round(100 * m["micro_f1"], 2),
+        "dataset": dataset,
+        "model": name,
+        "seed": seed,
+        "budget": args.budget_name,
+        "epochs": epochs,
+        "micro_p": round(100 * m["micro_p"], 2),
+        "micro_r": round(100 * m["micro_r"], 2),
+        "micro_f1": round(100 * m["micro_f1"], 2),
         "official_macro_f1": round(100 * m["official_macro_f1"], 2) if "official_macro_f1" in m else None,
-        "best_dev": summ["best_dev"], "best_step": summ["best_step"], "train_seconds": round(summ["train_seconds"], 1),
+        "best_dev": summ["best_dev"],
+        "best_step": summ["best_step"],
+        "train_seconds": round(summ["train_seconds"], 1),
         "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
-        "teacher": summ.get("teacher") or None, "overrides": ABLATIONS.get(name, {}),
+        "teacher": summ.get("teacher") or None,
+        "overrides": ABLATIONS.get(name, {}),
         "infer_sent_per_s": round(len(result.test) / summ["test_seconds"], 1),
-        "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
+        "hardware": hardware(),
+        "threads": args.threads,
+        "run_dir": str(out.relative_to(ROOT)),
     }
     return row
 
@@ -107,8 +124,16 @@ def speed(args: argparse.Namespace) -> dict:
     train, _, _, _ = load_splits(cfg.data)
     model = cls(model_cfg, cls.build_labels(train, cfg.data.negative))
     hist = model.fit(train, None, FitContext(cfg.trainer), epochs=1, progress=False)
-    return {"kind": "speed", "dataset": "semeval", "model": "cgcn", "threads": args.threads, "train_documents": len(train),
-            "sec_per_epoch": round(hist["train_seconds"], 1), "hardware": hardware(), "note": args.speed_note}
+    return {
+        "kind": "speed",
+        "dataset": "semeval",
+        "model": "cgcn",
+        "threads": args.threads,
+        "train_documents": len(train),
+        "sec_per_epoch": round(hist["train_seconds"], 1),
+        "hardware": hardware(),
+        "note": args.speed_note,
+    }
 
 
 def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
@@ -128,7 +153,9 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
             continue
         preds = [list(read_jsonl(ROOT / by[(m, seed, budget)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
         res = compare_predictions(gold, preds[0], preds[1], scheme, negative, n=n)  # official macro-F1 / micro-F1
-        out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn", **bootstrap_row(res)})
+        out.append(
+            {"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn", **bootstrap_row(res)}
+        )
     return out
 
 

@@ -33,11 +33,30 @@ def main_table(rows: list[dict], dataset: str) -> str:
     out = []
     for m in MAIN:
         rs = by.get(m, [])
-        out.append([m, len(rs), _ms([r["micro_p"] for r in rs]), _ms([r["micro_r"] for r in rs]), _ms([r["micro_f1"] for r in rs]),
-                    _ms([r[key] for r in rs]) if key != "micro_f1" else "", _ms([r["sec_per_epoch"] for r in rs]),
-                    PAPER_SEMEVAL[m], PAPER_TACRED[m]])
-    header = ["model", "seeds", "micro P", "micro R", "micro F1", "official macro-F1" if key != "micro_f1" else "",
-              "s / epoch (incl. dev)", "paper SemEval F1", "paper TACRED F1"]
+        out.append(
+            [
+                m,
+                len(rs),
+                _ms([r["micro_p"] for r in rs]),
+                _ms([r["micro_r"] for r in rs]),
+                _ms([r["micro_f1"] for r in rs]),
+                _ms([r[key] for r in rs]) if key != "micro_f1" else "",
+                _ms([r["sec_per_epoch"] for r in rs]),
+                PAPER_SEMEVAL[m],
+                PAPER_TACRED[m],
+            ]
+        )
+    header = [
+        "model",
+        "seeds",
+        "micro P",
+        "micro R",
+        "micro F1",
+        "official macro-F1" if key != "micro_f1" else "",
+        "s / epoch (incl. dev)",
+        "paper SemEval F1",
+        "paper TACRED F1",
+    ]
     keep = [i for i, h in enumerate(header) if h]
     return markdown_table([header[i] for i in keep], [[line[i] for i in keep] for line in out])
 
@@ -60,9 +79,12 @@ def bootstrap_lines(rows: list[dict]) -> str:
     boots = [r for r in rows if r.get("kind") == "bootstrap"]
     if not boots:
         return "(needs student_r and cgcn runs)\n"
-    return "".join(f"- seed {b['seed']}: student_r {100 * b['metric_a']:.2f} vs cgcn {100 * b['metric_b']:.2f} ({b['metric']}), "
-                   f"difference {100 * b['diff']:+.2f} (95% CI {100 * b['ci_low']:+.2f} .. {100 * b['ci_high']:+.2f}), "
-                   f"p = {b['p_value']:.3f}\n" for b in sorted(boots, key=lambda b: b["seed"]))
+    return "".join(
+        f"- seed {b['seed']}: student_r {100 * b['metric_a']:.2f} vs cgcn {100 * b['metric_b']:.2f} ({b['metric']}), "
+        f"difference {100 * b['diff']:+.2f} (95% CI {100 * b['ci_low']:+.2f} .. {100 * b['ci_high']:+.2f}), "
+        f"p = {b['p_value']:.3f}\n"
+        for b in sorted(boots, key=lambda b: b["seed"])
+    )
 
 
 def rules_line(dataset: str) -> str:
@@ -77,16 +99,22 @@ def rules_line(dataset: str) -> str:
     support = {p: sum(c.values()) for p, c in rules.counts.items()}
     total = sum(support.values()) or 1
     top = max(support, key=support.get)
-    sharp = sum(v for p, v in support.items() if v and max(rules.row(p)[i] for i, lab in enumerate(rules.labels) if lab != rules.negative) >= 0.99)
-    return (f"{len(rules.counts)} patterns; the largest, {top}, holds {100 * support[top] / total:.1f}% of the training relations; "
-            f"{100 * sharp / total:.1f}% of the relations fall under patterns that name a single relation (P(r|p) = 1).\n")
+    sharp = sum(
+        v for p, v in support.items() if v and max(rules.row(p)[i] for i, lab in enumerate(rules.labels) if lab != rules.negative) >= 0.99
+    )
+    return (
+        f"{len(rules.counts)} patterns; the largest, {top}, holds {100 * support[top] / total:.1f}% of the training relations; "
+        f"{100 * sharp / total:.1f}% of the relations fall under patterns that name a single relation (P(r|p) = 1).\n"
+    )
 
 
 def write_report(rows_by_dataset: dict[str, list[dict]]) -> None:
-    parts = ["# Soft-label distillation: C-GCN, teachers with soft type rules, distilled students\n",
-             "Produced by `benchmarks/kd.py` (commands in its docstring). CPU runs; word vectors = the MiniLM input table "
-             "(the paper: GloVe 300d), trees / POS / NER from spaCy (the paper: Stanford CoreNLP). Main rows: mean ± sd over "
-             "seeds; ablations: 1 seed (13) on CPU. The paper's numbers are TACRED / SemEval with its own budget.\n"]
+    parts = [
+        "# Soft-label distillation: C-GCN, teachers with soft type rules, distilled students\n",
+        "Produced by `benchmarks/kd.py` (commands in its docstring). CPU runs; word vectors = the MiniLM input table "
+        "(the paper: GloVe 300d), trees / POS / NER from spaCy (the paper: Stanford CoreNLP). Main rows: mean ± sd over "
+        "seeds; ablations: 1 seed (13) on CPU. The paper's numbers are TACRED / SemEval with its own budget.\n",
+    ]
     for dataset, rows in rows_by_dataset.items():
         if not rows:
             continue
@@ -97,12 +125,22 @@ def write_report(rows_by_dataset: dict[str, list[dict]]) -> None:
             runs = [r for r in rs if "kind" not in r]
             epochs = sorted({r["epochs"] for r in runs})
             threads = sorted({r["threads"] for r in runs})
-            parts += [f"### Budget `{budget}`: {'/'.join(map(str, epochs))} epochs, {'/'.join(map(str, threads))} torch thread(s) per run, "
-                      f"{runs[0]['hardware'].split(':')[0]}\n",
-                      "#### Main rows (Tables 2-3 shape)\n", main_table(rs, dataset),
-                      "#### Student-R ablations (Table 4 shape)\n", ablation_table(rs, dataset),
-                      "#### Paired bootstrap, student_r vs cgcn (1,000 resamples of the test set)\n", bootstrap_lines(rs)]
+            parts += [
+                f"### Budget `{budget}`: {'/'.join(map(str, epochs))} epochs, {'/'.join(map(str, threads))} torch thread(s) per run, "
+                f"{runs[0]['hardware'].split(':')[0]}\n",
+                "#### Main rows (Tables 2-3 shape)\n",
+                main_table(rs, dataset),
+                "#### Student-R ablations (Table 4 shape)\n",
+                ablation_table(rs, dataset),
+                "#### Paired bootstrap, student_r vs cgcn (1,000 resamples of the test set)\n",
+                bootstrap_lines(rs),
+            ]
         if speed:
-            parts.append("".join(f"cgcn training: {s['sec_per_epoch']} s per SemEval epoch ({s['train_documents']} sentences, no dev "
-                                 f"evaluation), {s['hardware']}. {s.get('note') or ''}\n" for s in speed))
+            parts.append(
+                "".join(
+                    f"cgcn training: {s['sec_per_epoch']} s per SemEval epoch ({s['train_documents']} sentences, no dev "
+                    f"evaluation), {s['hardware']}. {s.get('note') or ''}\n"
+                    for s in speed
+                )
+            )
     write_text(RESULTS / "kd.md", "\n".join(parts))

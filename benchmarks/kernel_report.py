@@ -13,16 +13,34 @@ from relx.evaluation.overlap import LABELS, overlap_png
 
 DATASETS = ("webnlg", "webnlg_star", "nyt", "nyt_star", "semeval")
 NAMES = {"webnlg": "WebNLG", "webnlg_star": "WebNLG*", "nyt": "NYT", "nyt_star": "NYT*", "semeval": "SemEval"}
-MODEL_NAMES = {"kernel": "kernel (rank 64, mask-averaged loss)", "kernel_full": "kernel (full h x h, mask-averaged loss)",
-               "kernel_eq9": "kernel (rank 64, Eq. 9 loss)", "kernel_paper": "kernel (full h x h, Eq. 9 loss: the paper)",
-               "marker": "marker pair classifier (softmax)"}
+MODEL_NAMES = {
+    "kernel": "kernel (rank 64, mask-averaged loss)",
+    "kernel_full": "kernel (full h x h, mask-averaged loss)",
+    "kernel_eq9": "kernel (rank 64, Eq. 9 loss)",
+    "kernel_paper": "kernel (full h x h, Eq. 9 loss: the paper)",
+    "marker": "marker pair classifier (softmax)",
+}
 # The paper's Table 3 / Table 4 ("ours", BERT-base uncased, V100; match mode not stated): micro-F1 and the All row.
 PAPER_T3 = {"semeval": 91.0, "nyt": 89.8, "webnlg": 96.3}
 PAPER_T4 = {  # dataset -> subset -> (P, R, F1)
-    "nyt": {"normal": (95.1, 94.0, 94.5), "epo": (96.3, 73.2, 83.2), "seo": (92.2, 78.9, 85.0), "single": (95.1, 94.0, 94.6),
-            "double": (89.6, 80.2, 84.7), "multiple": (95.8, 75.3, 84.3), "all": (94.2, 85.7, 89.8)},
-    "webnlg": {"normal": (96.2, 92.9, 94.5), "epo": (100.0, 90.3, 94.9), "seo": (97.2, 96.3, 96.8), "single": (96.1, 92.7, 94.4),
-               "double": (96.9, 96.5, 96.7), "multiple": (97.3, 96.3, 96.8), "all": (97.0, 95.7, 96.3)},
+    "nyt": {
+        "normal": (95.1, 94.0, 94.5),
+        "epo": (96.3, 73.2, 83.2),
+        "seo": (92.2, 78.9, 85.0),
+        "single": (95.1, 94.0, 94.6),
+        "double": (89.6, 80.2, 84.7),
+        "multiple": (95.8, 75.3, 84.3),
+        "all": (94.2, 85.7, 89.8),
+    },
+    "webnlg": {
+        "normal": (96.2, 92.9, 94.5),
+        "epo": (100.0, 90.3, 94.9),
+        "seo": (97.2, 96.3, 96.8),
+        "single": (96.1, 92.7, 94.4),
+        "double": (96.9, 96.5, 96.7),
+        "multiple": (97.3, 96.3, 96.8),
+        "all": (97.0, 95.7, 96.3),
+    },
     "semeval": {"normal": (94.2, 88.0, 91.0), "single": (94.2, 88.0, 91.0), "double": (83.3, 83.3, 83.3), "all": (94.2, 88.0, 91.0)},
 }
 T4_ORDER = ("normal", "epo", "seo", "single", "double", "multiple", "all")
@@ -85,7 +103,9 @@ def data_table(nyt_dir: str | None = None) -> str:
             if path is None:
                 continue
             docs, _ = read_with_report(path, "casrel")
-            listed = sum(len(x.relations) + len(x.meta.get("unlocated_triples") or []) + len(x.meta.get("duplicate_triples") or []) for x in docs)
+            listed = sum(
+                len(x.relations) + len(x.meta.get("unlocated_triples") or []) + len(x.meta.get("duplicate_triples") or []) for x in docs
+            )
             unlocated = sum(len(x.meta.get("unlocated_triples") or []) for x in docs)
             same = sum(r.head == r.tail for x in docs for r in x.relations)
             sub = {r["subset"]: r["sentences"] for r in overlap_scores(docs, docs)}
@@ -106,7 +126,10 @@ def table3(rows: list[dict]) -> str:
         if "semeval" in present:
             line.append(_ms([r["official_macro_f1"] for r in main.get(("semeval", m), []) if r.get("official_macro_f1") is not None]))
         out.append(line)
-    out.append(["paper, ours (BERT-base)", *[f"{PAPER_T3[d]}" if d in PAPER_T3 else "-" for d in present]] + (["-"] if "semeval" in present else []))
+    out.append(
+        ["paper, ours (BERT-base)", *[f"{PAPER_T3[d]}" if d in PAPER_T3 else "-" for d in present]]
+        + (["-"] if "semeval" in present else [])
+    )
     return markdown_table(header, out)
 
 
@@ -136,11 +159,30 @@ def side_by_side(rows: list[dict]) -> str:
         sub = _overlap(rows, "webnlg", m, "exact")
         rs = main[("webnlg", m)]
         sp = speed.get(m.partition("@")[0], {})
-        out.append([_name(m), len(rs), _ms([r["micro_f1"] for r in rs]), *[_ms([r["micro_f1"] for r in sub.get(s, [])]) for s in ("normal", "epo", "seo")],
-                    sp.get("train_sent_per_s", "-"), sp.get("infer_sent_per_s", "-"), sp.get("kernel_params_m", "-") or "-",
-                    _ms([r["train_sent_per_s"] for r in rs])])
-    header = ["model", "seeds", "all", "Normal", "EPO", "SEO", "train sent/s (--speed)", "infer sent/s (--speed)", "kernel params (M)",
-              "train sent/s incl. dev evals (full run)"]
+        out.append(
+            [
+                _name(m),
+                len(rs),
+                _ms([r["micro_f1"] for r in rs]),
+                *[_ms([r["micro_f1"] for r in sub.get(s, [])]) for s in ("normal", "epo", "seo")],
+                sp.get("train_sent_per_s", "-"),
+                sp.get("infer_sent_per_s", "-"),
+                sp.get("kernel_params_m", "-") or "-",
+                _ms([r["train_sent_per_s"] for r in rs]),
+            ]
+        )
+    header = [
+        "model",
+        "seeds",
+        "all",
+        "Normal",
+        "EPO",
+        "SEO",
+        "train sent/s (--speed)",
+        "infer sent/s (--speed)",
+        "kernel params (M)",
+        "train sent/s incl. dev evals (full run)",
+    ]
     return markdown_table(header, out) if out else "(no WebNLG rows yet)\n"
 
 
@@ -148,19 +190,45 @@ def memory_table(rows: list[dict]) -> str:
     mem = [r for r in rows if r.get("kind") == "memory"]
     if not mem:
         return "(run `--memory`)\n"
-    out = [[f"kernel, rank {r['rank']}" if r["rank"] else "kernel, full h x h", r["kernel_params_m"], r["relations"], f"{r['batch_size']} x {r['max_length']}",
-            r["entity_tokens_per_sentence"], r.get("peak_rss_gb", "-"), r.get("peak_gpu_gb", "-"), r["step_seconds"], r["hardware"]] for r in mem]
-    return markdown_table(["model", "kernel params (M)", "relations", "batch x length", "entity tokens / sentence", "peak RSS (GB)",
-                           "peak GPU (GB)", "one step (s)", "hardware"], out)
+    out = [
+        [
+            f"kernel, rank {r['rank']}" if r["rank"] else "kernel, full h x h",
+            r["kernel_params_m"],
+            r["relations"],
+            f"{r['batch_size']} x {r['max_length']}",
+            r["entity_tokens_per_sentence"],
+            r.get("peak_rss_gb", "-"),
+            r.get("peak_gpu_gb", "-"),
+            r["step_seconds"],
+            r["hardware"],
+        ]
+        for r in mem
+    ]
+    return markdown_table(
+        [
+            "model",
+            "kernel params (M)",
+            "relations",
+            "batch x length",
+            "entity tokens / sentence",
+            "peak RSS (GB)",
+            "peak GPU (GB)",
+            "one step (s)",
+            "hardware",
+        ],
+        out,
+    )
 
 
 def bootstrap_text(rows: list[dict]) -> str:
     b = next((r for r in rows if r.get("kind") == "bootstrap"), None)
     if b is None:
         return "(needs the SemEval kernel and marker runs of seed 13)\n"
-    return (f"kernel {100 * b['metric_a']:.2f} vs marker {100 * b['metric_b']:.2f} official macro-F1: difference {100 * b['diff']:+.2f} "
-            f"(95% CI {100 * b['ci_low']:+.2f} .. {100 * b['ci_high']:+.2f}), paired bootstrap p = {b['p_value']:.3f} "
-            f"(share of {b['n']} resamples where the kernel is not better)\n")
+    return (
+        f"kernel {100 * b['metric_a']:.2f} vs marker {100 * b['metric_b']:.2f} official macro-F1: difference {100 * b['diff']:+.2f} "
+        f"(95% CI {100 * b['ci_low']:+.2f} .. {100 * b['ci_high']:+.2f}), paired bootstrap p = {b['p_value']:.3f} "
+        f"(share of {b['n']} resamples where the kernel is not better)\n"
+    )
 
 
 def pngs(rows: list[dict]) -> list[str]:
@@ -189,10 +257,14 @@ def write_report(rows: list[dict], nyt_dir: str | None = None) -> None:
         "split is not available here, so these train on the public dev split minus 500 held-out sentences (selection) and test on "
         "the public test split. SemEval: 800 training sentences held out as dev. Starred variants are scored on the last word of "
         "each entity (CasRel's partial match); the others on exact spans.\n",
-        "## Data (Table 2 shape; triples the reader could not locate are misses of every model)\n", data_table(nyt_dir),
-        "## Micro-F1 (Table 3 shape)\n", table3(rows),
-        "## WebNLG side by side: kernel vs the marker pair classifier (same encoder; compare rows of the same budget)\n", side_by_side(rows),
-        "## SemEval: kernel head vs softmax marker head\n", bootstrap_text(rows),
+        "## Data (Table 2 shape; triples the reader could not locate are misses of every model)\n",
+        data_table(nyt_dir),
+        "## Micro-F1 (Table 3 shape)\n",
+        table3(rows),
+        "## WebNLG side by side: kernel vs the marker pair classifier (same encoder; compare rows of the same budget)\n",
+        side_by_side(rows),
+        "## SemEval: kernel head vs softmax marker head\n",
+        bootstrap_text(rows),
         "## Memory: one AdamW step on a worst-case batch (every token inside an entity, WebNLG's 216 relations)\n",
         memory_table(rows),
     ]

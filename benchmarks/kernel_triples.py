@@ -85,8 +85,11 @@ def sentences(cfg: Any) -> tuple[list[Document], dict[str, int]]:
     from relx.data.io import read_with_report
 
     docs, _ = read_with_report(cfg.data.test, cfg.data.format)
-    stats = {"unlocated": sum(len(d.meta.get("unlocated_triples") or []) for d in docs),
-             "triples": sum(len(d.relations) for d in docs), "self_relations": sum(r.head == r.tail for d in docs for r in d.relations)}
+    stats = {
+        "unlocated": sum(len(d.meta.get("unlocated_triples") or []) for d in docs),
+        "triples": sum(len(d.relations) for d in docs),
+        "self_relations": sum(r.head == r.tail for d in docs for r in d.relations),
+    }
     return docs, stats
 
 
@@ -125,24 +128,50 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
     n_train = round(seen * len({d.meta.get("source_id", d.id) for d in train}) / len(train))  # ... as sentences
     base = {"dataset": dataset, "model": name, "seed": seed, "budget": args.budget_name}
     row = {
-        **base, "epochs": cfg.trainer.epochs, "match": MATCH[dataset],
+        **base,
+        "epochs": cfg.trainer.epochs,
+        "match": MATCH[dataset],
         "encoder": "MiniLM-L6-H384 (uncased)" if getattr(model.config, "encoder", "default") == "default" else model.config.encoder,
-        "micro_p": main["micro_p"], "micro_r": main["micro_r"], "micro_f1": main["micro_f1"], "scores": scores,
-        "official_macro_f1": official, "threshold": (hist.get("threshold") or {}).get("threshold"),
-        "threshold_dev": (hist.get("threshold") or {}).get("dev"), "best_dev": hist["best_dev"], "best_step": hist["best_step"],
-        "train_sentences": n_train, "train_documents": seen, "train_seconds": round(hist["train_seconds"], 1),
+        "micro_p": main["micro_p"],
+        "micro_r": main["micro_r"],
+        "micro_f1": main["micro_f1"],
+        "scores": scores,
+        "official_macro_f1": official,
+        "threshold": (hist.get("threshold") or {}).get("threshold"),
+        "threshold_dev": (hist.get("threshold") or {}).get("dev"),
+        "best_dev": hist["best_dev"],
+        "best_step": hist["best_step"],
+        "train_sentences": n_train,
+        "train_documents": seen,
+        "train_seconds": round(hist["train_seconds"], 1),
         # fit() wall time includes the per-epoch dev evaluations; --speed rows time training alone
         "train_sent_per_s": round(cfg.trainer.epochs * n_train / hist["train_seconds"], 2),
-        "infer_sent_per_s": round(len(gold) / infer_s, 1), "test_sentences": len(gold),
-        "test_unlocated_triples": data_stats["unlocated"], "test_self_relations": data_stats["self_relations"],
-        "hardware": hardware(), "threads": args.threads, "run_dir": str(out.relative_to(ROOT)),
+        "infer_sent_per_s": round(len(gold) / infer_s, 1),
+        "test_sentences": len(gold),
+        "test_unlocated_triples": data_stats["unlocated"],
+        "test_self_relations": data_stats["self_relations"],
+        "hardware": hardware(),
+        "threads": args.threads,
+        "run_dir": str(out.relative_to(ROOT)),
     }
     rows = [row]
     for mode in ("exact", "partial_last") if dataset != "semeval" else ("exact",):
         for sub in overlap_scores(gold, pred, mode, cfg.data.negative):
-            rows.append({**base, "kind": "overlap", "match": mode, "subset": sub["subset"], "sentences": sub["sentences"],
-                         "gold": sub["gold"], "predicted": sub["predicted"], "correct": sub["correct"],
-                         "micro_p": round(100 * sub["p"], 2), "micro_r": round(100 * sub["r"], 2), "micro_f1": round(100 * sub["f1"], 2)})
+            rows.append(
+                {
+                    **base,
+                    "kind": "overlap",
+                    "match": mode,
+                    "subset": sub["subset"],
+                    "sentences": sub["sentences"],
+                    "gold": sub["gold"],
+                    "predicted": sub["predicted"],
+                    "correct": sub["correct"],
+                    "micro_p": round(100 * sub["p"], 2),
+                    "micro_r": round(100 * sub["r"], 2),
+                    "micro_f1": round(100 * sub["f1"], 2),
+                }
+            )
     return rows
 
 
@@ -170,11 +199,25 @@ def speed(args: argparse.Namespace) -> list[dict]:
         t0 = time.perf_counter()
         model.predict(test_docs, batch_size=64)
         infer = time.perf_counter() - t0
-        rows.append({"kind": "speed", "dataset": "webnlg", "model": name, "threads": threads, "sentences": len(docs),
-                     "model_inputs": len(fit_docs), "batch_size": cfg.trainer.batch_size, "train_seconds": round(hist["train_seconds"], 2),
-                     "train_sent_per_s": round(len(docs) / hist["train_seconds"], 2), "infer_sent_per_s": round(len(test) / infer, 2),
-                     "kernel_params_m": round(sum(p.numel() for p in model.kernels.parameters()) / 1e6, 2) if hasattr(model, "kernels") else None,
-                     "hardware": hardware(), "note": args.speed_note})
+        rows.append(
+            {
+                "kind": "speed",
+                "dataset": "webnlg",
+                "model": name,
+                "threads": threads,
+                "sentences": len(docs),
+                "model_inputs": len(fit_docs),
+                "batch_size": cfg.trainer.batch_size,
+                "train_seconds": round(hist["train_seconds"], 2),
+                "train_sent_per_s": round(len(docs) / hist["train_seconds"], 2),
+                "infer_sent_per_s": round(len(test) / infer, 2),
+                "kernel_params_m": round(sum(p.numel() for p in model.kernels.parameters()) / 1e6, 2)
+                if hasattr(model, "kernels")
+                else None,
+                "hardware": hardware(),
+                "note": args.speed_note,
+            }
+        )
         print(json.dumps(rows[-1]))
     return rows
 
@@ -210,10 +253,19 @@ def memory_one(rank: int | None, batch: int, length: int) -> dict:
     out.loss.backward()
     opt.step()
     step_s = time.perf_counter() - t0
-    row = {"kind": "memory", "model": "kernel" if rank is None else f"kernel_r{rank}", "rank": rank, "batch_size": batch, "max_length": length,
-           "relations": len(types), "entity_tokens_per_sentence": sum(len(m) for m in model.featurize(docs[0])["members"]),
-           "kernel_params_m": round(sum(p.numel() for p in model.kernels.parameters()) / 1e6, 2), "step_seconds": round(step_s, 2),
-           "device": device, "hardware": hardware()}
+    row = {
+        "kind": "memory",
+        "model": "kernel" if rank is None else f"kernel_r{rank}",
+        "rank": rank,
+        "batch_size": batch,
+        "max_length": length,
+        "relations": len(types),
+        "entity_tokens_per_sentence": sum(len(m) for m in model.featurize(docs[0])["members"]),
+        "kernel_params_m": round(sum(p.numel() for p in model.kernels.parameters()) / 1e6, 2),
+        "step_seconds": round(step_s, 2),
+        "device": device,
+        "hardware": hardware(),
+    }
     if device == "cuda":
         row["peak_gpu_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     row["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
@@ -279,7 +331,9 @@ def main() -> None:
     if args.memory:
         new = memory(args)
         with locked(RESULTS_JSON):
-            save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "memory" or r.get("device") != new[0]["device"]] + new)
+            save_rows(
+                RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if r.get("kind") != "memory" or r.get("device") != new[0]["device"]] + new
+            )
     elif args.speed and args.resume and has_speed_row(RESULTS_JSON, args.threads or 2):
         print("speed rows for these threads exist (--resume): not measured again")
     elif args.speed:
@@ -293,14 +347,21 @@ def main() -> None:
                     key = (dataset, name, seed, args.budget_name)
 
                     def same(r: dict, key: tuple = key) -> bool:
-                        return (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key and r.get("kind") in (None, "overlap")
+                        return (r.get("dataset"), r.get("model"), r.get("seed"), r.get("budget")) == key and r.get("kind") in (
+                            None,
+                            "overlap",
+                        )
 
                     if args.resume and any(same(r) and "kind" not in r for r in load_rows(RESULTS_JSON)):
                         continue
                     new = train_one(dataset, name, seed, args)
                     with locked(RESULTS_JSON):
                         save_rows(RESULTS_JSON, [r for r in load_rows(RESULTS_JSON) if not same(r)] + new)
-                    print(json.dumps({k: new[0][k] for k in ("dataset", "model", "seed", "micro_p", "micro_r", "micro_f1", "official_macro_f1")}))
+                    print(
+                        json.dumps(
+                            {k: new[0][k] for k in ("dataset", "model", "seed", "micro_p", "micro_r", "micro_f1", "official_macro_f1")}
+                        )
+                    )
     rows = load_rows(RESULTS_JSON)
     boot = semeval_bootstrap(rows)
     if boot is not None:

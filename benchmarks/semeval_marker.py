@@ -25,8 +25,12 @@ from relx.training.run import run_experiment  # noqa: E402
 
 CONFIGS = {"plain": "marker", "+MLD": "marker_mld", "+MSE": "marker_mse", "+MLD+MSE": "marker_mld_mse"}
 # Ideas towards the >= 87.5 target, each a change to the plain config (compare on dev with `--resume`):
-IDEAS = {"+mention": ("marker", {"pooling": "start_mention"}), "+cls+mention": ("marker", {"use_cls": True, "pooling": "start_mention"}),
-         "+R-Drop": ("marker", {"rdrop": 1.0}), "+MLD+MSE+mention": ("marker_mld_mse", {"pooling": "start_mention"})}
+IDEAS = {
+    "+mention": ("marker", {"pooling": "start_mention"}),
+    "+cls+mention": ("marker", {"use_cls": True, "pooling": "start_mention"}),
+    "+R-Drop": ("marker", {"rdrop": 1.0}),
+    "+MLD+MSE+mention": ("marker_mld_mse", {"pooling": "start_mention"}),
+}
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -40,7 +44,9 @@ def run(args: argparse.Namespace) -> list[dict]:
         raw = load_config(ROOT / "configs" / "semeval" / f"{base}.yaml")
         raw["model"].update(overrides)
         for key in ("train", "test"):
-            raw["data"][key] = str(ROOT / raw["data"][key]) if args.data_dir is None else str(Path(args.data_dir) / Path(raw["data"][key]).name)
+            raw["data"][key] = (
+                str(ROOT / raw["data"][key]) if args.data_dir is None else str(Path(args.data_dir) / Path(raw["data"][key]).name)
+            )
         if args.data_format:
             raw["data"]["format"] = args.data_format
         tr = raw["trainer"]
@@ -58,13 +64,26 @@ def run(args: argparse.Namespace) -> list[dict]:
             res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False).summary
             t = res["test"]
             row = {
-                "dataset": "semeval2010_task8", "model": "marker", "config": name, "seed": seed,
-                "official_macro_f1": t["official_macro_f1"], "micro_f1": t["micro_f1"], "accuracy": t["accuracy"],
-                "macro_f1": t["macro_f1"], "dev_official_macro_f1": res["best_dev"], "train_docs": res["train_docs"],
-                "epochs": args.epochs, "train_seconds": round(res["train_seconds"], 1), "hardware": hardware(),
-                "budget": args.budget_name, "script": "benchmarks/semeval_marker.py " + " ".join(sys.argv[1:]),
+                "dataset": "semeval2010_task8",
+                "model": "marker",
+                "config": name,
+                "seed": seed,
+                "official_macro_f1": t["official_macro_f1"],
+                "micro_f1": t["micro_f1"],
+                "accuracy": t["accuracy"],
+                "macro_f1": t["macro_f1"],
+                "dev_official_macro_f1": res["best_dev"],
+                "train_docs": res["train_docs"],
+                "epochs": args.epochs,
+                "train_seconds": round(res["train_seconds"], 1),
+                "hardware": hardware(),
+                "budget": args.budget_name,
+                "script": "benchmarks/semeval_marker.py " + " ".join(sys.argv[1:]),
             }
-            print(f"{name:10s} seed {seed}: official macro-F1 {100 * row['official_macro_f1']:.2f} (dev {100 * res['best_dev']:.2f})", flush=True)
+            print(
+                f"{name:10s} seed {seed}: official macro-F1 {100 * row['official_macro_f1']:.2f} (dev {100 * res['best_dev']:.2f})",
+                flush=True,
+            )
             rows.append(row)
             save_rows(out_json, rows)
     return rows

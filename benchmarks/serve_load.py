@@ -46,8 +46,23 @@ def default_model() -> Path:
         if (cand / "config.json").is_file():
             return cand
     out = ROOT / "runs" / "serve_load"
-    subprocess.run([sys.executable, "-m", "relx", "train", "--config", str(ROOT / "configs/semeval/marker.yaml"), "--out", str(out),
-                    "--set", "trainer.epochs=1", "--resume"], check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "relx",
+            "train",
+            "--config",
+            str(ROOT / "configs/semeval/marker.yaml"),
+            "--out",
+            str(out),
+            "--set",
+            "trainer.epochs=1",
+            "--resume",
+        ],
+        check=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     return out / "model"
 
 
@@ -82,12 +97,21 @@ async def run_load(url: str, pid: int, clients: int, seconds: float) -> dict:
     elapsed = time.perf_counter() - start
     q = statistics.quantiles(lat, n=100)
     third = max(1, len(mem) // 3)
-    return {"requests": len(lat), "seconds": round(elapsed, 1), "req_per_s": round(len(lat) / elapsed, 1),
-            "p50_ms": round(1000 * q[49], 1), "p90_ms": round(1000 * q[89], 1), "p99_ms": round(1000 * q[98], 1),
-            "status": {str(k): v for k, v in sorted(codes.items())}, "errors_5xx": sum(v for k, v in codes.items() if k >= 500 or k < 0),
-            "rss_start_mb": round(mem[0][1]), "rss_mid_mb": round(statistics.mean(m for _, m in mem[third:2 * third])),
-            "rss_end_mb": round(statistics.mean(m for _, m in mem[-third:])), "rss_peak_mb": round(max(m for _, m in mem)),
-            "rss_first_third_mb": round(statistics.mean(m for _, m in mem[:third]))}
+    return {
+        "requests": len(lat),
+        "seconds": round(elapsed, 1),
+        "req_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(1000 * q[49], 1),
+        "p90_ms": round(1000 * q[89], 1),
+        "p99_ms": round(1000 * q[98], 1),
+        "status": {str(k): v for k, v in sorted(codes.items())},
+        "errors_5xx": sum(v for k, v in codes.items() if k >= 500 or k < 0),
+        "rss_start_mb": round(mem[0][1]),
+        "rss_mid_mb": round(statistics.mean(m for _, m in mem[third : 2 * third])),
+        "rss_end_mb": round(statistics.mean(m for _, m in mem[-third:])),
+        "rss_peak_mb": round(max(m for _, m in mem)),
+        "rss_first_third_mb": round(statistics.mean(m for _, m in mem[:third])),
+    }
 
 
 def main() -> None:
@@ -103,8 +127,12 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(args.threads), "PYTHONPATH": str(ROOT / "src")}
-    server = subprocess.Popen([sys.executable, "-m", "relx", "serve", str(model), "--port", str(port), "--device", "cpu",
-                               "--max-batch", str(args.max_batch)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relx", "serve", str(model), "--port", str(port), "--device", "cpu", "--max-batch", str(args.max_batch)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -121,19 +149,52 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-    row = {"model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model), "clients": args.clients, "threads": args.threads,
-           "max_batch": args.max_batch, **res, "model_calls": calls, "hardware": hardware(),
-           "script": "benchmarks/serve_load.py " + " ".join(sys.argv[1:])}
+    row = {
+        "model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model),
+        "clients": args.clients,
+        "threads": args.threads,
+        "max_batch": args.max_batch,
+        **res,
+        "model_calls": calls,
+        "hardware": hardware(),
+        "script": "benchmarks/serve_load.py " + " ".join(sys.argv[1:]),
+    }
     save_rows(RESULTS / "serve_load.json", [row])
-    table = markdown_table(["clients", "seconds", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "5xx + conn. errors",
-                            "RSS start / first third / mid / last third / peak MB", "model calls"],
-                           [[row["clients"], row["seconds"], row["requests"], row["req_per_s"], row["p50_ms"], row["p90_ms"], row["p99_ms"],
-                             row["errors_5xx"], f"{row['rss_start_mb']} / {row['rss_first_third_mb']} / {row['rss_mid_mb']} / {row['rss_end_mb']} / "
-                             f"{row['rss_peak_mb']}", row["model_calls"]]])
-    text = ("# `relx serve` under load (loopback, bounded)\n\nProduced by `benchmarks/serve_load.py` on " + row["hardware"] +
-            f": {args.clients} asyncio clients POST one marked SemEval-style sentence each to /classify, back to back, for "
-            f"{args.seconds:.0f} s; requests are micro-batched into the MiniLM marker model (max batch {args.max_batch}, "
-            f"{args.threads} torch threads). Status codes: {row['status']}.\n\n" + table)
+    table = markdown_table(
+        [
+            "clients",
+            "seconds",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "5xx + conn. errors",
+            "RSS start / first third / mid / last third / peak MB",
+            "model calls",
+        ],
+        [
+            [
+                row["clients"],
+                row["seconds"],
+                row["requests"],
+                row["req_per_s"],
+                row["p50_ms"],
+                row["p90_ms"],
+                row["p99_ms"],
+                row["errors_5xx"],
+                f"{row['rss_start_mb']} / {row['rss_first_third_mb']} / {row['rss_mid_mb']} / {row['rss_end_mb']} / {row['rss_peak_mb']}",
+                row["model_calls"],
+            ]
+        ],
+    )
+    text = (
+        "# `relx serve` under load (loopback, bounded)\n\nProduced by `benchmarks/serve_load.py` on "
+        + row["hardware"]
+        + f": {args.clients} asyncio clients POST one marked SemEval-style sentence each to /classify, back to back, for "
+        f"{args.seconds:.0f} s; requests are micro-batched into the MiniLM marker model (max batch {args.max_batch}, "
+        f"{args.threads} torch threads). Status codes: {row['status']}.\n\n" + table
+    )
     write_text(RESULTS / "serve_load.md", text)
     print(text)
 

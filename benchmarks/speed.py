@@ -61,8 +61,9 @@ def naive_batch(model, docs, max_length: int = 128):
     ids, masks, e1, e2 = [], [], [], []
     for d in docs:
         marked = insert_markers(d, enc_mod.style, enc_mod._types(d))
-        enc = enc_mod.tokenizer(marked.words, is_split_into_words=True, padding="max_length", truncation=True,
-                                max_length=max_length, return_tensors="pt")
+        enc = enc_mod.tokenizer(
+            marked.words, is_split_into_words=True, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
+        )
         word_ids = enc.word_ids()
         ids.append(enc["input_ids"])
         masks.append(enc["attention_mask"])
@@ -147,11 +148,15 @@ def train_child(args: argparse.Namespace) -> dict:
 
     docs = list(read(SEMEVAL / "TRAIN_FILE.TXT.gz", "semeval"))[: args.train_n]
     labels = LabelSet.from_documents(docs, negative="Other")
-    model = MarkerModel(MarkerConfig(marker_style="typed_punct", max_length=128, **({"encoder": args.encoder} if args.encoder else {})), labels)
+    model = MarkerModel(
+        MarkerConfig(marker_style="typed_punct", max_length=128, **({"encoder": args.encoder} if args.encoder else {})), labels
+    )
     device = args.device
     start = time.perf_counter()
     if args.engine == "relx":
-        cfg = TrainerConfig(epochs=1, batch_size=32, lr=1e-4, head_lr=1e-3, progress=False, device=device, seed=13, num_threads=args.threads)
+        cfg = TrainerConfig(
+            epochs=1, batch_size=32, lr=1e-4, head_lr=1e-3, progress=False, device=device, seed=13, num_threads=args.threads
+        )
         Trainer(cfg).fit(model, docs, None)
     else:
         model.prepare(docs)
@@ -183,9 +188,26 @@ def ensure_model(args: argparse.Namespace) -> tuple[Path, Path]:
             raise SystemExit(f"{model}: not a saved relx model")
         print(f"training the SemEval marker model ({args.train_epochs} epochs) into {RUNS / 'train'} ...", flush=True)
         extra = ["--set", f"model.encoder={args.encoder}"] if args.encoder else []
-        subprocess.run([sys.executable, "-m", "relx", "train", "--config", str(ROOT / "configs/semeval/marker.yaml"), "--out", str(RUNS / "train"),
-                        "--set", f"trainer.epochs={args.train_epochs}", "--set", f"trainer.num_threads={args.threads}", "--resume", *extra],
-                       check=True, env=env)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "relx",
+                "train",
+                "--config",
+                str(ROOT / "configs/semeval/marker.yaml"),
+                "--out",
+                str(RUNS / "train"),
+                "--set",
+                f"trainer.epochs={args.train_epochs}",
+                "--set",
+                f"trainer.num_threads={args.threads}",
+                "--resume",
+                *extra,
+            ],
+            check=True,
+            env=env,
+        )
         model = RUNS / "train" / "model"
     onnx_dir = RUNS / "onnx"
     if args.device == "cpu" and not (onnx_dir / "onnx.json").is_file():
@@ -194,8 +216,29 @@ def ensure_model(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def measure(args: argparse.Namespace, mode: str, engine: str, batch: int, model: Path, onnx_dir: Path, score: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", "--mode", mode, "--engine", engine, "--batch", str(batch), "--threads", str(args.threads),
-           "--device", args.device, "--n", str(args.n), "--train-n", str(args.train_n), "--model", str(model), "--onnx-dir", str(onnx_dir)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--mode",
+        mode,
+        "--engine",
+        engine,
+        "--batch",
+        str(batch),
+        "--threads",
+        str(args.threads),
+        "--device",
+        args.device,
+        "--n",
+        str(args.n),
+        "--train-n",
+        str(args.train_n),
+        "--model",
+        str(model),
+        "--onnx-dir",
+        str(onnx_dir),
+    ]
     if args.encoder:
         cmd += ["--encoder", args.encoder]
     if score:
@@ -210,18 +253,36 @@ def measure(args: argparse.Namespace, mode: str, engine: str, batch: int, model:
 
 def report(rows: list[dict]) -> None:
     rows = sorted(rows, key=lambda r: (r["device"], r["mode"], r["batch_size"], r["engine"]))
-    lines = ["# Inference and training speed (MiniLM entity-marker model, SemEval)", "",
-             "Produced by `benchmarks/speed.py` (each row in its own process, all rows of a device in one run). "
-             "`naive`: one sentence tokenized at a time, padded to 128, no bucketing, fp32. F1: official macro-F1 on the "
-             "2,717 SemEval test sentences.", ""]
-    for (device, mode) in sorted({(r["device"], r["mode"]) for r in rows}):
+    lines = [
+        "# Inference and training speed (MiniLM entity-marker model, SemEval)",
+        "",
+        "Produced by `benchmarks/speed.py` (each row in its own process, all rows of a device in one run). "
+        "`naive`: one sentence tokenized at a time, padded to 128, no bucketing, fp32. F1: official macro-F1 on the "
+        "2,717 SemEval test sentences.",
+        "",
+    ]
+    for device, mode in sorted({(r["device"], r["mode"]) for r in rows}):
         sel = [r for r in rows if (r["device"], r["mode"]) == (device, mode)]
         naive = {r["batch_size"]: r["sent_per_s"] for r in sel if r["engine"] == "naive"}
-        lines += [f"## {mode} on {device}", "", markdown_table(
-            ["engine", "batch", "threads", "sentences/s", "× naive", "peak RSS MB", "official macro-F1"],
-            [[r["engine"], r["batch_size"], r["threads"], r["sent_per_s"],
-              f"{r['sent_per_s'] / naive[r['batch_size']]:.2f}" if naive.get(r["batch_size"]) else "-",
-              int(r["peak_rss_mb"]), r.get("official_macro_f1", "-")] for r in sel])]
+        lines += [
+            f"## {mode} on {device}",
+            "",
+            markdown_table(
+                ["engine", "batch", "threads", "sentences/s", "× naive", "peak RSS MB", "official macro-F1"],
+                [
+                    [
+                        r["engine"],
+                        r["batch_size"],
+                        r["threads"],
+                        r["sent_per_s"],
+                        f"{r['sent_per_s'] / naive[r['batch_size']]:.2f}" if naive.get(r["batch_size"]) else "-",
+                        int(r["peak_rss_mb"]),
+                        r.get("official_macro_f1", "-"),
+                    ]
+                    for r in sel
+                ],
+            ),
+        ]
     write_text(RESULTS / "speed.md", "\n".join(lines))
     plot(rows)
 

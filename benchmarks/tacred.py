@@ -32,8 +32,7 @@ PAPER = {
     "feature_bilstm": {"weighted_f1_all": 0.79, "macro_f1_all": 0.36},
     "bert_extra": {"weighted_f1_all": 0.81, "macro_f1_all": 0.41},
 }
-SUITES = {"hybrid-mld": "hybrid,marker,marker_mld,marker_mse,marker_mld_mse",
-          "lstm-bert-svm": "feature_bilstm,bert_extra,svm2stage"}
+SUITES = {"hybrid-mld": "hybrid,marker,marker_mld,marker_mse,marker_mld_mse", "lstm-bert-svm": "feature_bilstm,bert_extra,svm2stage"}
 METRICS = ("accuracy", "micro_f1", "macro_f1", "macro_f1_all", "weighted_f1_all")
 
 
@@ -91,13 +90,25 @@ def main() -> None:
         t0 = time.perf_counter()
         res = run_experiment(raw, Path(args.runs) / args.budget_name / name, verbose=False).summary
         t = res["test"]
-        row = {"dataset": "tacred", "model": name, "seed": raw["trainer"].get("seed", 13), "budget": args.budget_name,
-               **{k: t.get(k) for k in METRICS}, "dev_metric": res["best_dev"], "train_docs": res["train_docs"],
-               "epochs": raw["trainer"].get("epochs"), "seconds": round(time.perf_counter() - t0, 1), "hardware": hardware(),
-               "script": "benchmarks/tacred.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("/"))}
+        row = {
+            "dataset": "tacred",
+            "model": name,
+            "seed": raw["trainer"].get("seed", 13),
+            "budget": args.budget_name,
+            **{k: t.get(k) for k in METRICS},
+            "dev_metric": res["best_dev"],
+            "train_docs": res["train_docs"],
+            "epochs": raw["trainer"].get("epochs"),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "hardware": hardware(),
+            "script": "benchmarks/tacred.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("/")),
+        }
         rows = [r for r in rows if not (r["model"] == name and r["budget"] == args.budget_name)] + [row]
         save_rows(out_json, rows)
-        print(f"{name:16s} micro-F1 {100 * t['micro_f1']:.2f}  macro-F1 (all) {100 * t['macro_f1_all']:.2f}  accuracy {100 * t['accuracy']:.2f}", flush=True)
+        print(
+            f"{name:16s} micro-F1 {100 * t['micro_f1']:.2f}  macro-F1 (all) {100 * t['macro_f1_all']:.2f}  accuracy {100 * t['accuracy']:.2f}",
+            flush=True,
+        )
     report(rows, out_json.with_suffix(".md"), names, args)
 
 
@@ -111,12 +122,35 @@ def report(rows: list[dict], path: Path, names: list[str], args: argparse.Namesp
     table = []
     for r in rows:
         paper = PAPER.get(r["model"], {})
-        table.append([r["model"], r["budget"], *(pct(r.get(k)) for k in METRICS),
-                      " / ".join(f"{k} {100 * v:.2f}" for k, v in paper.items()) or "-", r["epochs"], r["hardware"]])
-    md = markdown_table(["model", "budget", "accuracy", "micro-F1", "macro-F1 (rel.)", "macro-F1 (all)", "weighted F1 (all)",
-                         "paper (TACRED test)", "epochs", "hardware"], table)
-    text = ("# TACRED (the user's LDC copy; nothing committed from it)\n\nProduced by `benchmarks/tacred.py`. Test = the official "
-            "test split; dev selects. The papers used bert-base / their own encoders; relx's default encoder is MiniLM-L6.\n\n" + md)
+        table.append(
+            [
+                r["model"],
+                r["budget"],
+                *(pct(r.get(k)) for k in METRICS),
+                " / ".join(f"{k} {100 * v:.2f}" for k, v in paper.items()) or "-",
+                r["epochs"],
+                r["hardware"],
+            ]
+        )
+    md = markdown_table(
+        [
+            "model",
+            "budget",
+            "accuracy",
+            "micro-F1",
+            "macro-F1 (rel.)",
+            "macro-F1 (all)",
+            "weighted F1 (all)",
+            "paper (TACRED test)",
+            "epochs",
+            "hardware",
+        ],
+        table,
+    )
+    text = (
+        "# TACRED (the user's LDC copy; nothing committed from it)\n\nProduced by `benchmarks/tacred.py`. Test = the official "
+        "test split; dev selects. The papers used bert-base / their own encoders; relx's default encoder is MiniLM-L6.\n\n" + md
+    )
     gold = read(Path(args.tacred_dir) / "test.json", "tacred")
     preds = {}
     for name in names:
@@ -124,7 +158,11 @@ def report(rows: list[dict], path: Path, names: list[str], args: argparse.Namesp
         if p.is_file():
             preds[name] = read(p, "jsonl")
     if preds:
-        text += "\n## Regimes (Tables 2-3 shape)\n\n```\n" + format_regime_tables(regime_tables(gold, preds, negative="no_relation")) + "\n```\n"
+        text += (
+            "\n## Regimes (Tables 2-3 shape)\n\n```\n"
+            + format_regime_tables(regime_tables(gold, preds, negative="no_relation"))
+            + "\n```\n"
+        )
         length_bucket_report(gold, preds, negative="no_relation", png=path.with_name(path.stem + "_length_buckets.png"))
     write_text(path, text)
     print(md)

@@ -56,9 +56,16 @@ def main() -> None:
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
         row = {
-            "dataset": "semeval2010_task8_test", "model": "marker", "config": "MiniLM-L6 typed_punct", "seed": None,
-            "device": args.device, "threads": args.threads if args.device == "cpu" else None, "batch_size": bs,
-            "sentences": len(docs), "sent_per_s": round(len(docs) / dt, 1), "hardware": hardware(),
+            "dataset": "semeval2010_task8_test",
+            "model": "marker",
+            "config": "MiniLM-L6 typed_punct",
+            "seed": None,
+            "device": args.device,
+            "threads": args.threads if args.device == "cpu" else None,
+            "batch_size": bs,
+            "sentences": len(docs),
+            "sent_per_s": round(len(docs) / dt, 1),
+            "hardware": hardware(),
             "script": "benchmarks/throughput.py " + " ".join(sys.argv[1:]),
         }
         print(f"{args.device} batch {bs:3d}: {row['sent_per_s']:.1f} sentences/s ({len(docs)} sentences, {dt:.1f}s)", flush=True)

@@ -1,6 +1,6 @@
 """Inference with and without ``torch.compile`` on a saved marker model (SemEval test sentences, one process).
 
-    python benchmarks/torch_compile.py --model runs/bench_semeval_marker/marker_mention_s13_cpu-2epoch/model --threads 1 --n 512
+python benchmarks/torch_compile.py --model runs/bench_semeval_marker/marker_mention_s13_cpu-2epoch/model --threads 1 --n 512
 """
 
 from __future__ import annotations

@@ -36,8 +36,14 @@ def build_tiny_bert(directory: Path, layers: int = 2) -> Path:
     tok.save_pretrained(str(directory))
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=len(tok), hidden_size=32, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=37,
-        max_position_embeddings=128, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=128,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
     )
     BertModel(config).save_pretrained(str(directory))
     return directory
@@ -62,8 +68,16 @@ def build_tiny_gpt2(directory: Path) -> Path:
     tok.save_pretrained(str(directory))
     torch.manual_seed(0)
     config = GPT2Config(
-        vocab_size=len(tok), n_positions=128, n_embd=32, n_layer=2, n_head=2, bos_token_id=tok.eos_token_id,
-        eos_token_id=tok.eos_token_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+        vocab_size=len(tok),
+        n_positions=128,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=tok.eos_token_id,
+        eos_token_id=tok.eos_token_id,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
     )
     GPT2Model(config).save_pretrained(str(directory))
     return directory
@@ -77,9 +91,18 @@ def tiny_gpt2(tmp_path_factory) -> Path:
 # hand-written PTB tags, NER and 1-based dependency heads for the four documents below
 _ANNOTATIONS = {
     0: ("NNP NNP VBD NNP IN CD .", "PERSON PERSON O ORGANIZATION O DATE O", "2 3 0 3 3 5 3", "compound nsubj root dobj prep pobj punct"),
-    1: ("NNP NNP VBZ IN NNP NNP IN NNP .", "PERSON PERSON O O ORGANIZATION ORGANIZATION O LOCATION O", "2 3 0 3 6 4 3 7 3",
-        "compound nsubj root prep compound pobj prep pobj punct"),
-    2: ("NNP VBD VBN IN NNP NNP .", "ORGANIZATION O O O PERSON PERSON O", "3 3 0 3 6 4 3", "nsubjpass auxpass root agent compound pobj punct"),
+    1: (
+        "NNP NNP VBZ IN NNP NNP IN NNP .",
+        "PERSON PERSON O O ORGANIZATION ORGANIZATION O LOCATION O",
+        "2 3 0 3 6 4 3 7 3",
+        "compound nsubj root prep compound pobj prep pobj punct",
+    ),
+    2: (
+        "NNP VBD VBN IN NNP NNP .",
+        "ORGANIZATION O O O PERSON PERSON O",
+        "3 3 0 3 6 4 3",
+        "nsubjpass auxpass root agent compound pobj punct",
+    ),
     3: ("DT NN VBD NNP IN DT NN .", "O O O LOCATION O O O O", "2 3 0 3 3 7 5 3", "det nsubj root dobj prep det pobj punct"),
 }
 
@@ -92,8 +115,16 @@ def make_pair_docs():
         toks = text.split()
         rels = [] if rel is None else [Relation(*rel)]
         pos, ner, heads, deprels = (a.split() for a in _ANNOTATIONS[i])
-        return Document(str(i), toks, [Entity(*e1, "PERSON"), Entity(*e2, "ORGANIZATION")], rels,
-                        pos=pos, ner=ner, heads=[int(h) for h in heads], deprels=deprels)
+        return Document(
+            str(i),
+            toks,
+            [Entity(*e1, "PERSON"), Entity(*e2, "ORGANIZATION")],
+            rels,
+            pos=pos,
+            ner=ner,
+            heads=[int(h) for h in heads],
+            deprels=deprels,
+        )
 
     return [
         doc(0, "bill gates founded microsoft in 1975 .", (0, 2), (3, 4), (0, 1, "founder")),
@@ -111,8 +142,12 @@ def make_joint_docs():
         return Document(str(i), text.split(), [Entity(*e) for e in ents], [Relation(*r) for r in rels])
 
     return [
-        doc(0, "john smith works for acme corp in boston .", [(0, 2, "Peop"), (4, 6, "Org"), (7, 8, "Loc")],
-            [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+        doc(
+            0,
+            "john smith works for acme corp in boston .",
+            [(0, 2, "Peop"), (4, 6, "Org"), (7, 8, "Loc")],
+            [(0, 1, "Work_For"), (1, 2, "OrgBased_In")],
+        ),
         doc(1, "oswald killed kennedy in dallas .", [(0, 1, "Peop"), (2, 3, "Peop"), (4, 5, "Loc")], [(0, 1, "Kill")]),
         doc(2, "mary lives in paris .", [(0, 1, "Peop"), (3, 4, "Loc")], [(0, 1, "Live_In")]),
         doc(3, "nothing happened here .", [], []),
@@ -128,8 +163,12 @@ def make_triple_docs():
         return Document(str(i), text.split(), [Entity(s, e, "ENTITY") for s, e in ents], [Relation(*r) for r in rels])
 
     return [
-        doc(0, "ernst haefliger died in davos switzerland .", [(0, 2), (4, 5), (5, 6)],
-            [(0, 1, "place_of_death"), (0, 1, "place_of_birth"), (2, 1, "contains")]),
+        doc(
+            0,
+            "ernst haefliger died in davos switzerland .",
+            [(0, 2), (4, 5), (5, 6)],
+            [(0, 1, "place_of_death"), (0, 1, "place_of_birth"), (2, 1, "contains")],
+        ),
         doc(1, "bob lives in paris france .", [(0, 1), (3, 4), (4, 5)], [(0, 1, "lives_in"), (2, 1, "contains")]),
         doc(2, "acme corp is based in london .", [(0, 2), (5, 6)], [(0, 1, "based_in")]),
         doc(3, "nothing here relates to paris .", [(4, 5)], []),

@@ -55,8 +55,10 @@ def test_format_names_guessing_and_gzip(tmp_path: Path) -> None:
 
 def _doc(**change) -> dict:
     doc = {
-        "doc_key": "d", "sentences": [["A", "met", "B", "."], ["C", "left", "."]],
-        "ner": [[[0, 0, "PER"], [2, 2, "PER"]], [[4, 4, "PER"]]], "relations": [[[0, 0, 2, 2, "PER-SOC"]], []],
+        "doc_key": "d",
+        "sentences": [["A", "met", "B", "."], ["C", "left", "."]],
+        "ner": [[[0, 0, "PER"], [2, 2, "PER"]], [[4, 4, "PER"]]],
+        "relations": [[[0, 0, 2, 2, "PER-SOC"]], []],
     }
     doc.update(change)
     return doc
@@ -78,10 +80,17 @@ def _error(tmp_path: Path, *records: dict | str) -> str:
         ({"ner": [[]]}, 2, "field 'ner' has 1 lists for 2 sentences"),
         ({"relations": [[], [], []]}, 2, "field 'relations' has 3 lists for 2 sentences"),
         # sentence-local offsets where document offsets are due: "C" is document token 4, not 0
-        ({"ner": [[[0, 0, "PER"], [2, 2, "PER"]], [[0, 0, "PER"]]]}, 2,
-         "sentence 1: entity 0 span [0, 0] is not inside the sentence's tokens [4, 6]"),
+        (
+            {"ner": [[[0, 0, "PER"], [2, 2, "PER"]], [[0, 0, "PER"]]]},
+            2,
+            "sentence 1: entity 0 span [0, 0] is not inside the sentence's tokens [4, 6]",
+        ),
         ({"ner": [[[0, 0, "PER"], [2, 4, "PER"]], []]}, 2, "sentence 0: entity 1 span [2, 4] is not inside the sentence's tokens [0, 3]"),
-        ({"relations": [[[0, 0, 1, 2, "PER-SOC"]], []]}, 2, "sentence 0: relation 0 tail span [1, 2] is not one of the sentence's entities"),
+        (
+            {"relations": [[[0, 0, 1, 2, "PER-SOC"]], []]},
+            2,
+            "sentence 0: relation 0 tail span [1, 2] is not one of the sentence's entities",
+        ),
         ({"ner": [[[0, "PER"]], []]}, 2, "sentence 0: ner item 0 must be [int, int, type]"),
         ({"relations": [[[0, 0, 2, 2]], []]}, 2, "sentence 0: relation 0 must be [int, int, int, int, type]"),
         ({"sentences": "A met B"}, 2, "field 'sentences' has the wrong type (str)"),

@@ -48,7 +48,9 @@ def test_results_page_nests_sections_and_links_plots(tmp_path):
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "a.md").write_text("# A table\n\n```\n# not a heading\n```\n| x |\n")
     (tmp_path / "results" / "a_1.png").write_bytes(b"png")
-    (tmp_path / "s.yaml").write_text("p:\n  title: Paper P\n  budgets: {cpu-small: []}\n  sections: [a.md, missing.md]\n  plots: ['a_*.png']\n")
+    (tmp_path / "s.yaml").write_text(
+        "p:\n  title: Paper P\n  budgets: {cpu-small: []}\n  sections: [a.md, missing.md]\n  plots: ['a_*.png']\n"
+    )
     page = results_page(tmp_path, list(load_suites(tmp_path / "s.yaml").values()))
     assert "## Paper P" in page and "### A table" in page and "\n# not a heading" in page and "![a_1.png](results/a_1.png)" in page
 
@@ -65,14 +67,18 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     write_jsonl(tmp_path / "docs.jsonl", make_pair_docs())
     tacred = tmp_path / "tacred"
     tacred.mkdir()
-    assert main(["data", "annotate", str(tmp_path / "docs.jsonl"), str(tacred / "train.json"), "--from", "jsonl", "--to", "tacred", "--quiet"]) == 0
+    assert (
+        main(["data", "annotate", str(tmp_path / "docs.jsonl"), str(tacred / "train.json"), "--from", "jsonl", "--to", "tacred", "--quiet"])
+        == 0
+    )
     for split in ("dev", "test"):
         shutil.copy(tacred / "train.json", tacred / f"{split}.json")
     assert json.loads((tacred / "train.json").read_text())[0]["stanford_pos"]  # really the TACRED layout
     (repo / "benchmarks" / "suites.yaml").write_text(
         "hybrid-mld:\n  title: TACRED smoke\n  budgets:\n    cpu-small: []\n  tacred:\n"
         f"    - tacred.py --tacred-dir {{tacred}} --models marker --epochs 1 --encoder {tiny_bert} --budget-name {{budget}} --threads 1 --resume --quiet\n"
-        "  sections: [tacred.md]\n")
+        "  sections: [tacred.md]\n"
+    )
     from relx.cli.bench_suites import run_bench
 
     page = run_bench("hybrid-mld", "cpu-small", threads=1, tacred=str(tacred), root=repo)
@@ -85,11 +91,14 @@ def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     assert json.loads((repo / "benchmarks" / "results" / "tacred.json").read_text()) == rows  # (a re-run would change "seconds")
 
 
-@pytest.mark.parametrize(("script", "dataset", "row", "model"), [
-    ("joint_spans", "scierc", "two_phase", "two_phase"),
-    ("kd", "semeval", "cgcn", "cgcn"),
-    ("kernel_triples", "webnlg", "kernel", "kernel"),
-])
+@pytest.mark.parametrize(
+    ("script", "dataset", "row", "model"),
+    [
+        ("joint_spans", "scierc", "two_phase", "two_phase"),
+        ("kd", "semeval", "cgcn", "cgcn"),
+        ("kernel_triples", "webnlg", "kernel", "kernel"),
+    ],
+)
 def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script, dataset, row, model):
     """The benchmark scripts run through run_experiment: their dev selection gets the same trainer settings as
     `relx train` on the same config (joint_spans.py selected without the symmetric relation types before)."""
@@ -115,8 +124,19 @@ def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script,
     with pytest.raises(Stop):
         bench.train_one(dataset, row, 13, args)
     with pytest.raises(Stop):
-        main(["train", "--config", str(ROOT / "configs" / dataset / f"{row}.yaml"), "--out", str(tmp_path / "train"),
-              "--set", "trainer.progress=false", "--set", "trainer.num_threads=2"])
+        main(
+            [
+                "train",
+                "--config",
+                str(ROOT / "configs" / dataset / f"{row}.yaml"),
+                "--out",
+                str(tmp_path / "train"),
+                "--set",
+                "trainer.progress=false",
+                "--set",
+                "trainer.num_threads=2",
+            ]
+        )
     (bench_trainer, *bench_sizes), (train_trainer, *train_sizes) = seen
     if dataset == "scierc":
         assert set(bench_trainer.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types

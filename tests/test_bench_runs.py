@@ -39,9 +39,11 @@ def test_kd_row_comes_from_run_experiment(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_kernel_triples_row_comes_from_run_experiment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_bert: Path) -> None:
     triples = str(ROOT / "tests" / "fixtures" / "casrel" / "tiny_triples.json")
-    raw = {"model": {"type": "kernel", "encoder": str(tiny_bert), "max_length": 32, "rank": 4, "self_pairs": True},
-           "data": {"train": triples, "dev": triples, "test": triples, "format": "casrel"},
-           "trainer": {"epochs": 1, "batch_size": 4, "progress": False, "num_threads": 1, "scheme": "relations", "metric": "micro_f1"}}
+    raw = {
+        "model": {"type": "kernel", "encoder": str(tiny_bert), "max_length": 32, "rank": 4, "self_pairs": True},
+        "data": {"train": triples, "dev": triples, "test": triples, "format": "casrel"},
+        "trainer": {"epochs": 1, "batch_size": 4, "progress": False, "num_threads": 1, "scheme": "relations", "metric": "micro_f1"},
+    }
     kt = bench_module("kernel_triples", tmp_path, monkeypatch, raw)
     rows = kt.train_one("webnlg", "kernel", 13, ARGS)
     assert rows[0]["model"] == "kernel" and set(rows[0]["scores"]) == {"exact", "partial_last"}

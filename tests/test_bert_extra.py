@@ -70,8 +70,18 @@ def test_save_load_same_logits_and_weights(tiny_bert, pair_docs, tmp_path):
 def test_step_lr_counts_optimizer_steps(tiny_bert, pair_docs, tmp_path):
     """StepLR(step_size, gamma) decays every ``step_size`` optimizer steps (batches / grad_accum)."""
     model = _model(tiny_bert, pair_docs)
-    model.fit(pair_docs, pair_docs, epochs=2, batch_size=1, grad_accum=2, lr=1e-3, scheduler="StepLR",
-              scheduler_kwargs={"step_size": 2, "gamma": 0.5}, progress=False, out_dir=tmp_path)
+    model.fit(
+        pair_docs,
+        pair_docs,
+        epochs=2,
+        batch_size=1,
+        grad_accum=2,
+        lr=1e-3,
+        scheduler="StepLR",
+        scheduler_kwargs={"step_size": 2, "gamma": 0.5},
+        progress=False,
+        out_dir=tmp_path,
+    )
     sched = json.loads((tmp_path / "last" / "trainer_state.json").read_text())["scheduler"]
     assert sched["last_epoch"] == 4  # 2 epochs x 4 batches / accumulation 2
     assert sched["_last_lr"][0] == pytest.approx(1e-3 * 0.5**2)

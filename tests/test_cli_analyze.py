@@ -28,8 +28,25 @@ def test_analyze_two_prediction_files(tmp_path, capsys):
     write_jsonl(good, docs_with(labels[:-2] + ["A", "A"], lengths))
     write_jsonl(bad, docs_with([N] * 20, lengths))
     out_json, png = tmp_path / "out.json", tmp_path / "b.png"
-    rc = _run(["--gold", str(gold), "--pred", str(good), str(bad), "--negative", N, "--buckets", "4",
-               "--bootstrap", "50", "--png", str(png), "--json", str(out_json)])
+    rc = _run(
+        [
+            "--gold",
+            str(gold),
+            "--pred",
+            str(good),
+            str(bad),
+            "--negative",
+            N,
+            "--buckets",
+            "4",
+            "--bootstrap",
+            "50",
+            "--png",
+            str(png),
+            "--json",
+            str(out_json),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "Performance on relation data" in text and "Weighted good.jsonl" in text and "Length buckets: bad.jsonl" in text

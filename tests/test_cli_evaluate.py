@@ -82,8 +82,12 @@ def _write_docs(path, docs):
 def test_evaluate_entity_spans_must_agree(tmp_path, capsys):
     from relx.data.schema import Relation
 
-    gold = _write_docs(tmp_path / "gold.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, "per:title")])])
-    pred = _write_docs(tmp_path / "pred.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(1, 2)], [Relation(0, 1, "per:title")])])
+    gold = _write_docs(
+        tmp_path / "gold.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, "per:title")])]
+    )
+    pred = _write_docs(
+        tmp_path / "pred.jsonl", [Document("s0", ["x", "and", "y"], [Entity(0, 1), Entity(1, 2)], [Relation(0, 1, "per:title")])]
+    )
     assert main(["evaluate", "--gold", gold, "--pred", pred]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pred.jsonl (record 1)" in err and "document 's0'" in err and "differ from the gold spans" in err
@@ -94,9 +98,12 @@ def test_evaluate_multi_relation_documents(tmp_path, capsys):
 
     toks = "john works for acme in paris".split()
     ents = [Entity(0, 1, "PER"), Entity(3, 4, "ORG"), Entity(5, 6, "LOC")]
-    gold = _write_docs(tmp_path / "gold.jsonl", [
-        Document("d1", toks, ents, [Relation(0, 1, "Work_For"), Relation(1, 2, "OrgBased_In"), Relation(0, 2, "Live_In")]),
-    ])
+    gold = _write_docs(
+        tmp_path / "gold.jsonl",
+        [
+            Document("d1", toks, ents, [Relation(0, 1, "Work_For"), Relation(1, 2, "OrgBased_In"), Relation(0, 2, "Live_In")]),
+        ],
+    )
     pred = _write_docs(tmp_path / "pred.jsonl", [Document("d1", toks, ents, [Relation(0, 1, "Work_For"), Relation(2, 0, "Kill")])])
     # sentence-level scheme: a clear error instead of scoring the first two entities only
     assert main(["evaluate", "--gold", gold, "--pred", pred, "--scheme", "tacred"]) == 2

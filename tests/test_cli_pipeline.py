@@ -36,14 +36,31 @@ def test_train_writes_model_and_results(trained):
 
 
 def test_predict_raw_sentences_and_evaluate(trained, capsys):
-    (trained / "s.txt").write_text("<e1>bill gates</e1> founded <e2>microsoft</e2> in 1975 .\n\nthe <e1>man</e1> visited paris with the <e2>woman</e2> .\n")
+    (trained / "s.txt").write_text(
+        "<e1>bill gates</e1> founded <e2>microsoft</e2> in 1975 .\n\nthe <e1>man</e1> visited paris with the <e2>woman</e2> .\n"
+    )
     assert main(["predict", str(trained / "run" / "model"), "--input", str(trained / "s.txt"), "--output", str(trained / "p.jsonl")]) == 0
     preds = list(read_jsonl(trained / "p.jsonl"))
     assert [p.meta["pair_label"] for p in preds] == ["founder(e1,e2)", "no_relation"]
     assert preds[0].relations[0].score == pytest.approx(preds[0].meta["pair_score"])
 
-    assert main(["predict", str(trained / "run" / "model"), "--input", str(trained / "train.jsonl"), "--output", str(trained / "p2.jsonl")]) == 0
-    rc = main(["evaluate", "--gold", str(trained / "train.jsonl"), "--pred", str(trained / "p2.jsonl"), "--scheme", "tacred", "--json", str(trained / "m.json")])
+    assert (
+        main(["predict", str(trained / "run" / "model"), "--input", str(trained / "train.jsonl"), "--output", str(trained / "p2.jsonl")])
+        == 0
+    )
+    rc = main(
+        [
+            "evaluate",
+            "--gold",
+            str(trained / "train.jsonl"),
+            "--pred",
+            str(trained / "p2.jsonl"),
+            "--scheme",
+            "tacred",
+            "--json",
+            str(trained / "m.json"),
+        ]
+    )
     assert rc == 0
     assert json.loads((trained / "m.json").read_text())["micro_f1"] == 1.0
 
@@ -82,7 +99,10 @@ def test_predict_detects_semeval_txt(trained):
     from conftest import FIXTURES
 
     out = trained / "sem.jsonl"
-    assert main(["predict", str(trained / "run" / "model"), "--input", str(FIXTURES / "semeval" / "test_unlabeled.txt"), "--output", str(out)]) == 0
+    assert (
+        main(["predict", str(trained / "run" / "model"), "--input", str(FIXTURES / "semeval" / "test_unlabeled.txt"), "--output", str(out)])
+        == 0
+    )
     docs = list(read_jsonl(out))
     assert docs and not any('"' in t or "\t" in t for d in docs for t in d.tokens)
 

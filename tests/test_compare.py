@@ -12,7 +12,10 @@ from relx.evaluation.compare import compare_predictions
 
 
 def _docs(labels):
-    return [Document(str(i), ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, lab)] if lab else []) for i, lab in enumerate(labels)]
+    return [
+        Document(str(i), ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, lab)] if lab else [])
+        for i, lab in enumerate(labels)
+    ]
 
 
 GOLD = ["a", "b", None, "a", "b", "a", None, "b"] * 5
@@ -24,7 +27,9 @@ def _run(tmp_path, name, labels, scheme="tacred"):
     d = tmp_path / name
     (d / "model").mkdir(parents=True)
     write_jsonl(d / "test_predictions.jsonl", _docs(labels))
-    (d / "result.json").write_text(json.dumps({"trainer": {"scheme": scheme, "metric": "micro_f1"}, "data": {"test": str(tmp_path / "gold.jsonl")}}))
+    (d / "result.json").write_text(
+        json.dumps({"trainer": {"scheme": scheme, "metric": "micro_f1"}, "data": {"test": str(tmp_path / "gold.jsonl")}})
+    )
     (d / "model" / "labels.json").write_text(json.dumps({"labels": ["no_relation", "a", "b"], "negative": "no_relation"}))
     return str(d)
 

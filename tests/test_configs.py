@@ -53,7 +53,7 @@ def test_every_shipped_config_resolves_to_the_recorded_dict(tmp_path: Path, monk
         raw = load_config(path)
         for key, value in raw.get("data", {}).items():
             if key in ("train", "dev", "test") and isinstance(value, str) and value.startswith(f"{ROOT}/"):
-                raw["data"][key] = "<ROOT>/" + value[len(f"{ROOT}/"):]
+                raw["data"][key] = "<ROOT>/" + value[len(f"{ROOT}/") :]
         got[f"{path.parent.name}/{path.stem}"] = raw
     assert set(got) - set(RESOLVED) == {"semeval/demo"}  # the demo's config, inline in relx.cli.demo before
     for name, want in RESOLVED.items():
@@ -68,12 +68,17 @@ def write(path: Path, data: dict) -> Path:
 
 
 def test_base_merges_recursively_relative_to_the_including_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path / "bases" / "family.yaml", {"model": {"type": "marker", "dropout": 0.3, "max_length": 64}, "trainer": {"epochs": 5, "lr": 1e-4}})
+    write(
+        tmp_path / "bases" / "family.yaml",
+        {"model": {"type": "marker", "dropout": 0.3, "max_length": 64}, "trainer": {"epochs": 5, "lr": 1e-4}},
+    )
     write(tmp_path / "bases" / "more.yaml", {"base": "family.yaml", "trainer": {"epochs": 7}})
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "t.jsonl").write_text("")
     write(tmp_path / "bases" / "data.yaml", {"data": {"train": "data/t.jsonl", "format": "jsonl"}})
-    cfg = write(tmp_path / "exp" / "sub" / "c.yaml", {"base": ["../../bases/more.yaml", "../../bases/data.yaml"], "model": {"dropout": 0.1}})
+    cfg = write(
+        tmp_path / "exp" / "sub" / "c.yaml", {"base": ["../../bases/more.yaml", "../../bases/data.yaml"], "model": {"dropout": 0.1}}
+    )
     monkeypatch.chdir(tmp_path / "exp")
     raw = load_config(cfg)
     assert raw == {
@@ -123,11 +128,27 @@ def test_demo_config_is_the_former_inline_one(tmp_path: Path, monkeypatch: pytes
     data = ROOT / "data" / "semeval2010_task8"
     inline = {
         "model": {"type": "marker", "encoder": "default", "marker_style": "typed_punct", "max_length": 96},
-        "data": {"train": str(data / "TRAIN_FILE.TXT.gz"), "test": str(data / "TEST_FILE_FULL.TXT.gz"),
-                 "format": "semeval", "negative": "Other", "dev_holdout": 800},
-        "trainer": {"epochs": 2, "batch_size": 32, "lr": 1.0e-4, "head_lr": 1.0e-3, "warmup_ratio": 0.06, "scheme": "semeval",
-                    "metric": "official_macro_f1", "seed": 13, "max_train_docs": None, "num_threads": 2, "eval_batch_size": 128,
-                    "log_every": 10},
+        "data": {
+            "train": str(data / "TRAIN_FILE.TXT.gz"),
+            "test": str(data / "TEST_FILE_FULL.TXT.gz"),
+            "format": "semeval",
+            "negative": "Other",
+            "dev_holdout": 800,
+        },
+        "trainer": {
+            "epochs": 2,
+            "batch_size": 32,
+            "lr": 1.0e-4,
+            "head_lr": 1.0e-3,
+            "warmup_ratio": 0.06,
+            "scheme": "semeval",
+            "metric": "official_macro_f1",
+            "seed": 13,
+            "max_train_docs": None,
+            "num_threads": 2,
+            "eval_batch_size": 128,
+            "log_every": 10,
+        },
     }
     monkeypatch.chdir(tmp_path)
     want = parse_run_config(inline)
@@ -137,17 +158,25 @@ def test_demo_config_is_the_former_inline_one(tmp_path: Path, monkeypatch: pytes
 
 # --- keys moved out of trainer: ---------------------------------------------------------------------
 def test_moved_trainer_keys_still_work_with_a_one_line_warning(capsys: pytest.CaptureFixture[str]) -> None:
-    new = {"model": {"type": "svm2stage"}, "data": {"train": "x", "max_train_docs": 7},
-           "evaluation": {"scheme": "semeval", "metric": "official_macro_f1"}}
-    old = {"model": {"type": "svm2stage"}, "data": {"train": "x"},
-           "trainer": {"scheme": "semeval", "metric": "official_macro_f1", "max_train_docs": 7}}
+    new = {
+        "model": {"type": "svm2stage"},
+        "data": {"train": "x", "max_train_docs": 7},
+        "evaluation": {"scheme": "semeval", "metric": "official_macro_f1"},
+    }
+    old = {
+        "model": {"type": "svm2stage"},
+        "data": {"train": "x"},
+        "trainer": {"scheme": "semeval", "metric": "official_macro_f1", "max_train_docs": 7},
+    }
     cfg_new, _, _ = parse_run_config(new)
     assert capsys.readouterr().err == ""
     cfg_old, _, _ = parse_run_config(old)
     err = capsys.readouterr().err.splitlines()
     assert cfg_old == cfg_new and cfg_new.trainer.scheme == "semeval" and cfg_new.trainer.max_train_docs == 7
-    assert err == [f"relx: warning: config.trainer.{k} is deprecated; write {s}.{k}"
-                   for k, s in (("scheme", "evaluation"), ("metric", "evaluation"), ("max_train_docs", "data"))]
+    assert err == [
+        f"relx: warning: config.trainer.{k} is deprecated; write {s}.{k}"
+        for k, s in (("scheme", "evaluation"), ("metric", "evaluation"), ("max_train_docs", "data"))
+    ]
     with pytest.raises(RelxConfigError, match=r"config.trainer.metric moved to evaluation.metric, which is also set"):
         parse_run_config({"model": {"type": "svm2stage"}, "trainer": {"metric": "micro_f1"}, "evaluation": {"metric": "macro_f1"}})
     with pytest.raises(RelxConfigError, match=r"^evaluation.scheme: unknown scheme 'ace'"):

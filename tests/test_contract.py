@@ -86,8 +86,11 @@ def test_model_contract(name, resources, tmp_path):
     _assert_fits(cls.kind, docs, again, model.labels)
 
 
-@pytest.mark.parametrize("name,overrides", [pytest.param(n, {}, id=f"{MODELS.get(n).kind.value}-{n}") for n in ALL]
-                         + [pytest.param("marker", {"marker_style": "typed", "mld": True, "mse": True}, id="pair-marker-typed")])
+@pytest.mark.parametrize(
+    "name,overrides",
+    [pytest.param(n, {}, id=f"{MODELS.get(n).kind.value}-{n}") for n in ALL]
+    + [pytest.param("marker", {"marker_style": "typed", "mld": True, "mse": True}, id="pair-marker-typed")],
+)
 def test_resume_matches_uninterrupted(name, overrides, resources, tmp_path, monkeypatch):
     """A run killed after step 4 and resumed gives the weights of an uninterrupted run (models without
     training steps: a resumed fit gives the same predictions)."""
@@ -125,7 +128,7 @@ def test_weights_saved_under_the_old_front_end_name_still_load(resources, tmp_pa
     weights = tmp_path / "m" / "model.safetensors"
     tensors = load_file(str(weights))
     assert any(k.startswith("front_end.encoder.") for k in tensors)
-    save_file({("encoder." + k[len("front_end."):] if k.startswith("front_end.") else k): v for k, v in tensors.items()}, str(weights))
+    save_file({("encoder." + k[len("front_end.") :] if k.startswith("front_end.") else k): v for k, v in tensors.items()}, str(weights))
     meta = read_json_file(tmp_path / "m" / "config.json")
     write_json(tmp_path / "m" / "config.json", {**meta, CHECKSUM_KEY: weight_checksums(tmp_path / "m")})
     assert not any(k.startswith("front_end.") for k in load_file(str(weights)))

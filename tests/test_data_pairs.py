@@ -25,8 +25,18 @@ def test_spert_fixture_pairs():
     pairs, summary = to_pairs(io.read(SPERT))
     # 101: 3 entities -> 6 ordered pairs; 102: none; abc-3: 3 entities -> 6
     assert [(p.id, _label(p)) for p in pairs] == [
-        ("101:0-1", "Work_For"), ("101:0-2", "-"), ("101:1-0", "-"), ("101:1-2", "OrgBased_In"), ("101:2-0", "-"), ("101:2-1", "-"),
-        ("abc-3:0-1", "Kill"), ("abc-3:0-2", "-"), ("abc-3:1-0", "-"), ("abc-3:1-2", "-"), ("abc-3:2-0", "-"), ("abc-3:2-1", "-"),
+        ("101:0-1", "Work_For"),
+        ("101:0-2", "-"),
+        ("101:1-0", "-"),
+        ("101:1-2", "OrgBased_In"),
+        ("101:2-0", "-"),
+        ("101:2-1", "-"),
+        ("abc-3:0-1", "Kill"),
+        ("abc-3:0-2", "-"),
+        ("abc-3:1-0", "-"),
+        ("abc-3:1-2", "-"),
+        ("abc-3:2-0", "-"),
+        ("abc-3:2-1", "-"),
     ]
     assert (summary.sentences, summary.pairs, summary.positives, summary.negatives) == (3, 12, 3, 9)
     assert summary.negative_ratio == 3.0
@@ -39,8 +49,15 @@ def test_spert_fixture_pairs():
 
 def test_policies_are_counted_not_silent():
     ents = [Entity(0, 1, "A"), Entity(2, 3, "B"), Entity(4, 5, "C"), Entity(0, 1, "A")]  # entity 3 repeats entity 0
-    rels = [Relation(0, 1, "r1"), Relation(0, 1, "r2"), Relation(0, 1, "r1"), Relation(3, 2, "sym"), Relation(1, 1, "self"),
-            Relation(1, 2, "no_relation"), Relation(2, 0, "r3")]
+    rels = [
+        Relation(0, 1, "r1"),
+        Relation(0, 1, "r2"),
+        Relation(0, 1, "r1"),
+        Relation(3, 2, "sym"),
+        Relation(1, 1, "self"),
+        Relation(1, 2, "no_relation"),
+        Relation(2, 0, "r3"),
+    ]
     doc = Document("s", ["w0", "w1", "w2", "w3", "w4", "w5"], ents, rels, pos=["N"] * 6)
     pairs, summary = to_pairs([doc], symmetric={"sym"})
     by_id = {p.id: p for p in pairs}
@@ -51,8 +68,17 @@ def test_policies_are_counted_not_silent():
     assert _label(by_id["s:1-2"]) == "-"  # a relation labelled with the negative name is no relation
     assert by_id["s:1-2"].pos == ["N"] * 6
     assert summary.to_dict() == {
-        "sentences": 1, "pairs": 6, "positives": 3, "negatives": 3, "multi_label_pairs": 2, "extra_labels": 2,
-        "duplicate_relations": 1, "duplicate_entities": 1, "symmetric_reversed": 1, "self_relations": 1, "negative_ratio": 1.0,
+        "sentences": 1,
+        "pairs": 6,
+        "positives": 3,
+        "negatives": 3,
+        "multi_label_pairs": 2,
+        "extra_labels": 2,
+        "duplicate_relations": 1,
+        "duplicate_entities": 1,
+        "symmetric_reversed": 1,
+        "self_relations": 1,
+        "negative_ratio": 1.0,
     }
     lines = summary.lines()
     assert lines[0] == "sentences 1, pairs 6, positives 3, negatives 3, negative ratio (negatives : positives) 1.00:1"
@@ -92,7 +118,9 @@ def test_cli_pairs_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "empty.json: no records" in err and not (tmp_path / "o.jsonl").exists()
     bad = tmp_path / "bad.json"
-    bad.write_text('{"doc_key": "d", "sentences": [["A", "B"]], "ner": [[[0, 0, "X"]]], "relations": [[[0, 0, 1, 1, "R"]]]}\n', encoding="utf-8")
+    bad.write_text(
+        '{"doc_key": "d", "sentences": [["A", "B"]], "ner": [[[0, 0, "X"]]], "relations": [[[0, 0, 1, 1, "R"]]]}\n', encoding="utf-8"
+    )
     assert main(["data", "pairs", str(bad), str(tmp_path / "o.jsonl")]) == 2
     assert "bad.json:1: sentence 0: relation 0 tail span [1, 1] is not one of the sentence's entities" in capsys.readouterr().err
 

@@ -33,8 +33,21 @@ def test_two_gloo_processes_match_one_process(tmp_path, tiny_bert):
     from safetensors.torch import load_file
 
     _run([str(SCRIPT), str(tiny_bert), str(tmp_path / "one")])
-    _run(["-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_port()),
-          str(SCRIPT), str(tiny_bert), str(tmp_path / "two")])
+    _run(
+        [
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(_port()),
+            str(SCRIPT),
+            str(tiny_bert),
+            str(tmp_path / "two"),
+        ]
+    )
     one, two = load_file(str(tmp_path / "one" / "weights.safetensors")), load_file(str(tmp_path / "two" / "weights.safetensors"))
     assert one.keys() == two.keys()
     moved = max((one[k].float() - two[k].float()).abs().max().item() for k in one)

@@ -96,8 +96,13 @@ def test_raw_text_tokens_sentences_and_char_offsets(marker_dir, nlp):
     ext = {**meta["extraction"], **extraction_view(doc)}
     assert ext["kind"] == "pair" and ext["candidates"] == "ner"
     assert [(e["text"], e["label"]) for e in ext["entities"]] == [
-        ("Bill Gates", "PERSON"), ("Microsoft", "ORGANIZATION"), ("1975", "DATE"), ("John Smith", "PERSON"), ("Acme Corp", "ORGANIZATION"),
-        ("London", "GPE")]
+        ("Bill Gates", "PERSON"),
+        ("Microsoft", "ORGANIZATION"),
+        ("1975", "DATE"),
+        ("John Smith", "PERSON"),
+        ("Acme Corp", "ORGANIZATION"),
+        ("London", "GPE"),
+    ]
     for e in ext["entities"]:
         assert TEXT[e["char_start"] : e["char_end"]] == e["text"]
     for r in ext["relations"]:
@@ -144,11 +149,17 @@ def test_reverse_directed_label_and_unfiltered_pairs(nlp):
 def test_noun_chunk_candidates_for_untyped_models(nlp):
     semeval = profile({"ENTITY": 20}, [["ENTITY", "ENTITY"]], e1_first=True)
     assert resolve_candidates("auto", semeval) == "noun_chunks" and resolve_candidates("auto", None) == "ner"
-    stub = StubPair(LabelSet(["Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)"], "Other"), {("fire", "heater"): ("Cause-Effect(e2,e1)", 0.7)}, semeval)
+    stub = StubPair(
+        LabelSet(["Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)"], "Other"), {("fire", "heater"): ("Cause-Effect(e2,e1)", 0.7)}, semeval
+    )
     doc = Extractor(stub, nlp=nlp)(["The fire was caused by a faulty heater in the boiler room."])[0]
     ents = [(e["text"], e["label"]) for e in extraction_view(doc)["entities"]]
     assert ents == [("fire", "ENTITY"), ("heater", "ENTITY"), ("boiler room", "ENTITY")]  # head nouns + compounds
-    assert [(d.span_text(0), d.span_text(1)) for d in stub.seen[0]] == [("fire", "heater"), ("fire", "boiler room"), ("heater", "boiler room")]
+    assert [(d.span_text(0), d.span_text(1)) for d in stub.seen[0]] == [
+        ("fire", "heater"),
+        ("fire", "boiler room"),
+        ("heater", "boiler room"),
+    ]
     assert doc.meta["extraction"]["candidates"] == "noun_chunks"
     assert [(doc.span_text(r.head), r.label, doc.span_text(r.tail)) for r in doc.relations] == [("heater", "Cause-Effect", "fire")]
 
@@ -171,9 +182,15 @@ def test_joint_model_runs_per_sentence_and_merges(nlp):
     assert all(TEXT[e["char_start"] : e["char_end"]] == e["text"] for e in ext["entities"])
     # a joint model's own decisions are kept by default (shifted into the text); an explicit threshold filters them
     assert [(r["head_text"], r["tail_text"], r["score"]) for r in ext["relations"]] == [
-        ("Bill Gates", "Microsoft", 0.9), ("John Smith", "Acme Corp", 0.9), ("John Smith", "London", 0.2)]
+        ("Bill Gates", "Microsoft", 0.9),
+        ("John Smith", "Acme Corp", 0.9),
+        ("John Smith", "London", 0.2),
+    ]
     kept = extraction_view(Pipeline(FakeJoint(), threshold=0.5)(TEXT))["relations"]
-    assert [(r["head_text"], r["tail_text"], r["score"]) for r in kept] == [("Bill Gates", "Microsoft", 0.9), ("John Smith", "Acme Corp", 0.9)]
+    assert [(r["head_text"], r["tail_text"], r["score"]) for r in kept] == [
+        ("Bill Gates", "Microsoft", 0.9),
+        ("John Smith", "Acme Corp", 0.9),
+    ]
 
 
 def test_marked_text_goes_the_old_way(marker_dir):
@@ -188,22 +205,31 @@ def test_cli_text_and_raw_file(marker_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "head" in out and "Bill Gates" in out and "founder" in out and "Microsoft" in out
     (tmp_path / "raw.txt").write_text("Bill Gates founded Microsoft in 1975.\n\nJohn Smith works at Acme Corp in London.\n")
-    rc = main(["predict", str(marker_dir), "--input", str(tmp_path / "raw.txt"), "--output", str(tmp_path / "o.jsonl"), "--candidates", "ner"])
+    rc = main(
+        ["predict", str(marker_dir), "--input", str(tmp_path / "raw.txt"), "--output", str(tmp_path / "o.jsonl"), "--candidates", "ner"]
+    )
     assert rc == 0 and "employee" in capsys.readouterr().out
     docs = list(read_jsonl(tmp_path / "o.jsonl"))
     assert [d.id for d in docs] == ["line1", "line3"] and docs[1].meta["text"] == "John Smith works at Acme Corp in London."
 
 
-@pytest.mark.parametrize("args, content, expect", [
-    (["--text", "   "], None, "(--text 1): the text is empty"),
-    (["--input", "{f}", "--output", "{o}"], "Paris is nice.\n" + "x" * 100_001 + "\n", "raw.txt:2: the text has 100,001 characters"),
-    (["--input", "{f}", "--output", "{o}"], "Paris is nice.\n<e1>a</e1> b <e2>c</e2>\n", "raw.txt:2: this line has <e1>/<e2> tags"),
-    (["--input", "{f}", "--output", "{o}", "--format", "raw"], '{"id": "1", "tokens": ["a"]}\n', "raw.txt:1: this line is a JSON object"),
-    (["--input", "{f}"], "Paris.\n", "--output is required"),
-    ([], None, "give either --input FILE or --text"),
-    (["--text", "Paris.", "--threshold", "2"], None, "--threshold must be a number in [0, 1]"),
-    (["--text", "Paris is nice.", "--text", "<e1>bill</e1> founded microsoft ."], None, "(--text 2): "),  # routed by the Pipeline
-])
+@pytest.mark.parametrize(
+    "args, content, expect",
+    [
+        (["--text", "   "], None, "(--text 1): the text is empty"),
+        (["--input", "{f}", "--output", "{o}"], "Paris is nice.\n" + "x" * 100_001 + "\n", "raw.txt:2: the text has 100,001 characters"),
+        (["--input", "{f}", "--output", "{o}"], "Paris is nice.\n<e1>a</e1> b <e2>c</e2>\n", "raw.txt:2: this line has <e1>/<e2> tags"),
+        (
+            ["--input", "{f}", "--output", "{o}", "--format", "raw"],
+            '{"id": "1", "tokens": ["a"]}\n',
+            "raw.txt:1: this line is a JSON object",
+        ),
+        (["--input", "{f}"], "Paris.\n", "--output is required"),
+        ([], None, "give either --input FILE or --text"),
+        (["--text", "Paris.", "--threshold", "2"], None, "--threshold must be a number in [0, 1]"),
+        (["--text", "Paris is nice.", "--text", "<e1>bill</e1> founded microsoft ."], None, "(--text 2): "),  # routed by the Pipeline
+    ],
+)
 def test_cli_errors_are_one_line(marker_dir, tmp_path, capsys, args, content, expect):
     if content is not None:
         (tmp_path / "raw.txt").write_text(content)

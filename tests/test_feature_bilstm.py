@@ -30,9 +30,14 @@ def test_relative_positions_golden():
 
 
 def test_featurize_golden_values():
-    doc = Document("d", "Bill Gates founded Microsoft in 1975 .".split(),
-                   [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")], [Relation(0, 1, "founder")],
-                   pos="NNP NNP VBD NNP IN CD .".split(), ner="PERSON PERSON O ORGANIZATION O DATE O".split())
+    doc = Document(
+        "d",
+        "Bill Gates founded Microsoft in 1975 .".split(),
+        [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")],
+        [Relation(0, 1, "founder")],
+        pos="NNP NNP VBD NNP IN CD .".split(),
+        ner="PERSON PERSON O ORGANIZATION O DATE O".split(),
+    )
     model = _model([doc])
     f = model.featurize(doc)
     m = model.config.max_position  # 3; ids are offset by m + 1
@@ -115,11 +120,30 @@ def test_run_experiment_resume(tmp_path, pair_docs):
     from relx.training.run import run_experiment
 
     write_jsonl(tmp_path / "d.jsonl", pair_docs)
-    model = {"type": "feature_bilstm", "word_vectors": "random", "word_dim": 8, "hidden_size": 8, "fc_dim": 8,
-             "position_dim": 4, "pos_dim": 4, "ner_dim": 4, "type_dim": 4}
-    raw = {"model": model, "data": {"train": str(tmp_path / "d.jsonl"), "dev": str(tmp_path / "d.jsonl"), "format": "jsonl"},
-           "trainer": {"epochs": 2, "batch_size": 2, "progress": False, "num_threads": 1, "lr": 1e-2,
-                       "scheduler": "ReduceLROnPlateau", "scheduler_kwargs": {"mode": "max"}}}
+    model = {
+        "type": "feature_bilstm",
+        "word_vectors": "random",
+        "word_dim": 8,
+        "hidden_size": 8,
+        "fc_dim": 8,
+        "position_dim": 4,
+        "pos_dim": 4,
+        "ner_dim": 4,
+        "type_dim": 4,
+    }
+    raw = {
+        "model": model,
+        "data": {"train": str(tmp_path / "d.jsonl"), "dev": str(tmp_path / "d.jsonl"), "format": "jsonl"},
+        "trainer": {
+            "epochs": 2,
+            "batch_size": 2,
+            "progress": False,
+            "num_threads": 1,
+            "lr": 1e-2,
+            "scheduler": "ReduceLROnPlateau",
+            "scheduler_kwargs": {"mode": "max"},
+        },
+    }
     first = run_experiment(raw, tmp_path / "run", verbose=False).summary
     raw["trainer"]["epochs"] = 3
     again = run_experiment(raw, tmp_path / "run", resume=True, verbose=False).summary

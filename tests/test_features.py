@@ -80,10 +80,27 @@ def test_dependency_path_golden(pair_docs):
 
 def test_syntax_features_golden(pair_docs):
     feats = syntax_features(pair_docs[2])
-    for f in ("order=o<s", "dist=3", "types=PERSON|ORGANIZATION", "s_head=gates", "o_head=microsoft", "before=<s>", "after=.",
-              "b_first=was", "b_last=by", "pos_between=VBD_VBN_IN", "s_ner=PERSON", "o_ner=ORGANIZATION",
-              "path=↑pobj↑agent↓nsubjpass", "path_lex=↑pobj/by/↑agent/founded/↓nsubjpass", "path_len=3", "lca=founded",
-              "path_word=by", "path_word=founded", "lca_pos=VBN"):
+    for f in (
+        "order=o<s",
+        "dist=3",
+        "types=PERSON|ORGANIZATION",
+        "s_head=gates",
+        "o_head=microsoft",
+        "before=<s>",
+        "after=.",
+        "b_first=was",
+        "b_last=by",
+        "pos_between=VBD_VBN_IN",
+        "s_ner=PERSON",
+        "o_ner=ORGANIZATION",
+        "path=↑pobj↑agent↓nsubjpass",
+        "path_lex=↑pobj/by/↑agent/founded/↓nsubjpass",
+        "path_len=3",
+        "lca=founded",
+        "path_word=by",
+        "path_word=founded",
+        "lca_pos=VBN",
+    ):
         assert f in feats, f
     assert all(" " not in f for f in feats)
 

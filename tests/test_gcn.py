@@ -22,6 +22,7 @@ def random_tree(n: int, rng: random.Random) -> list[int]:
 
 def reference_distance(heads: list[int], subj: list[int], obj: list[int]) -> list[int]:
     """The path of C-GCN's head_to_tree, walked token by token."""
+
     def chain(i):
         out = [i]
         while heads[out[-1]] > 0:
@@ -64,7 +65,7 @@ def test_path_distance_and_pruning_match_the_reference_walk():
     dist = path_distance(H, mask, S, OB)
     for i, ref in enumerate(refs):
         assert dist[i, : len(ref)].tolist() == ref
-        assert (dist[i, len(ref):] == INF).all()
+        assert (dist[i, len(ref) :] == INF).all()
     for k in (0, 1, 2):
         adj = pruned_adjacency(H, mask, S, OB, prune=k)
         for i, (h, ref) in enumerate(zip(heads, refs)):

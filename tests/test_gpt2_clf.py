@@ -54,7 +54,9 @@ def test_marker_tokens_added_and_embeddings_resized(tiny_gpt2, pair_docs):
     words = model.front_end.tokenizer.convert_ids_to_tokens(model.featurize(pair_docs[0])["input_ids"])
     assert [w for w in words if w.startswith("[")] == ["[E1]", "[/E1]", "[E2]", "[/E2]"]  # one token each
     typed = _model(tiny_gpt2, pair_docs, marker_style="typed")
-    assert "[S:PERSON]" in typed.front_end.tokenizer.get_vocab() and typed.front_end.encoder.get_input_embeddings().weight.shape[0] == len(typed.front_end.tokenizer)
+    assert "[S:PERSON]" in typed.front_end.tokenizer.get_vocab() and typed.front_end.encoder.get_input_embeddings().weight.shape[0] == len(
+        typed.front_end.tokenizer
+    )
 
 
 def test_truncation_keeps_markers_and_eos(tiny_gpt2):

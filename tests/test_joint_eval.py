@@ -56,7 +56,24 @@ def test_score_documents_joint_scheme_and_report():
     assert m == score_joint(GOLD, PRED, symmetric=SYM) and m["scheme"] == "joint"
     text = format_report(m, title="joint")
     header = next(line for line in text.splitlines() if line.startswith("Task"))
-    assert header.split() == ["Task", "micro", "P", "%", "micro", "R", "%", "micro", "F1", "%", "macro", "F1", "%", "Correct", "Predicted", "Gold"]
+    assert header.split() == [
+        "Task",
+        "micro",
+        "P",
+        "%",
+        "micro",
+        "R",
+        "%",
+        "micro",
+        "F1",
+        "%",
+        "macro",
+        "F1",
+        "%",
+        "Correct",
+        "Predicted",
+        "Gold",
+    ]
     strict = next(line for line in text.splitlines() if line.startswith("RE strict"))
     assert strict.split()[-7:] == ["66.67", "66.67", "66.67", "66.67", "2", "3", "3"]
     assert "symmetric relation types: Compare, Conjunction" in text
@@ -87,8 +104,10 @@ def test_scheme_metrics_are_scorer_keys_and_trainer_config_accepts_joint():
 
 
 # --- the SpERT types file ------------------------------------------------------------------------------
-TYPES = {"entities": {"Method": {}, "Task": {}}, "relations": {
-    "Used-for": {"symmetric": False}, "Compare": {"symmetric": True}, "Conjunction": {"short": "Conj", "symmetric": True}}}
+TYPES = {
+    "entities": {"Method": {}, "Task": {}},
+    "relations": {"Used-for": {"symmetric": False}, "Compare": {"symmetric": True}, "Conjunction": {"short": "Conj", "symmetric": True}},
+}
 
 
 def test_symmetric_types_from_a_gzipped_types_file(tmp_path):
@@ -104,8 +123,15 @@ def test_symmetric_types_from_a_gzipped_types_file(tmp_path):
 
 
 def _spert(docs):
-    return [{"tokens": d.tokens, "entities": [{"type": e.label, "start": e.start, "end": e.end} for e in d.entities],
-             "relations": [{"type": r.label, "head": r.head, "tail": r.tail} for r in d.relations], "orig_id": d.id} for d in docs]
+    return [
+        {
+            "tokens": d.tokens,
+            "entities": [{"type": e.label, "start": e.start, "end": e.end} for e in d.entities],
+            "relations": [{"type": r.label, "head": r.head, "tail": r.tail} for r in d.relations],
+            "orig_id": d.id,
+        }
+        for d in docs
+    ]
 
 
 def test_cli_evaluate_joint_reads_spert_gold_and_its_types(tmp_path, capsys):
@@ -121,7 +147,9 @@ def test_cli_evaluate_joint_reads_spert_gold_and_its_types(tmp_path, capsys):
     assert json.loads(out.read_text(encoding="utf-8"))["re_strict_micro_f1"] == pytest.approx(2 / 3)
     assert main(["evaluate", "--gold", str(gold), "--pred", str(pred), "--scheme", "joint", "--symmetric", "", "--json", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["re_strict_correct"] == 0
-    assert main(["evaluate", "--gold", str(gold), "--pred", str(pred), "--scheme", "joint", "--symmetric", "Compare", "--json", str(out)]) == 0
+    assert (
+        main(["evaluate", "--gold", str(gold), "--pred", str(pred), "--scheme", "joint", "--symmetric", "Compare", "--json", str(out)]) == 0
+    )
     assert json.loads(out.read_text(encoding="utf-8"))["re_strict_correct"] == 1
     capsys.readouterr()
     assert main(["evaluate", "--gold", str(pred), "--pred", str(pred), "--symmetric", "Compare"]) == 2
@@ -154,11 +182,17 @@ def test_entity_distance():
 
 
 A, B, C = Entity(0, 2, "PER"), Entity(2, 3, "PER"), Entity(5, 6, "ORG")
-DIST_GOLD = [Document("d", TOK, [A, B, C, Entity(12, 14, "LOC")],
-                      [Relation(0, 1, "r"), Relation(0, 2, "r"), Relation(0, 3, "r"), Relation(1, 3, "r")])]
+DIST_GOLD = [
+    Document(
+        "d", TOK, [A, B, C, Entity(12, 14, "LOC")], [Relation(0, 1, "r"), Relation(0, 2, "r"), Relation(0, 3, "r"), Relation(1, 3, "r")]
+    )
+]
 # distances: A-B 0, A-C 3, A-D 10, B-D 9, C-D 6. D predicted with the wrong type.
-DIST_PRED = [Document("d", TOK, [A, B, C, Entity(12, 14, "ORG")],
-                      [Relation(0, 1, "r"), Relation(0, 2, "s"), Relation(2, 3, "r"), Relation(1, 3, "r")])]
+DIST_PRED = [
+    Document(
+        "d", TOK, [A, B, C, Entity(12, 14, "ORG")], [Relation(0, 1, "r"), Relation(0, 2, "s"), Relation(2, 3, "r"), Relation(1, 3, "r")]
+    )
+]
 
 
 def test_re_f1_by_distance_strict_and_boundaries():

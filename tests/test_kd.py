@@ -24,13 +24,19 @@ from tiny_models import tiny_config, tiny_fit_kwargs
 
 def typed(i, subj, obj, label, ner=None):
     toks = ["a", "b", "c", "d"]
-    return Document(str(i), toks, [Entity(0, 1, subj), Entity(2, 3, obj)], [Relation(0, 1, label)] if label else [],
-                    ner=ner, heads=[0, 1, 1, 3])
+    return Document(
+        str(i), toks, [Entity(0, 1, subj), Entity(2, 3, obj)], [Relation(0, 1, label)] if label else [], ner=ner, heads=[0, 1, 1, 3]
+    )
 
 
 def test_soft_rules_by_hand(tmp_path, capsys):
-    docs = [typed(0, "PER", "ORG", "works_for"), typed(1, "PER", "ORG", "works_for"), typed(2, "PER", "ORG", "founded"),
-            typed(3, "PER", "LOC", "lives_in"), typed(4, "PER", "ORG", None)]
+    docs = [
+        typed(0, "PER", "ORG", "works_for"),
+        typed(1, "PER", "ORG", "works_for"),
+        typed(2, "PER", "ORG", "founded"),
+        typed(3, "PER", "LOC", "lives_in"),
+        typed(4, "PER", "ORG", None),
+    ]
     labels = LabelSet.from_documents(docs)
     rules = SoftRules.from_documents(docs, labels, na=0.2)
     row = dict(zip(labels.labels, rules.row("PER|ORG")))
@@ -90,7 +96,8 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     teacher = load_model(tmp_path / "run" / "teacher" / "model")
     assert teacher.registered_name == "teacher_r"
     assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [
-        d.relations[0].label if d.relations else None for d in docs]
+        d.relations[0].label if d.relations else None for d in docs
+    ]
     # the KD loss: with a fresh target table, fraction 0 is plain CE and fraction 1 the distillation terms
     student._set_targets(teacher, docs)
     student.train()
@@ -106,7 +113,9 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     assert out1.loss.item() == pytest.approx(want.item(), rel=1e-5)
     # a saved teacher is reused instead of trained again
     again = StudentS(tiny_config(StudentS, resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
-    assert again.fit(docs, None, **{**tiny_fit_kwargs(CGCNModel), "epochs": 1})["teacher"] == {"loaded": str(tmp_path / "run" / "teacher" / "model")}
+    assert again.fit(docs, None, **{**tiny_fit_kwargs(CGCNModel), "epochs": 1})["teacher"] == {
+        "loaded": str(tmp_path / "run" / "teacher" / "model")
+    }
 
 
 def test_no_kd_student_needs_no_teacher(resources, tmp_path):

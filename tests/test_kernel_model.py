@@ -158,8 +158,14 @@ def test_raw_text_scores_all_candidate_pairs_of_a_sentence(resources):
 
 
 def test_self_pairs_learn_a_relation_from_a_span_to_itself(resources):
-    docs = [Document("0", "the airport serves the airport city .".split(), [Entity(1, 2), Entity(5, 6)],
-                     [Relation(0, 0, "sameAs"), Relation(0, 1, "serves")])]
+    docs = [
+        Document(
+            "0",
+            "the airport serves the airport city .".split(),
+            [Entity(1, 2), Entity(5, 6)],
+            [Relation(0, 0, "sameAs"), Relation(0, 1, "serves")],
+        )
+    ]
     labels = LabelSet({"sameAs", "serves"})
     plain = KernelModel(tiny_config(KernelModel, resources), labels)
     assert plain.featurize(docs[0])["triples"] == [(0, 1, 1)]  # (x, x) is not a candidate by default

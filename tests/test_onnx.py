@@ -60,7 +60,10 @@ def test_pipeline_and_cli_with_onnx_engine(exported, capsys):
     assert [d.meta["pair_label"] for d in onnx_preds] == [d.meta["pair_label"] for d in torch_preds]
     assert [round(d.meta["pair_score"], 4) for d in onnx_preds] == [round(d.meta["pair_score"], 4) for d in torch_preds]
     write_jsonl(tmp / "in.jsonl", docs)
-    assert main(["predict", str(tmp / "export"), "--input", str(tmp / "in.jsonl"), "--output", str(tmp / "out.jsonl"), "--engine", "onnx"]) == 0
+    assert (
+        main(["predict", str(tmp / "export"), "--input", str(tmp / "in.jsonl"), "--output", str(tmp / "out.jsonl"), "--engine", "onnx"])
+        == 0
+    )
     assert [d.meta["pair_label"] for d in read_jsonl(tmp / "out.jsonl")] == [d.meta["pair_label"] for d in torch_preds]
 
 

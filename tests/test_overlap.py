@@ -69,8 +69,26 @@ def test_cli_analysis_overlap_tables_json_and_png(tmp_path, capsys):
     write_jsonl(g, GOLD)
     write_jsonl(p, PRED)
     out, png = tmp_path / "m.json", tmp_path / "overlap.png"
-    assert main(["evaluate", "--gold", str(g), "--pred", str(p), "--scheme", "relations", "--analysis", "overlap",
-                 "--png", str(png), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--gold",
+                str(g),
+                "--pred",
+                str(p),
+                "--scheme",
+                "relations",
+                "--analysis",
+                "overlap",
+                "--png",
+                str(png),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "triples by sentence type (exact match)" in printed and "EPO" in printed and "x>=5" in printed
     m = json.loads(out.read_text(encoding="utf-8"))
@@ -85,24 +103,39 @@ def test_pair_predictions_go_back_into_their_sentences():
     assert summary.multi_label_pairs == 1  # the EPO pair keeps one label
     back = from_pairs(GOLD, pairs)
     assert [sorted((r.head, r.tail, r.label) for r in d.relations) for d in back] == [
-        [(0, 1, "a")], [(0, 1, "a")], [(0, 1, "a"), (1, 2, "b"), (2, 0, "c")], []]
+        [(0, 1, "a")],
+        [(0, 1, "a")],
+        [(0, 1, "a"), (1, 2, "b"), (2, 0, "c")],
+        [],
+    ]
     assert back[0] is not GOLD[0] and GOLD[1].relations[1].label == "b"  # copies; the sources are untouched
-    directed = Document("0:1-0", GOLD[0].tokens, [GOLD[0].entities[1], GOLD[0].entities[0]], [Relation(0, 1, "a(e2,e1)", 0.9)],
-                        meta={"source_id": "0", "head": 1, "tail": 0})
+    directed = Document(
+        "0:1-0",
+        GOLD[0].tokens,
+        [GOLD[0].entities[1], GOLD[0].entities[0]],
+        [Relation(0, 1, "a(e2,e1)", 0.9)],
+        meta={"source_id": "0", "head": 1, "tail": 0},
+    )
     assert [(r.head, r.tail, r.label) for r in from_pairs(GOLD[:1], [directed])[0].relations] == [(0, 1, "a")]
 
 
 def test_casrel_reader_keeps_repeats_and_data_pairs_config(tmp_path):
     from relx.training.run import DataConfig, load_splits
 
-    records = [{"text": "Bob lives in Paris , France .", "triple_list": [["Bob", "lives_in", "Paris"], ["Bob", "lives_in", "Paris"],
-                                                                          ["France", "contains", "Paris"]]},
-               {"text": "Nothing here .", "triple_list": [["Ghost", "r", "here"]]}]
+    records = [
+        {
+            "text": "Bob lives in Paris , France .",
+            "triple_list": [["Bob", "lives_in", "Paris"], ["Bob", "lives_in", "Paris"], ["France", "contains", "Paris"]],
+        },
+        {"text": "Nothing here .", "triple_list": [["Ghost", "r", "here"]]},
+    ]
     path = tmp_path / "train_triples.json.gz"
     path.write_bytes(gzip.compress(json.dumps(records).encode()))
     docs, stats = read_with_report(path)
     assert stats["duplicates"] == 1 and stats["unlocated"] == 1
-    assert docs[0].meta["duplicate_triples"] == [["Bob", "lives_in", "Paris"]] and docs[1].meta["unlocated_triples"] == [["Ghost", "r", "here"]]
+    assert docs[0].meta["duplicate_triples"] == [["Bob", "lives_in", "Paris"]] and docs[1].meta["unlocated_triples"] == [
+        ["Ghost", "r", "here"]
+    ]
     assert sentence_subsets(docs[0])[0] == "epo"
     train, _, _, _ = load_splits(DataConfig(train=str(path), format="casrel", pairs=True))
     assert len(train) == 6 and sum(bool(d.relations) for d in train) == 2  # 3 entities -> 6 ordered pairs, 2 related
@@ -131,8 +164,24 @@ def test_cli_data_stats_and_evaluate_overlap_agree_on_webnlg_star(tmp_path, caps
     write_jsonl(pred, read(gold, format="casrel"))
     stats_json, overlap_json = tmp_path / "stats.json", tmp_path / "overlap.json"
     assert main(["data", "stats", str(gold), "--format", "casrel", "--json", str(stats_json)]) == 0
-    assert main(["evaluate", "--gold", str(gold), "--pred", str(pred), "--scheme", "relations", "--analysis", "overlap",
-                 "--json", str(overlap_json)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--gold",
+                str(gold),
+                "--pred",
+                str(pred),
+                "--scheme",
+                "relations",
+                "--analysis",
+                "overlap",
+                "--json",
+                str(overlap_json),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     stats = json.loads(stats_json.read_text(encoding="utf-8"))
     rows = {r["subset"]: r["sentences"] for r in json.loads(overlap_json.read_text(encoding="utf-8"))["overlap"]["exact"]}

@@ -55,8 +55,15 @@ def test_guess_format(path: Path, fmt: str) -> None:
 
 @pytest.mark.parametrize(
     "path, fmt",
-    [(SEMEVAL, "semeval"), (FIX / "marked" / "kbp37_tiny.txt", "marked"), (TACRED, "tacred"), (FIX / "spert" / "tiny_train.json", "spert"),
-     (FIX / "casrel" / "tiny_triples.json", "casrel"), (FIX / "fewrel" / "val_tiny.json", "fewrel"), (FIX / "jsonl" / "tiny.jsonl", "jsonl")],
+    [
+        (SEMEVAL, "semeval"),
+        (FIX / "marked" / "kbp37_tiny.txt", "marked"),
+        (TACRED, "tacred"),
+        (FIX / "spert" / "tiny_train.json", "spert"),
+        (FIX / "casrel" / "tiny_triples.json", "casrel"),
+        (FIX / "fewrel" / "val_tiny.json", "fewrel"),
+        (FIX / "jsonl" / "tiny.jsonl", "jsonl"),
+    ],
 )
 def test_every_reader_puts_direction_in_head_and_tail(path: Path, fmt: str) -> None:
     """One direction convention: a relation runs from ``head`` to ``tail``; no reader leaves an ``(e1,e2)`` /

@@ -21,8 +21,10 @@ N = "no_relation"
 
 def docs_with(labels: list[str], lengths: list[int] | None = None) -> list[Document]:
     lengths = lengths or [4] * len(labels)
-    return [Document(f"d{i}", ["w"] * n, [Entity(0, 1, "PERSON"), Entity(2, 3, "ORGANIZATION")], [] if lab == N else [Relation(0, 1, lab)])
-            for i, (lab, n) in enumerate(zip(labels, lengths))]
+    return [
+        Document(f"d{i}", ["w"] * n, [Entity(0, 1, "PERSON"), Entity(2, 3, "ORGANIZATION")], [] if lab == N else [Relation(0, 1, lab)])
+        for i, (lab, n) in enumerate(zip(labels, lengths))
+    ]
 
 
 GOLD = ["A", "A", "B", N, N, N]
@@ -77,7 +79,13 @@ def test_length_buckets_rows_and_pngs(tmp_path):
     gold = docs_with(labels, lengths=list(range(5, 25)))
     pred = docs_with(["A"] * 20, lengths=list(range(5, 25)))
     rows = length_bucket_report(gold, pred, N, n_buckets=5, png=tmp_path / "one.png")
-    assert [(r["bucket"], r["lo"], r["hi"], r["n"]) for r in rows] == [(1, 5, 8, 4), (2, 9, 12, 4), (3, 13, 16, 4), (4, 17, 20, 4), (5, 21, 24, 4)]
+    assert [(r["bucket"], r["lo"], r["hi"], r["n"]) for r in rows] == [
+        (1, 5, 8, 4),
+        (2, 9, 12, 4),
+        (3, 13, 16, 4),
+        (4, 17, 20, 4),
+        (5, 21, 24, 4),
+    ]
     # bucket 1: gold A B no A -> pred A A A A: A P=2/4 R=1 F=2/3, B 0 -> macro (positives) 1/3, micro P=2/4 R=2/3
     assert rows[0]["macro_f1"] == pytest.approx(1 / 3) and rows[0]["micro_f1"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
     assert (tmp_path / "one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

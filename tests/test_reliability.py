@@ -33,9 +33,11 @@ def _train_config(tmp: Path, tiny_bert: Path) -> Path:
     docs = [Document.from_dict({**d.to_dict(), "id": f"{k}-{d.id}"}) for k in range(6) for d in make_pair_docs()]  # 24 docs
     write_jsonl(tmp / "train.jsonl", docs)
     write_jsonl(tmp / "dev.jsonl", make_pair_docs())
-    cfg = {"model": {"type": "marker", "encoder": str(tiny_bert), "max_length": 32, "dropout": 0.1},
-           "data": {"train": str(tmp / "train.jsonl"), "dev": str(tmp / "dev.jsonl")},
-           "trainer": {"epochs": 8, "batch_size": 2, "lr": 1e-3, "eval_every": 3, "progress": False, "seed": 7, "num_threads": 1}}
+    cfg = {
+        "model": {"type": "marker", "encoder": str(tiny_bert), "max_length": 32, "dropout": 0.1},
+        "data": {"train": str(tmp / "train.jsonl"), "dev": str(tmp / "dev.jsonl")},
+        "trainer": {"epochs": 8, "batch_size": 2, "lr": 1e-3, "eval_every": 3, "progress": False, "seed": 7, "num_threads": 1},
+    }
     (tmp / "c.yaml").write_text(yaml.safe_dump(cfg))
     return tmp / "c.yaml"
 
@@ -166,8 +168,11 @@ def test_oversized_safetensors_header_is_one_line(tmp_path, tiny_bert):
     model.prepare(docs)
     path = model.save(tmp_path / "m")
     data = (path / "model.safetensors").read_bytes()
-    for name, blob in {"huge-header": (2**60).to_bytes(8, "little") + data[8:], "header-past-eof": (len(data) * 4).to_bytes(8, "little") + data[8:],
-                       "oversized-file": data + b"\0" * (1 << 20)}.items():
+    for name, blob in {
+        "huge-header": (2**60).to_bytes(8, "little") + data[8:],
+        "header-past-eof": (len(data) * 4).to_bytes(8, "little") + data[8:],
+        "oversized-file": data + b"\0" * (1 << 20),
+    }.items():
         d = tmp_path / name
         shutil.copytree(path, d)
         (d / "model.safetensors").write_bytes(blob)

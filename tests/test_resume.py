@@ -59,8 +59,14 @@ def test_resume_with_changed_settings_names_them(resources, pair_docs, tmp_path,
         with pytest.raises(KeyboardInterrupt):
             Trainer(resume_config("marker")).fit(fresh_model("marker", resources, pair_docs), pair_docs, None, out_dir=tmp_path / "run")
     with pytest.raises(RelxConfigError, match=r"trainer\.lr: checkpoint .*now 0\.5"):
-        Trainer(resume_config("marker", lr=0.5)).fit(fresh_model("marker", resources, pair_docs), pair_docs, None, out_dir=tmp_path / "run", resume=True)
+        Trainer(resume_config("marker", lr=0.5)).fit(
+            fresh_model("marker", resources, pair_docs), pair_docs, None, out_dir=tmp_path / "run", resume=True
+        )
     with pytest.raises(RelxConfigError, match=r"model\.dropout: checkpoint 0\.0, now 0\.3"):
-        Trainer(resume_config("marker")).fit(fresh_model("marker", resources, pair_docs, dropout=0.3), pair_docs, None, out_dir=tmp_path / "run", resume=True)
-    more = Trainer(resume_config("marker", epochs=4)).fit(fresh_model("marker", resources, pair_docs), pair_docs, None, out_dir=tmp_path / "run", resume=True)
+        Trainer(resume_config("marker")).fit(
+            fresh_model("marker", resources, pair_docs, dropout=0.3), pair_docs, None, out_dir=tmp_path / "run", resume=True
+        )
+    more = Trainer(resume_config("marker", epochs=4)).fit(
+        fresh_model("marker", resources, pair_docs), pair_docs, None, out_dir=tmp_path / "run", resume=True
+    )
     assert more["step"] == 8  # a longer schedule is a legitimate resume

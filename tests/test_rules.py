@@ -26,8 +26,15 @@ relations:
 """
 
 
-def doc(text: str, e1: tuple[int, int], e2: tuple[int, int], label: str | None = None, reverse: bool = False,
-        types: tuple[str, str] = ("O", "O"), i: int = 0) -> Document:
+def doc(
+    text: str,
+    e1: tuple[int, int],
+    e2: tuple[int, int],
+    label: str | None = None,
+    reverse: bool = False,
+    types: tuple[str, str] = ("O", "O"),
+    i: int = 0,
+) -> Document:
     rels = [] if label is None else [Relation(1, 0, label) if reverse else Relation(0, 1, label)]
     return Document(f"d{i}", text.split(), [Entity(*e1, types[0]), Entity(*e2, types[1])], rels)
 
@@ -46,13 +53,16 @@ def test_bad_regex_is_one_line_error_naming_file_and_pattern(tmp_path):
     assert "\n" not in msg and str(path) in msg and "per:title" in msg and "pattern 2" in msg and "(unclosed" in msg
 
 
-@pytest.mark.parametrize("body, problem", [
-    ("relations:\n  x:\n    - {regex: 'a', scope: everywhere}\n", "scope"),
-    ("relations:\n  x:\n    - {regex: 'a', colour: red}\n", "unknown key"),
-    ("relations:\n  x: 'not a list'\n", "list of patterns"),
-    ("patterns: {}\n", "'relations'"),
-    ("relations: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("relations:\n  x:\n    - {regex: 'a', scope: everywhere}\n", "scope"),
+        ("relations:\n  x:\n    - {regex: 'a', colour: red}\n", "unknown key"),
+        ("relations:\n  x: 'not a list'\n", "list of patterns"),
+        ("patterns: {}\n", "'relations'"),
+        ("relations: [\n", "not valid YAML"),
+    ],
+)
 def test_file_validation(body, problem):
     with pytest.raises(RelxInputError, match=problem):
         RuleSet.from_yaml(body, "f.yaml")
@@ -77,8 +87,21 @@ def test_golden_multi_hot(rules):
     relations = ["Cause-Effect(e2,e1)", "Cause-Effect(e1,e2)", "Member-Collection(e2,e1)", "per:city_of_birth"]
     assert rules.relations == relations
     assert [rules.vector(d, "pattern") for d in docs] == [
-        [1, 0, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]]
-    assert [rules.vector(d, "relation") for d in docs] == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+        [1, 0, 0, 0, 0],
+        [0, 1, 1, 0, 0],
+        [0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0],
+    ]
+    assert [rules.vector(d, "relation") for d in docs] == [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 1],
+        [0, 0, 0, 0],
+    ]
     assert rules.fired_relations(docs[1]) == ["Cause-Effect(e1,e2)"]
     with pytest.raises(RelxInputError, match="rules level"):
         rules.vector(docs[0], "token")
@@ -114,16 +137,38 @@ def test_mining_is_order_aware_when_both_orders_occur():
     docs = [doc("acme was founded by john", (0, 1), (4, 5), "org:founded_by", i=i) for i in range(3)]
     docs += [doc("john founded acme", (2, 3), (0, 1), "org:founded_by", i=3 + i) for i in range(3)]
     mined = mine_patterns(docs, min_precision=0.9, min_support=3, max_n=1)
-    assert {(p.ngram, p.order) for p in mined} == {(("founded",), "subj_first"), (("founded",), "obj_first"), (("was",), "subj_first"),
-                                                   (("by",), "subj_first")}
+    assert {(p.ngram, p.order) for p in mined} == {
+        (("founded",), "subj_first"),
+        (("founded",), "obj_first"),
+        (("was",), "subj_first"),
+        (("by",), "subj_first"),
+    }
 
 
 def test_cli_mine_and_check(tmp_path, capsys):
     data = tmp_path / "train.jsonl"
     write_jsonl(data, mining_docs())
     out = tmp_path / "mined.yaml"
-    assert main(["rules", "mine", str(data), "--out", str(out), "--negative", "Other", "--min-precision", "0.7",
-                 "--min-support", "3", "--max-n", "2"]) == 0
+    assert (
+        main(
+            [
+                "rules",
+                "mine",
+                str(data),
+                "--out",
+                str(out),
+                "--negative",
+                "Other",
+                "--min-precision",
+                "0.7",
+                "--min-support",
+                "3",
+                "--max-n",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert RuleSet.load(out).relations == ["Cause-Effect(e2,e1)"]
     capsys.readouterr()
     assert main(["rules", "check", str(out), str(data), "--negative", "Other", "--patterns", "--json", str(tmp_path / "r.json")]) == 0

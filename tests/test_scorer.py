@@ -76,7 +76,9 @@ def test_macro_all_leaves_out_a_negative_class_absent_from_gold_and_predictions(
     assert m["macro_p_all"] == pytest.approx(0.75)
     assert m["macro_r_all"] == pytest.approx(0.75)
     assert m["macro_f1_all"] == pytest.approx(2 / 3)
-    assert (m["macro_p_all"], m["macro_r_all"], m["macro_f1_all"]) == pytest.approx(prfs(["A", "A", "B"], ["A", "B", "B"], average="macro")[:3])
+    assert (m["macro_p_all"], m["macro_r_all"], m["macro_f1_all"]) == pytest.approx(
+        prfs(["A", "A", "B"], ["A", "B", "B"], average="macro")[:3]
+    )
     # the negative occurring only in predictions still counts (P 0 there)
     m = score_labels(["A", "B"], ["A", N], N)
     assert m["macro_f1_all"] == pytest.approx((0 + 1 + 0) / 3)
@@ -156,7 +158,11 @@ def test_score_documents_tacred_plain_labels():
 
 @pytest.mark.parametrize(
     ("gold_ids", "pred_ids", "needle"),
-    [(["1", "2"], ["1"], "no prediction for document id '2'"), (["1"], ["1", "9"], "'9' is not in the gold"), (["1", "1"], ["1"], "duplicate")],
+    [
+        (["1", "2"], ["1"], "no prediction for document id '2'"),
+        (["1"], ["1", "9"], "'9' is not in the gold"),
+        (["1", "1"], ["1"], "duplicate"),
+    ],
 )
 def test_score_documents_id_errors(gold_ids, pred_ids, needle):
     with pytest.raises(RelxInputError, match=needle):
@@ -172,8 +178,16 @@ def test_length_mismatch_and_bad_scheme():
 
 def test_format_report_names_each_averaging():
     text = format_report(score_labels(SE_GOLD, SE_PRED, OTH, scheme="semeval"), title="demo")
-    for phrase in ("micro (positives", "macro (positives only)", "macro (all labels incl. negative)", "weighted by gold support",
-                   "official SemEval (9+1)-way directional macro-F1", "Other (negative)", "Cause-Effect(e2,e1)", "39.29"):
+    for phrase in (
+        "micro (positives",
+        "macro (positives only)",
+        "macro (all labels incl. negative)",
+        "weighted by gold support",
+        "official SemEval (9+1)-way directional macro-F1",
+        "Other (negative)",
+        "Cause-Effect(e2,e1)",
+        "39.29",
+    ):
         assert phrase in text
 
 
@@ -183,12 +197,16 @@ def _doc(doc_id: str, spans: list[tuple[int, int]], rels: list[Relation]) -> Doc
 
 def test_score_relations_counts_every_relation_by_span():
     spans = [(0, 1), (2, 3), (4, 5)]
-    gold = [_doc("1", spans, [Relation(0, 1, "Work_For"), Relation(2, 1, "Located_In"), Relation(0, 2, "Live_In")]),
-            _doc("2", [(0, 1), (2, 3)], [Relation(1, 0, "Cause-Effect")])]
+    gold = [
+        _doc("1", spans, [Relation(0, 1, "Work_For"), Relation(2, 1, "Located_In"), Relation(0, 2, "Live_In")]),
+        _doc("2", [(0, 1), (2, 3)], [Relation(1, 0, "Cause-Effect")]),
+    ]
     # doc 1: one of three gold relations found (same spans, entities listed in another order), one extra relation;
     # doc 2: the directed pair label Cause-Effect(e2,e1) is the gold relation from entity 1 to entity 0
-    pred = [_doc("1", [(4, 5), (0, 1), (2, 3)], [Relation(1, 2, "Work_For"), Relation(0, 1, "Kill")]),
-            _doc("2", [(0, 1), (2, 3)], [Relation(0, 1, "Cause-Effect(e2,e1)")])]
+    pred = [
+        _doc("1", [(4, 5), (0, 1), (2, 3)], [Relation(1, 2, "Work_For"), Relation(0, 1, "Kill")]),
+        _doc("2", [(0, 1), (2, 3)], [Relation(0, 1, "Cause-Effect(e2,e1)")]),
+    ]
     m = score_documents(gold, pred, "Other", scheme="relations")
     assert (m["correct"], m["predicted"], m["gold"]) == (2, 3, 4)
     assert m["micro_p"] == pytest.approx(2 / 3) and m["micro_r"] == pytest.approx(2 / 4)

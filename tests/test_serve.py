@@ -39,8 +39,26 @@ def server(tmp_path_factory, tiny_bert):
     save_tiny_marker(tmp / "model", tiny_bert, docs)
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "relx", "serve", str(tmp / "model"), "--port", str(port), "--max-items", "8",
-                             "--max-chars", "400", "--batch-wait-ms", "20"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "relx",
+            "serve",
+            str(tmp / "model"),
+            "--port",
+            str(port),
+            "--max-items",
+            "8",
+            "--max-chars",
+            "400",
+            "--batch-wait-ms",
+            "20",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -87,20 +105,27 @@ def test_extract_documents_and_raw_text(server):
     assert raw.status_code == 200 and raw.json()["documents"][0]["tokens"][:2] == ["Bill", "Gates"]
 
 
-@pytest.mark.parametrize("path,body,status,message", [
-    ("/classify", {"sentence": "no tags here"}, 422, "mark the two entities"),
-    ("/classify", {"sentence": "<e1>a</e1> b"}, 400, "request (sentence 0)"),
-    ("/classify", {}, 422, "exactly one of"),
-    ("/classify", {"sentence": 3}, 422, "string"),
-    ("/classify", {"sentences": ["<e1>a</e1> and <e2>b</e2>"] * 9}, 413, "limit is 8"),
-    ("/classify", {"sentence": "<e1>a</e1> " + "x " * 300 + "<e2>b</e2>"}, 413, "limit is 400"),
-    ("/extract", {"text": "   "}, 422, "empty"),
-    ("/extract", {"text": "a", "texts": ["b"]}, 422, "exactly one of"),
-    ("/extract", {"documents": [{"id": "x", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 5, "label": "P"}]}]}, 400,
-     "documents[0]"),
-    ("/extract", {"documents": [{"id": 1, "tokens": ["a"]}]}, 400, "documents[0]"),
-    ("/extract", {"surprise": 1}, 422, "surprise"),
-])
+@pytest.mark.parametrize(
+    "path,body,status,message",
+    [
+        ("/classify", {"sentence": "no tags here"}, 422, "mark the two entities"),
+        ("/classify", {"sentence": "<e1>a</e1> b"}, 400, "request (sentence 0)"),
+        ("/classify", {}, 422, "exactly one of"),
+        ("/classify", {"sentence": 3}, 422, "string"),
+        ("/classify", {"sentences": ["<e1>a</e1> and <e2>b</e2>"] * 9}, 413, "limit is 8"),
+        ("/classify", {"sentence": "<e1>a</e1> " + "x " * 300 + "<e2>b</e2>"}, 413, "limit is 400"),
+        ("/extract", {"text": "   "}, 422, "empty"),
+        ("/extract", {"text": "a", "texts": ["b"]}, 422, "exactly one of"),
+        (
+            "/extract",
+            {"documents": [{"id": "x", "tokens": ["a", "b"], "entities": [{"start": 0, "end": 5, "label": "P"}]}]},
+            400,
+            "documents[0]",
+        ),
+        ("/extract", {"documents": [{"id": 1, "tokens": ["a"]}]}, 400, "documents[0]"),
+        ("/extract", {"surprise": 1}, 422, "surprise"),
+    ],
+)
 def test_bad_requests_are_4xx_with_a_message(server, path, body, status, message):
     url = server[0]
     r = httpx.post(url + path, json=body)
@@ -133,8 +158,11 @@ def _fuzz_cases():
     sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
     from corpus import CASES
 
-    return [(name, data) for name, (fmt, _, data, expected) in CASES.items() if fmt == "jsonl" and expected == "error"
-            and name != "jsonl-non-gzip-gz"]  # a file-name property, not content
+    return [
+        (name, data)
+        for name, (fmt, _, data, expected) in CASES.items()
+        if fmt == "jsonl" and expected == "error" and name != "jsonl-non-gzip-gz"
+    ]  # a file-name property, not content
 
 
 @pytest.mark.parametrize("name,data", _fuzz_cases(), ids=[c[0] for c in _fuzz_cases()])

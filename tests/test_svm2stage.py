@@ -20,8 +20,12 @@ from tiny_models import tiny_config
 PEOPLE = ["bill", "john", "mary", "anna", "peter", "sara"]
 ORGS = ["acme", "globex", "initech", "umbrella", "hooli"]
 TEMPLATES = [  # (words between subject and object, label or None)
-    ("founded", "founder"), ("started the company", "founder"), ("works at", "employee"), ("is employed by", "employee"),
-    ("visited", None), ("talked about", None),
+    ("founded", "founder"),
+    ("started the company", "founder"),
+    ("works at", "employee"),
+    ("is employed by", "employee"),
+    ("visited", None),
+    ("talked about", None),
 ]
 
 
@@ -140,8 +144,9 @@ def test_unknown_kernel_and_unfitted():
 
 
 def test_evaluate_two_stage_numbers():
-    out, preds, model = evaluate_two_stage(Svm2StageConfig(c_grid=[0.1, 1.0]), toy_docs(48), toy_docs(12, seed=6), toy_docs(18, seed=7),
-                                           "no_relation", metric="micro_f1")
+    out, preds, model = evaluate_two_stage(
+        Svm2StageConfig(c_grid=[0.1, 1.0]), toy_docs(48), toy_docs(12, seed=6), toy_docs(18, seed=7), "no_relation", metric="micro_f1"
+    )
     assert out["test"]["micro_f1"] == 1.0 and out["test_docs"] == len(preds) == 18
     assert out["binary"]["relation"]["support"] == 12 and out["multiclass"]["accuracy"] == 1.0
     assert out["sentences_per_second"] > 0 and out["c_detect"] in (0.1, 1.0)
@@ -154,8 +159,11 @@ def test_max_train_docs_subsamples_like_the_trainer(tmp_path):
 
     train = toy_docs(60)
     write_jsonl(tmp_path / "train.jsonl", train)
-    raw = {"model": {"type": "svm2stage"}, "data": {"train": str(tmp_path / "train.jsonl"), "format": "jsonl"},
-           "trainer": {"max_train_docs": 12, "seed": 1, "progress": False}}
+    raw = {
+        "model": {"type": "svm2stage"},
+        "data": {"train": str(tmp_path / "train.jsonl"), "format": "jsonl"},
+        "trainer": {"max_train_docs": 12, "seed": 1, "progress": False},
+    }
     result = run_experiment(raw, tmp_path / "run", verbose=False).summary
     model = load_model(tmp_path / "run" / "model")
     assert result["train_docs"] == 12

@@ -56,12 +56,15 @@ def test_plateau_scheduler_is_maximised_and_torch_schedulers_get_warmup(tiny_ber
     assert lrs[0] < 0.25 and lrs[:5] == sorted(lrs[:5]) and lrs[5:] == pytest.approx([1.0] * 3)
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"scheduler": "NoSuchScheduler"}, "trainer.scheduler"),
-    ({"scheduler": "ReduceLROnPlateau", "warmup_ratio": 0.1}, "trainer.warmup_ratio"),
-    ({"batch_size": 0}, "trainer.batch_size"),
-    ({"grad_accum": 0}, "trainer.grad_accum"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"scheduler": "NoSuchScheduler"}, "trainer.scheduler"),
+        ({"scheduler": "ReduceLROnPlateau", "warmup_ratio": 0.1}, "trainer.warmup_ratio"),
+        ({"batch_size": 0}, "trainer.batch_size"),
+        ({"grad_accum": 0}, "trainer.grad_accum"),
+    ],
+)
 def test_trainer_config_errors_name_the_key(kw, match):
     with pytest.raises(RelxConfigError, match=match):
         Trainer(TrainerConfig(**kw))

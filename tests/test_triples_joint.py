@@ -12,14 +12,22 @@ TOK1 = "Barack Obama was born in Honolulu , Hawaii .".split()
 TOK2 = "Bill Gates founded Microsoft Corp .".split()
 
 GOLD = [
-    Document("d1", TOK1, [Entity(0, 2, "PER"), Entity(5, 6, "LOC"), Entity(7, 8, "LOC")],
-             [Relation(0, 1, "born_in"), Relation(1, 2, "located_in")]),
+    Document(
+        "d1",
+        TOK1,
+        [Entity(0, 2, "PER"), Entity(5, 6, "LOC"), Entity(7, 8, "LOC")],
+        [Relation(0, 1, "born_in"), Relation(1, 2, "located_in")],
+    ),
     Document("d2", TOK2, [Entity(0, 2, "PER"), Entity(3, 5, "ORG")], [Relation(0, 1, "founded")]),
 ]
 PRED = [
     # "Obama" (last token of the gold head only); Hawaii typed ORG; one spurious reversed triple
-    Document("d1", TOK1, [Entity(1, 2, "PER"), Entity(5, 6, "LOC"), Entity(7, 8, "ORG")],
-             [Relation(0, 1, "born_in"), Relation(1, 2, "located_in"), Relation(2, 1, "located_in")]),
+    Document(
+        "d1",
+        TOK1,
+        [Entity(1, 2, "PER"), Entity(5, 6, "LOC"), Entity(7, 8, "ORG")],
+        [Relation(0, 1, "born_in"), Relation(1, 2, "located_in"), Relation(2, 1, "located_in")],
+    ),
     # "Bill" (first token of the gold head only)
     Document("d2", TOK2, [Entity(0, 1, "PER"), Entity(3, 5, "ORG")], [Relation(0, 1, "founded")]),
 ]
@@ -30,7 +38,9 @@ def test_exact_vs_partial_triples():
     exact = score_triples(GOLD, PRED, mode="exact")
     # exact: only d1 (Honolulu, located_in, Hawaii) -> P 1/4, R 1/3, F1 2/7
     assert (exact["correct"], exact["predicted"], exact["gold"]) == (1, 4, 3)
-    assert exact["micro_p"] == pytest.approx(0.25) and exact["micro_r"] == pytest.approx(1 / 3) and exact["micro_f1"] == pytest.approx(2 / 7)
+    assert (
+        exact["micro_p"] == pytest.approx(0.25) and exact["micro_r"] == pytest.approx(1 / 3) and exact["micro_f1"] == pytest.approx(2 / 7)
+    )
     # partial (first token, CasRel partial_match): + d2 (Bill.., founded, Microsoft..) -> 2 correct: P 1/2, R 2/3, F1 4/7
     first = score_triples(GOLD, PRED, mode="partial")
     assert first["correct"] == 2 and first["micro_f1"] == pytest.approx(4 / 7)

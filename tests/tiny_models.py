@@ -12,8 +12,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-_LSTM_FIT = {"epochs": 40, "batch_size": 4, "lr": 1e-2, "warmup_ratio": 0.0, "progress": False, "seed": 0, "weight_decay": 0.0,
-             "num_threads": 1}
+_LSTM_FIT = {
+    "epochs": 40,
+    "batch_size": 4,
+    "lr": 1e-2,
+    "warmup_ratio": 0.0,
+    "progress": False,
+    "seed": 0,
+    "weight_decay": 0.0,
+    "num_threads": 1,
+}
 _NEURAL_FIT = {"epochs": 60, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "progress": False, "seed": 0}
 
 
@@ -33,12 +41,45 @@ def _cascade(r: dict) -> dict:
     return {"detector": dict(tiny), "classifier": dict(tiny)}
 
 
-_CGCN = {"word_dim": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "hidden_size": 16, "gcn_dim": 16, "dropout": 0.0, "gcn_dropout": 0.0,
-         "word_dropout": 0.0}
-_FEATURE_BILSTM = {"word_dim": 16, "position_dim": 4, "max_position": 8, "pos_dim": 4, "ner_dim": 4, "type_dim": 4, "hidden_size": 16,
-                   "fc_dim": 16, "dropout": 0.0, "pooling": "max+entity+attention"}
-_HYBRID = {"word_dim": 16, "position_dim": 4, "max_position": 8, "hidden_size": 16, "pos_dim": 4, "ner_dim": 4, "type_dim": 4,
-           "max_pool": True, "rules": "semeval", "tfidf_min_df": 1, "tfidf_dim": 8, "ffn_dim": 16, "dropout": 0.0, "label_smoothing": 0.0}
+_CGCN = {
+    "word_dim": 16,
+    "pos_dim": 4,
+    "ner_dim": 4,
+    "type_dim": 4,
+    "hidden_size": 16,
+    "gcn_dim": 16,
+    "dropout": 0.0,
+    "gcn_dropout": 0.0,
+    "word_dropout": 0.0,
+}
+_FEATURE_BILSTM = {
+    "word_dim": 16,
+    "position_dim": 4,
+    "max_position": 8,
+    "pos_dim": 4,
+    "ner_dim": 4,
+    "type_dim": 4,
+    "hidden_size": 16,
+    "fc_dim": 16,
+    "dropout": 0.0,
+    "pooling": "max+entity+attention",
+}
+_HYBRID = {
+    "word_dim": 16,
+    "position_dim": 4,
+    "max_position": 8,
+    "hidden_size": 16,
+    "pos_dim": 4,
+    "ner_dim": 4,
+    "type_dim": 4,
+    "max_pool": True,
+    "rules": "semeval",
+    "tfidf_min_df": 1,
+    "tfidf_dim": 8,
+    "ffn_dim": 16,
+    "dropout": 0.0,
+    "label_smoothing": 0.0,
+}
 
 # class name (first match in the MRO) -> resources -> config fields
 CONFIGS: dict[str, Any] = {
@@ -50,18 +91,22 @@ CONFIGS: dict[str, Any] = {
     "GPT2ClfModel": _with("encoder", "gpt2", {"max_length": 32, "dropout": 0.0}),
     "MarkerModel": _with("encoder", "bert", {"max_length": 32, "dropout": 0.0}),
     "KernelModel": _with("encoder", "bert", {"max_length": 64, "dropout": 0.0, "tune_threshold": False}),
-    "SpanJointModel": _with("encoder", "bert", {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20,
-                                                "neg_relation_count": 20}),
+    "SpanJointModel": _with(
+        "encoder", "bert", {"max_length": 64, "dropout": 0.0, "max_span_width": 4, "neg_entity_count": 20, "neg_relation_count": 20}
+    ),
     "Svm2StageModel": lambda r: {"c_detect": 10.0, "c_classify": 10.0},
     "CascadeModel": _cascade,
 }
 
 # class name -> fit() kwargs that overfit four documents
 FIT_KWARGS: dict[str, dict] = {
-    "CGCNModel": _LSTM_FIT, "FeatureBiLSTMModel": _LSTM_FIT, "HybridModel": _LSTM_FIT,
+    "CGCNModel": _LSTM_FIT,
+    "FeatureBiLSTMModel": _LSTM_FIT,
+    "HybridModel": _LSTM_FIT,
     "SpanJointModel": {**_NEURAL_FIT, "epochs": 150},
     "NeuralREModel": _NEURAL_FIT,
-    "Svm2StageModel": {}, "CascadeModel": {},
+    "Svm2StageModel": {},
+    "CascadeModel": {},
 }
 
 
@@ -111,8 +156,20 @@ def resume_config(name: str, **kw: Any) -> Any:
     cls = MODELS.get(name)
     lr = tiny_fit_kwargs(cls).get("lr", 1e-3)
     joint = {} if cls.kind is ModelKind.PAIR else {"scheme": "joint", "metric": "re_strict_micro_f1"}
-    return TrainerConfig(**{"epochs": 3, "batch_size": 2, "lr": lr, "eval_every": 2, "progress": False, "seed": 3,
-                            "warmup_ratio": 0.2, "num_threads": 1, **joint, **kw})
+    return TrainerConfig(
+        **{
+            "epochs": 3,
+            "batch_size": 2,
+            "lr": lr,
+            "eval_every": 2,
+            "progress": False,
+            "seed": 3,
+            "warmup_ratio": 0.2,
+            "num_threads": 1,
+            **joint,
+            **kw,
+        }
+    )
 
 
 def same_weights(a: Any, b: Any) -> None:

@@ -142,7 +142,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """``path`` merged over its bases (depth first); ``chain`` holds the files being loaded, for cycles."""
     here = path.resolve()
     if here in chain:
-        cycle = " -> ".join(str(p) for p in (*chain[chain.index(here):], here))
+        cycle = " -> ".join(str(p) for p in (*chain[chain.index(here) :], here))
         raise RelxConfigError(f"{chain[-1]}: config base cycle: {cycle}")
     own = load_yaml(path)
     bases = own.pop("base", None)

@@ -121,8 +121,11 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_directory(target)
     if not relx_directory(target):
-        raise RelxInputError("exists and is not a directory written by relx (not a relx model or checkpoint); "
-                             "relx replaces only its own directories: move it away or choose another output", target)
+        raise RelxInputError(
+            "exists and is not a directory written by relx (not a relx model or checkpoint); "
+            "relx replaces only its own directories: move it away or choose another output",
+            target,
+        )
     for stale in _stale_directory_temps(target):
         shutil.rmtree(stale, ignore_errors=True)
     prefix = f".{target.name}.{os.getpid()}-"
@@ -249,7 +252,9 @@ def check_not_an_input(output: str | Path, *inputs: str | Path | None) -> None:
         except OSError:  # one of them does not exist (yet)
             same = False
         if same:
-            raise RelxInputError(f"is also the input file ({src}); writing it would replace the data being read: choose another output", output)
+            raise RelxInputError(
+                f"is also the input file ({src}); writing it would replace the data being read: choose another output", output
+            )
 
 
 def _umask() -> int:
@@ -288,8 +293,13 @@ def _finite(obj: Any) -> Any:
 
 
 def text_table(
-    headers: Sequence[Any], rows: Sequence[Sequence[Any]], title: str | None = None, *, right: Sequence[bool] | None = None,
-    indent: str = "", underline: bool = True,
+    headers: Sequence[Any],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    *,
+    right: Sequence[bool] | None = None,
+    indent: str = "",
+    underline: bool = True,
 ) -> str:
     """The one fixed-width text table: cells joined by two spaces, a dashed rule under the header.
 

@@ -19,16 +19,28 @@ def _j(obj) -> bytes:
 
 
 def _doc(**kw) -> dict:
-    d = {"id": "d1", "tokens": ["Bill", "Gates", "founded", "Microsoft", "."],
-         "entities": [{"start": 0, "end": 2, "label": "PER"}, {"start": 3, "end": 4, "label": "ORG"}],
-         "relations": [{"head": 0, "tail": 1, "label": "founder"}]}
+    d = {
+        "id": "d1",
+        "tokens": ["Bill", "Gates", "founded", "Microsoft", "."],
+        "entities": [{"start": 0, "end": 2, "label": "PER"}, {"start": 3, "end": 4, "label": "ORG"}],
+        "relations": [{"head": 0, "tail": 1, "label": "founder"}],
+    }
     d.update(kw)
     return d
 
 
 def _tacred(**kw) -> dict:
-    d = {"id": "t1", "relation": "per:employee_of", "token": ["Bill", "Gates", "led", "Microsoft", "."],
-         "subj_start": 0, "subj_end": 1, "obj_start": 3, "obj_end": 3, "subj_type": "PERSON", "obj_type": "ORGANIZATION"}
+    d = {
+        "id": "t1",
+        "relation": "per:employee_of",
+        "token": ["Bill", "Gates", "led", "Microsoft", "."],
+        "subj_start": 0,
+        "subj_end": 1,
+        "obj_start": 3,
+        "obj_end": 3,
+        "subj_type": "PERSON",
+        "obj_type": "ORGANIZATION",
+    }
     d.update(kw)
     return d
 
@@ -47,12 +59,26 @@ CASES: dict[str, tuple[str, str, bytes, str]] = {
     "jsonl-float-offset": ("jsonl", "float_offset.jsonl", _j(_doc(entities=[{"start": 0.5, "end": 2, "label": "P"}])), "error"),
     "jsonl-null-tokens": ("jsonl", "null_tokens.jsonl", _j(_doc(tokens=None)), "error"),
     "jsonl-null-token": ("jsonl", "null_token.jsonl", _j(_doc(tokens=["Bill", None, "founded", "Microsoft", "."])), "error"),
-    "jsonl-offset-out-of-range": ("jsonl", "out_of_range.jsonl", _j(_doc(entities=[ENT[0], {"start": 3, "end": 9, "label": "O"}])), "error"),
+    "jsonl-offset-out-of-range": (
+        "jsonl",
+        "out_of_range.jsonl",
+        _j(_doc(entities=[ENT[0], {"start": 3, "end": 9, "label": "O"}])),
+        "error",
+    ),
     "jsonl-negative-span": ("jsonl", "negative.jsonl", _j(_doc(entities=[{"start": -1, "end": 2, "label": "P"}, ENT[0]])), "error"),
     "jsonl-reversed-span": ("jsonl", "reversed.jsonl", _j(_doc(entities=[{"start": 2, "end": 0, "label": "P"}, ENT[0]])), "error"),
     "jsonl-empty-entity": ("jsonl", "empty_entity.jsonl", _j(_doc(entities=[{"start": 1, "end": 1, "label": "P"}, ENT[0]])), "error"),
-    "jsonl-entity-on-whitespace": ("jsonl", "ws_entity.jsonl", _j(_doc(tokens=["Bill", "Gates", "\xa0", "Microsoft", "."],
-                                   entities=[{"start": 0, "end": 3, "label": "PER"}, {"start": 3, "end": 4, "label": "ORG"}])), "error"),
+    "jsonl-entity-on-whitespace": (
+        "jsonl",
+        "ws_entity.jsonl",
+        _j(
+            _doc(
+                tokens=["Bill", "Gates", "\xa0", "Microsoft", "."],
+                entities=[{"start": 0, "end": 3, "label": "PER"}, {"start": 3, "end": 4, "label": "ORG"}],
+            )
+        ),
+        "error",
+    ),
     "jsonl-empty-token-entity": ("jsonl", "empty_token.jsonl", _j(_doc(tokens=["", "Gates", "founded", "Microsoft", "."])), "error"),
     "jsonl-lone-surrogate": ("jsonl", "surrogate.jsonl", _j(_doc(tokens=["Bill", "G\ud800", "founded", "Microsoft", "."])), "error"),
     "jsonl-overlapping-entities": ("jsonl", "overlap.jsonl", _j(_doc(entities=[ENT[0], {"start": 1, "end": 3, "label": "O"}])), "ok"),
@@ -75,8 +101,12 @@ CASES: dict[str, tuple[str, str, bytes, str]] = {
     "semeval-ok": ("semeval", "ok.txt", SEM_OK.encode(), "ok"),
     "semeval-empty-file": ("semeval", "empty.txt", b"", "error"),
     "semeval-missing-tag": ("semeval", "missing_tag.txt", SEM_OK.replace("</e2>", "").encode(), "error"),
-    "semeval-nested-tags": ("semeval", "nested.txt", SEM_OK.replace("<e1>Bill Gates</e1>", "<e1>Bill <e2>Gates</e2></e1>")
-                            .replace("<e2>Microsoft</e2>", "Microsoft").encode(), "error"),
+    "semeval-nested-tags": (
+        "semeval",
+        "nested.txt",
+        SEM_OK.replace("<e1>Bill Gates</e1>", "<e1>Bill <e2>Gates</e2></e1>").replace("<e2>Microsoft</e2>", "Microsoft").encode(),
+        "error",
+    ),
     "semeval-unknown-direction": ("semeval", "bad_label.txt", SEM_OK.replace("(e2,e1)", "(e3,e1)").encode(), "error"),
     "semeval-non-utf8": ("semeval", "latin1.txt", SEM_OK.replace("Bill", "B\udce9ll").encode("utf-8", "surrogateescape"), "error"),
     "semeval-duplicate-ids": ("semeval", "dup_ids.txt", (SEM_OK * 2).encode(), "error"),
@@ -84,26 +114,72 @@ CASES: dict[str, tuple[str, str, bytes, str]] = {
     "marked-missing-tag": ("marked", "missing_tag.txt", b"founder\t<e1>Bill Gates founded <e2>Microsoft</e2> .\n", "error"),
     "marked-empty-entity": ("marked", "empty_entity.txt", b"founder\t<e1> </e1> founded <e2>Microsoft</e2> .\n", "error"),
     # --- SpERT / CasRel / FewRel / ACE05 (DyGIE++) ------------------------------------------------
-    "spert-ok": ("spert", "ok.json", json.dumps([{"tokens": ["a", "b", "c"], "entities": [{"type": "P", "start": 0, "end": 1},
-                 {"type": "O", "start": 2, "end": 3}], "relations": [{"type": "r", "head": 0, "tail": 1}]}]).encode(), "ok"),
-    "spert-relation-index": ("spert", "rel_index.json", json.dumps([{"tokens": ["a", "b"], "entities": [{"type": "P", "start": 0, "end": 1}],
-                             "relations": [{"type": "r", "head": 0, "tail": 3}]}]).encode(), "error"),
-    "spert-float-offset": ("spert", "float.json", json.dumps([{"tokens": ["a", "b"], "entities": [{"type": "P", "start": 0.0, "end": 1}],
-                           "relations": []}]).encode(), "error"),
-    "casrel-ok": ("casrel", "ok.json", json.dumps([{"text": "Bill Gates founded Microsoft .",
-                  "triple_list": [["Bill Gates", "founder", "Microsoft"]]}]).encode(), "ok"),
+    "spert-ok": (
+        "spert",
+        "ok.json",
+        json.dumps(
+            [
+                {
+                    "tokens": ["a", "b", "c"],
+                    "entities": [{"type": "P", "start": 0, "end": 1}, {"type": "O", "start": 2, "end": 3}],
+                    "relations": [{"type": "r", "head": 0, "tail": 1}],
+                }
+            ]
+        ).encode(),
+        "ok",
+    ),
+    "spert-relation-index": (
+        "spert",
+        "rel_index.json",
+        json.dumps(
+            [{"tokens": ["a", "b"], "entities": [{"type": "P", "start": 0, "end": 1}], "relations": [{"type": "r", "head": 0, "tail": 3}]}]
+        ).encode(),
+        "error",
+    ),
+    "spert-float-offset": (
+        "spert",
+        "float.json",
+        json.dumps([{"tokens": ["a", "b"], "entities": [{"type": "P", "start": 0.0, "end": 1}], "relations": []}]).encode(),
+        "error",
+    ),
+    "casrel-ok": (
+        "casrel",
+        "ok.json",
+        json.dumps([{"text": "Bill Gates founded Microsoft .", "triple_list": [["Bill Gates", "founder", "Microsoft"]]}]).encode(),
+        "ok",
+    ),
     "casrel-null-text": ("casrel", "null_text.json", json.dumps([{"text": None, "triple_list": []}]).encode(), "error"),
     "casrel-bad-triple": ("casrel", "bad_triple.json", json.dumps([{"text": "a b", "triple_list": [["a", "r"]]}]).encode(), "error"),
-    "fewrel-bad-positions": ("fewrel", "bad_pos.json", json.dumps({"P1": [{"tokens": ["a", "b"], "h": ["a", "Q1", [[5]]],
-                             "t": ["b", "Q2", [[1]]]}]}).encode(), "error"),
-    "fewrel-non-contiguous-mention": ("fewrel", "gap.json", json.dumps({"P1": [{"tokens": ["a", "b", "c", "d"], "h": ["a c", "Q1", [[0, 2]]],
-                                      "t": ["d", "Q2", [[3]]]}]}).encode(), "error"),
-    "fewrel-entity-on-whitespace": ("fewrel", "ws_entity.json", json.dumps({"P1": [{"tokens": ["a", "\n", "b"], "h": ["a", "Q1", [[0, 1]]],
-                                    "t": ["b", "Q2", [[2]]]}]}).encode(), "error"),
-    "fewrel-whitespace-tokens": ("fewrel", "ws_tokens.json", json.dumps({"P1": [{"tokens": ["a", "\xa0", "\n", "b", " "],
-                                 "h": ["a", "Q1", [[0]]], "t": ["b", "Q2", [[3]]]}]}).encode(), "ok"),
-    "dygiepp-ner-out-of-range": ("dygiepp", "ner_range.json", _j({"doc_key": "k", "sentences": [["a", "b"]], "ner": [[[0, 7, "P"]]],
-                                 "relations": [[]]}), "error"),
+    "fewrel-bad-positions": (
+        "fewrel",
+        "bad_pos.json",
+        json.dumps({"P1": [{"tokens": ["a", "b"], "h": ["a", "Q1", [[5]]], "t": ["b", "Q2", [[1]]]}]}).encode(),
+        "error",
+    ),
+    "fewrel-non-contiguous-mention": (
+        "fewrel",
+        "gap.json",
+        json.dumps({"P1": [{"tokens": ["a", "b", "c", "d"], "h": ["a c", "Q1", [[0, 2]]], "t": ["d", "Q2", [[3]]]}]}).encode(),
+        "error",
+    ),
+    "fewrel-entity-on-whitespace": (
+        "fewrel",
+        "ws_entity.json",
+        json.dumps({"P1": [{"tokens": ["a", "\n", "b"], "h": ["a", "Q1", [[0, 1]]], "t": ["b", "Q2", [[2]]]}]}).encode(),
+        "error",
+    ),
+    "fewrel-whitespace-tokens": (
+        "fewrel",
+        "ws_tokens.json",
+        json.dumps({"P1": [{"tokens": ["a", "\xa0", "\n", "b", " "], "h": ["a", "Q1", [[0]]], "t": ["b", "Q2", [[3]]]}]}).encode(),
+        "ok",
+    ),
+    "dygiepp-ner-out-of-range": (
+        "dygiepp",
+        "ner_range.json",
+        _j({"doc_key": "k", "sentences": [["a", "b"]], "ner": [[[0, 7, "P"]]], "relations": [[]]}),
+        "error",
+    ),
 }
 
 LARGE = ("jsonl-10k-token-sentence", "jsonl-1mb-line")
@@ -113,11 +189,19 @@ def large_case(name: str) -> tuple[str, str, bytes, str]:
     """The generated large cases: a valid 10,000-token sentence; a single 1 MB line (valid JSON, huge tokens)."""
     if name == "jsonl-10k-token-sentence":
         toks = ["word"] * 10_000
-        return ("jsonl", "long.jsonl", _j(_doc(tokens=toks, entities=[{"start": 5, "end": 6, "label": "P"},
-                                                                      {"start": 9_990, "end": 9_991, "label": "O"}])), "ok")
+        return (
+            "jsonl",
+            "long.jsonl",
+            _j(_doc(tokens=toks, entities=[{"start": 5, "end": 6, "label": "P"}, {"start": 9_990, "end": 9_991, "label": "O"}])),
+            "ok",
+        )
     toks = ["x" * 1000] * 1000
-    return ("jsonl", "megabyte.jsonl", _j(_doc(tokens=toks, entities=[{"start": 0, "end": 1, "label": "P"},
-                                                                       {"start": 3, "end": 4, "label": "O"}])), "ok")
+    return (
+        "jsonl",
+        "megabyte.jsonl",
+        _j(_doc(tokens=toks, entities=[{"start": 0, "end": 1, "label": "P"}, {"start": 3, "end": 4, "label": "O"}])),
+        "ok",
+    )
 
 
 def write_case(name: str, directory: Path) -> tuple[Path, str, str]:

@@ -1,7 +1,7 @@
 """Train a tiny marker model with the relx Trainer (run plainly or under torchrun); rank 0 saves the final weights.
 
-    python tests/helpers/ddp_train.py TINY_BERT OUT
-    python -m torch.distributed.run --nproc_per_node 2 tests/helpers/ddp_train.py TINY_BERT OUT
+python tests/helpers/ddp_train.py TINY_BERT OUT
+python -m torch.distributed.run --nproc_per_node 2 tests/helpers/ddp_train.py TINY_BERT OUT
 """
 
 import os

@@ -44,6 +44,7 @@ def nlp(model_dir):
 
 def _strict_json(content: bytes):
     """The body parsed as strict JSON (no NaN / Infinity, valid UTF-8)."""
+
     def reject(name):
         raise ValueError(f"{name} in the response body")
 
@@ -63,6 +64,7 @@ def _client(nlp, **limits):
 
 def _concurrently(app, requests: list[tuple[str, dict]]) -> list:
     """Send every (path, body) at once over one event loop (so the batcher merges them); the responses in order."""
+
     async def go():
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -80,18 +82,31 @@ def _labels(response) -> list[str]:
 DOC = make_pair_docs()[0].to_dict()
 
 
-@pytest.mark.parametrize("path,body,detail", [
-    ("/extract", {"text": "Bill \ud800 Gates"}, "text 0: not valid Unicode (lone surrogate \\ud800 at character 5)"),
-    ("/extract", {"texts": [RAW, "Bill Gates founded \udcff Microsoft."]}, "text 1: not valid Unicode (lone surrogate \\udcff at character 19)"),
-    ("/classify", {"sentences": [MARKED, "<e1>bill</e1> \ud800 <e2>microsoft</e2> ."]}, "sentence 1: not valid Unicode"),
-    ("/classify", {"sentence": "<e1>bill\udfff</e1> founded <e2>microsoft</e2> ."}, "sentence 0: not valid Unicode"),
-    ("/extract", {"documents": [DOC, {**DOC, "id": "1", "tokens": ["bill", "gates", "\ud800", "microsoft", "in", "1975", "."]}]},
-     "documents[1].tokens[2]: not valid Unicode"),
-    ("/extract", {"documents": [{**DOC, "entities": [{"start": 0, "end": 2, "label": "PER\ud800"}, DOC["entities"][1]]}]},
-     "documents[0].entities[0].label: not valid Unicode"),
-    ("/extract", {"documents": [{**DOC, "id": "\udfff"}]}, "documents[0].id: not valid Unicode"),
-    ("/extract", {"documents": [{**DOC, "meta": {"note": ["ok", "\ud83d"]}}]}, "documents[0].meta.note[1]: not valid Unicode"),
-])
+@pytest.mark.parametrize(
+    "path,body,detail",
+    [
+        ("/extract", {"text": "Bill \ud800 Gates"}, "text 0: not valid Unicode (lone surrogate \\ud800 at character 5)"),
+        (
+            "/extract",
+            {"texts": [RAW, "Bill Gates founded \udcff Microsoft."]},
+            "text 1: not valid Unicode (lone surrogate \\udcff at character 19)",
+        ),
+        ("/classify", {"sentences": [MARKED, "<e1>bill</e1> \ud800 <e2>microsoft</e2> ."]}, "sentence 1: not valid Unicode"),
+        ("/classify", {"sentence": "<e1>bill\udfff</e1> founded <e2>microsoft</e2> ."}, "sentence 0: not valid Unicode"),
+        (
+            "/extract",
+            {"documents": [DOC, {**DOC, "id": "1", "tokens": ["bill", "gates", "\ud800", "microsoft", "in", "1975", "."]}]},
+            "documents[1].tokens[2]: not valid Unicode",
+        ),
+        (
+            "/extract",
+            {"documents": [{**DOC, "entities": [{"start": 0, "end": 2, "label": "PER\ud800"}, DOC["entities"][1]]}]},
+            "documents[0].entities[0].label: not valid Unicode",
+        ),
+        ("/extract", {"documents": [{**DOC, "id": "\udfff"}]}, "documents[0].id: not valid Unicode"),
+        ("/extract", {"documents": [{**DOC, "meta": {"note": ["ok", "\ud83d"]}}]}, "documents[0].meta.note[1]: not valid Unicode"),
+    ],
+)
 def test_lone_surrogate_is_422_naming_the_item(nlp, path, body, detail):
     with _client(nlp) as client:
         r = client.post(path, **_body(body))
@@ -159,15 +174,25 @@ def test_raw_text_failure_fails_only_its_own_request(nlp, monkeypatch):
 
 
 # --- 2: NaN, headers, per-request budgets --------------------------------------------------------
-@pytest.mark.parametrize("path,raw,detail", [
-    ("/extract", b'{"text": NaN}', None),
-    ("/extract", b'{"texts": ["Paris.", Infinity]}', None),
-    ("/classify", b'{"sentence": -Infinity}', None),
-    ("/extract", b'{"text": "Paris.", "\\ud800": 1}', None),
-    ("/extract", b'{"documents": [{"id": "a", "tokens": ["x", "y"], "meta": {"w": NaN}}]}', "documents[0].meta.w: nan is not a JSON number"),
-    ("/extract", b'{"documents": [{"id": "a", "tokens": ["x", "y"], "entities": [{"start": NaN, "end": 1, "label": "P"}]}]}',
-     "documents[0].entities[0].start"),
-])
+@pytest.mark.parametrize(
+    "path,raw,detail",
+    [
+        ("/extract", b'{"text": NaN}', None),
+        ("/extract", b'{"texts": ["Paris.", Infinity]}', None),
+        ("/classify", b'{"sentence": -Infinity}', None),
+        ("/extract", b'{"text": "Paris.", "\\ud800": 1}', None),
+        (
+            "/extract",
+            b'{"documents": [{"id": "a", "tokens": ["x", "y"], "meta": {"w": NaN}}]}',
+            "documents[0].meta.w: nan is not a JSON number",
+        ),
+        (
+            "/extract",
+            b'{"documents": [{"id": "a", "tokens": ["x", "y"], "entities": [{"start": NaN, "end": 1, "label": "P"}]}]}',
+            "documents[0].entities[0].start",
+        ),
+    ],
+)
 def test_unrenderable_input_is_422_with_a_valid_json_body(nlp, path, raw, detail):
     with _client(nlp) as client:
         r = client.post(path, content=raw, headers={"content-type": "application/json"})
@@ -229,8 +254,13 @@ def test_uvicorn_gets_a_header_limit(model_dir, monkeypatch):
 # --- 3: broken text on the command line ------------------------------------------------------------
 def test_cli_text_with_invalid_utf8_bytes_is_one_line(model_dir):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-m", "relx", "predict", str(model_dir), "--text", b"Bill \xff Gates founded Microsoft."],
-                         capture_output=True, env=env, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "relx", "predict", str(model_dir), "--text", b"Bill \xff Gates founded Microsoft."],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     err = out.stderr.decode("utf-8", "replace").strip()
     assert out.returncode == 2, err[-3000:]
     assert len(err.splitlines()) == 1 and err.startswith("relx: error:"), err
@@ -243,14 +273,19 @@ def test_cli_text_with_lone_surrogate_in_process(model_dir, capsys):
     assert len(err.splitlines()) == 1 and "--text 2" in err and "not valid Unicode (lone surrogate \\ud800 at character 14)" in err
 
 
-@pytest.mark.parametrize("content,fmt", [
-    (b"Paris is nice.\nBill \xff Gates founded Microsoft.\n", "raw"),
-    (b"Paris is nice.\nBill \xed\xa0\x80 Gates founded Microsoft.\n", "raw"),  # an encoded surrogate is not UTF-8 either
-    (b"<e1>bill</e1> met <e2>tom</e2> .\n<e1>bill</e1> \xc3 met <e2>tom</e2> .\n", "text"),
-])
+@pytest.mark.parametrize(
+    "content,fmt",
+    [
+        (b"Paris is nice.\nBill \xff Gates founded Microsoft.\n", "raw"),
+        (b"Paris is nice.\nBill \xed\xa0\x80 Gates founded Microsoft.\n", "raw"),  # an encoded surrogate is not UTF-8 either
+        (b"<e1>bill</e1> met <e2>tom</e2> .\n<e1>bill</e1> \xc3 met <e2>tom</e2> .\n", "text"),
+    ],
+)
 def test_cli_input_file_with_invalid_utf8_is_one_line(model_dir, tmp_path, capsys, content, fmt):
     (tmp_path / "in.txt").write_bytes(content)
-    assert main(["predict", str(model_dir), "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o.jsonl"), "--format", fmt]) == 2
+    assert (
+        main(["predict", str(model_dir), "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o.jsonl"), "--format", fmt]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "in.txt:2: file is not valid UTF-8" in err, err
 
@@ -261,7 +296,9 @@ def test_cli_jsonl_input_with_lone_surrogate_is_one_line(model_dir, tmp_path, ca
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))  # ASCII JSON: "\\udcff" escapes
     assert main(["predict", str(model_dir), "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "in.jsonl:2: document '1': token 2: not valid Unicode (lone surrogate \\udcff at character 1)" in err, err
+    assert (
+        len(err.splitlines()) == 1 and "in.jsonl:2: document '1': token 2: not valid Unicode (lone surrogate \\udcff at character 1)" in err
+    ), err
 
 
 # --- 4: input text never drives the terminal -----------------------------------------------------
@@ -269,7 +306,9 @@ HOSTILE = "Bill Gates\x1b[31m founded [bold red]Microsoft[/bold red]\x07 in 1975
 
 
 def _assert_inert(text: str) -> None:
-    bad = [ch for ch in text if ch not in "\n\t" and (not ch.isprintable() or ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")]
+    bad = [
+        ch for ch in text if ch not in "\n\t" and (not ch.isprintable() or ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    ]
     assert not bad, bad
 
 
@@ -303,7 +342,9 @@ def test_safetext_helpers():
     assert unicode_problem("ab\udcff", argv=True) == "not valid UTF-8 (byte 0xff at character 2)"
     assert unicode_problem("ab\ud800") == "not valid Unicode (lone surrogate \\ud800 at character 2)"
     assert json_problem({"a": [1, 2.5, {"b": "x"}]}) is None
-    assert json_problem({"a": [1, {"b": float("inf")}]}, "body") == "body.a[1].b: inf is not a JSON number (NaN and Infinity are not allowed)"
+    assert (
+        json_problem({"a": [1, {"b": float("inf")}]}, "body") == "body.a[1].b: inf is not a JSON number (NaN and Infinity are not allowed)"
+    )
     deep: list = []
     for _ in range(100_000):
         deep = [deep]

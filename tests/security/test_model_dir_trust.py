@@ -68,8 +68,10 @@ def no_code(monkeypatch, tmp_path) -> Path:
 
 def make_evil(directory: Path, marker: Path, config: dict | None = EVIL_CONFIG, tokenizer: dict | None = None) -> Path:
     """Turn an encoder folder malicious: configs whose auto_map points at modeling_evil.py, which writes ``marker``."""
-    code = f"open({str(marker)!r}, 'w').write('pwned')\nfrom transformers import PretrainedConfig\n\n\n" \
-           "class EvilConfig(PretrainedConfig):\n    model_type = 'evil'\n"
+    code = (
+        f"open({str(marker)!r}, 'w').write('pwned')\nfrom transformers import PretrainedConfig\n\n\n"
+        "class EvilConfig(PretrainedConfig):\n    model_type = 'evil'\n"
+    )
     (directory / "modeling_evil.py").write_text(code, encoding="utf-8")
     if config is not None:
         (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -132,8 +134,16 @@ def test_cli_train_with_custom_code_encoder_exits_2(tmp_path, tiny_bert, no_code
     train = tmp_path / "train.jsonl"
     train.write_text("".join(json.dumps(d.to_dict()) + "\n" for d in make_pair_docs()), encoding="utf-8")
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"model": {"type": "marker", "encoder": str(evil)}, "data": {"train": str(train), "dev": None},
-                                   "trainer": {"epochs": 1, "progress": False}}), encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "model": {"type": "marker", "encoder": str(evil)},
+                "data": {"train": str(train), "dev": None},
+                "trainer": {"epochs": 1, "progress": False},
+            }
+        ),
+        encoding="utf-8",
+    )
     assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{evil / 'config.json'}: carries 'auto_map'" in err, err
@@ -167,7 +177,8 @@ def test_spacy_component_refuses_custom_code(saved, tmp_path, no_code):
     directory = copy_of(saved, "marker", tmp_path)
     make_evil(directory / "encoder", no_code)
     assert refused(spacy.blank("en").add_pipe, "relx", config={"model": str(directory)}).startswith(
-        f"{directory / 'encoder' / 'config.json'}: carries 'auto_map'")
+        f"{directory / 'encoder' / 'config.json'}: carries 'auto_map'"
+    )
 
 
 def test_transformers_is_told_not_to_trust_remote_code(tmp_path, tiny_bert, no_code, monkeypatch):
@@ -231,7 +242,9 @@ def test_fifo_labels_json_is_refused_without_hanging(saved, tmp_path):
     (directory / "labels.json").unlink()
     os.mkfifo(directory / "labels.json")
     got = isolated(LOAD_IN_CHILD.format(directory=str(directory)), timeout=30)
-    assert got["error"] == f"{directory / 'labels.json'}: a FIFO, not a regular file (refused: a model directory holds only files and folders)"
+    assert (
+        got["error"] == f"{directory / 'labels.json'}: a FIFO, not a regular file (refused: a model directory holds only files and folders)"
+    )
     assert refused(load_model, directory) == got["error"]
 
 
@@ -254,12 +267,15 @@ def test_oversized_json_is_refused_naming_the_cap(saved, tmp_path, monkeypatch):
     assert message.startswith(f"{directory / 'labels.json'}: ") and "over the 2 MiB limit for a JSON file" in message
 
 
-@pytest.mark.parametrize(("filename", "text"), [
-    ("config.json", "[" * 100_000),
-    ("labels.json", "[" * 100_000 + "]" * 100_000),
-    ("config.json", '{"type": "svm2stage", "config": {}, "state": ' + "[" * 300 + "]" * 300 + "}"),  # parses, but too deep
-    ("encoder/tokenizer_config.json", "{" + '"a": {' * 50_000 + "}" * 50_001),
-])
+@pytest.mark.parametrize(
+    ("filename", "text"),
+    [
+        ("config.json", "[" * 100_000),
+        ("labels.json", "[" * 100_000 + "]" * 100_000),
+        ("config.json", '{"type": "svm2stage", "config": {}, "state": ' + "[" * 300 + "]" * 300 + "}"),  # parses, but too deep
+        ("encoder/tokenizer_config.json", "{" + '"a": {' * 50_000 + "}" * 50_001),
+    ],
+)
 def test_deeply_nested_json_is_one_line(saved, tmp_path, filename, text):
     directory = copy_of(saved, "marker" if filename.startswith("encoder") else "svm", tmp_path)
     (directory / filename).write_text(text, encoding="utf-8")
@@ -325,18 +341,29 @@ def test_header_claiming_2_gib_in_a_tiny_file_is_refused(tmp_path):
     path = tmp_path / "model.safetensors"
     path.write_bytes(safetensors_bytes({"w": {"dtype": "F32", "shape": [2**29], "data_offsets": [0, 2**31]}}, b"\0" * 16))
     message = refused(persistence.check_safetensors, path)
-    assert message == (f"{path}: truncated or damaged safetensors file (tensor 'w' claims bytes 0..2147483648 "
-                       "but the file holds 16 bytes of tensor data)")
+    assert message == (
+        f"{path}: truncated or damaged safetensors file (tensor 'w' claims bytes 0..2147483648 but the file holds 16 bytes of tensor data)"
+    )
 
 
-@pytest.mark.parametrize(("header", "data", "words"), [
-    ({"w": {"dtype": "F32", "shape": [2**29], "data_offsets": [0, 16]}}, b"\0" * 16, "needs 2147483648 bytes but data_offsets span 16"),
-    ({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "v": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}},
-     b"\0" * 16, "overlapping or gapped"),
-    ({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 4096, "claim 8 bytes of tensor data but the file holds 4096"),
-    ({"w": {"dtype": "Q2", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8, "unknown dtype 'Q2'"),
-    ({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, b"\0" * 8, "bad shape"),
-])
+@pytest.mark.parametrize(
+    ("header", "data", "words"),
+    [
+        ({"w": {"dtype": "F32", "shape": [2**29], "data_offsets": [0, 16]}}, b"\0" * 16, "needs 2147483648 bytes but data_offsets span 16"),
+        (
+            {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "v": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}},
+            b"\0" * 16,
+            "overlapping or gapped",
+        ),
+        (
+            {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}},
+            b"\0" * 4096,
+            "claim 8 bytes of tensor data but the file holds 4096",
+        ),
+        ({"w": {"dtype": "Q2", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8, "unknown dtype 'Q2'"),
+        ({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, b"\0" * 8, "bad shape"),
+    ],
+)
 def test_inconsistent_headers_are_refused(tmp_path, header, data, words):
     path = tmp_path / "model.safetensors"
     path.write_bytes(safetensors_bytes(header, data))
@@ -354,8 +381,11 @@ def test_header_length_over_the_cap_is_refused(tmp_path):
 def test_model_dir_without_checksums_with_a_lying_header_is_one_line(saved, tmp_path, name):
     directory = copy_of(saved, name, tmp_path, checksums=False)
     (directory / "model.safetensors").write_bytes(
-        safetensors_bytes({"w": {"dtype": "F32", "shape": [2**29], "data_offsets": [0, 2**31]}}, b"\0" * 16))
-    assert refused(load_model, directory).startswith(f"{directory / 'model.safetensors'}: truncated or damaged safetensors file (tensor 'w'")
+        safetensors_bytes({"w": {"dtype": "F32", "shape": [2**29], "data_offsets": [0, 2**31]}}, b"\0" * 16)
+    )
+    assert refused(load_model, directory).startswith(
+        f"{directory / 'model.safetensors'}: truncated or damaged safetensors file (tensor 'w'"
+    )
 
 
 SPARSE_IN_CHILD = """
@@ -388,6 +418,7 @@ def test_sparse_weights_file_of_the_right_format_is_refused_before_it_is_read(sa
         fh.write(safetensors_bytes(header))
         fh.truncate(fh.tell() + offset)
     got = isolated(SPARSE_IN_CHILD.format(directory=str(directory)))
-    assert got["error"] and got["error"].startswith(f"{path}: weights do not fit the model: tensor 'detector.coef' has shape "
-                                                    f"{shapes['detector.coef']}, the model expects"), got
+    assert got["error"] and got["error"].startswith(
+        f"{path}: weights do not fit the model: tensor 'detector.coef' has shape {shapes['detector.coef']}, the model expects"
+    ), got
     assert got["grew_mib"] < 100, got

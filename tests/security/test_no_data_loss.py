@@ -66,7 +66,17 @@ def test_gpu_bundle_refuses_a_non_empty_folder_and_keeps_other_files(tiny_bert, 
     out = tmp_path / "bundle"
     out.mkdir()
     (out / "notes.txt").write_text("mine\n")
-    args = ["export", "gpu-bundle", "--out", str(out), "--encoder", str(tiny_bert), "--data", f"{tmp_path / 'd.jsonl'}:jsonl", "--no-annotate"]
+    args = [
+        "export",
+        "gpu-bundle",
+        "--out",
+        str(out),
+        "--encoder",
+        str(tiny_bert),
+        "--data",
+        f"{tmp_path / 'd.jsonl'}:jsonl",
+        "--no-annotate",
+    ]
     assert main(args) == 2
     assert "--overwrite" in capsys.readouterr().err and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert main([*args, "--overwrite"]) == 0
@@ -130,12 +140,15 @@ def test_atomic_helpers_remove_only_their_own_temps(tmp_path):
 
 
 # --- outputs that are the input --------------------------------------------------------------------------
-@pytest.mark.parametrize("argv", [
-    ["predict", "{model}", "--input", "{data}", "--output", "{data}"],
-    ["data", "convert", "{data}", "{data}", "--to", "jsonl"],
-    ["data", "pairs", "{data}", "{data}"],
-    ["data", "stats", "{data}", "--json", "{data}"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["predict", "{model}", "--input", "{data}", "--output", "{data}"],
+        ["data", "convert", "{data}", "{data}", "--to", "jsonl"],
+        ["data", "pairs", "{data}", "{data}"],
+        ["data", "stats", "{data}", "--json", "{data}"],
+    ],
+)
 def test_commands_never_write_over_their_input(marker, tmp_path, capsys, argv):
     data = tmp_path / "gold.jsonl"
     write_jsonl(data, make_pair_docs())
@@ -250,9 +263,27 @@ def test_predict_distributed_bad_utf8_is_one_line_and_publishes_nothing(marker, 
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(_raw_lines(2) + b'{"text": "caf\xe9"}\n' + _raw_lines(2))
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT / "src")), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "relx", "predict-distributed", str(marker), "--input", str(bad), "--output",
-                           str(tmp_path / "out"), "--actors", "1", "--batch-size", "8"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "relx",
+            "predict-distributed",
+            str(marker),
+            "--input",
+            str(bad),
+            "--output",
+            str(tmp_path / "out"),
+            "--actors",
+            "1",
+            "--batch-size",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == [f"relx: error: {bad}:3: not valid UTF-8 (byte 0xe9 at column 14)"], proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]

@@ -189,13 +189,16 @@ def test_lone_surrogate_is_refused_with_one_line(tmp_path: Path, capsys) -> None
 
 
 # --- 2. readers: an entity must start and end on a visible token ------------------------------------
-@pytest.mark.parametrize(("tokens", "head", "bad"), [
-    (FEWREL_TOKENS, [3], "starts on token 3 '\\n'"),
-    (FEWREL_TOKENS, [4, 5], "ends on token 5 ' '"),
-    (FEWREL_TOKENS, [1, 2], "starts on token 1 '\\xa0'"),
-    (["Anna", "", "married", "Bob"], [1, 2], "starts on token 1 ''"),
-    (["Anna", "\u200b", "married", "Bob"], [0, 1], "ends on token 1 '\\u200b'"),
-])
+@pytest.mark.parametrize(
+    ("tokens", "head", "bad"),
+    [
+        (FEWREL_TOKENS, [3], "starts on token 3 '\\n'"),
+        (FEWREL_TOKENS, [4, 5], "ends on token 5 ' '"),
+        (FEWREL_TOKENS, [1, 2], "starts on token 1 '\\xa0'"),
+        (["Anna", "", "married", "Bob"], [1, 2], "starts on token 1 ''"),
+        (["Anna", "\u200b", "married", "Bob"], [0, 1], "ends on token 1 '\\u200b'"),
+    ],
+)
 def test_fewrel_entity_on_blank_token_is_rejected_with_one_line(tokens, head, bad, tmp_path: Path, capsys) -> None:
     src = fewrel_file(tmp_path, tokens, head, [len(tokens) - 1] if tokens[-1].strip() else [0])
     assert main(["data", "convert", str(src), str(tmp_path / "o.jsonl")]) == 2
@@ -206,10 +209,18 @@ def test_fewrel_entity_on_blank_token_is_rejected_with_one_line(tokens, head, ba
 
 def jsonl_file(tmp_path: Path, tokens: list[str], e1: tuple[int, int]) -> Path:
     path = tmp_path / "d.jsonl"
-    good = {"id": "ok", "tokens": ["a", "b", "c"], "entities": [{"start": 0, "end": 1}, {"start": 2, "end": 3}],
-            "relations": [{"head": 0, "tail": 1, "label": "r"}]}
-    bad = {"id": "bad", "tokens": tokens, "entities": [{"start": e1[0], "end": e1[1], "label": "P"}, {"start": 0, "end": 1, "label": "O"}],
-           "relations": [{"head": 0, "tail": 1, "label": "r"}]}
+    good = {
+        "id": "ok",
+        "tokens": ["a", "b", "c"],
+        "entities": [{"start": 0, "end": 1}, {"start": 2, "end": 3}],
+        "relations": [{"head": 0, "tail": 1, "label": "r"}],
+    }
+    bad = {
+        "id": "bad",
+        "tokens": tokens,
+        "entities": [{"start": e1[0], "end": e1[1], "label": "P"}, {"start": 0, "end": 1, "label": "O"}],
+        "relations": [{"head": 0, "tail": 1, "label": "r"}],
+    }
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     return path
 
@@ -220,11 +231,14 @@ def _one_error_line(capsys) -> str:
     return err[0]
 
 
-@pytest.mark.parametrize(("tokens", "e1", "bad"), [
-    (["Bill", "Gates", "\n"], (1, 3), "ends on token 2 '\\n'"),
-    (["Bill", "\xa0", "Gates"], (1, 3), "starts on token 1 '\\xa0'"),
-    (["Bill", "", "Gates"], (1, 2), "starts on token 1 ''"),
-])
+@pytest.mark.parametrize(
+    ("tokens", "e1", "bad"),
+    [
+        (["Bill", "Gates", "\n"], (1, 3), "ends on token 2 '\\n'"),
+        (["Bill", "\xa0", "Gates"], (1, 3), "starts on token 1 '\\xa0'"),
+        (["Bill", "", "Gates"], (1, 2), "starts on token 1 ''"),
+    ],
+)
 def test_jsonl_entity_on_blank_token_is_rejected_by_convert_and_train(tokens, e1, bad, tmp_path: Path, capsys) -> None:
     src = jsonl_file(tmp_path, tokens, e1)
     assert main(["data", "convert", str(src), str(tmp_path / "o.jsonl")]) == 2
@@ -247,9 +261,12 @@ def test_marker_model_names_the_entity_instead_of_a_bare_key_error(tiny_bert) ->
     from relx.data.labels import LabelSet
     from relx.models.marker import MarkerModel
 
-    docs = [Document("a", "bill gates founded microsoft".split(), [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")],
-                     [Relation(0, 1, "founder")]),
-            Document("b", "the man visited paris".split(), [Entity(1, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")])]
+    docs = [
+        Document(
+            "a", "bill gates founded microsoft".split(), [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")], [Relation(0, 1, "founder")]
+        ),
+        Document("b", "the man visited paris".split(), [Entity(1, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")]),
+    ]
     model = MarkerModel(tiny_config(MarkerModel, {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
     model.prepare(docs)
     doc = Document("odd", ["bill", "\ufffd", "founded", "microsoft"], [Entity(0, 2, "PERSON"), Entity(3, 4, "ORGANIZATION")])
@@ -277,11 +294,42 @@ from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 WORD = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Z"), blacklist_characters="<>"), min_size=1, max_size=5)
-HOSTILE = st.sampled_from([
-    " ", "\xa0", "\n", "\n\n\n", "\n ", "\t", "\r", "", "\u2028", "a b", "x\ty",  # whitespace (FewRel has the first five)
-    "<e1>", "</e2>", "<E2>", "<e1", ">", "<", "/e1>",  # tag-like
-    '"', "''", "``", "-LRB-", "-RRB-", "-LSB-", "(", ")", "Comment:", "\u200b", "\x00", "\\",  # quotes, PTB, odd characters
-])
+HOSTILE = st.sampled_from(
+    [
+        " ",
+        "\xa0",
+        "\n",
+        "\n\n\n",
+        "\n ",
+        "\t",
+        "\r",
+        "",
+        "\u2028",
+        "a b",
+        "x\ty",  # whitespace (FewRel has the first five)
+        "<e1>",
+        "</e2>",
+        "<E2>",
+        "<e1",
+        ">",
+        "<",
+        "/e1>",  # tag-like
+        '"',
+        "''",
+        "``",
+        "-LRB-",
+        "-RRB-",
+        "-LSB-",
+        "(",
+        ")",
+        "Comment:",
+        "\u200b",
+        "\x00",
+        "\\",  # quotes, PTB, odd characters
+    ]
+)
+
+
 def is_blank(token: str) -> bool:
     """No visible character (the readers' rule, restated here as the test's oracle)."""
     return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in token)

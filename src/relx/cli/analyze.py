@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "analyze",
         help="all-data vs relation-only scores, length buckets and significance for one or more prediction files",
         description="Tables 2-3 (weighted/macro P/R/F1 on all data and on relation-only data) and Figure 1 "
-                    "(F1 by sentence-length bucket) of the LSTM/BERT/GPT-2/SVM TACRED paper.",
+        "(F1 by sentence-length bucket) of the LSTM/BERT/GPT-2/SVM TACRED paper.",
     )
     p.add_argument("--gold", required=True, help="gold documents (relx JSONL or any readable format)")
     p.add_argument("--pred", required=True, nargs="+", help="predicted relx JSONL file(s) with the gold document ids")
@@ -74,14 +74,22 @@ def run(args: argparse.Namespace) -> int:
     buckets = length_bucket_report(gold, preds, negative, args.scheme, args.buckets, png=args.png)
     for name, rows in buckets.items():  # type: ignore[union-attr]
         out.write(format_bucket_table(rows, f"Length buckets: {name}") + "\n")
-    result = {"gold": str(args.gold), "pred": list(args.pred), "scheme": args.scheme, "negative": negative,
-              "regimes": tables, "buckets": buckets}
+    result = {
+        "gold": str(args.gold),
+        "pred": list(args.pred),
+        "scheme": args.scheme,
+        "negative": negative,
+        "regimes": tables,
+        "buckets": buckets,
+    }
     if len(preds) >= 2:
         boot = _bootstrap(gold, preds, negative, args.scheme, args.bootstrap, args.seed)
         result["bootstrap"] = boot
-        out.write(f"Paired bootstrap ({boot['n']} resamples), micro F1: {boot['a']} {boot['metric_a']:.4f} vs "
-                  f"{boot['b']} {boot['metric_b']:.4f}, diff {boot['diff']:+.4f} "
-                  f"[95% CI {boot['ci_low']:+.4f}, {boot['ci_high']:+.4f}], p = {boot['p_value']:.4f}\n")
+        out.write(
+            f"Paired bootstrap ({boot['n']} resamples), micro F1: {boot['a']} {boot['metric_a']:.4f} vs "
+            f"{boot['b']} {boot['metric_b']:.4f}, diff {boot['diff']:+.4f} "
+            f"[95% CI {boot['ci_low']:+.4f}, {boot['ci_high']:+.4f}], p = {boot['p_value']:.4f}\n"
+        )
     if args.png:
         print(f"wrote {args.png}", file=sys.stderr)
     if args.json_out:

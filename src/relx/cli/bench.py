@@ -7,9 +7,10 @@ import argparse
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "bench", help="reproduce a paper's tables: run its benchmark suite, regenerate benchmarks/RESULTS.md",
+        "bench",
+        help="reproduce a paper's tables: run its benchmark suite, regenerate benchmarks/RESULTS.md",
         description="Suites (benchmarks/suites.yaml): hybrid-mld, lstm-bert-svm, soft-label-kd, kernel-matrix, two-phase, speed, all. "
-                    "Finished runs are never repeated; an interrupted run resumes from its checkpoint.",
+        "Finished runs are never repeated; an interrupted run resumes from its checkpoint.",
     )
     p.add_argument("suite", nargs="?", default=None, help="suite name or 'all'")
     p.add_argument("--budget", default="cpu-small", choices=["cpu-small", "cpu-full", "gpu"])
@@ -39,7 +40,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.threads < 1:
         raise RelxConfigError(f"--threads must be >= 1, got {args.threads}")
-    path = run_bench(args.suite, args.budget, args.threads, args.tacred, root=args.root, suites_file=args.suites, report_only=args.report_only, dry_run=args.dry_run)
+    path = run_bench(
+        args.suite,
+        args.budget,
+        args.threads,
+        args.tacred,
+        root=args.root,
+        suites_file=args.suites,
+        report_only=args.report_only,
+        dry_run=args.dry_run,
+    )
     if not args.dry_run:
         print(f"wrote {path}")
     return 0

@@ -11,16 +11,19 @@ from typing import Any
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "compare", help="paired bootstrap significance of two runs' test predictions",
+        "compare",
+        help="paired bootstrap significance of two runs' test predictions",
         description="RUN_A / RUN_B: run directories of `relx train` (test_predictions.jsonl, result.json, model/labels.json) or "
-                    "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given. "
-                    "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
+        "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given. "
+        "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
     )
     p.add_argument("run_a")
     p.add_argument("run_b")
     p.add_argument("--gold", default=None, help="gold test file (default: data.test of the runs' result.json)")
     p.add_argument("--scheme", default=None, choices=["tacred", "semeval", "relations", "joint"], help="default: the runs' trainer.scheme")
-    p.add_argument("--metric", default=None, help="default: official_macro_f1 (semeval), micro_f1 (tacred, relations), the run's metric (joint)")
+    p.add_argument(
+        "--metric", default=None, help="default: official_macro_f1 (semeval), micro_f1 (tacred, relations), the run's metric (joint)"
+    )
     p.add_argument("--negative", default=None, help="negative label (default: the run's labels.json)")
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
@@ -69,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
     if not gold_path:
         raise RelxConfigError("no gold test file: pass --gold (the runs' result.json does not name one)")
     scheme = args.scheme or _agreed([r.get("trainer", {}).get("scheme") for r in (ra, rb)], "scheme", "--scheme") or "tacred"
-    metric = args.metric or (_agreed([r.get("trainer", {}).get("metric") for r in (ra, rb)], "metric", "--metric") if scheme == "joint" else None)
+    metric = args.metric or (
+        _agreed([r.get("trainer", {}).get("metric") for r in (ra, rb)], "metric", "--metric") if scheme == "joint" else None
+    )
     metric = metric or DEFAULT_METRIC[scheme]
     negative = args.negative or _agreed([r.get("negative") for r in (ra, rb)], "negative label", "--negative") or "no_relation"
     symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in (ra, rb)], "symmetric types", "--scheme") or []

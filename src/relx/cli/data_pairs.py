@@ -23,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="auto", help="input format: auto (default), spert, dygiepp (= ace05) or jsonl")
     p.add_argument("--negative", default="no_relation", help="name of the negative class (default: no_relation)")
     p.add_argument(
-        "--symmetric", default=None, metavar="A,B",
+        "--symmetric",
+        default=None,
+        metavar="A,B",
         help="relation types that hold in both orders (default: those marked symmetric in the SpERT *_types.json[.gz] "
         "beside IN; '' for none)",
     )

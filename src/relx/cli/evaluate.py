@@ -24,12 +24,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gold", required=True, help="gold documents: relx JSONL or any format relx reads (TACRED, SemEval, SpERT, CasRel...)")
     p.add_argument("--pred", required=True, help="predicted documents (relx JSONL) with the same document ids")
     p.add_argument(
-        "--scheme", choices=sorted(DOCUMENT_SCHEMES), default="tacred",
+        "--scheme",
+        choices=sorted(DOCUMENT_SCHEMES),
+        default="tacred",
         help="scoring semantics (default: tacred); 'relations' for documents with several entities or relations; "
         "'joint' for joint entity + relation extraction",
     )
     p.add_argument(
-        "--symmetric", default=None, metavar="A,B",
+        "--symmetric",
+        default=None,
+        metavar="A,B",
         help="joint: relation types whose argument order is ignored (default: those marked symmetric in the SpERT "
         "*_types.json[.gz] beside --gold; '' for none)",
     )
@@ -37,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write all metrics as JSON")
     p.add_argument("--confusion", default=None, metavar="PNG", help="also draw the confusion matrix as PNG (sentence-level schemes)")
     p.add_argument(
-        "--analysis", choices=["overlap"], default=None,
+        "--analysis",
+        choices=["overlap"],
+        default=None,
         help="overlap: triple P/R/F1 on Normal / EPO / SEO sentences and by triples per sentence (x=1..>=5, Single/Double/Multiple), "
         "exact and starred (last word of each entity) match",
     )

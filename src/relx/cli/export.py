@@ -18,19 +18,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g = esub.add_parser("gpu-bundle", help="fp16 encoder copy + pre-annotated data for a GPU machine without spaCy")
     g.add_argument("--out", default="gpu_bundle")
     g.add_argument("--encoder", default="default", help="local HF encoder directory (default: bundled MiniLM)")
-    g.add_argument("--data", action="append", default=None, metavar="PATH[:FORMAT]",
-                   help="dataset to include (default: bundled SemEval train + test)")
+    g.add_argument(
+        "--data", action="append", default=None, metavar="PATH[:FORMAT]", help="dataset to include (default: bundled SemEval train + test)"
+    )
     g.add_argument("--no-annotate", action="store_true", help="skip spaCy POS/NER/dependency annotation")
-    g.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty OUT (e.g. an earlier bundle): replaces only the files the bundle writes, keeps the rest")
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty OUT (e.g. an earlier bundle): replaces only the files the bundle writes, keeps the rest",
+    )
     g.set_defaults(func=run_gpu_bundle)
     o = esub.add_parser("onnx", help="ONNX (+ int8) copy of a transformer pair model for onnxruntime CPU inference")
     o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf)")
     o.add_argument("out", help="output directory: a copy of MODEL + model.onnx, model.int8.onnx, onnx.json")
     o.add_argument("--no-int8", action="store_true", help="skip the dynamic int8 quantized variant")
-    o.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty OUT: replaces only the files the export writes (MODEL's files, model.onnx, "
-                        "model.int8.onnx, onnx.json); other files in OUT are kept")
+    o.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty OUT: replaces only the files the export writes (MODEL's files, model.onnx, "
+        "model.int8.onnx, onnx.json); other files in OUT are kept",
+    )
     o.set_defaults(func=run_onnx)
 
 
@@ -87,8 +94,11 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise RelxInputError("exists and is not a directory (--out names the bundle folder)", out)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise RelxInputError("output folder is not empty; pass --overwrite to replace the files the bundle writes "
-                             "(encoder/, data/*.jsonl.gz, MANIFEST.json; nothing else is touched), or choose a new folder", out)
+        raise RelxInputError(
+            "output folder is not empty; pass --overwrite to replace the files the bundle writes "
+            "(encoder/, data/*.jsonl.gz, MANIFEST.json; nothing else is touched), or choose a new folder",
+            out,
+        )
     specs = []
     for spec in args.data or default_datasets():
         path, _, fmt = spec.partition(":")
@@ -114,8 +124,9 @@ def run_gpu_bundle(args: argparse.Namespace) -> int:
         write_json(tmp / "MANIFEST.json", manifest)
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())  # the bundle's files only, not others in OUT
         if size > LIMIT:
-            raise RelxInputError(f"bundle would be {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data "
-                                 "(nothing written)", out)
+            raise RelxInputError(
+                f"bundle would be {size / 2**20:.1f} MiB, over the 64 MiB a GPU run can carry; include less data (nothing written)", out
+            )
         install_files(tmp, out, last=("MANIFEST.json",))
     print(f"wrote {out} ({size / 2**20:.1f} MiB): encoder fp16 + {len(manifest['data'])} dataset(s)")
     return 0

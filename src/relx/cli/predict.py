@@ -53,18 +53,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=".txt or .txt.gz (one sentence per line: raw text, or marked with <e1>..</e1> <e2>..</e2>) or a dataset file (e.g. relx JSONL)",
     )
     p.add_argument("--text", action="append", default=[], help="a text to extract from (raw, or marked with tags); repeatable")
-    p.add_argument("--format", default="auto",
-                   help="'text' (one marked sentence per line), 'raw' (one raw text per line) or a dataset format (default: guess)")
+    p.add_argument(
+        "--format",
+        default="auto",
+        help="'text' (one marked sentence per line), 'raw' (one raw text per line) or a dataset format (default: guess)",
+    )
     p.add_argument("--output", help="relx JSONL with predicted relations (required with --input)")
     p.add_argument("--batch-size", default="64", help="documents per batch, at least 1 (default: 64)")
-    p.add_argument("--threshold", default=None,
-                   help="raw text: keep relations scoring at least this (default: 0.5 for pair models; joint models keep their own decisions)")
-    p.add_argument("--candidates", default="auto", choices=CANDIDATES,
-                   help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)")
+    p.add_argument(
+        "--threshold",
+        default=None,
+        help="raw text: keep relations scoring at least this (default: 0.5 for pair models; joint models keep their own decisions)",
+    )
+    p.add_argument(
+        "--candidates",
+        default="auto",
+        choices=CANDIDATES,
+        help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)",
+    )
     p.add_argument("--device", default="auto")
-    p.add_argument("--engine", default="torch", choices=ENGINES,
-                   help="torch_compile: torch.compile the transformer (pays off on long jobs); "
-                        "onnx / onnx_int8: onnxruntime on CPU, for a directory written by `relx export onnx`")
+    p.add_argument(
+        "--engine",
+        default="torch",
+        choices=ENGINES,
+        help="torch_compile: torch.compile the transformer (pays off on long jobs); "
+        "onnx / onnx_int8: onnxruntime on CPU, for a directory written by `relx export onnx`",
+    )
     p.set_defaults(func=run)
 
 
@@ -99,8 +113,10 @@ def extraction_table(doc: Document, width: int = 30) -> list[str]:
     if not rels:
         lines.append("  relations: (none)")
         return lines
-    rows = [(clip(r["head_text"]), printable(r["label"]), clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}")
-            for r in rels]
+    rows = [
+        (clip(r["head_text"]), printable(r["label"]), clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}")
+        for r in rels
+    ]
     widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(("head", "label", "tail", "score"))]
     for row in [("head", "label", "tail", "score"), *rows]:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -114,8 +130,10 @@ def print_predictions(preds: list[Document], limit: int = 20) -> None:
         if "extraction" in d.meta:
             print("\n".join(extraction_table(d)))
         else:
-            print(f"{printable(d.id)}\t{printable(d.meta.get('pair_label'))}\t{d.meta.get('pair_score', 0):.3f}\t"
-                  f"{printable(' '.join(d.tokens)[:80])}")
+            print(
+                f"{printable(d.id)}\t{printable(d.meta.get('pair_label'))}\t{d.meta.get('pair_score', 0):.3f}\t"
+                f"{printable(' '.join(d.tokens)[:80])}"
+            )
     if len(preds) > limit:
         print(f"... {len(preds) - limit} more documents")
 
@@ -148,7 +166,9 @@ def run(args: argparse.Namespace) -> int:
         check_not_an_input(output, args.input)
     device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
     inputs = read_inputs(args.input, args.format) if args.input else None  # before the model loads: input errors come first
-    nlp = Pipeline.load(args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine)
+    nlp = Pipeline.load(
+        args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine
+    )
     start = time.perf_counter()
     if inputs is None:  # --text values: raw ones extracted, marked ones classified; errors name the --text value
         texts = list(args.text)

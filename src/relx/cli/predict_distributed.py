@@ -12,9 +12,12 @@ from typing import IO
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict-distributed", help="predict a JSONL / Parquet corpus with Ray Data actors (pip install 'relx[distributed]')",
-                       description="Records: relx documents (id, tokens, entities) or raw texts (id, text). Writes OUT/part-*.jsonl "
-                                   "(relx JSONL) and OUT/_MANIFEST.json; OUT appears only when every shard is written.")
+    p = sub.add_parser(
+        "predict-distributed",
+        help="predict a JSONL / Parquet corpus with Ray Data actors (pip install 'relx[distributed]')",
+        description="Records: relx documents (id, tokens, entities) or raw texts (id, text). Writes OUT/part-*.jsonl "
+        "(relx JSONL) and OUT/_MANIFEST.json; OUT appears only when every shard is written.",
+    )
     p.add_argument("model", help="saved relx model directory (readable from every Ray worker)")
     p.add_argument("--input", nargs="+", required=True, help="files or glob patterns (quote them): *.jsonl or *.parquet")
     p.add_argument("--output", required=True, help="new (or empty) output folder")
@@ -50,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryFile() as log:
         try:
             with stderr_to(log):
-                m = predict_distributed(args.model, args.input, args.output, args.actors, args.batch_size, args.engine, args.threshold,
-                                        args.address)
+                m = predict_distributed(
+                    args.model, args.input, args.output, args.actors, args.batch_size, args.engine, args.threshold, args.address
+                )
         except (RelxInputError, RelxConfigError):
             raise  # relx's one-line error says it all
         except BaseException:

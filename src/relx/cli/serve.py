@@ -7,8 +7,16 @@ import argparse
 from relx.inference.engines import ENGINES
 from relx.inference.preprocess import MAX_TEXT_CHARS
 
-DEFAULTS = {"max_chars": MAX_TEXT_CHARS, "max_items": 256, "max_pending": 4096, "max_batch": 64, "batch_wait_ms": 5.0,
-            "max_request_chars": 100_000, "max_request_tokens": 20_000, "max_header_bytes": 16_384}  # = relx.integrations.http.Limits()
+DEFAULTS = {
+    "max_chars": MAX_TEXT_CHARS,
+    "max_items": 256,
+    "max_pending": 4096,
+    "max_batch": 64,
+    "batch_wait_ms": 5.0,
+    "max_request_chars": 100_000,
+    "max_request_tokens": 20_000,
+    "max_header_bytes": 16_384,
+}  # = relx.integrations.http.Limits()
 POSITIVE = ("max_chars", "max_items", "max_pending", "max_batch", "max_request_chars", "max_request_tokens", "max_header_bytes")
 
 
@@ -25,10 +33,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pending", type=int, default=d.max_pending, help="queued documents before requests get 429")
     p.add_argument("--max-batch", type=int, default=d.max_batch, help="documents per model call (micro-batching)")
     p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms, help="how long to wait to fill a model batch")
-    p.add_argument("--max-request-chars", type=int, default=d.max_request_chars,
-                   help="characters of all texts / sentences of one request (bounds one request's work; more: 413)")
-    p.add_argument("--max-request-tokens", type=int, default=d.max_request_tokens,
-                   help="tokens of all documents of one /extract request (more: 413)")
+    p.add_argument(
+        "--max-request-chars",
+        type=int,
+        default=d.max_request_chars,
+        help="characters of all texts / sentences of one request (bounds one request's work; more: 413)",
+    )
+    p.add_argument(
+        "--max-request-tokens", type=int, default=d.max_request_tokens, help="tokens of all documents of one /extract request (more: 413)"
+    )
     p.add_argument("--max-header-bytes", type=int, default=d.max_header_bytes, help="bytes of request header names and values (more: 431)")
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=run)

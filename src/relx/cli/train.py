@@ -20,9 +20,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory (best/, last/, model/, result.json)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue from OUT/last")
-    again.add_argument("--overwrite", action="store_true",
-                       help="train from scratch into an OUT that already holds a run: replaces the run's own files "
-                            "(model/, best/, last/, result.json, history.json, ...); other files in OUT are kept")
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train from scratch into an OUT that already holds a run: replaces the run's own files "
+        "(model/, best/, last/, result.json, history.json, ...); other files in OUT are kept",
+    )
     p.add_argument("--skip-invalid", action="store_true", help="drop invalid data records with a warning (data.on_invalid=skip)")
     p.set_defaults(func=run)
 
@@ -40,7 +43,8 @@ def check_run_directory(out: str | Path, resume: bool, overwrite: bool) -> None:
     if foreign:
         raise RelxInputError(
             f"run directory holds {', '.join(f'{rel}/' for rel in foreign)} that relx did not write (not a relx model or checkpoint), "
-            "and training would replace it: move it away or choose another --out", out
+            "and training would replace it: move it away or choose another --out",
+            out,
         )
     found = [name for name in RUN_MARKERS if (out / name).exists()]
     if found and not (resume or overwrite):

@@ -69,7 +69,6 @@ def typed_list(obj: dict[str, Any], key: str, kind: type) -> list[Any]:
     return list(value)
 
 
-
 def describe(value: Any, width: int = 30) -> str:
     """'null', or the type and a clipped repr: "float 1.9", "str '0'"."""
     if value is None:

@@ -32,9 +32,29 @@ from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
 
 __all__ = [
-    "NEGATIVE_LABELS", "ON_INVALID", "PathLike", "ReadReport", "check_labels", "check_on_invalid", "check_split_tokens",
-    "guess_format", "iter_lines", "load_json", "load_json_list", "open_text", "parse_json", "read", "read_text", "read_with_report",
-    "record_context", "record_where", "require", "sentence_label", "string_list", "write", "write_text",
+    "NEGATIVE_LABELS",
+    "ON_INVALID",
+    "PathLike",
+    "ReadReport",
+    "check_labels",
+    "check_on_invalid",
+    "check_split_tokens",
+    "guess_format",
+    "iter_lines",
+    "load_json",
+    "load_json_list",
+    "open_text",
+    "parse_json",
+    "read",
+    "read_text",
+    "read_with_report",
+    "record_context",
+    "record_where",
+    "require",
+    "sentence_label",
+    "string_list",
+    "write",
+    "write_text",
 ]
 
 

@@ -51,11 +51,16 @@ class PairSummary:
     def lines(self) -> list[str]:
         """Human-readable summary: the counts, then one line per policy that applied."""
         ratio = f"{self.negative_ratio:.2f}:1" if self.negative_ratio is not None else "n/a"
-        out = [f"sentences {self.sentences:,}, pairs {self.pairs:,}, positives {self.positives:,}, negatives {self.negatives:,}, "
-               f"negative ratio (negatives : positives) {ratio}"]
+        out = [
+            f"sentences {self.sentences:,}, pairs {self.pairs:,}, positives {self.positives:,}, negatives {self.negatives:,}, "
+            f"negative ratio (negatives : positives) {ratio}"
+        ]
         notes = (
-            (self.multi_label_pairs, f"pairs with more than one label: {self.multi_label_pairs} (first kept as the label, "
-                                     f"{self.extra_labels} more in meta other_labels)"),
+            (
+                self.multi_label_pairs,
+                f"pairs with more than one label: {self.multi_label_pairs} (first kept as the label, "
+                f"{self.extra_labels} more in meta other_labels)",
+            ),
             (self.duplicate_relations, f"relations listed twice, counted once: {self.duplicate_relations}"),
             (self.duplicate_entities, f"entities repeating an earlier span and type, merged: {self.duplicate_entities}"),
             (self.symmetric_reversed, f"labels added for the reversed order of symmetric relations: {self.symmetric_reversed}"),
@@ -64,7 +69,9 @@ class PairSummary:
         return out + [text for count, text in notes if count]
 
 
-def _pair_labels(doc: Document, canon: list[int], negative: str, symmetric: set[str], summary: PairSummary) -> dict[tuple[int, int], list[str]]:
+def _pair_labels(
+    doc: Document, canon: list[int], negative: str, symmetric: set[str], summary: PairSummary
+) -> dict[tuple[int, int], list[str]]:
     """Ordered (head, tail) entity index -> labels in source order, symmetric mirrors appended."""
     labels: dict[tuple[int, int], list[str]] = {}
     mirrors = []
@@ -90,8 +97,9 @@ def _pair_labels(doc: Document, canon: list[int], negative: str, symmetric: set[
     return labels
 
 
-def sentence_pairs(doc: Document, negative: str = "no_relation", symmetric: Iterable[str] = (),
-                   summary: PairSummary | None = None) -> list[Document]:
+def sentence_pairs(
+    doc: Document, negative: str = "no_relation", symmetric: Iterable[str] = (), summary: PairSummary | None = None
+) -> list[Document]:
     """The pair Documents of one sentence (see the module docstring); counts go to ``summary``."""
     summary = summary if summary is not None else PairSummary()
     symmetric = set(symmetric)
@@ -116,8 +124,7 @@ def sentence_pairs(doc: Document, negative: str = "no_relation", symmetric: Iter
                 meta["negative"] = negative
             ents = [Entity(e.start, e.end, e.label) for e in (doc.entities[h], doc.entities[t])]
             rels = [Relation(0, 1, found[0])] if found else []
-            out.append(Document(f"{doc.id}:{h}-{t}", list(doc.tokens), ents, rels, meta=meta,
-                                **{k: list(v) for k, v in features.items()}))
+            out.append(Document(f"{doc.id}:{h}-{t}", list(doc.tokens), ents, rels, meta=meta, **{k: list(v) for k, v in features.items()}))
             summary.positives += bool(found)
             summary.negatives += not found
     summary.sentences += 1

@@ -33,9 +33,12 @@ def _text_problem(doc: Document) -> str | None:
     ``"\\ud800"`` JSON escape: no tokenizer or JSON writer takes it), or None."""
     from relx.data.safetext import surrogate_index, unicode_problem
 
-    fields = [("id", doc.id), *((f"token {i}", t) for i, t in enumerate(doc.tokens)),
-              *((f"entity {k} label", e.label) for k, e in enumerate(doc.entities)),
-              *((f"relation {k} label", r.label) for k, r in enumerate(doc.relations))]
+    fields = [
+        ("id", doc.id),
+        *((f"token {i}", t) for i, t in enumerate(doc.tokens)),
+        *((f"entity {k} label", e.label) for k, e in enumerate(doc.entities)),
+        *((f"relation {k} label", r.label) for k, r in enumerate(doc.relations)),
+    ]
     strings = [v for _, v in fields if isinstance(v, str)]
     if surrogate_index("".join(strings)) is None:  # the common case: one encode over everything
         return None
@@ -120,8 +123,10 @@ class Document:
                     raise RelxInputError(f"document {self.id!r}: entity {k} has an empty or crossed span [{e.start}, {e.end})")
                 raise RelxInputError(f"document {self.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {n} tokens")
             if (e.char_start is None) != (e.char_end is None) or (e.char_start is not None and not 0 <= e.char_start < e.char_end):
-                raise RelxInputError(f"document {self.id!r}: entity {k} character span [{e.char_start}, {e.char_end}) needs "
-                                     "both ends, 0 <= char_start < char_end")
+                raise RelxInputError(
+                    f"document {self.id!r}: entity {k} character span [{e.char_start}, {e.char_end}) needs "
+                    "both ends, 0 <= char_start < char_end"
+                )
             for edge, i in (("starts", e.start), ("ends", e.end - 1)):
                 tok = self.tokens[i]
                 if isinstance(tok, str) and is_blank(tok):
@@ -183,8 +188,9 @@ def _entity(e: Any, k: int) -> Entity:
     what = f" of entity {k}"
     e = json_object(e, what)
     chars = [None if e.get(key) is None else typed_field(e, key, int, what) for key in ("char_start", "char_end")]
-    return Entity(typed_field(e, "start", int, what), typed_field(e, "end", int, what), typed_field(e, "label", str, what, default="O"),
-                  *chars)
+    return Entity(
+        typed_field(e, "start", int, what), typed_field(e, "end", int, what), typed_field(e, "label", str, what, default="O"), *chars
+    )
 
 
 def _relation(r: Any, k: int) -> Relation:
@@ -194,7 +200,9 @@ def _relation(r: Any, k: int) -> Relation:
     if score is not None and not is_kind(score, float):
         raise RelxInputError(f"field 'score'{what} must be a finite number or null, got {describe(score)}")
     return Relation(
-        typed_field(r, "head", int, what), typed_field(r, "tail", int, what), typed_field(r, "label", str, what),
+        typed_field(r, "head", int, what),
+        typed_field(r, "tail", int, what),
+        typed_field(r, "label", str, what),
         None if score is None else float(score),
     )
 

@@ -41,6 +41,7 @@ LENGTH_BINS: list[tuple[str, int, int | None]] = [
     (">60", 61, None),
 ]
 
+
 def _sorted_counts(counter: Counter) -> dict[str, int]:
     """Largest count first, ties by name."""
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -141,8 +142,12 @@ def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> di
         "relations": n_rel,
         "entities": sum(len(d.entities) for d in docs),
         "entity_types": _sorted_counts(ent_types),
-        "negative_to_positive": {"ratio": f"{ratio:.2f}:1" if ratio is not None else "n/a", "value": ratio, "negatives": n_neg,
-                                 "positives": n_rel},
+        "negative_to_positive": {
+            "ratio": f"{ratio:.2f}:1" if ratio is not None else "n/a",
+            "value": ratio,
+            "negatives": n_neg,
+            "positives": n_rel,
+        },
         "most_imbalanced": {"relations": imbalance(positives), "entity_types": imbalance(dict(ent_types))},
         "length": length_stats([len(d.tokens) for d in docs]),
         "overlap": overlap,

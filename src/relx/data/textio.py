@@ -117,7 +117,6 @@ def load_json_list(path: PathLike, what: str) -> list[Any]:
     return data
 
 
-
 def write_text(path: PathLike, text: str) -> None:
     """Atomically write UTF-8 ``text``; gzipped when ``path`` ends in .gz."""
     path = Path(path)
@@ -130,4 +129,3 @@ def write_text(path: PathLike, text: str) -> None:
         ) from None
     with atomic_open(path, "wb") as fh:
         fh.write(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
-

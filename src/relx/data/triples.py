@@ -54,8 +54,11 @@ def listed_triples(doc: Document, negative: str | None = None, mode: str = "exac
         out.append((_key(doc, head, mode), label, _key(doc, tail, mode)))
     if mode == TEXT:
         for name in LISTED_KEYS:
-            out += [(str(t[0]), str(t[1]), str(t[2])) for t in doc.meta.get(name) or [] if isinstance(t, (list, tuple)) and len(t) == 3
-                    and t[1] != negative]
+            out += [
+                (str(t[0]), str(t[1]), str(t[2]))
+                for t in doc.meta.get(name) or []
+                if isinstance(t, (list, tuple)) and len(t) == 3 and t[1] != negative
+            ]
     return out
 
 

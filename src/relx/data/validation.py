@@ -86,7 +86,6 @@ def record_context(path: PathLike, where: str | int, report: ReadReport | None =
         report.errors.append(error)
 
 
-
 def check_split_tokens(doc: Document, fmt: str) -> None:
     """Raise RelxInputError (unlocated) naming the first token of ``doc`` that a text format split on
     whitespace (``fmt``: marked, semeval, casrel) cannot hold: an empty token, or one that is or holds
@@ -98,7 +97,6 @@ def check_split_tokens(doc: Document, fmt: str) -> None:
                 f"document {doc.id!r}: token {i} {tok!r} is {what}, which {fmt} cannot hold (its text is split on whitespace, "
                 "so the token would be lost or cut); jsonl, tacred and spert keep such tokens"
             )
-
 
 
 def _doc_labels(doc: Document, labels: LabelSet) -> list[str]:
@@ -121,4 +119,3 @@ def check_labels(doc: Document, labels: LabelSet) -> None:
     for lab in _doc_labels(doc, labels):
         if not _label_known(lab, labels):
             raise RelxInputError(f"unknown label {lab!r} (not one of the {len(labels)} labels in the label set)")
-

@@ -24,8 +24,12 @@ def _object_array(items: Sequence[Any]) -> np.ndarray:
 
 
 def paired_bootstrap(
-    gold: Sequence[Any], pred_a: Sequence[Any], pred_b: Sequence[Any], metric_fn: Callable[[list, list], float],
-    n: int = 1000, seed: int = 0,
+    gold: Sequence[Any],
+    pred_a: Sequence[Any],
+    pred_b: Sequence[Any],
+    metric_fn: Callable[[list, list], float],
+    n: int = 1000,
+    seed: int = 0,
 ) -> dict[str, float]:
     """Paired bootstrap test (Koehn, 2004) that system A beats system B under ``metric_fn(gold, pred)``.
 
@@ -48,9 +52,14 @@ def paired_bootstrap(
         diffs[i] = metric_fn(gi, a[idx].tolist()) - metric_fn(gi, b[idx].tolist())
     metric_a, metric_b = float(metric_fn(list(gold), list(pred_a))), float(metric_fn(list(gold), list(pred_b)))
     return {
-        "metric_a": metric_a, "metric_b": metric_b, "diff": metric_a - metric_b,
-        "mean_diff": float(diffs.mean()), "ci_low": float(np.percentile(diffs, 2.5)), "ci_high": float(np.percentile(diffs, 97.5)),
-        "p_value": float((diffs <= 0).mean()), "n": n,
+        "metric_a": metric_a,
+        "metric_b": metric_b,
+        "diff": metric_a - metric_b,
+        "mean_diff": float(diffs.mean()),
+        "ci_low": float(np.percentile(diffs, 2.5)),
+        "ci_high": float(np.percentile(diffs, 97.5)),
+        "p_value": float((diffs <= 0).mean()),
+        "n": n,
     }
 
 
@@ -114,8 +123,9 @@ def _bucket_rows(pairs: Iterable[tuple[set, set]], measure: Callable[[Any], int]
     rows = []
     for (lo, hi), (g, n_pred, ok) in zip(buckets, counts.tolist()):
         p, r, f1 = prf(ok, n_pred, g)
-        rows.append({"bucket": bucket_label((lo, hi)), "lo": lo, "hi": hi, "p": p, "r": r, "f1": f1, "gold": g, "predicted": n_pred,
-                     "correct": ok})
+        rows.append(
+            {"bucket": bucket_label((lo, hi)), "lo": lo, "hi": hi, "p": p, "r": r, "f1": f1, "gold": g, "predicted": n_pred, "correct": ok}
+        )
     return rows
 
 
@@ -125,7 +135,9 @@ def entity_distance(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 
 def ner_f1_by_entity_length(
-    gold_docs: Iterable[Document], pred_docs: Iterable[Document], buckets: Sequence[Bucket] = LENGTH_BUCKETS,
+    gold_docs: Iterable[Document],
+    pred_docs: Iterable[Document],
+    buckets: Sequence[Bucket] = LENGTH_BUCKETS,
 ) -> list[dict[str, Any]]:
     """NER P/R/F1 per entity-length interval (tokens; paper Fig. 3): a gold entity counts in the bucket of its
     length, a predicted one in the bucket of its own; correct = same span and type. Documents aligned by id."""
@@ -137,7 +149,10 @@ def ner_f1_by_entity_length(
 
 
 def re_f1_by_distance(
-    gold_docs: Iterable[Document], pred_docs: Iterable[Document], buckets: Sequence[Bucket] = DISTANCE_BUCKETS, strict: bool = True,
+    gold_docs: Iterable[Document],
+    pred_docs: Iterable[Document],
+    buckets: Sequence[Bucket] = DISTANCE_BUCKETS,
+    strict: bool = True,
     symmetric: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """RE P/R/F1 per entity-distance interval (tokens strictly between the two arguments; paper Fig. 4).
@@ -146,12 +161,15 @@ def re_f1_by_distance(
     from relx.evaluation.metrics import align_documents
 
     symmetric = set(symmetric)
-    pairs = [(joint_relations(g, strict, symmetric), joint_relations(p, strict, symmetric)) for g, p in align_documents(gold_docs, pred_docs)]
+    pairs = [
+        (joint_relations(g, strict, symmetric), joint_relations(p, strict, symmetric)) for g, p in align_documents(gold_docs, pred_docs)
+    ]
     return _bucket_rows(pairs, lambda t: entity_distance(t[0][:2], t[1][:2]), buckets)
 
 
-def joint_counts(gold_docs: Iterable[Document], pred_docs: Iterable[Document], task: str = "re_strict",
-                 symmetric: Iterable[str] = ()) -> np.ndarray:
+def joint_counts(
+    gold_docs: Iterable[Document], pred_docs: Iterable[Document], task: str = "re_strict", symmetric: Iterable[str] = ()
+) -> np.ndarray:
     """Per-document ``[correct, predicted, gold]`` tuple counts (rows in gold order) for ``task`` in JOINT_TASKS."""
     from relx.evaluation.joint import joint_entities, joint_relations
     from relx.evaluation.metrics import align_documents
@@ -177,8 +195,13 @@ def _micro_f1(gold: list, pred: list) -> float:
 
 
 def joint_bootstrap(
-    gold_docs: Sequence[Document], pred_a: Sequence[Document], pred_b: Sequence[Document], task: str = "re_strict",
-    n: int = 1000, seed: int = 0, symmetric: Iterable[str] = (),
+    gold_docs: Sequence[Document],
+    pred_a: Sequence[Document],
+    pred_b: Sequence[Document],
+    task: str = "re_strict",
+    n: int = 1000,
+    seed: int = 0,
+    symmetric: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Paired bootstrap over documents that system A beats B in ``task`` micro-F1 (``paired_bootstrap`` semantics).
 
@@ -189,6 +212,7 @@ def joint_bootstrap(
     a = joint_counts(gold_docs, pred_a, task, symmetric)
     b = joint_counts(gold_docs, pred_b, task, symmetric)
     gold = a[:, 2].tolist()
-    out: dict[str, Any] = paired_bootstrap(gold, [tuple(r) for r in a[:, :2].tolist()], [tuple(r) for r in b[:, :2].tolist()],
-                                           _micro_f1, n=n, seed=seed)
+    out: dict[str, Any] = paired_bootstrap(
+        gold, [tuple(r) for r in a[:, :2].tolist()], [tuple(r) for r in b[:, :2].tolist()], _micro_f1, n=n, seed=seed
+    )
     return {"task": task, "metric": f"{task}_micro_f1", "documents": len(gold), **out}

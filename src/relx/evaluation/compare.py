@@ -24,14 +24,23 @@ def _relation_counts(gold: Sequence[Document], pred: Sequence[Document], negativ
     from relx.data.triples import relation_triples
     from relx.evaluation.metrics import align_documents
 
-    rows = [(len((g_set := relation_triples(g, negative)) & (p_set := relation_triples(p, negative))), len(p_set), len(g_set))
-            for g, p in align_documents(gold, pred)]
+    rows = [
+        (len((g_set := relation_triples(g, negative)) & (p_set := relation_triples(p, negative))), len(p_set), len(g_set))
+        for g, p in align_documents(gold, pred)
+    ]
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def compare_predictions(
-    gold: Sequence[Document], pred_a: Sequence[Document], pred_b: Sequence[Document], scheme: str, negative: str,
-    metric: str | None = None, n: int = 1000, seed: int = 0, symmetric: Iterable[str] = (),
+    gold: Sequence[Document],
+    pred_a: Sequence[Document],
+    pred_b: Sequence[Document],
+    scheme: str,
+    negative: str,
+    metric: str | None = None,
+    n: int = 1000,
+    seed: int = 0,
+    symmetric: Iterable[str] = (),
 ) -> dict[str, Any]:
     """A vs B on ``metric`` (default: the scheme's main metric): both values, difference, 95% CI, and
     ``p_value`` = share of resamples where A is not better (small: A > B is unlikely to be chance)."""
@@ -46,8 +55,12 @@ def compare_predictions(
         if metric != "micro_f1":
             raise RelxInputError(f"scheme 'relations' compares micro_f1, not {metric!r}")
         a, b = _relation_counts(gold, pred_a, negative), _relation_counts(gold, pred_b, negative)
-        return {**base, **paired_bootstrap(a[:, 2].tolist(), [tuple(r) for r in a[:, :2].tolist()],
-                                           [tuple(r) for r in b[:, :2].tolist()], _micro_f1, n=n, seed=seed)}
+        return {
+            **base,
+            **paired_bootstrap(
+                a[:, 2].tolist(), [tuple(r) for r in a[:, :2].tolist()], [tuple(r) for r in b[:, :2].tolist()], _micro_f1, n=n, seed=seed
+            ),
+        }
     from relx.evaluation.pair_labels import document_pair_labels, score_labels
 
     _, g, la = document_pair_labels(gold, pred_a, negative, scheme, pred_name="A")
@@ -67,7 +80,9 @@ def bootstrap_row(res: dict[str, Any]) -> dict[str, Any]:
 def format_comparison(res: dict[str, Any], name_a: str, name_b: str) -> str:
     """Readable result lines (percentages)."""
     m = res["metric"]
-    return (f"paired bootstrap, {res['resamples']} resamples of {res['documents']} test documents, metric {m} (scheme {res['scheme']})\n"
-            f"  A {name_a}: {100 * res['metric_a']:.2f}\n  B {name_b}: {100 * res['metric_b']:.2f}\n"
-            f"  A - B: {100 * res['diff']:+.2f}  (95% CI {100 * res['ci_low']:+.2f} .. {100 * res['ci_high']:+.2f})\n"
-            f"  p-value (A not better than B): {res['p_value']:.4f}\n")
+    return (
+        f"paired bootstrap, {res['resamples']} resamples of {res['documents']} test documents, metric {m} (scheme {res['scheme']})\n"
+        f"  A {name_a}: {100 * res['metric_a']:.2f}\n  B {name_b}: {100 * res['metric_b']:.2f}\n"
+        f"  A - B: {100 * res['diff']:+.2f}  (95% CI {100 * res['ci_low']:+.2f} .. {100 * res['ci_high']:+.2f})\n"
+        f"  p-value (A not better than B): {res['p_value']:.4f}\n"
+    )

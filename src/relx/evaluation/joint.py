@@ -40,8 +40,11 @@ def joint_relations(doc: Document, typed: bool, symmetric: Iterable[str] = ()) -
 
 
 def score_joint(
-    gold_docs: Iterable[Document], pred_docs: Iterable[Document], symmetric: Iterable[str] = (),
-    gold_name: str = "gold", pred_name: str = "pred",
+    gold_docs: Iterable[Document],
+    pred_docs: Iterable[Document],
+    symmetric: Iterable[str] = (),
+    gold_name: str = "gold",
+    pred_name: str = "pred",
 ) -> dict[str, Any]:
     """Joint entity + relation extraction in the three SpERT settings (lavis-nlp/spert evaluator.py).
 

@@ -22,15 +22,20 @@ def _prf_names(prefix: str, suffix: str = "") -> tuple[str, ...]:
 
 
 _LABEL_METRICS = (
-    *_prf_names("micro_"), "accuracy", *_prf_names("macro_"), *_prf_names("weighted_"), *_prf_names("macro_", "_all"),
+    *_prf_names("micro_"),
+    "accuracy",
+    *_prf_names("macro_"),
+    *_prf_names("weighted_"),
+    *_prf_names("macro_", "_all"),
     *_prf_names("weighted_", "_all"),
 )
 SCHEME_METRICS: dict[str, tuple[str, ...]] = {
     "tacred": _LABEL_METRICS,
     "semeval": (*_LABEL_METRICS, *_prf_names("official_macro_"), *_prf_names("official_micro_")),
     RELATION_SCHEME: (*_prf_names("micro_"), *_prf_names("macro_")),
-    JOINT_SCHEME: tuple(name for task in ("ner_", "re_boundaries_", "re_strict_") for avg in ("micro_", "macro_")
-                        for name in _prf_names(task + avg)),
+    JOINT_SCHEME: tuple(
+        name for task in ("ner_", "re_boundaries_", "re_strict_") for avg in ("micro_", "macro_") for name in _prf_names(task + avg)
+    ),
 }
 
 
@@ -77,11 +82,15 @@ def set_scores(prefix: str, pairs: Iterable[tuple[set, set]], type_of: Callable[
     mp, mr, mf = prf(sum(tp.values()), sum(predicted.values()), sum(gold.values()))
     k = len(types)
     return {
-        f"{prefix}micro_p": mp, f"{prefix}micro_r": mr, f"{prefix}micro_f1": mf,
+        f"{prefix}micro_p": mp,
+        f"{prefix}micro_r": mr,
+        f"{prefix}micro_f1": mf,
         f"{prefix}macro_p": sum(v["p"] for v in per_type.values()) / k if k else 0.0,
         f"{prefix}macro_r": sum(v["r"] for v in per_type.values()) / k if k else 0.0,
         f"{prefix}macro_f1": sum(v["f1"] for v in per_type.values()) / k if k else 0.0,
-        f"{prefix}correct": sum(tp.values()), f"{prefix}predicted": sum(predicted.values()), f"{prefix}gold": sum(gold.values()),
+        f"{prefix}correct": sum(tp.values()),
+        f"{prefix}predicted": sum(predicted.values()),
+        f"{prefix}gold": sum(gold.values()),
         f"{prefix}per_type": per_type,
     }
 
@@ -96,7 +105,9 @@ def record_index(docs: Iterable[Document]) -> dict[str, int]:
     return {d.id: i for i, d in enumerate(docs, 1)}
 
 
-def align_documents(gold: Iterable[Document], pred: Iterable[Document], gold_name: str = "gold", pred_name: str = "pred") -> list[tuple[Document, Document]]:
+def align_documents(
+    gold: Iterable[Document], pred: Iterable[Document], gold_name: str = "gold", pred_name: str = "pred"
+) -> list[tuple[Document, Document]]:
     """Pair gold and predicted Documents by ``id`` (gold order); errors name the id and the side."""
     from relx.data.schema import unique_ids
 

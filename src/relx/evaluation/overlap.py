@@ -30,8 +30,20 @@ OVERLAP = ("normal", "epo", "seo")
 MULTIPLICITY = ("x1", "x2", "x3", "x4", "x5plus")
 TABLE4 = ("single", "double", "multiple")
 SUBSETS = (*OVERLAP, *TABLE4, *MULTIPLICITY, "all")
-LABELS = {"normal": "Normal", "epo": "EPO", "seo": "SEO", "single": "Single", "double": "Double", "multiple": "Multiple",
-          "x1": "x=1", "x2": "x=2", "x3": "x=3", "x4": "x=4", "x5plus": "x>=5", "all": "All"}
+LABELS = {
+    "normal": "Normal",
+    "epo": "EPO",
+    "seo": "SEO",
+    "single": "Single",
+    "double": "Double",
+    "multiple": "Multiple",
+    "x1": "x=1",
+    "x2": "x=2",
+    "x3": "x=3",
+    "x4": "x=4",
+    "x5plus": "x>=5",
+    "all": "All",
+}
 
 
 def sentence_subsets(doc: Document, negative: str | None = None) -> list[str]:
@@ -43,7 +55,9 @@ def sentence_subsets(doc: Document, negative: str | None = None) -> list[str]:
     return [*out, "all"]
 
 
-def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str = "exact", negative: str | None = None) -> list[dict[str, Any]]:
+def overlap_scores(
+    gold: Iterable[Document], pred: Iterable[Document], mode: str = "exact", negative: str | None = None
+) -> list[dict[str, Any]]:
     """One row per subset: ``subset``, ``sentences``, ``gold``, ``predicted``, ``correct``, ``p``, ``r``, ``f1``."""
     check_mode(mode)
     counts = {s: [0, 0, 0, 0] for s in SUBSETS}  # sentences, gold, predicted, correct
@@ -64,8 +78,17 @@ def overlap_scores(gold: Iterable[Document], pred: Iterable[Document], mode: str
 
 def format_overlap(rows: Sequence[Mapping[str, Any]], title: str = "") -> str:
     """A readable table of ``overlap_scores`` rows (percentages; :func:`relx.utils.text_table`)."""
-    body = [[LABELS.get(r["subset"], r["subset"]), r["sentences"], r["gold"], r["predicted"], r["correct"],
-             *(f"{100 * r[k]:.1f}" for k in ("p", "r", "f1"))] for r in rows]
+    body = [
+        [
+            LABELS.get(r["subset"], r["subset"]),
+            r["sentences"],
+            r["gold"],
+            r["predicted"],
+            r["correct"],
+            *(f"{100 * r[k]:.1f}" for k in ("p", "r", "f1")),
+        ]
+        for r in rows
+    ]
     return text_table(["subset", "sentences", "gold", "pred", "correct", "P", "R", "F1"], body, title or None, underline=False) + "\n"
 
 
@@ -98,7 +121,9 @@ def overlap_png(results: Mapping[str, Sequence[Mapping[str, Any]]], path: str | 
         ax.set_ylabel("micro-F1 (%)")
         ax.grid(axis="y", alpha=0.3)
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=min(len(names), 4))  # below the axis labels
+    fig.legend(
+        handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=min(len(names), 4)
+    )  # below the axis labels
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)

@@ -63,9 +63,15 @@ def score_labels(gold: Sequence[str], pred: Sequence[str], negative: str, scheme
     r = np.divide(tp, n_gold, out=np.zeros(len(labels)), where=n_gold > 0)
     f = np.divide(2 * p * r, p + r, out=np.zeros(len(labels)), where=(p + r) > 0)
     out: dict[str, Any] = {
-        "scheme": scheme, "negative": negative, "n": len(gold),
-        "micro_p": micro_p, "micro_r": micro_r, "micro_f1": f1_score(micro_p, micro_r),
-        "micro_correct": correct, "micro_predicted": guessed, "micro_gold": gold_pos,
+        "scheme": scheme,
+        "negative": negative,
+        "n": len(gold),
+        "micro_p": micro_p,
+        "micro_r": micro_r,
+        "micro_f1": f1_score(micro_p, micro_r),
+        "micro_correct": correct,
+        "micro_predicted": guessed,
+        "micro_gold": gold_pos,
         "accuracy": div(tp.sum(), len(gold)),
     }
     out.update(_averages("pos", p, r, f, n_gold, pos))
@@ -100,8 +106,15 @@ def _official_from_confusion(labels: list[str], conf: np.ndarray, negative: str)
         block = conf[np.ix_(m, m)]  # gold of type t x predictions of type t
         tp_, predicted, support = int(np.trace(block)), int(conf[:, m].sum()), int(conf[m, :].sum())
         prec, rec, f1 = prf(tp_, predicted, support)
-        per_type[t] = {"p": prec, "r": rec, "f1": f1, "tp": tp_, "predicted": predicted, "support": support,
-                       "wrong_direction": int(block.sum()) - tp_}
+        per_type[t] = {
+            "p": prec,
+            "r": rec,
+            "f1": f1,
+            "tp": tp_,
+            "predicted": predicted,
+            "support": support,
+            "wrong_direction": int(block.sum()) - tp_,
+        }
     k = len(per_type)
     tot = {key: sum(v[key] for v in per_type.values()) for key in ("tp", "predicted", "support")}
     mp, mr, mf = prf(tot["tp"], tot["predicted"], tot["support"])
@@ -109,7 +122,9 @@ def _official_from_confusion(labels: list[str], conf: np.ndarray, negative: str)
         "official_macro_p": sum(v["p"] for v in per_type.values()) / k if k else 0.0,
         "official_macro_r": sum(v["r"] for v in per_type.values()) / k if k else 0.0,
         "official_macro_f1": sum(v["f1"] for v in per_type.values()) / k if k else 0.0,
-        "official_micro_p": mp, "official_micro_r": mr, "official_micro_f1": mf,
+        "official_micro_p": mp,
+        "official_micro_r": mr,
+        "official_micro_f1": mf,
         "official_per_type": per_type,
     }
 
@@ -128,7 +143,12 @@ def _probe_labels(labels_or_negative: LabelSet | str, gold: list[Document], pred
 
 
 def _check_sentence_level(
-    gold: list[Document], pred: list[Document], pairs: list[tuple[Document, Document]], scheme: str, gold_name: str, pred_name: str,
+    gold: list[Document],
+    pred: list[Document],
+    pairs: list[tuple[Document, Document]],
+    scheme: str,
+    gold_name: str,
+    pred_name: str,
 ) -> None:
     """Sentence-level schemes score one (e1, e2) label per document: exactly two entities, the same
     spans on both sides and at most one relation; anything else raises RelxInputError naming the
@@ -140,25 +160,35 @@ def _check_sentence_level(
             if len(doc.entities) != 2:
                 raise RelxInputError(
                     f"document {doc.id!r} has {len(doc.entities)} entities, but the sentence-level scheme {scheme!r} needs exactly "
-                    f"two (e1, e2) per document; {use}", name, record(where),
+                    f"two (e1, e2) per document; {use}",
+                    name,
+                    record(where),
                 )
             if len(doc.relations) > 1:
                 raise RelxInputError(
                     f"document {doc.id!r} has {len(doc.relations)} relations, but the sentence-level scheme {scheme!r} scores one "
-                    f"label per document; {use}", name, record(where),
+                    f"label per document; {use}",
+                    name,
+                    record(where),
                 )
         g_spans = [(e.start, e.end) for e in g.entities]
         p_spans = [(e.start, e.end) for e in p.entities]
         if g_spans != p_spans:
             raise RelxInputError(
                 f"document {p.id!r}: entity spans {p_spans} differ from the gold spans {g_spans} in {gold_name}; "
-                f"predict on the gold entities or {use}", pred_name, record(p_index[p.id]),
+                f"predict on the gold entities or {use}",
+                pred_name,
+                record(p_index[p.id]),
             )
 
 
 def document_pair_labels(
-    gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str, scheme: str = "tacred",
-    gold_name: str = "gold", pred_name: str = "pred",
+    gold: Iterable[Document],
+    pred: Iterable[Document],
+    labels_or_negative: LabelSet | str,
+    scheme: str = "tacred",
+    gold_name: str = "gold",
+    pred_name: str = "pred",
 ) -> tuple[list[Document], list[str], list[str]]:
     """Aligned gold Documents and the pair labels of (entities[0], entities[1]) on both sides.
 

@@ -23,7 +23,9 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     return Path(path)
 
 
-def confusion_matrix_png(gold_labels: Sequence[str], pred_labels: Sequence[str], path: str | Path, labels: Sequence[str] | None = None) -> Path:
+def confusion_matrix_png(
+    gold_labels: Sequence[str], pred_labels: Sequence[str], path: str | Path, labels: Sequence[str] | None = None
+) -> Path:
     """Confusion matrix (rows gold, columns predicted); cell colour = share of the gold row, text = count."""
     from matplotlib.figure import Figure
 
@@ -65,7 +67,11 @@ def bucket_plot_png(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     fig = Figure(figsize=(1.6 * len(rows) + 2.5, 4))
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(rows))
-    for key, label in (("micro_f1", "micro F1 (positives)"), ("macro_f1", "macro F1 (positives)"), ("official_macro_f1", "official SemEval macro F1")):
+    for key, label in (
+        ("micro_f1", "micro F1 (positives)"),
+        ("macro_f1", "macro F1 (positives)"),
+        ("official_macro_f1", "official SemEval macro F1"),
+    ):
         if all(key in r for r in rows):
             ax.plot(x, [r[key] for r in rows], marker="o", label=label)
     ax.set_xticks(x, names, fontsize=8)

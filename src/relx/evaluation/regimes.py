@@ -27,8 +27,13 @@ from relx.evaluation.pair_labels import document_pair_labels, score_labels
 from relx.utils import text_table
 
 Preds = Sequence[Document] | Mapping[str, Sequence[Document]]
-METRIC_NAMES = {"micro_f1": "micro F1", "macro_f1": "macro F1 (pos)", "macro_f1_all": "macro F1 (all)",
-                "official_macro_f1": "official macro F1", "accuracy": "accuracy"}
+METRIC_NAMES = {
+    "micro_f1": "micro F1",
+    "macro_f1": "macro F1 (pos)",
+    "macro_f1_all": "macro F1 (all)",
+    "official_macro_f1": "official macro F1",
+    "accuracy": "accuracy",
+}
 
 
 def _prf(m: dict[str, Any], kind: str, suffix: str) -> dict[str, float]:
@@ -43,10 +48,13 @@ def classification_table(gold: Sequence[str], pred: Sequence[str], negative: str
     """
     m = score_labels(gold, pred, negative)
     suffix = "_all" if include_negative else ""
-    classes = {lab: {k: v[k] for k in ("p", "r", "f1", "support")} for lab, v in m["per_label"].items()
-               if include_negative or lab != negative}
+    classes = {
+        lab: {k: v[k] for k in ("p", "r", "f1", "support")} for lab, v in m["per_label"].items() if include_negative or lab != negative
+    }
     return {
-        "classes": classes, "accuracy": m["accuracy"], "n": m["n"],
+        "classes": classes,
+        "accuracy": m["accuracy"],
+        "n": m["n"],
         "macro avg": {**_prf(m, "macro", suffix), "support": m["n"]},
         "weighted avg": {**_prf(m, "weighted", suffix), "support": m["n"]},
         "predicted_negative": int(sum(p == negative for p in pred)),
@@ -77,7 +85,9 @@ def all_data_report(gold_docs: Sequence[Document], pred_docs: Sequence[Document]
     return _report("all data", score_labels(g, p, negative, scheme), "_all", "(all labels incl. negative, all documents)")
 
 
-def relation_only_report(gold_docs: Sequence[Document], pred_docs: Sequence[Document], negative: str, scheme: str = "tacred") -> dict[str, Any]:
+def relation_only_report(
+    gold_docs: Sequence[Document], pred_docs: Sequence[Document], negative: str, scheme: str = "tacred"
+) -> dict[str, Any]:
     """Table 3 shape: documents with a gold relation only; weighted and macro P/R/F1 over positive labels."""
     _, g, p = document_pair_labels(gold_docs, pred_docs, negative, scheme)
     keep = [i for i, lab in enumerate(g) if lab != negative]
@@ -85,35 +95,57 @@ def relation_only_report(gold_docs: Sequence[Document], pred_docs: Sequence[Docu
     return _report("relation only", m, "", "(positive labels, gold-relation documents only)")
 
 
-def regime_tables(gold: Sequence[Document], preds: Mapping[str, Sequence[Document]], negative: str, scheme: str = "tacred") -> dict[str, Any]:
+def regime_tables(
+    gold: Sequence[Document], preds: Mapping[str, Sequence[Document]], negative: str, scheme: str = "tacred"
+) -> dict[str, Any]:
     """Both regimes for several prediction sets: ``{"all data": {name: report}, "relation only": {...}}``."""
-    return {"all data": {n: all_data_report(gold, p, negative, scheme) for n, p in preds.items()},
-            "relation only": {n: relation_only_report(gold, p, negative, scheme) for n, p in preds.items()}}
+    return {
+        "all data": {n: all_data_report(gold, p, negative, scheme) for n, p in preds.items()},
+        "relation only": {n: relation_only_report(gold, p, negative, scheme) for n, p in preds.items()},
+    }
 
 
 def format_regime_tables(tables: dict[str, Any]) -> str:
     """Tables 2-3 layout: rows P/R/F1, columns weighted | macro per model (fractions)."""
     blocks = []
-    for regime, title in (("all data", "Performance on negative and relation data (all labels incl. negative)"),
-                          ("relation only", "Performance on relation data (gold relations only, positive labels)")):
+    for regime, title in (
+        ("all data", "Performance on negative and relation data (all labels incl. negative)"),
+        ("relation only", "Performance on relation data (gold relations only, positive labels)"),
+    ):
         reports = tables[regime]
         names = list(reports)
         headers = ["", *(f"Weighted {n}" for n in names), *(f"Macro {n}" for n in names)]
-        rows = [[k.upper() if k != "f1" else "F1", *(f"{reports[n]['rows'][0][k]:.4f}" for n in names),
-                 *(f"{reports[n]['rows'][1][k]:.4f}" for n in names)] for k in ("p", "r", "f1")]
+        rows = [
+            [
+                k.upper() if k != "f1" else "F1",
+                *(f"{reports[n]['rows'][0][k]:.4f}" for n in names),
+                *(f"{reports[n]['rows'][1][k]:.4f}" for n in names),
+            ]
+            for k in ("p", "r", "f1")
+        ]
         n = reports[names[0]]["n"] if names else 0
         blocks.append(text_table(headers, rows, f"{title}, n={n}") + "\n")
     return "\n".join(blocks)
 
 
-def bucket_rows(gold: Sequence[Document], pred: Sequence[Document], negative: str, scheme: str = "tacred", n_buckets: int = 5) -> list[dict[str, Any]]:
+def bucket_rows(
+    gold: Sequence[Document], pred: Sequence[Document], negative: str, scheme: str = "tacred", n_buckets: int = 5
+) -> list[dict[str, Any]]:
     """Equal-count sentence-length buckets: ``{bucket, lo, hi, n, micro_f1, macro_f1, macro_f1_all, accuracy[, official_macro_f1]}``."""
     docs, g, p = document_pair_labels(gold, pred, negative, scheme)
     rows = []
     for k, (lo, hi, idx) in enumerate(length_buckets(docs, n_buckets), 1):
         m = score_labels([g[i] for i in idx], [p[i] for i in idx], negative, scheme)
-        row = {"bucket": k, "lo": lo, "hi": hi, "n": len(idx), "micro_f1": m["micro_f1"], "macro_f1": m["macro_f1"],
-               "macro_f1_all": m["macro_f1_all"], "accuracy": m["accuracy"]}
+        row = {
+            "bucket": k,
+            "lo": lo,
+            "hi": hi,
+            "n": len(idx),
+            "micro_f1": m["micro_f1"],
+            "macro_f1": m["macro_f1"],
+            "macro_f1_all": m["macro_f1_all"],
+            "accuracy": m["accuracy"],
+        }
         if "official_macro_f1" in m:
             row["official_macro_f1"] = m["official_macro_f1"]
         rows.append(row)
@@ -149,8 +181,13 @@ def bucket_plot_multi_png(rows_by_model: Mapping[str, Sequence[dict[str, Any]]],
 
 
 def length_bucket_report(
-    gold: Sequence[Document], pred: Preds, negative: str, scheme: str = "tacred", n_buckets: int = 5,
-    png: str | Path | None = None, metric: str = "macro_f1",
+    gold: Sequence[Document],
+    pred: Preds,
+    negative: str,
+    scheme: str = "tacred",
+    n_buckets: int = 5,
+    png: str | Path | None = None,
+    metric: str = "macro_f1",
 ) -> list[dict[str, Any]] | dict[str, list[dict[str, Any]]]:
     """Rows per length bucket for one prediction list, or ``{name: rows}`` for a dict of predictions.
 
@@ -175,10 +212,14 @@ def format_stage_reports(reports: dict[str, Any]) -> str:
     """Text of a two-stage model's ``stage_reports``: binary (Table 6), multi-class (Table 7), pipeline."""
     from relx.evaluation.report import format_report
 
-    parts = [format_classification_table(reports["binary"], "Stage 1: relation vs negative (all documents)"),
-             format_classification_table(reports["multiclass"], "Stage 2: relation type (gold relations only)")]
+    parts = [
+        format_classification_table(reports["binary"], "Stage 1: relation vs negative (all documents)"),
+        format_classification_table(reports["multiclass"], "Stage 2: relation type (gold relations only)"),
+    ]
     if "pipeline" in reports:
         parts.append(format_report({k: v for k, v in reports["pipeline"].items() if k != "per_label"}, "Pipeline (both stages)"))
     if "all_data" in reports and "relation_only" in reports:
-        parts.append(format_regime_tables({"all data": {"model": reports["all_data"]}, "relation only": {"model": reports["relation_only"]}}))
+        parts.append(
+            format_regime_tables({"all data": {"model": reports["all_data"]}, "relation only": {"model": reports["relation_only"]}})
+        )
     return "\n".join(parts)

@@ -31,8 +31,10 @@ def _pct(x: float) -> str:
 def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     spec = [
-        ("micro (positives; wrong positive = FP + FN)", "micro_"), ("macro (positives only)", "macro_"),
-        ("macro (all labels incl. negative)", "macro_*_all"), ("weighted by gold support (positives only)", "weighted_"),
+        ("micro (positives; wrong positive = FP + FN)", "micro_"),
+        ("macro (positives only)", "macro_"),
+        ("macro (all labels incl. negative)", "macro_*_all"),
+        ("weighted by gold support (positives only)", "weighted_"),
         ("weighted by gold support (all labels incl. negative)", "weighted_*_all"),
         ("official SemEval (9+1)-way directional macro-F1", "official_macro_"),
         ("official SemEval (9+1)-way directional micro", "official_micro_"),
@@ -47,14 +49,24 @@ def _avg_rows(m: dict[str, Any]) -> list[list[Any]]:
 
 
 JOINT_ROWS = (
-    ("NER (span + entity type)", "ner_"), ("RE boundaries (spans + relation type)", "re_boundaries_"),
+    ("NER (span + entity type)", "ner_"),
+    ("RE boundaries (spans + relation type)", "re_boundaries_"),
     ("RE strict (spans + entity types + relation type)", "re_strict_"),
 )
 
 
 def _joint_table(m: dict[str, Any]) -> str:
-    rows = [[name, *(_pct(m[f"{p}micro_{k}"]) for k in ("p", "r", "f1")), _pct(m[f"{p}macro_f1"]), m[f"{p}correct"], m[f"{p}predicted"],
-             m[f"{p}gold"]] for name, p in JOINT_ROWS]
+    rows = [
+        [
+            name,
+            *(_pct(m[f"{p}micro_{k}"]) for k in ("p", "r", "f1")),
+            _pct(m[f"{p}macro_f1"]),
+            m[f"{p}correct"],
+            m[f"{p}predicted"],
+            m[f"{p}gold"],
+        ]
+        for name, p in JOINT_ROWS
+    ]
     table = text_table(["Task", "micro P %", "micro R %", "micro F1 %", "macro F1 %", "Correct", "Predicted", "Gold"], rows)
     sym = ", ".join(m.get("symmetric") or []) or "none"
     return f"{table}\nmacro F1: mean of the per-type F1 over the types in gold or predictions; symmetric relation types: {sym}"
@@ -65,8 +77,10 @@ def _triple_table(m: dict[str, Any]) -> str:
         name, macro = "relations: head span + label + tail span (micro)", "relations (macro over relation types)"
     else:
         name, macro = f"triples, {m['mode']} match (micro)", "triples (macro over relation types)"
-    return text_table(["Averaging", "P %", "R %", "F1 %"], [[name, *(_pct(m[f"micro_{k}"]) for k in ("p", "r", "f1"))],
-                      [macro, *(_pct(m[f"macro_{k}"]) for k in ("p", "r", "f1"))]])
+    return text_table(
+        ["Averaging", "P %", "R %", "F1 %"],
+        [[name, *(_pct(m[f"micro_{k}"]) for k in ("p", "r", "f1"))], [macro, *(_pct(m[f"macro_{k}"]) for k in ("p", "r", "f1"))]],
+    )
 
 
 def format_report(metrics: dict[str, Any], title: str | None = None) -> str:
@@ -86,11 +100,18 @@ def format_report(metrics: dict[str, Any], title: str | None = None) -> str:
         known = ", ".join((*SCHEMES, RELATION_SCHEME, TRIPLE_SCHEME, JOINT_SCHEME))
         raise RelxInputError(f"metrics without a known 'scheme' field ({scheme!r}; one of {known})")
     neg = metrics.get("negative")
-    for key, head in (("per_label", "Label"), ("official_per_type", "Relation type (official)"), ("per_type", "Relation type"),
-                      ("ner_per_type", "Entity type"), ("re_strict_per_type", "Relation type (strict)")):
+    for key, head in (
+        ("per_label", "Label"),
+        ("official_per_type", "Relation type (official)"),
+        ("per_type", "Relation type"),
+        ("ner_per_type", "Entity type"),
+        ("re_strict_per_type", "Relation type (strict)"),
+    ):
         if key in metrics and metrics[key]:
-            rows = [[lab + (" (negative)" if lab == neg else ""), _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), v["support"], v["predicted"]]
-                    for lab, v in metrics[key].items()]
+            rows = [
+                [lab + (" (negative)" if lab == neg else ""), _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), v["support"], v["predicted"]]
+                for lab, v in metrics[key].items()
+            ]
             blocks.append(text_table([head, "P %", "R %", "F1 %", "Support", "Predicted"], rows))
     if "n" in metrics:
         blocks.append(f"Documents: {metrics['n']}")

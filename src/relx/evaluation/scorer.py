@@ -34,15 +34,39 @@ from relx.evaluation.report import JOINT_ROWS, format_report, text_table
 from relx.evaluation.triples import TRIPLE_MODES, relation_triples, score_relations, score_triples
 
 __all__ = [
-    "score_labels", "official_semeval", "document_pair_labels", "score_documents", "score_relations", "score_triples", "score_joint",
-    "format_report", "scheme_metrics", "align_documents", "relation_triples", "joint_entities", "joint_relations", "text_table",
-    "SCHEMES", "RELATION_SCHEME", "JOINT_SCHEME", "TRIPLE_SCHEME", "DOCUMENT_SCHEMES", "SCHEME_METRICS", "TRIPLE_MODES", "JOINT_ROWS",
+    "score_labels",
+    "official_semeval",
+    "document_pair_labels",
+    "score_documents",
+    "score_relations",
+    "score_triples",
+    "score_joint",
+    "format_report",
+    "scheme_metrics",
+    "align_documents",
+    "relation_triples",
+    "joint_entities",
+    "joint_relations",
+    "text_table",
+    "SCHEMES",
+    "RELATION_SCHEME",
+    "JOINT_SCHEME",
+    "TRIPLE_SCHEME",
+    "DOCUMENT_SCHEMES",
+    "SCHEME_METRICS",
+    "TRIPLE_MODES",
+    "JOINT_ROWS",
 ]
 
 
 def score_documents(
-    gold: Iterable[Document], pred: Iterable[Document], labels_or_negative: LabelSet | str = "no_relation", scheme: str = "tacred",
-    gold_name: str = "gold", pred_name: str = "pred", symmetric: Iterable[str] = (),
+    gold: Iterable[Document],
+    pred: Iterable[Document],
+    labels_or_negative: LabelSet | str = "no_relation",
+    scheme: str = "tacred",
+    gold_name: str = "gold",
+    pred_name: str = "pred",
+    symmetric: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Score predicted Documents against gold Documents (aligned by id).
 

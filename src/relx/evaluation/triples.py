@@ -23,7 +23,11 @@ def check_mode(mode: str) -> None:
 
 
 def score_relations(
-    gold: Iterable[Document], pred: Iterable[Document], negative: str = "no_relation", gold_name: str = "gold", pred_name: str = "pred",
+    gold: Iterable[Document],
+    pred: Iterable[Document],
+    negative: str = "no_relation",
+    gold_name: str = "gold",
+    pred_name: str = "pred",
 ) -> dict[str, Any]:
     """Relation-level P/R/F1 over (head span, label, tail span) of every relation of every document.
 

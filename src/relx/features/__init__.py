@@ -10,6 +10,14 @@ from relx.features.syntax import SyntaxFeatures, dependency_path, entity_head, p
 from relx.features.tfidf import SegmentTfidf, vectorizer_from_json, vectorizer_to_json
 
 __all__ = [
-    "SEGMENTS", "segments", "SegmentTfidf", "vectorizer_to_json", "vectorizer_from_json",
-    "SyntaxFeatures", "syntax_features", "dependency_path", "entity_head", "path_string",
+    "SEGMENTS",
+    "segments",
+    "SegmentTfidf",
+    "vectorizer_to_json",
+    "vectorizer_from_json",
+    "SyntaxFeatures",
+    "syntax_features",
+    "dependency_path",
+    "entity_head",
+    "path_string",
 ]

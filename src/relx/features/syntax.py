@@ -108,8 +108,12 @@ def _lexical(doc: Document) -> list[str]:
     overlap = s.start < o.end and o.start < s.end
     feats = [
         f"order={'overlap' if overlap else ('s<o' if s.start < o.start else 'o<s')}",
-        f"dist={_bucket(b1 - b0)}", f"s_type={s.label}", f"o_type={o.label}", f"types={s.label}|{o.label}",
-        f"s_head={_word(doc.tokens[entity_head(doc, 0)])}", f"o_head={_word(doc.tokens[entity_head(doc, 1)])}",
+        f"dist={_bucket(b1 - b0)}",
+        f"s_type={s.label}",
+        f"o_type={o.label}",
+        f"types={s.label}|{o.label}",
+        f"s_head={_word(doc.tokens[entity_head(doc, 0)])}",
+        f"o_head={_word(doc.tokens[entity_head(doc, 1)])}",
         f"before={_word(doc.tokens[first - 1]) if first > 0 else '<s>'}",
         f"after={_word(doc.tokens[last]) if last < len(doc.tokens) else '</s>'}",
     ]
@@ -137,8 +141,12 @@ def _dependency(doc: Document, hs: int, ho: int) -> list[str]:
         return ["path=none"]
     path, top = found
     inner = (path_string(doc, hs, ho, words=True, sep="/") or "").split("/")[1:-1]  # end words are in s_head/o_head
-    feats = [f"path={path_string(doc, hs, ho, sep='')}", f"path_lex={'/'.join(inner)}",
-             f"path_len={len(path) - 1}", f"lca={_word(doc.tokens[path[top]])}"]
+    feats = [
+        f"path={path_string(doc, hs, ho, sep='')}",
+        f"path_lex={'/'.join(inner)}",
+        f"path_len={len(path) - 1}",
+        f"lca={_word(doc.tokens[path[top]])}",
+    ]
     feats += [f"path_word={_word(doc.tokens[t])}" for t in path[1:-1]]
     if doc.pos is not None:
         feats.append(f"lca_pos={doc.pos[path[top]]}")
@@ -180,11 +188,13 @@ class SyntaxFeatures:
         self.notes = []
         if self.syntax and missing:
             lacking = ", ".join(f"{k} on {n}/{len(docs)}" for k, n in missing.items())
-            self.notes.append(f"syntax features: missing {lacking} documents; those use lexical cues only "
-                              "(annotate with `relx data annotate`)")
+            self.notes.append(
+                f"syntax features: missing {lacking} documents; those use lexical cues only (annotate with `relx data annotate`)"
+            )
             log.warning(self.notes[-1])
-        self.vectorizer = fit_vectorizer(self._texts(docs), lowercase=False, binary=True, use_idf=False, norm="l2",
-                                         ngram_range=(1, 1), min_df=self.min_df)
+        self.vectorizer = fit_vectorizer(
+            self._texts(docs), lowercase=False, binary=True, use_idf=False, norm="l2", ngram_range=(1, 1), min_df=self.min_df
+        )
         return self
 
     def transform(self, docs: Sequence[Document]) -> sp.csr_matrix:

@@ -25,8 +25,19 @@ from relx.errors import RelxInputError
 from relx.features.segments import SEGMENTS, segments
 
 TOKEN_PATTERN = r"(?u)\S+"  # texts are pre-tokenized and space-joined: every token is a term
-_PARAMS = ("ngram_range", "min_df", "max_df", "max_features", "sublinear_tf", "binary", "use_idf", "smooth_idf", "norm",
-           "lowercase", "token_pattern")
+_PARAMS = (
+    "ngram_range",
+    "min_df",
+    "max_df",
+    "max_features",
+    "sublinear_tf",
+    "binary",
+    "use_idf",
+    "smooth_idf",
+    "norm",
+    "lowercase",
+    "token_pattern",
+)
 
 
 def vectorizer_to_json(vec: TfidfVectorizer | None) -> dict[str, Any] | None:
@@ -78,15 +89,25 @@ class SegmentTfidf:
     """One word n-gram TF-IDF vectorizer per segment; see the module docstring."""
 
     def __init__(
-        self, ngram_range: tuple[int, int] = (1, 2), min_df: int | float = 1, max_df: int | float = 1.0,
-        max_features: int | None = None, sublinear_tf: bool = True, segments: Sequence[str] = SEGMENTS,
+        self,
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: int | float = 1,
+        max_df: int | float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        segments: Sequence[str] = SEGMENTS,
     ):
         unknown = [s for s in segments if s not in SEGMENTS]
         if unknown or not segments:
             raise RelxInputError(f"unknown segment(s) {unknown} (choose from {', '.join(SEGMENTS)})")
         self.segments = tuple(segments)
-        self.params: dict[str, Any] = {"ngram_range": tuple(ngram_range), "min_df": min_df, "max_df": max_df,
-                                       "max_features": max_features, "sublinear_tf": sublinear_tf}
+        self.params: dict[str, Any] = {
+            "ngram_range": tuple(ngram_range),
+            "min_df": min_df,
+            "max_df": max_df,
+            "max_features": max_features,
+            "sublinear_tf": sublinear_tf,
+        }
         self.vectorizers: dict[str, TfidfVectorizer | None] = {}
 
     def _texts(self, docs: Sequence[Document]) -> dict[str, list[str]]:
@@ -125,8 +146,11 @@ class SegmentTfidf:
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON state: settings plus each segment's vocabulary and idf."""
         params = {**self.params, "ngram_range": list(self.params["ngram_range"])}
-        return {"segments": list(self.segments), "params": params,
-                "vectorizers": {n: vectorizer_to_json(self.vectorizers.get(n)) for n in self.segments}}
+        return {
+            "segments": list(self.segments),
+            "params": params,
+            "vectorizers": {n: vectorizer_to_json(self.vectorizers.get(n)) for n in self.segments},
+        }
 
     @classmethod
     def from_json(cls, state: dict[str, Any]) -> SegmentTfidf:

@@ -42,8 +42,20 @@ from relx.inference.preprocess import (
 )
 from relx.inference.strategies import STRATEGIES, Found
 
-__all__ = ["CANDIDATES", "MAX_TEXT_CHARS", "UNTYPED_LABELS", "Extractor", "check_candidates", "check_threshold", "extraction_view",
-           "is_marked", "load_spacy", "map_entity_type", "resolve_candidates", "text_problem"]
+__all__ = [
+    "CANDIDATES",
+    "MAX_TEXT_CHARS",
+    "UNTYPED_LABELS",
+    "Extractor",
+    "check_candidates",
+    "check_threshold",
+    "extraction_view",
+    "is_marked",
+    "load_spacy",
+    "map_entity_type",
+    "resolve_candidates",
+    "text_problem",
+]
 
 _MARK = re.compile(r"<\s*/?\s*e[12]\s*>", re.IGNORECASE)
 PAIR_THRESHOLD = 0.5  # default for pair classifiers; joint models keep their own decisions unless a threshold is given
@@ -70,11 +82,30 @@ def extraction_view(doc: Document) -> dict[str, list[dict]]:
     ``entities``: ``{"text", "label", "char_start", "char_end", "start", "end"}``; ``relations``: ``{"head", "tail",
     "label", "score", "head_text", "tail_text", "head_span", "tail_span"}`` (``*_span``: ``[char_start, char_end]``)."""
     text = str(doc.meta.get("text", ""))
-    ents = [{"text": text[e.char_start : e.char_end] if e.char_start is not None else doc.span_text(k), "label": e.label,
-             "char_start": e.char_start, "char_end": e.char_end, "start": e.start, "end": e.end} for k, e in enumerate(doc.entities)]
-    rels = [{"head": r.head, "tail": r.tail, "label": r.label, "score": r.score, "head_text": ents[r.head]["text"],
-             "tail_text": ents[r.tail]["text"], "head_span": [ents[r.head]["char_start"], ents[r.head]["char_end"]],
-             "tail_span": [ents[r.tail]["char_start"], ents[r.tail]["char_end"]]} for r in doc.relations]
+    ents = [
+        {
+            "text": text[e.char_start : e.char_end] if e.char_start is not None else doc.span_text(k),
+            "label": e.label,
+            "char_start": e.char_start,
+            "char_end": e.char_end,
+            "start": e.start,
+            "end": e.end,
+        }
+        for k, e in enumerate(doc.entities)
+    ]
+    rels = [
+        {
+            "head": r.head,
+            "tail": r.tail,
+            "label": r.label,
+            "score": r.score,
+            "head_text": ents[r.head]["text"],
+            "tail_text": ents[r.tail]["text"],
+            "head_span": [ents[r.head]["char_start"], ents[r.head]["char_end"]],
+            "tail_span": [ents[r.tail]["char_start"], ents[r.tail]["char_end"]],
+        }
+        for r in doc.relations
+    ]
     return {"entities": ents, "relations": rels}
 
 
@@ -86,7 +117,13 @@ class Extractor:
     """
 
     def __init__(
-        self, model: Any, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", nlp: Any = None, engine: Any = None,
+        self,
+        model: Any,
+        batch_size: int = 64,
+        threshold: float | None = None,
+        candidates: str = "auto",
+        nlp: Any = None,
+        engine: Any = None,
     ):
         self.model = model
         self.engine = engine  # a relx.inference.engines.Engine (None: the model's own forward)
@@ -112,7 +149,9 @@ class Extractor:
             if problem is not None:
                 raise RelxInputError(problem, source, where(i) if where else None)
 
-    def __call__(self, texts: Sequence[str], ids: Sequence[str] | None = None, source: Any = None, where: Where | None = None) -> list[Document]:
+    def __call__(
+        self, texts: Sequence[str], ids: Sequence[str] | None = None, source: Any = None, where: Where | None = None
+    ) -> list[Document]:
         texts = list(texts)
         self.check(texts, source, where)
         if not texts:
@@ -156,6 +195,17 @@ class Extractor:
             doc, offsets = p.doc, p.doc.meta["token_offsets"]
             ents = [Entity(e.start, e.end, e.label, offsets[e.start][0], offsets[e.end - 1][1]) for e in ents]
             meta = {**doc.meta, "extraction": {"kind": self.kind, "candidates": self.candidates, "threshold": self.threshold}}
-            out.append(Document(doc.id, doc.tokens, ents, [Relation(r.head, r.tail, r.label, r.score) for r in rels], pos=doc.pos,
-                                ner=doc.ner, heads=doc.heads, deprels=doc.deprels, meta=meta))
+            out.append(
+                Document(
+                    doc.id,
+                    doc.tokens,
+                    ents,
+                    [Relation(r.head, r.tail, r.label, r.score) for r in rels],
+                    pos=doc.pos,
+                    ner=doc.ner,
+                    heads=doc.heads,
+                    deprels=doc.deprels,
+                    meta=meta,
+                )
+            )
         return out

@@ -60,8 +60,12 @@ def read_marked_lines(path: Path) -> list[Document]:
         if not text:
             continue
         if _json_object(text):
-            raise RelxInputError("this line is a JSON object, not a sentence marked with <e1>..</e1> <e2>..</e2>; "
-                                 "for relx JSONL use --format jsonl (or --format auto)", path, lineno)
+            raise RelxInputError(
+                "this line is a JSON object, not a sentence marked with <e1>..</e1> <e2>..</e2>; "
+                "for relx JSONL use --format jsonl (or --format auto)",
+                path,
+                lineno,
+            )
         try:
             tokens, entities = parse_marked(text)
         except RelxInputError as exc:
@@ -80,10 +84,16 @@ def read_raw_lines(path: Path) -> list[tuple[int, str]]:
         if not text:
             continue
         if is_marked(text):
-            raise RelxInputError("this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences "
-                                 "(--format text) or raw text (--format raw)", path, lineno)
+            raise RelxInputError(
+                "this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences "
+                "(--format text) or raw text (--format raw)",
+                path,
+                lineno,
+            )
         if _json_object(text):
-            raise RelxInputError("this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)", path, lineno)
+            raise RelxInputError(
+                "this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)", path, lineno
+            )
         lines.append((lineno, text))
     return lines
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Input = str | Document
 Where = Callable[[int], str | int]
 
+
 def document_problem(doc: Document, pair: bool = True) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
     count for a pair model), or None when it can."""
@@ -45,7 +46,12 @@ class Pipeline:
     """
 
     def __init__(
-        self, model: REModel, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto", engine: Engine | None = None,
+        self,
+        model: REModel,
+        batch_size: int = 64,
+        threshold: float | None = None,
+        candidates: str = "auto",
+        engine: Engine | None = None,
     ):
         self.model = model
         self.engine = engine if engine is not None else Engine()  # runs the model's batches (default: its own forward)
@@ -56,7 +62,12 @@ class Pipeline:
 
     @classmethod
     def load(
-        cls, directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
+        cls,
+        directory: str | Path,
+        device: str | None = None,
+        batch_size: int = 64,
+        threshold: float | None = None,
+        candidates: str = "auto",
         engine: str = "torch",
     ) -> Pipeline:
         """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
@@ -84,8 +95,12 @@ class Pipeline:
         return self._extractor
 
     def extract(
-        self, texts: Sequence[str], ids: Sequence[str] | None = None, source: str | Path | None = None,
-        where: Callable[[int], str | int] | None = None, progress: bool = False,
+        self,
+        texts: Sequence[str],
+        ids: Sequence[str] | None = None,
+        source: str | Path | None = None,
+        where: Callable[[int], str | int] | None = None,
+        progress: bool = False,
     ) -> list[Document]:
         """Raw texts -> one Document each (see :mod:`relx.inference.extraction`); ``where(i)`` locates text i in errors,
         ``progress`` shows a tqdm bar on stderr (texts/s)."""
@@ -120,7 +135,10 @@ class Pipeline:
         return Document(id=str(idx), tokens=tokens, entities=entities, meta={"text": item})
 
     def check(
-        self, docs: Sequence[Document], source: str | Path | None = None, where: Callable[[int], str | int] | None = None,
+        self,
+        docs: Sequence[Document],
+        source: str | Path | None = None,
+        where: Callable[[int], str | int] | None = None,
     ) -> None:
         """Raise RelxInputError for the first document the model cannot take.
 
@@ -130,7 +148,9 @@ class Pipeline:
         pair = self.model.kind is ModelKind.PAIR
         for i, doc in enumerate(docs):
             if not isinstance(doc, Document):
-                raise RelxInputError(f"expected a Document or a marked sentence, got {type(doc).__name__}", source, where(i) if where else None)
+                raise RelxInputError(
+                    f"expected a Document or a marked sentence, got {type(doc).__name__}", source, where(i) if where else None
+                )
             problem = document_problem(doc, pair)
             if problem is not None:
                 raise RelxInputError(problem, source, where(i) if where else None)
@@ -168,7 +188,11 @@ class Pipeline:
         return preds[0] if single else preds
 
     def route(
-        self, items: Sequence[Input], ids: Sequence[str] | None = None, raw_where: Where | None = None, where: Where | None = None,
+        self,
+        items: Sequence[Input],
+        ids: Sequence[str] | None = None,
+        raw_where: Where | None = None,
+        where: Where | None = None,
     ) -> list[Document]:
         """Raw texts extracted, marked sentences and Documents classified, results in input order; ``ids`` name them
         (default: their index); ``raw_where(i)`` / ``where(i)`` locate item i in errors about raw / other items."""
@@ -203,7 +227,11 @@ class Pipeline:
 
 
 def load(
-    directory: str | Path, device: str | None = None, batch_size: int = 64, threshold: float | None = None, candidates: str = "auto",
+    directory: str | Path,
+    device: str | None = None,
+    batch_size: int = 64,
+    threshold: float | None = None,
+    candidates: str = "auto",
     engine: str = "torch",
 ) -> Pipeline:
     """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``;

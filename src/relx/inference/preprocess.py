@@ -130,8 +130,9 @@ def parse(text: str, sdoc: Any, doc_id: str) -> Parsed:
         h, d = sentence_tree(sdoc, keep, index, s, e)
         heads += [x + s if x else 0 for x in h]
         deprels += d
-        sentence_docs.append(Document(f"{doc_id}#s{k}", [t.text for t in toks[s:e]], pos=pos[s:e], ner=ner[s:e], heads=h, deprels=d,
-                                      meta={"sentence": k}))
+        sentence_docs.append(
+            Document(f"{doc_id}#s{k}", [t.text for t in toks[s:e]], pos=pos[s:e], ner=ner[s:e], heads=h, deprels=d, meta={"sentence": k})
+        )
     meta = {"text": text, "token_offsets": [[t.idx, t.idx + len(t.text)] for t in toks], "sentences": [list(s) for s in sentences]}
     doc = Document(doc_id, [t.text for t in toks], pos=pos, ner=ner, heads=heads, deprels=deprels, meta=meta)
     return Parsed(doc, sentences, sentence_docs, sdoc, keep, index)

@@ -149,4 +149,8 @@ class PairStrategy(Strategy):
         return Document(doc_id, sent.tokens, ents, pos=sent.pos, ner=sent.ner, heads=sent.heads, deprels=sent.deprels)
 
 
-STRATEGIES: dict[ModelKind, type[Strategy]] = {ModelKind.PAIR: PairStrategy, ModelKind.ALL_PAIRS: AllPairsStrategy, ModelKind.JOINT: JointStrategy}
+STRATEGIES: dict[ModelKind, type[Strategy]] = {
+    ModelKind.PAIR: PairStrategy,
+    ModelKind.ALL_PAIRS: AllPairsStrategy,
+    ModelKind.JOINT: JointStrategy,
+}

@@ -74,8 +74,11 @@ class Batcher:
         from fastapi import HTTPException
 
         if self.pending + len(items) > self.limits.max_pending:
-            raise HTTPException(429, f"server busy: {self.pending} documents queued (limit {self.limits.max_pending}); retry shortly",
-                                headers={"Retry-After": "1"})
+            raise HTTPException(
+                429,
+                f"server busy: {self.pending} documents queued (limit {self.limits.max_pending}); retry shortly",
+                headers={"Retry-After": "1"},
+            )
         self.pending += len(items)
         fut = asyncio.get_running_loop().create_future()
         await self.queue.put(_Job(kind, items, fut, where or (lambda i: f"item {i}")))

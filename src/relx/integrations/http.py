@@ -83,8 +83,11 @@ def _check_texts(texts: list[str], limits: Limits, what: str) -> None:
             raise HTTPException(422, f"{what} {i}: {problem}")
         total += len(t)
     if total > limits.max_request_chars:
-        raise HTTPException(413, f"{len(texts)} {what}s of {total:,} characters in one request; the limit is "
-                                 f"{limits.max_request_chars:,} characters per request (split the request)")
+        raise HTTPException(
+            413,
+            f"{len(texts)} {what}s of {total:,} characters in one request; the limit is "
+            f"{limits.max_request_chars:,} characters per request (split the request)",
+        )
 
 
 class _HeaderLimit:
@@ -146,9 +149,14 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
     @app.get("/health")
     async def health() -> dict:
         model = nlp.model
-        return {"status": "ok", "model": getattr(model, "registered_name", "?"), "directory": model_dir,
-                "engine": nlp.engine.name,
-                "queued_documents": batcher.pending, "model_calls": batcher.calls}
+        return {
+            "status": "ok",
+            "model": getattr(model, "registered_name", "?"),
+            "directory": model_dir,
+            "engine": nlp.engine.name,
+            "queued_documents": batcher.pending,
+            "model_calls": batcher.calls,
+        }
 
     @app.get("/labels")
     async def labels() -> dict:
@@ -182,8 +190,11 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                 docs.append(doc)
             tokens = sum(len(doc.tokens) for doc in docs)
             if tokens > limits.max_request_tokens:
-                raise HTTPException(413, f"{len(docs)} documents of {tokens:,} tokens in one request; the limit is "
-                                         f"{limits.max_request_tokens:,} tokens per request (split the request)")
+                raise HTTPException(
+                    413,
+                    f"{len(docs)} documents of {tokens:,} tokens in one request; the limit is "
+                    f"{limits.max_request_tokens:,} tokens per request (split the request)",
+                )
             nlp.check(docs, "request", lambda i: f"documents[{i}]")
             preds = await batcher.submit("docs", docs, lambda i: f"documents[{i}]")
         else:
@@ -203,22 +214,40 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
         docs = []
         for i, s in enumerate(sents):
             if not is_marked(s):
-                raise HTTPException(422, f"sentence {i}: mark the two entities as <e1>..</e1> and <e2>..</e2> (or use /extract for raw text)")
+                raise HTTPException(
+                    422, f"sentence {i}: mark the two entities as <e1>..</e1> and <e2>..</e2> (or use /extract for raw text)"
+                )
             try:
                 docs.append(Pipeline.to_document(s, i))
             except RelxInputError as exc:
                 raise RelxInputError(exc.problem, "request", f"sentence {i}") from None
         nlp.check(docs, "request", lambda i: f"sentence {i}")
         preds = await batcher.submit("docs", docs, lambda i: f"sentence {i}")
-        return {"results": [{"label": p.meta.get("pair_label"), "score": p.meta.get("pair_score"),
-                             "relations": [r.to_dict() for r in p.relations], "tokens": p.tokens,
-                             "entities": [e.to_dict() for e in p.entities]} for p in preds]}
+        return {
+            "results": [
+                {
+                    "label": p.meta.get("pair_label"),
+                    "score": p.meta.get("pair_score"),
+                    "relations": [r.to_dict() for r in p.relations],
+                    "tokens": p.tokens,
+                    "entities": [e.to_dict() for e in p.entities],
+                }
+                for p in preds
+            ]
+        }
 
     return app
 
 
-def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None, engine: str = "torch",
-          device: str | None = None, log_level: str = "info") -> None:
+def serve(
+    model_dir: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: Limits | None = None,
+    engine: str = "torch",
+    device: str | None = None,
+    log_level: str = "info",
+) -> None:
     """Load ``model_dir`` and serve it with uvicorn (blocking).
 
     uvicorn runs its h11 protocol (whose request-head buffer limit uvicorn exposes) with that buffer at
@@ -230,5 +259,11 @@ def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000, limits: Lim
 
     limits = limits or Limits()
     nlp = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
-    uvicorn.run(create_app(nlp, limits, model_dir), host=host, port=port, log_level=log_level, http="h11",
-                h11_max_incomplete_event_size=limits.max_header_bytes + 8192)
+    uvicorn.run(
+        create_app(nlp, limits, model_dir),
+        host=host,
+        port=port,
+        log_level=log_level,
+        http="h11",
+        h11_max_incomplete_event_size=limits.max_header_bytes + 8192,
+    )

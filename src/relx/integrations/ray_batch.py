@@ -66,8 +66,9 @@ class Predictor:
         self.staging, self.parquet = Path(staging), parquet
         from relx.inference.pipeline import Pipeline
 
-        self.nlp = Pipeline.load(model_dir, device="cpu" if engine != "torch" else None, batch_size=batch_size, engine=engine,
-                                 threshold=threshold)
+        self.nlp = Pipeline.load(
+            model_dir, device="cpu" if engine != "torch" else None, batch_size=batch_size, engine=engine, threshold=threshold
+        )
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         out: dict[str, list] = {"file": [], "documents": [], "records": []}
@@ -167,8 +168,16 @@ def quiet_ray() -> Iterator[Any]:
             lg.setLevel(level)
 
 
-def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | Path, actors: int = 2, batch_size: int = 64,
-                        engine: str = "torch", threshold: float | None = None, address: str | None = None) -> dict:
+def predict_distributed(
+    model_dir: str | Path,
+    inputs: list[str],
+    output: str | Path,
+    actors: int = 2,
+    batch_size: int = 64,
+    engine: str = "torch",
+    threshold: float | None = None,
+    address: str | None = None,
+) -> dict:
     """Run the job; returns the manifest (also written as OUT/_MANIFEST.json)."""
     from relx.models import persistence
 
@@ -189,10 +198,20 @@ def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | 
         names = sorted(str(r["file"]) for r in written)
         on_disk = sorted(p.name for p in staging.glob("part-*.jsonl"))
         if documents != expected or names != sorted(c["shard"] for c in chunks) or on_disk != names:
-            raise RelxInputError(f"the shards hold {documents} documents in {len(on_disk)} files, but the inputs hold {expected} "
-                                 f"records in {len(chunks)} chunks; output not published", out)
-        manifest = {"model": str(model_dir), "inputs": files, "actors": actors, "engine": engine, "records": expected,
-                    "files": names, "documents": documents}
+            raise RelxInputError(
+                f"the shards hold {documents} documents in {len(on_disk)} files, but the inputs hold {expected} "
+                f"records in {len(chunks)} chunks; output not published",
+                out,
+            )
+        manifest = {
+            "model": str(model_dir),
+            "inputs": files,
+            "actors": actors,
+            "engine": engine,
+            "records": expected,
+            "files": names,
+            "documents": documents,
+        }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         if out.exists():
             out.rmdir()  # empty (checked above); fails rather than replace anything that appeared meanwhile
@@ -200,15 +219,27 @@ def predict_distributed(model_dir: str | Path, inputs: list[str], output: str | 
     return manifest
 
 
-def _run(ray: Any, chunks: list[dict], model_dir: str | Path, staging: Path, actors: int, batch_size: int, engine: str,
-         threshold: float | None, address: str | None, parquet: bool, silence: Any = None) -> list[dict]:
+def _run(
+    ray: Any,
+    chunks: list[dict],
+    model_dir: str | Path,
+    staging: Path,
+    actors: int,
+    batch_size: int,
+    engine: str,
+    threshold: float | None,
+    address: str | None,
+    parquet: bool,
+    silence: Any = None,
+) -> list[dict]:
     """The Ray Data job over ``chunks``: one row (shard file, documents, records) per chunk."""
     if not chunks:
         return []
     if not ray.is_initialized():
         local = {} if address else {"num_cpus": max(os.cpu_count() or 1, actors + 1)}  # logical CPUs: actors + the driver's tasks
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-                 logging_level=logging.CRITICAL, **local)
+        ray.init(
+            address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True, logging_level=logging.CRITICAL, **local
+        )
     if silence is not None:
         silence()
     ctx = ray.data.DataContext.get_current()
@@ -216,12 +247,19 @@ def _run(ray: Any, chunks: list[dict], model_dir: str | Path, staging: Path, act
     for attr in ("print_on_execution_start", "enable_operator_progress_bars"):
         if hasattr(ctx, attr):
             setattr(ctx, attr, False)
-    kwargs = {"model_dir": str(Path(model_dir).resolve()), "batch_size": batch_size, "engine": engine, "threshold": threshold,
-              "staging": str(staging), "parquet": parquet}
+    kwargs = {
+        "model_dir": str(Path(model_dir).resolve()),
+        "batch_size": batch_size,
+        "engine": engine,
+        "threshold": threshold,
+        "staging": str(staging),
+        "parquet": parquet,
+    }
     ds = ray.data.from_items(chunks, override_num_blocks=min(len(chunks), 1000))
     try:
-        rows = ds.map_batches(Predictor, fn_constructor_kwargs=kwargs, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors),
-                              batch_format="numpy").take_all()
+        rows = ds.map_batches(
+            Predictor, fn_constructor_kwargs=kwargs, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors), batch_format="numpy"
+        ).take_all()
     except Exception as exc:
         inner = _relx_error(exc)
         if inner is not None:

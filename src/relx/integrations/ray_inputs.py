@@ -59,8 +59,9 @@ def plan_jsonl(path: str, label: str, per_chunk: int) -> tuple[list[dict], int]:
     total, pos, line_no, start, first, count = 0, 0, 0, -1, 0, 0
 
     def close(end: int) -> None:
-        chunks.append({"path": path, "label": label, "start": start, "end": end, "first": first, "records": count,
-                       "shard": shard_name(path, first)})
+        chunks.append(
+            {"path": path, "label": label, "start": start, "end": end, "first": first, "records": count, "shard": shard_name(path, first)}
+        )
 
     try:
         with _open_binary(path) as fh:
@@ -91,8 +92,18 @@ def plan_parquet(path: str, label: str, per_chunk: int) -> tuple[list[dict], int
         rows = pq.ParquetFile(path).metadata.num_rows
     except Exception as exc:  # pyarrow raises its own types for damaged files
         raise RelxInputError(f"cannot read Parquet ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})", path) from None
-    chunks = [{"path": path, "label": label, "start": s, "end": min(s + per_chunk, rows), "first": s + 1,
-               "records": min(s + per_chunk, rows) - s, "shard": shard_name(path, s + 1)} for s in range(0, rows, per_chunk)]
+    chunks = [
+        {
+            "path": path,
+            "label": label,
+            "start": s,
+            "end": min(s + per_chunk, rows),
+            "first": s + 1,
+            "records": min(s + per_chunk, rows) - s,
+            "shard": shard_name(path, s + 1),
+        }
+        for s in range(0, rows, per_chunk)
+    ]
     return chunks, rows
 
 
@@ -136,8 +147,9 @@ def read_chunk(chunk: dict, parquet: bool) -> list[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 raise RelxInputError(f"invalid JSON ({exc.msg} at column {exc.colno}) in line {text[:60]!r}", path, line_no) from None
     if len(records) != int(chunk["records"]):
-        raise RelxInputError(f"read {len(records)} records where the job planned {chunk['records']} (the file changed while the job ran?)",
-                             path, first)
+        raise RelxInputError(
+            f"read {len(records)} records where the job planned {chunk['records']} (the file changed while the job ran?)", path, first
+        )
     return records
 
 

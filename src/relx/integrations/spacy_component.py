@@ -33,13 +33,17 @@ if not Doc.has_extension("relations"):
 class RelxComponent:
     """Runs a relx model over spaCy Docs (batched in ``pipe``)."""
 
-    def __init__(self, nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str):
+    def __init__(
+        self, nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str
+    ):
         from relx.inference.pipeline import Pipeline
 
         if not model:
             raise ValueError("relx component: config 'model' must name a saved relx model directory")
         self.name = name
-        self.pipeline = Pipeline.load(model, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)
+        self.pipeline = Pipeline.load(
+            model, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine
+        )
         self.extractor = self.pipeline.extractor
 
     def __call__(self, doc: Doc) -> Doc:
@@ -60,9 +64,11 @@ class RelxComponent:
             if not doc.has_annotation("DEP") and not doc.has_annotation("SENT_START"):
                 raise ValueError("relx component: put it after spaCy's parser (it needs sentences, tags and the dependency tree)")
             if self.extractor.candidates == "noun_chunks" and not doc.has_annotation("DEP"):
-                raise ValueError("relx component: noun-chunk candidates (this model was trained on untyped entities) need "
-                                 "the dependency parse: put the component after spaCy's parser, or set candidates='ner' "
-                                 "in its config to use the named entities")
+                raise ValueError(
+                    "relx component: noun-chunk candidates (this model was trained on untyped entities) need "
+                    "the dependency parse: put the component after spaCy's parser, or set candidates='ner' "
+                    "in its config to use the named entities"
+                )
         parsed = self.extractor.preprocess(docs)
         for doc, p, res in zip(docs, parsed, self.extractor.postprocess(parsed, self.extractor.forward(parsed))):
             spans = [Span(doc, *p.spacy_span(e.start, e.end), label=e.label) for e in res.entities]  # kept tokens -> spaCy tokens
@@ -70,9 +76,11 @@ class RelxComponent:
         return docs
 
 
-@Language.factory("relx", default_config={"model": "", "threshold": None, "batch_size": 64, "candidates": "auto", "engine": "torch",
-                                          "device": "cpu"})
-def make_relx(nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str,
-              device: str) -> Any:
+@Language.factory(
+    "relx", default_config={"model": "", "threshold": None, "batch_size": 64, "candidates": "auto", "engine": "torch", "device": "cpu"}
+)
+def make_relx(
+    nlp: Language, name: str, model: str, threshold: float | None, batch_size: int, candidates: str, engine: str, device: str
+) -> Any:
     """spaCy factory of :class:`RelxComponent`."""
     return RelxComponent(nlp, name, model, threshold, batch_size, candidates, engine, device)

@@ -59,8 +59,12 @@ class BertExtraModel(TransformerPairClassifier):
                 f"pick a divisor of {hidden} (e.g. {', '.join(str(h) for h in (1, 2, 4, 6, 8, 12, 16) if hidden % h == 0)})"
             )
         self.extra_layer = nn.TransformerEncoderLayer(
-            d_model=hidden, nhead=config.n_heads, dim_feedforward=config.layer_ffn or 4 * hidden,
-            dropout=config.dropout, activation=config.layer_activation, batch_first=True,
+            d_model=hidden,
+            nhead=config.n_heads,
+            dim_feedforward=config.layer_ffn or 4 * hidden,
+            dropout=config.dropout,
+            activation=config.layer_activation,
+            batch_first=True,
         )
         rep = hidden * {"cls": 1, "entity_start": 2, "cls_entity": 3}[config.pooling]
         self.ffn = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(rep, config.ffn_hidden), nn.ReLU())

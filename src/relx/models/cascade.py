@@ -105,9 +105,14 @@ class CascadeModel(REModel):
             from relx.training.trainer import dev_metrics
 
             best = dev_metrics(dev, self.predict(dev), self.labels, ctx.trainer).get(metric)
-        return {"train_seconds": time.perf_counter() - t0, "best": best, "best_step": 0, "metric": metric,
-                "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
-                "history": {"detector": h_det, "classifier": h_cls}}
+        return {
+            "train_seconds": time.perf_counter() - t0,
+            "best": best,
+            "best_step": 0,
+            "metric": metric,
+            "step": int((h_det or {}).get("step") or 0) + int((h_cls or {}).get("step") or 0),
+            "history": {"detector": h_det, "classifier": h_cls},
+        }
 
     def predict(self, docs: list[Document], batch_size: int = 64, engine: Any = None) -> list[Document]:
         """Classifier on the documents the detector marks as relations; meta: pair_label, pair_score, relation_score."""
@@ -132,7 +137,9 @@ class CascadeModel(REModel):
 
     @classmethod
     def blank(cls, directory: Path, config: CascadeConfig, labels: LabelSet) -> CascadeModel:
-        return cls(config, labels, detector=blank_model(Path(directory) / "detector"), classifier=blank_model(Path(directory) / "classifier"))
+        return cls(
+            config, labels, detector=blank_model(Path(directory) / "detector"), classifier=blank_model(Path(directory) / "classifier")
+        )
 
     def load_weights(self, directory: Path) -> None:
         """Each stage restores itself from its own subdirectory."""

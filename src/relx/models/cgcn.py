@@ -104,8 +104,11 @@ class CGCNModel(PairClassifier):
         return len(feat["words"])
 
     def collate_pair(self, feats: list[dict]) -> dict[str, torch.Tensor]:
-        return {**self.tokens.collate(feats), "heads": pad_ids([f["heads"] for f in feats], 0),  # (B, T) 1-based, 0 = root
-                "spans": torch.tensor([f["spans"] for f in feats])}  # (B, 4)
+        return {
+            **self.tokens.collate(feats),
+            "heads": pad_ids([f["heads"] for f in feats], 0),  # (B, T) 1-based, 0 = root
+            "spans": torch.tensor([f["spans"] for f in feats]),
+        }  # (B, 4)
 
     # --- model ---------------------------------------------------------------------------
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -134,7 +137,9 @@ def with_trees(docs: list[Document]) -> list[Document]:
     try:
         done = annotate([docs[i] for i in missing], progress=False)
     except OSError as exc:
-        raise RelxConfigError(f"cgcn needs dependency trees: annotate the data with `relx data annotate` or install spaCy's model ({exc})") from None
+        raise RelxConfigError(
+            f"cgcn needs dependency trees: annotate the data with `relx data annotate` or install spaCy's model ({exc})"
+        ) from None
     out = list(docs)
     for i, d in zip(missing, done):
         out[i] = d

@@ -45,8 +45,10 @@ class GPT2ClfConfig:
 
 def resolve_gpt2(name: str) -> Path:
     """The local GPT-2 directory named by ``encoder``, or a RelxConfigError saying how to supply one."""
-    how = ("relx ships no GPT-2 weights and never downloads: set model.encoder to a local directory holding a GPT-2 "
-           "config.json (model_type gpt2), its tokenizer files and weights (e.g. a copy of openai-community/gpt2)")
+    how = (
+        "relx ships no GPT-2 weights and never downloads: set model.encoder to a local directory holding a GPT-2 "
+        "config.json (model_type gpt2), its tokenizer files and weights (e.g. a copy of openai-community/gpt2)"
+    )
     if not name:
         raise RelxConfigError(f"gpt2_clf: model.encoder is not set; {how}")
     path = Path(os.path.expanduser(name))
@@ -80,8 +82,12 @@ class GPT2ClfModel(TransformerPairClassifier):
         try:
             model, tok = load_hf_encoder(cfg.encoder, saved, resolve=resolve_gpt2, tokenizer=load_gpt2_tokenizer)
         except OSError as exc:
-            raise RelxConfigError(f"gpt2_clf: cannot load GPT-2 weights from {saved or Path(os.path.expanduser(cfg.encoder))} ({exc})") from None
-        return MarkerFrontEnd(model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id)
+            raise RelxConfigError(
+                f"gpt2_clf: cannot load GPT-2 weights from {saved or Path(os.path.expanduser(cfg.encoder))} ({exc})"
+            ) from None
+        return MarkerFrontEnd(
+            model, tok, cfg.marker_style, cfg.max_length, [], [tok.eos_token_id] if cfg.append_eos else [], tok.pad_token_id
+        )
 
     def pair_repr(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         enc = self.front_end(batch)

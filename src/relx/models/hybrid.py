@@ -102,8 +102,15 @@ class HybridModel(PairClassifier):
         cfg = self.config
         if cfg.use_rules:
             if cfg.rules == "mined":
-                self.rules, _ = mine_ruleset(train, self.labels.negative, cfg.mine_min_precision, cfg.mine_min_support, cfg.mine_max_n,
-                                             cfg.mine_max_per_relation, origin="training documents (hybrid prepare)")
+                self.rules, _ = mine_ruleset(
+                    train,
+                    self.labels.negative,
+                    cfg.mine_min_precision,
+                    cfg.mine_min_support,
+                    cfg.mine_max_n,
+                    cfg.mine_max_per_relation,
+                    origin="training documents (hybrid prepare)",
+                )
             else:
                 self.rules = RuleSet.load(cfg.rules)
         if cfg.use_tfidf:
@@ -135,7 +142,8 @@ class HybridModel(PairClassifier):
     def state_json(self) -> dict:
         return {
             "tokens": None if self.tokens is None else self.tokens.state_json(),
-            "rules_yaml": None if self.rules is None else self.rules.text, "tfidf": None if self.tfidf is None else self.tfidf.to_json(),
+            "rules_yaml": None if self.rules is None else self.rules.text,
+            "tfidf": None if self.tfidf is None else self.tfidf.to_json(),
         }
 
     def load_state_json(self, state: dict) -> None:

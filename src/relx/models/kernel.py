@@ -105,8 +105,11 @@ class KernelModel(TransformerModel):
                 triples.append((index[head], index[tail], rel_id[rtype]))
         return {
             "input_ids": [self.tokenizer.cls_token_id, *enc["input_ids"][:limit], self.tokenizer.sep_token_id],
-            "tokens": tokens, "members": [[col[p] for p in toks] for toks in ent_tokens],
-            "entities": kept, "triples": triples, "unscored_entities": len(doc.entities) - len(kept),
+            "tokens": tokens,
+            "members": [[col[p] for p in toks] for toks in ent_tokens],
+            "entities": kept,
+            "triples": triples,
+            "unscored_entities": len(doc.entities) - len(kept),
         }
 
     def feature_length(self, feat: dict) -> int:
@@ -130,11 +133,13 @@ class KernelModel(TransformerModel):
             "attention_mask": pad_ids([[1] * len(f["input_ids"]) for f in feats], 0),  # (B, T)
             "tokens": pad_ids([f["tokens"] for f in feats], 0),  # (B, N) positions of the entity tokens
             "token_mask": pad_ids([[1] * len(f["tokens"]) for f in feats], 0).bool(),  # (B, N)
-            "member": member, "labels": labels,
+            "member": member,
+            "labels": labels,
             "entity_index": pad_ids([f["entities"] for f in feats], 0),  # (B, E) input-document index of each scored entity
             "unscored": torch.tensor([f["unscored_entities"] for f in feats]),  # (B,) entities past max_length
-            "pair_mask": ent_mask.unsqueeze(2) & ent_mask.unsqueeze(1) & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs
-                                                                          else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
+            "pair_mask": ent_mask.unsqueeze(2)
+            & ent_mask.unsqueeze(1)
+            & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
         }
 
     # --- model -------------------------------------------------------------------------------

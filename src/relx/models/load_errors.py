@@ -89,8 +89,9 @@ def load_errors(directory: str | Path) -> Iterator[None]:
         raise exc.at(directory) from exc
     except MissingStateKey as exc:
         key = exc.args[0] if exc.args else "?"
-        raise RelxInputError(f"saved state has no {key!r} entry (written by another relx version, or edited)",
-                             directory / CONFIG_FILE) from exc
+        raise RelxInputError(
+            f"saved state has no {key!r} entry (written by another relx version, or edited)", directory / CONFIG_FILE
+        ) from exc
     except RelxConfigError as exc:
         raise RelxInputError(one_line(str(exc)), directory) from exc
     except (OSError, ValueError, RuntimeError, KeyError, IndexError, TypeError) as exc:

@@ -78,8 +78,10 @@ class MarkerModel(TransformerPairClassifier):
         self.taps = self.front_end.layer_indexes(config.mld_layers) if config.mld else []
         if config.mld:
             if config.mld_mode not in MLD_MODES or len(self.taps) < 2:
-                raise RelxConfigError(f"marker: mld_mode must be one of {', '.join(MLD_MODES)} and mld_layers name >= 2 distinct layers, "
-                                      f"got {config.mld_mode!r} / {config.mld_layers}")
+                raise RelxConfigError(
+                    f"marker: mld_mode must be one of {', '.join(MLD_MODES)} and mld_layers name >= 2 distinct layers, "
+                    f"got {config.mld_mode!r} / {config.mld_layers}"
+                )
             self.mix = ScalarMix(len(self.taps))
             if config.mld_mode == "logits":
                 self.mld_heads = nn.ModuleList(nn.Linear(rep, len(labels)) for _ in self.taps[:-1])

@@ -96,7 +96,11 @@ class NeuralREModel(REModel, nn.Module):
 
     @torch.inference_mode()
     def predict(
-        self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine: Engine | None = None,
+        self,
+        docs: list[Document],
+        batch_size: int = 64,
+        feats: list[dict] | None = None,
+        engine: Engine | None = None,
     ) -> list[Document]:
         """Predict relations for ``docs`` (length-bucketed batches, original order kept); ``engine`` (a
         :class:`relx.inference.engines.Engine`, default the model's own forward) runs each collated batch."""
@@ -138,10 +142,10 @@ class NeuralREModel(REModel, nn.Module):
 def _rename_weights(module: NeuralREModel, state_dict: dict, prefix: str, *_: Any) -> None:
     """load_state_dict pre-hook: keys written under an old name (``module.renamed_weights``) get the current one."""
     for key in [k for k in state_dict if k.startswith(prefix)]:
-        rest = key[len(prefix):]
+        rest = key[len(prefix) :]
         for old, new in module.renamed_weights.items():
-            if rest.startswith(old) and prefix + new + rest[len(old):] not in state_dict:
-                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+            if rest.startswith(old) and prefix + new + rest[len(old) :] not in state_dict:
+                state_dict[prefix + new + rest[len(old) :]] = state_dict.pop(key)
                 break
 
 

@@ -34,7 +34,9 @@ def entity_count_problem(doc: Document) -> str | None:
     entities[1] = object/e2), or None."""
     n = len(doc.entities)
     if n < 2:
-        return f"document {doc.id!r} has {n} {'entity' if n == 1 else 'entities'}, but a pair model needs exactly two (e1, e2): {HOW_TO_MARK}"
+        return (
+            f"document {doc.id!r} has {n} {'entity' if n == 1 else 'entities'}, but a pair model needs exactly two (e1, e2): {HOW_TO_MARK}"
+        )
     if n > 2:
         return (
             f"document {doc.id!r} has {n} entities, but a pair model classifies exactly one pair (e1, e2): write one document per "
@@ -50,7 +52,9 @@ def check_pair_document(doc: Document) -> None:
         raise RelxInputError(problem)
     for k, e in enumerate(doc.entities):
         if not 0 <= e.start < e.end <= len(doc.tokens):
-            raise RelxInputError(f"document {doc.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {len(doc.tokens)} tokens")
+            raise RelxInputError(
+                f"document {doc.id!r}: entity {k} span [{e.start}, {e.end}) is outside the sentence of {len(doc.tokens)} tokens"
+            )
 
 
 class PairClassifier(NeuralREModel):
@@ -62,7 +66,9 @@ class PairClassifier(NeuralREModel):
         super().__init__(config, labels)
         power = getattr(config, "class_weight_power", 0.0)
         if isinstance(power, bool) or not isinstance(power, (int, float)) or power < 0:
-            raise RelxConfigError(f"{self.registered_name}: class_weight_power must be a number >= 0 (0 none, 0.5 = 1/sqrt(N_i), 1 = 1/N_i), got {power!r}")
+            raise RelxConfigError(
+                f"{self.registered_name}: class_weight_power must be a number >= 0 (0 none, 0.5 = 1/sqrt(N_i), 1 = 1/N_i), got {power!r}"
+            )
         self.register_buffer("class_weights", torch.ones(len(labels)))  # (C,)
         self.built = True  # data-built models set False until prepare / load_state_json
 
@@ -82,7 +88,9 @@ class PairClassifier(NeuralREModel):
         """(B, R) representation of each (subject, object) pair."""
         raise NotImplementedError
 
-    def auxiliary_losses(self, batch: dict[str, torch.Tensor], logits: torch.Tensor, rep: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
+    def auxiliary_losses(
+        self, batch: dict[str, torch.Tensor], logits: torch.Tensor, rep: torch.Tensor
+    ) -> dict[str, tuple[float, torch.Tensor]]:
         """Extra named losses as (weight, loss); computed after ``pair_repr`` in the same forward pass."""
         return {}
 

@@ -53,14 +53,45 @@ from relx.models.untrusted import (
 from relx.utils import default_file_mode
 
 __all__ = [
-    "CHECKSUM_KEY", "CONFIG_FILE", "JSON_MAX_DEPTH", "JSON_SIZE_CAP", "LABELS_FILE", "PROFILE_KEY", "REQUIRED_KEYS", "SAFETENSORS_DTYPE_BITS",
-    "SAFETENSORS_HEADER_CAP", "WEIGHT_SUFFIXES", "MissingStateKey", "SavedState", "check_model_tree", "check_safetensors", "default_file_mode",
-    "describe_failure", "file_sha256", "find_damaged_file", "load_errors", "model_class", "model_config", "one_line", "parse_json_bytes",
-    "read_file_capped", "read_json_file", "read_labels", "read_model_meta", "read_profile", "safetensors_header", "saved_state",
-    "state_dict_problem", "verify_checksums", "weight_checksums", "weight_files",
+    "CHECKSUM_KEY",
+    "CONFIG_FILE",
+    "JSON_MAX_DEPTH",
+    "JSON_SIZE_CAP",
+    "LABELS_FILE",
+    "PROFILE_KEY",
+    "REQUIRED_KEYS",
+    "SAFETENSORS_DTYPE_BITS",
+    "SAFETENSORS_HEADER_CAP",
+    "WEIGHT_SUFFIXES",
+    "MissingStateKey",
+    "SavedState",
+    "check_model_tree",
+    "check_safetensors",
+    "default_file_mode",
+    "describe_failure",
+    "file_sha256",
+    "find_damaged_file",
+    "load_errors",
+    "model_class",
+    "model_config",
+    "one_line",
+    "parse_json_bytes",
+    "read_file_capped",
+    "read_json_file",
+    "read_labels",
+    "read_model_meta",
+    "read_profile",
+    "safetensors_header",
+    "saved_state",
+    "state_dict_problem",
+    "verify_checksums",
+    "weight_checksums",
+    "weight_files",
 ]
 
-JSON_SIZE_CAP = 64 * 1024 * 1024  # bytes: the largest JSON file of a model directory that is read (tokenizer.json of big vocabularies is ~20 MB)
+JSON_SIZE_CAP = (
+    64 * 1024 * 1024
+)  # bytes: the largest JSON file of a model directory that is read (tokenizer.json of big vocabularies is ~20 MB)
 
 
 def read_json_file(path: Path, root: str | Path | None = None) -> Any:
@@ -136,6 +167,8 @@ def read_profile(directory: str | Path, meta: dict) -> dict | None:
         return None
     ok = isinstance(profile, dict) and isinstance(profile.get("entity_types", {}), dict) and isinstance(profile.get("type_pairs", []), list)
     if not ok or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in profile.get("type_pairs", [])):
-        raise RelxInputError(f"'{PROFILE_KEY}' must be a JSON object with 'entity_types' {{type: count}} and 'type_pairs' [[head, tail], ...]",
-                             Path(directory) / CONFIG_FILE)
+        raise RelxInputError(
+            f"'{PROFILE_KEY}' must be a JSON object with 'entity_types' {{type: count}} and 'type_pairs' [[head, tail], ...]",
+            Path(directory) / CONFIG_FILE,
+        )
     return dict(profile)

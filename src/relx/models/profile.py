@@ -25,6 +25,9 @@ def training_profile(docs: list[Document], negative: str) -> dict:
             head, tail = (r.tail, r.head) if split_directed(r.label)[1] else (r.head, r.tail)
             pairs.add((doc.entities[head].label, doc.entities[tail].label))
     return {
-        "entity_types": dict(sorted(types.items())), "type_pairs": [list(p) for p in sorted(pairs)],
-        "negative": negative, "e1_first": orders == {True} if orders else None, "documents": len(docs),
+        "entity_types": dict(sorted(types.items())),
+        "type_pairs": [list(p) for p in sorted(pairs)],
+        "negative": negative,
+        "e1_first": orders == {True} if orders else None,
+        "documents": len(docs),
     }

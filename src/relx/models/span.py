@@ -106,7 +106,9 @@ class SpanJointModel(SampleCounts, TransformerModel):
         else:
             self.entity_typer = nn.Linear(e, n_types + 1)  # type 0 = Not-Entity
         if cfg.multi_features:
-            self.global_feature = feature_embedding(n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim, self.feature_std)
+            self.global_feature = feature_embedding(
+                n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim, self.feature_std
+            )
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
         self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
@@ -116,7 +118,9 @@ class SpanJointModel(SampleCounts, TransformerModel):
     def prepare(self, train: list[Document]) -> None:
         self.entity_types = sorted({e.label for d in train for e in d.entities})
         if not self.entity_types:
-            raise RelxConfigError(f"{self.registered_name}: the training data has no entities; a joint model learns them from gold entities")
+            raise RelxConfigError(
+                f"{self.registered_name}: the training data has no entities; a joint model learns them from gold entities"
+            )
         self._build()
 
     def state_json(self) -> dict:
@@ -145,11 +149,18 @@ class SpanJointModel(SampleCounts, TransformerModel):
             if e.end <= n_words and e.end - e.start <= self.config.max_span_width and e.label in type_id:
                 keep[k] = len(keep)
         ents = [(doc.entities[k].start, doc.entities[k].end, type_id[doc.entities[k].label]) for k in keep]
-        rels = [(keep[r.head], keep[r.tail], rel_id[r.label]) for r in doc.relations
-                if r.head in keep and r.tail in keep and r.head != r.tail and r.label in rel_id]
+        rels = [
+            (keep[r.head], keep[r.tail], rel_id[r.label])
+            for r in doc.relations
+            if r.head in keep and r.tail in keep and r.head != r.tail and r.label in rel_id
+        ]
         return {
             "input_ids": [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id],
-            "word_lo": lo, "word_hi": hi, "n_words": n_words, "entities": ents, "relations": rels,
+            "word_lo": lo,
+            "word_hi": hi,
+            "n_words": n_words,
+            "entities": ents,
+            "relations": rels,
             "skipped": (len(doc.entities) - len(ents), len(doc.relations) - len(rels)),
         }
 
@@ -189,15 +200,15 @@ class SpanJointModel(SampleCounts, TransformerModel):
         pooled = span_max_pool(words, cfg.max_span_width)  # (B, S, H)
         width = self.width(ends - starts).unsqueeze(0).expand(len(words), -1, -1)  # (B, S, F)
         spans = self.span_fuse([pooled, cls.unsqueeze(1).expand_as(pooled), width])  # (B, S, E)
-        return {"words": words, "spans": spans, "valid": valid,
-                "bounds": torch.stack([starts, ends], dim=-1), "w": torch.tensor(w)}
+        return {"words": words, "spans": spans, "valid": valid, "bounds": torch.stack([starts, ends], dim=-1), "w": torch.tensor(w)}
 
     def span_index(self, bounds: torch.Tensor, w: int) -> torch.Tensor:
         """Enumeration index of spans given as (..., 2) [start, end)."""
         return (bounds[..., 1] - bounds[..., 0] - 1) * w + bounds[..., 0]
 
-    def tuples(self, enc: dict, ent_rep: torch.Tensor, ent_bounds: torch.Tensor, ent_type: torch.Tensor,
-               head: torch.Tensor, tail: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def tuples(
+        self, enc: dict, ent_rep: torch.Tensor, ent_bounds: torch.Tensor, ent_type: torch.Tensor, head: torch.Tensor, tail: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Relation tuple representations (Phase One input R_rb) and typing inputs (R'_r) for pairs.
 
         ent_rep (B, E, D), ent_bounds (B, E, 2), ent_type (B, E); head/tail (B, P) entity indexes.
@@ -244,7 +255,9 @@ class SpanJointModel(SampleCounts, TransformerModel):
         if cfg.two_phase:
             ent_bin = self.entity_binary(spans)  # (B, S, 2)
             extras["loss_entity_binary"] = binary_loss(ent_bin[inst], is_gold[inst])
-            extras["loss_entity_type"] = F.cross_entropy(self.entity_typer(spans[is_gold]), span_type[is_gold] - 1) if is_gold.any() else spans.sum() * 0
+            extras["loss_entity_type"] = (
+                F.cross_entropy(self.entity_typer(spans[is_gold]), span_type[is_gold] - 1) if is_gold.any() else spans.sum() * 0
+            )
         else:
             extras["loss_entity"] = F.cross_entropy(self.entity_typer(spans[inst]), span_type[inst])
         ent_rep = spans.gather(1, gold_idx.unsqueeze(-1).expand(-1, -1, spans.size(-1)))  # (B, E, D)
@@ -341,8 +354,11 @@ class SpanJointModel(SampleCounts, TransformerModel):
             new = {j: n for n, j in enumerate(order)}
             ents = [Entity(x["ent_bounds"][i][j][0], x["ent_bounds"][i][j][1], self.entity_types[x["ent_type"][i][j]]) for j in order]
             scores = [x["ent_score"][i][j] for j in order]
-            rels = [Relation(new[h], new[t], self.relation_types[r], x["rel_prob"][i][p][r])
-                    for p, (h, t) in enumerate(zip(x["head"][i], x["tail"][i]))
-                    for r, on in enumerate(x["rel_on"][i][p]) if on and h in new and t in new]
+            rels = [
+                Relation(new[h], new[t], self.relation_types[r], x["rel_prob"][i][p][r])
+                for p, (h, t) in enumerate(zip(x["head"][i], x["tail"][i]))
+                for r, on in enumerate(x["rel_on"][i][p])
+                if on and h in new and t in new
+            ]
             preds.append(Decoded(rels, ents, {"entity_scores": scores}))
         return preds

@@ -150,7 +150,9 @@ class StudentModel(CGCNModel):
         if cfg.teacher:
             teacher = load_model(cfg.teacher, device=str(self.class_weights.device))
             if list(teacher.labels.labels) != list(self.labels.labels):
-                raise RelxConfigError(f"{self.registered_name}: teacher {cfg.teacher} has labels {teacher.labels.labels}, not the student's")
+                raise RelxConfigError(
+                    f"{self.registered_name}: teacher {cfg.teacher} has labels {teacher.labels.labels}, not the student's"
+                )
             if not hasattr(teacher, "parts"):
                 raise RelxConfigError(f"{self.registered_name}: {cfg.teacher} is a {teacher.registered_name}, not a teacher model")
             return teacher, {"loaded": str(cfg.teacher)}
@@ -161,8 +163,12 @@ class StudentModel(CGCNModel):
         hist = teacher.fit(train, dev, sub)
         if sub.out_dir is not None:
             teacher.save(Path(sub.out_dir) / "model", metrics={"best_dev": hist["best"]})
-        return teacher, {"type": cfg.teacher_type, "best_dev": hist["best"], "overrides": dict(cfg.teacher_overrides),
-                         "saved": str(Path(sub.out_dir) / "model") if sub.out_dir is not None else None}
+        return teacher, {
+            "type": cfg.teacher_type,
+            "best_dev": hist["best"],
+            "overrides": dict(cfg.teacher_overrides),
+            "saved": str(Path(sub.out_dir) / "model") if sub.out_dir is not None else None,
+        }
 
     @torch.inference_mode()
     def _set_targets(self, teacher: Any, train: list[Document]) -> None:
@@ -179,4 +185,6 @@ class StudentModel(CGCNModel):
 
 StudentS = variant("student_s", StudentModel, "Student distilled from Teacher-S.", teacher_type="teacher_s")
 StudentV = variant("student_v", StudentModel, "Student distilled from Teacher-V.", teacher_type="teacher_v")
-StudentR = variant("student_r", StudentModel, "Student distilled from Teacher-R (soft labels from the gold relation).", teacher_type="teacher_r")
+StudentR = variant(
+    "student_r", StudentModel, "Student distilled from Teacher-R (soft labels from the gold relation).", teacher_type="teacher_r"
+)

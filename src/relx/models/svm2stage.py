@@ -175,11 +175,19 @@ class Svm2StageModel(REModel):
             from relx.training.trainer import dev_metrics
 
             best = dev_metrics(dev, self.predict(dev), self.labels, ctx.trainer).get(metric)
-        return {"train_seconds": seconds, "best": best, "best_step": 0, "step": 1, "metric": metric,
-                "history": [] if selection is None else selection["results"], "selection": selection}
+        return {
+            "train_seconds": seconds,
+            "best": best,
+            "best_step": 0,
+            "step": 1,
+            "metric": metric,
+            "history": [] if selection is None else selection["results"],
+            "selection": selection,
+        }
 
-    def select_c_on_dev(self, train: list[Document], dev: list[Document], grid: list[float], scheme: str = "tacred",
-                        metric: str = "micro_f1") -> dict:
+    def select_c_on_dev(
+        self, train: list[Document], dev: list[Document], grid: list[float], scheme: str = "tacred", metric: str = "micro_f1"
+    ) -> dict:
         """Fit features once, one stage per C in ``grid`` and stage; keep the pair of Cs best on dev.
 
         Every (C1, C2) combination is scored on dev by ``metric`` (a key of ``score_labels``); ties
@@ -225,8 +233,9 @@ class Svm2StageModel(REModel):
     def predict(self, docs: list[Document], batch_size: int = 64, engine: Any = None) -> list[Document]:
         """Documents with the predicted relation; meta: pair_label, pair_score, relation_score."""
         labels, scores, rel = self._decide(self.features(docs)) if docs else ([], np.zeros(0), np.zeros(0))
-        return assign_predictions(docs, [pair_prediction(self.labels, lab, float(s), relation_score=float(r))
-                                         for lab, s, r in zip(labels, scores, rel)])
+        return assign_predictions(
+            docs, [pair_prediction(self.labels, lab, float(s), relation_score=float(r)) for lab, s, r in zip(labels, scores, rel)]
+        )
 
     # --- reports -----------------------------------------------------------------
     def stage_reports(self, docs: list[Document], scheme: str = "tacred") -> dict[str, Any]:
@@ -238,24 +247,37 @@ class Svm2StageModel(REModel):
         pos = [i for i, lab in enumerate(gold) if lab != neg]
         multi = classification_table([gold[i] for i in pos], self.classifier.predict(X[pos]) if pos else [], neg, include_negative=False)  # type: ignore[union-attr]
         preds = self.predict(docs)
-        return {"binary": binary, "multiclass": multi, "pipeline": score_documents(docs, preds, self.labels, scheme),
-                "all_data": all_data_report(docs, preds, neg, scheme), "relation_only": relation_only_report(docs, preds, neg, scheme)}
+        return {
+            "binary": binary,
+            "multiclass": multi,
+            "pipeline": score_documents(docs, preds, self.labels, scheme),
+            "all_data": all_data_report(docs, preds, neg, scheme),
+            "relation_only": relation_only_report(docs, preds, neg, scheme),
+        }
 
     # --- persistence -------------------------------------------------------------
     def state_json(self) -> dict:
         if self.config.kernel != "linear":
-            raise RelxConfigError("svm2stage: only kernel: linear models can be saved (rbf support vectors are not stored); "
-                                  "retrain with kernel: linear")
+            raise RelxConfigError(
+                "svm2stage: only kernel: linear models can be saved (rbf support vectors are not stored); retrain with kernel: linear"
+            )
         if self.tfidf is None or self.detector is None or self.classifier is None:
             raise RelxConfigError("svm2stage model is not fitted; nothing to save")
-        return {"tfidf": self.tfidf.to_json(), "syntax": None if self.cues is None else self.cues.to_json(),
-                "detector_classes": self.detector.classes, "classifier_classes": self.classifier.classes}
+        return {
+            "tfidf": self.tfidf.to_json(),
+            "syntax": None if self.cues is None else self.cues.to_json(),
+            "detector_classes": self.detector.classes,
+            "classifier_classes": self.classifier.classes,
+        }
 
     def save_weights(self, directory: Path) -> None:
         from safetensors.numpy import save_file
 
-        arrays = {f"{name}.{part}": np.ascontiguousarray(getattr(stage, part), dtype=np.float32)
-                  for name, stage in (("detector", self.detector), ("classifier", self.classifier)) for part in ("coef", "intercept")}
+        arrays = {
+            f"{name}.{part}": np.ascontiguousarray(getattr(stage, part), dtype=np.float32)
+            for name, stage in (("detector", self.detector), ("classifier", self.classifier))
+            for part in ("coef", "intercept")
+        }
         save_atomically(directory / "model.safetensors", lambda tmp: save_file(arrays, tmp))
 
     def load_state_json(self, state: dict) -> None:
@@ -283,9 +305,15 @@ class Svm2StageModel(REModel):
         w = load_file(str(path))
         self.detector, self.classifier = (Stage(self._classes[n], w[f"{n}.coef"], w[f"{n}.intercept"]) for n in ("detector", "classifier"))
 
+
 def evaluate_two_stage(
-    config: Svm2StageConfig, train: list[Document], dev: list[Document] | None, test: list[Document], negative: str,
-    scheme: str = "tacred", metric: str = "micro_f1",
+    config: Svm2StageConfig,
+    train: list[Document],
+    dev: list[Document] | None,
+    test: list[Document],
+    negative: str,
+    scheme: str = "tacred",
+    metric: str = "micro_f1",
 ) -> tuple[dict[str, Any], list[Document], Svm2StageModel]:
     """Fit on ``train`` (C per stage chosen on ``dev`` when ``config.c_grid``), then score ``test``.
 
@@ -302,14 +330,28 @@ def evaluate_two_stage(
     pipe, binary, multi = rep["pipeline"], rep["binary"], rep["multiclass"]
     keys = ("micro_p", "micro_r", "micro_f1", "macro_f1", "accuracy", "official_macro_f1", "official_micro_f1")
     out = {
-        "c_detect": config.c_detect, "c_classify": config.c_classify, "dev_metric": metric, "dev": hist["best"],
-        "train_docs": len(train), "dev_docs": len(dev or []), "test_docs": len(test), "train_seconds": hist["train_seconds"],
-        "predict_seconds": seconds, "sentences_per_second": len(test) / max(seconds, 1e-9),
-        "n_features": model.features(test[:1]).shape[1], "notes": [] if model.cues is None else model.cues.notes,
+        "c_detect": config.c_detect,
+        "c_classify": config.c_classify,
+        "dev_metric": metric,
+        "dev": hist["best"],
+        "train_docs": len(train),
+        "dev_docs": len(dev or []),
+        "test_docs": len(test),
+        "train_seconds": hist["train_seconds"],
+        "predict_seconds": seconds,
+        "sentences_per_second": len(test) / max(seconds, 1e-9),
+        "n_features": model.features(test[:1]).shape[1],
+        "notes": [] if model.cues is None else model.cues.notes,
         "test": {k: pipe[k] for k in keys if k in pipe},
-        "binary": {"accuracy": binary["accuracy"], "macro_f1": binary["macro avg"]["f1"], "weighted_f1": binary["weighted avg"]["f1"],
-                   "relation": binary["classes"].get(RELATION), "negative": binary["classes"].get(negative)},
+        "binary": {
+            "accuracy": binary["accuracy"],
+            "macro_f1": binary["macro avg"]["f1"],
+            "weighted_f1": binary["weighted avg"]["f1"],
+            "relation": binary["classes"].get(RELATION),
+            "negative": binary["classes"].get(negative),
+        },
         "multiclass": {"accuracy": multi["accuracy"], "macro_f1": multi["macro avg"]["f1"], "weighted_f1": multi["weighted avg"]["f1"]},
-        "all_data": rep["all_data"]["rows"], "relation_only": rep["relation_only"]["rows"],
+        "all_data": rep["all_data"]["rows"],
+        "relation_only": rep["relation_only"]["rows"],
     }
     return out, preds, model

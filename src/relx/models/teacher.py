@@ -121,7 +121,9 @@ def variant(name: str, base: type, doc: str, **defaults: object) -> type:
     """Register ``name``: a subclass of ``base`` whose Config differs only in the given field defaults."""
     import dataclasses
 
-    config = dataclasses.make_dataclass(f"{base.Config.__name__}_{name}", [(k, type(v), v) for k, v in defaults.items()], bases=(base.Config,))
+    config = dataclasses.make_dataclass(
+        f"{base.Config.__name__}_{name}", [(k, type(v), v) for k, v in defaults.items()], bases=(base.Config,)
+    )
     return register(name)(type(f"{base.__name__}_{name}", (base,), {"Config": config, "__doc__": doc, "__module__": base.__module__}))
 
 

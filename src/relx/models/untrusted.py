@@ -16,8 +16,26 @@ JSON_MAX_DEPTH = 200  # nesting levels: relx and Hugging Face JSON files nest < 
 SAFETENSORS_HEADER_CAP = 100_000_000  # bytes: the safetensors library's own header limit
 # bits per element of the safetensors dtypes
 SAFETENSORS_DTYPE_BITS = {
-    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
-    "I32": 32, "U32": 32, "F32": 32, "I64": 64, "U64": 64, "F64": 64, "C64": 64, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
+    "BOOL": 8,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "I64": 64,
+    "U64": 64,
+    "F64": 64,
+    "C64": 64,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
 }
 
 
@@ -65,8 +83,11 @@ def check_model_tree(directory: str | Path, root: str | Path | None = None) -> N
                 continue  # vanished while walking
             if stat.S_ISLNK(mode):
                 if not _inside(entry, root):
-                    raise RelxInputError(f"symbolic link to {os.path.realpath(entry)}, outside the model directory {root} "
-                                         "(refused: a model directory must not make relx read files elsewhere on this machine)", entry)
+                    raise RelxInputError(
+                        f"symbolic link to {os.path.realpath(entry)}, outside the model directory {root} "
+                        "(refused: a model directory must not make relx read files elsewhere on this machine)",
+                        entry,
+                    )
                 try:
                     mode = os.stat(entry).st_mode
                 except OSError:
@@ -124,6 +145,7 @@ def safetensors_header(path: Path, root: str | Path | None = None) -> tuple[dict
     folder), the header at most :data:`SAFETENSORS_HEADER_CAP` bytes, every tensor's dtype x shape
     must equal its ``data_offsets`` span, and the spans must tile the data part exactly (nothing
     claimed beyond the file, nothing unclaimed). Problems raise RelxInputError."""
+
     def damaged(detail: str) -> RelxInputError:
         return RelxInputError(f"truncated or damaged safetensors file ({detail})", path)
 
@@ -181,8 +203,9 @@ def safetensors_header(path: Path, root: str | Path | None = None) -> tuple[dict
         for d in shape:
             numel *= d
         if (numel * bits) % 8 or (numel * bits) // 8 != offsets[1] - offsets[0]:
-            raise damaged(f"tensor {name!r} of shape {shape} {dtype} needs {numel * bits // 8} bytes but data_offsets span "
-                          f"{offsets[1] - offsets[0]}")
+            raise damaged(
+                f"tensor {name!r} of shape {shape} {dtype} needs {numel * bits // 8} bytes but data_offsets span {offsets[1] - offsets[0]}"
+            )
         if offsets[1] > data_len:
             raise damaged(f"tensor {name!r} claims bytes {offsets[0]}..{offsets[1]} but the file holds {data_len} bytes of tensor data")
         spans.append((offsets[0], offsets[1], name))
@@ -214,8 +237,9 @@ def check_safetensors(path: str | Path, expected: dict[str, tuple[int, ...]] | N
             raise RelxInputError(f"weights do not match the model (missing {missing[:5]}, unexpected {unexpected[:5]})", path)
         for name, shape in sorted(expected.items()):
             if tuple(found[name]) != tuple(shape):
-                raise RelxInputError(f"weights do not fit the model: tensor {name!r} has shape {list(found[name])}, "
-                                     f"the model expects {list(shape)}", path)
+                raise RelxInputError(
+                    f"weights do not fit the model: tensor {name!r} has shape {list(found[name])}, the model expects {list(shape)}", path
+                )
     try:
         with safe_open(str(path), framework="numpy"):
             pass

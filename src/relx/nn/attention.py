@@ -17,7 +17,9 @@ class MultiAspectAttention(nn.Module):
         self.w_q = nn.Linear(query_dim, dim, bias=False)
         self.v = nn.Linear(dim, 1, bias=False)
 
-    def forward(self, h: torch.Tensor, pos: torch.Tensor, ner: torch.Tensor, q: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, h: torch.Tensor, pos: torch.Tensor, ner: torch.Tensor, q: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """h (B, T, D), pos (B, T, 2P), ner (B, T, N), q (B, Q), mask (B, T) -> (B, D) and weights (B, T)."""
         u = self.v(torch.tanh(self.w_h(h) + self.w_p(pos) + self.w_n(ner) + self.w_q(q).unsqueeze(1))).squeeze(-1)  # (B, T)
         u = u.masked_fill(~mask, torch.finfo(u.dtype).min)

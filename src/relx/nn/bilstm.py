@@ -13,7 +13,11 @@ class BiLSTM(nn.Module):
     def __init__(self, input_dim: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0):
         super().__init__()
         self.lstm = nn.LSTM(
-            input_dim, hidden_size, num_layers=num_layers, batch_first=True, bidirectional=True,
+            input_dim,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
         self.output_dim = 2 * hidden_size

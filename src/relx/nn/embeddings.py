@@ -24,7 +24,9 @@ class Vocab:
         self.lowercase = lowercase
 
     @classmethod
-    def from_tokens(cls, token_lists: Iterable[list[str]], min_count: int = 1, lowercase: bool = True, max_size: int | None = None) -> Vocab:
+    def from_tokens(
+        cls, token_lists: Iterable[list[str]], min_count: int = 1, lowercase: bool = True, max_size: int | None = None
+    ) -> Vocab:
         """Words seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
         counts: Counter[str] = Counter()
         for toks in token_lists:

@@ -98,8 +98,11 @@ def check_encoder_dir(path: str | Path) -> Path:
             continue
         key = code_key(data, top_level_only=file.name == "tokenizer.json")
         if key is not None:
-            raise RelxInputError(f"carries {key!r}: it asks to run Python code shipped with the model, and relx never runs code "
-                                 "from a model directory (use a model whose architecture transformers ships)", file)
+            raise RelxInputError(
+                f"carries {key!r}: it asks to run Python code shipped with the model, and relx never runs code "
+                "from a model directory (use a model whose architecture transformers ships)",
+                file,
+            )
     for file in sorted(path.glob("*.safetensors")):
         ps.check_safetensors(file, root=root)
     return path
@@ -144,8 +147,12 @@ def load_encoder(path: str | Path, pretrained: bool = True) -> Any:
     return AutoModel.from_config(config, dtype=torch.float32, trust_remote_code=False)
 
 
-def load_hf_encoder(name: str, saved: Path | None = None, resolve: Callable[[str], Path] = resolve_encoder,
-                    tokenizer: Callable[[str | Path], Any] = load_tokenizer) -> tuple[Any, Any]:
+def load_hf_encoder(
+    name: str,
+    saved: Path | None = None,
+    resolve: Callable[[str], Path] = resolve_encoder,
+    tokenizer: Callable[[str | Path], Any] = load_tokenizer,
+) -> tuple[Any, Any]:
     """The one way a model gets its Hugging Face encoder: ``(model, tokenizer)``, pretrained from ``name``
     (the config key ``encoder``, mapped to a local folder by ``resolve``) for a new model, or untrained from
     the config in a saved ``encoder/`` folder (``saved``; the weights then come from model.safetensors).

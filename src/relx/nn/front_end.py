@@ -33,8 +33,16 @@ class FrontEndOutput(NamedTuple):
 class MarkerFrontEnd(nn.Module):
     """Marked (subject, object) sentence -> transformer states + anchor and boundary positions."""
 
-    def __init__(self, encoder: nn.Module, tokenizer: Any, marker_style: str, max_length: int,
-                 prefix_ids: list[int], suffix_ids: list[int], pad_id: int):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        tokenizer: Any,
+        marker_style: str,
+        max_length: int,
+        prefix_ids: list[int],
+        suffix_ids: list[int],
+        pad_id: int,
+    ):
         super().__init__()
         marker_words(marker_style, "S", "X")  # validates the style
         self.encoder, self.tokenizer = encoder, tokenizer
@@ -100,8 +108,10 @@ class MarkerFrontEnd(nn.Module):
         for k, e in enumerate(doc.entities[:2]):
             for edge, i in (("starts", e.start), ("ends", e.end - 1)):
                 if not self.tokenizer(doc.tokens[i], add_special_tokens=False)["input_ids"]:
-                    return (f"document {doc.id!r}: entity {k} {edge} on token {i} {doc.tokens[i]!r}, which the model's tokenizer "
-                            "turns into no subword pieces; an entity must start and end on a word")
+                    return (
+                        f"document {doc.id!r}: entity {k} {edge} on token {i} {doc.tokens[i]!r}, which the model's tokenizer "
+                        "turns into no subword pieces; an entity must start and end on a word"
+                    )
         return f"document {doc.id!r}: an entity starts or ends on a token that the model's tokenizer turns into no subword pieces"
 
     def _window(self, marked: Any, ids: list[int], word_ids: list[int | None]) -> dict:
@@ -163,4 +173,3 @@ class MarkerFrontEnd(nn.Module):
     def load_state(self, state: dict) -> None:
         self.entity_types = list(state.get("entity_types", []))
         self.add_marker_tokens()
-

@@ -116,7 +116,10 @@ class TokenBiLSTM(nn.Module):
             self._missing_warned.add(channel)
             log.warning(
                 "document %r has no %s tags but the model was trained with them (%s_dim > 0): predictions will be "
-                "less accurate; annotate the input first (`relx data annotate`)", doc.id, channel.upper(), channel,
+                "less accurate; annotate the input first (`relx data annotate`)",
+                doc.id,
+                channel.upper(),
+                channel,
             )
 
     def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:

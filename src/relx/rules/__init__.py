@@ -9,5 +9,15 @@
 from relx.rules.mine import MinedPattern, mine_patterns, mine_ruleset, mined_yaml, ngram_regex
 from relx.rules.patterns import LEVELS, SHIPPED, MatchView, Pattern, RuleSet
 
-__all__ = ["RuleSet", "Pattern", "MatchView", "LEVELS", "SHIPPED", "MinedPattern", "mine_patterns", "mine_ruleset", "mined_yaml",
-           "ngram_regex"]
+__all__ = [
+    "RuleSet",
+    "Pattern",
+    "MatchView",
+    "LEVELS",
+    "SHIPPED",
+    "MinedPattern",
+    "mine_patterns",
+    "mine_ruleset",
+    "mined_yaml",
+    "ngram_regex",
+]

@@ -41,14 +41,40 @@ def coverage(rules: RuleSet, docs: Sequence[Document], negative: str = "no_relat
             correct_rel[rel] += rel == g
     n_pat = Counter(p.relation for p in rules.patterns)
     names = rules.relations + sorted(set(gold_n) - set(rules.relations) - {negative})
-    rows = [{"relation": r, "patterns": n_pat[r], "gold": gold_n[r], "fired": fired_rel[r], "correct": correct_rel[r],
-             "precision": _ratio(correct_rel[r], fired_rel[r]), "recall": _ratio(correct_rel[r], gold_n[r])} for r in names]
-    pats = [{"relation": p.relation, "regex": p.regex, "fired": fired_pat[i], "correct": correct_pat[i],
-             "precision": _ratio(correct_pat[i], fired_pat[i])} for i, p in enumerate(rules.patterns)]
+    rows = [
+        {
+            "relation": r,
+            "patterns": n_pat[r],
+            "gold": gold_n[r],
+            "fired": fired_rel[r],
+            "correct": correct_rel[r],
+            "precision": _ratio(correct_rel[r], fired_rel[r]),
+            "recall": _ratio(correct_rel[r], gold_n[r]),
+        }
+        for r in names
+    ]
+    pats = [
+        {
+            "relation": p.relation,
+            "regex": p.regex,
+            "fired": fired_pat[i],
+            "correct": correct_pat[i],
+            "precision": _ratio(correct_pat[i], fired_pat[i]),
+        }
+        for i, p in enumerate(rules.patterns)
+    ]
     fired, correct = sum(fired_rel.values()), sum(correct_rel.values())
     positives = sum(n for lab, n in gold_n.items() if lab != negative)
-    return {"documents": len(docs), "negative": negative, "gold_negative": gold_n[negative], "any_fired": any_fired,
-            "micro_precision": _ratio(correct, fired), "micro_recall": _ratio(correct, positives), "relations": rows, "patterns": pats}
+    return {
+        "documents": len(docs),
+        "negative": negative,
+        "gold_negative": gold_n[negative],
+        "any_fired": any_fired,
+        "micro_precision": _ratio(correct, fired),
+        "micro_recall": _ratio(correct, positives),
+        "relations": rows,
+        "patterns": pats,
+    }
 
 
 def _fmt(x: float | None) -> str:
@@ -60,12 +86,16 @@ def format_coverage(report: dict[str, Any], patterns: bool = False) -> str:
     width = max([len(r["relation"]) for r in report["relations"]] + [8])
     lines = [f"{'relation':<{width}}  pats   gold  fired  correct  precision  recall", "-" * (width + 48)]
     for r in report["relations"]:
-        lines.append(f"{r['relation']:<{width}}  {r['patterns']:4d}  {r['gold']:5d}  {r['fired']:5d}  {r['correct']:7d}"
-                     f"      {_fmt(r['precision'])}   {_fmt(r['recall'])}")
+        lines.append(
+            f"{r['relation']:<{width}}  {r['patterns']:4d}  {r['gold']:5d}  {r['fired']:5d}  {r['correct']:7d}"
+            f"      {_fmt(r['precision'])}   {_fmt(r['recall'])}"
+        )
     lines.append("-" * (width + 48))
-    lines.append(f"{report['documents']} documents ({report['gold_negative']} {report['negative']!r}); "
-                 f"some pattern fires on {report['any_fired']}; micro precision {_fmt(report['micro_precision']).strip()}, "
-                 f"micro recall {_fmt(report['micro_recall']).strip()} (relation level)")
+    lines.append(
+        f"{report['documents']} documents ({report['gold_negative']} {report['negative']!r}); "
+        f"some pattern fires on {report['any_fired']}; micro precision {_fmt(report['micro_precision']).strip()}, "
+        f"micro recall {_fmt(report['micro_recall']).strip()} (relation level)"
+    )
     if patterns:
         lines += ["", f"{'fired':>5}  {'correct':>7}  precision  relation / regex"]
         for p in report["patterns"]:

@@ -67,8 +67,13 @@ def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
 
 
 def mine_patterns(
-    docs: Iterable[Document], negative: str = "no_relation", min_precision: float = 0.5, min_support: int = 5,
-    max_n: int = 3, max_per_relation: int | None = 30, order_aware: bool | None = None,
+    docs: Iterable[Document],
+    negative: str = "no_relation",
+    min_precision: float = 0.5,
+    min_support: int = 5,
+    max_n: int = 3,
+    max_per_relation: int | None = 30,
+    order_aware: bool | None = None,
 ) -> list[MinedPattern]:
     """Mined patterns, grouped by relation (sorted), each group by support then precision (descending)."""
     docs = [d for d in docs if len(d.entities) >= 2]
@@ -128,13 +133,22 @@ def mined_yaml(patterns: Sequence[MinedPattern], settings: dict, origin: str = "
             current = p.relation
             lines.append(f"  {_quote(p.relation)}:")
         order = "" if p.order == "any" else f", order: {p.order}"
-        lines.append(f"    - {{regex: {_quote(p.regex)}{order}, precision: {p.precision:.3f}, support: {p.support}}}"
-                     f"  # {' '.join(p.ngram)!r} in {p.count} docs")
+        lines.append(
+            f"    - {{regex: {_quote(p.regex)}{order}, precision: {p.precision:.3f}, support: {p.support}}}"
+            f"  # {' '.join(p.ngram)!r} in {p.count} docs"
+        )
     return "\n".join(lines) + "\n"
 
 
-def mine_ruleset(docs: Sequence[Document], negative: str = "no_relation", min_precision: float = 0.5, min_support: int = 5,
-                 max_n: int = 3, max_per_relation: int | None = 30, origin: str = "training data") -> tuple[RuleSet, str]:
+def mine_ruleset(
+    docs: Sequence[Document],
+    negative: str = "no_relation",
+    min_precision: float = 0.5,
+    min_support: int = 5,
+    max_n: int = 3,
+    max_per_relation: int | None = 30,
+    origin: str = "training data",
+) -> tuple[RuleSet, str]:
     """Mine, render as YAML and parse it back: (rule set, YAML text). The rule set may be empty."""
     mined = mine_patterns(docs, negative, min_precision, min_support, max_n, max_per_relation)
     settings = {"min_precision": min_precision, "min_support": min_support, "max_n": max_n, "max_per_relation": max_per_relation}

@@ -228,7 +228,15 @@ def _parse_pattern(relation: str, item: Any, origin: str, where: str) -> Pattern
         if item.get(key) is not None:
             compiled[key] = _compile(item[key], origin, where, key)
     return Pattern(
-        relation, item["regex"], scope, order, _labels(item.get("subj_type"), origin, where, "subj_type"),
-        _labels(item.get("obj_type"), origin, where, "obj_type"), item.get("subj_text"), item.get("obj_text"),
-        item.get("precision"), item.get("support"), compiled,
+        relation,
+        item["regex"],
+        scope,
+        order,
+        _labels(item.get("subj_type"), origin, where, "subj_type"),
+        _labels(item.get("obj_type"), origin, where, "obj_type"),
+        item.get("subj_text"),
+        item.get("obj_text"),
+        item.get("precision"),
+        item.get("support"),
+        compiled,
     )

@@ -76,13 +76,20 @@ class SoftRules:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SoftRules:
-        return cls(list(data["labels"]), str(data["negative"]), float(data["na"]),
-                   {str(p): {str(k): int(v) for k, v in c.items()} for p, c in data["counts"].items()})
+        return cls(
+            list(data["labels"]),
+            str(data["negative"]),
+            float(data["na"]),
+            {str(p): {str(k): int(v) for k, v in c.items()} for p, c in data["counts"].items()},
+        )
 
     def format_table(self, top: int = 5) -> str:
         """Per pattern: support and its most probable relations."""
-        lines = [f"soft rules: {len(self.counts)} patterns (subject type|object type) x {len(self.labels)} labels; "
-                 f"{self.negative} entry = C = {self.na}", f"{'pattern':<32}{'support':>9}  top relations P(r|p)"]
+        lines = [
+            f"soft rules: {len(self.counts)} patterns (subject type|object type) x {len(self.labels)} labels; "
+            f"{self.negative} entry = C = {self.na}",
+            f"{'pattern':<32}{'support':>9}  top relations P(r|p)",
+        ]
         for p in self.patterns:
             row = dict(zip(self.labels, self.row(p)))
             best = sorted(((v, k) for k, v in row.items() if k != self.negative and v > 0), reverse=True)[:top]
@@ -108,7 +115,9 @@ class SoftRules:
             for i in range(mat.shape[0]):
                 for j in range(mat.shape[1]):
                     if mat[i, j] >= 0.05:
-                        ax.text(j, i, f"{mat[i, j]:.2f}", ha="center", va="center", fontsize=5, color="black" if mat[i, j] > 0.6 else "white")
+                        ax.text(
+                            j, i, f"{mat[i, j]:.2f}", ha="center", va="center", fontsize=5, color="black" if mat[i, j] > 0.6 else "white"
+                        )
         ax.set_xlabel("relation")
         ax.set_ylabel("pattern: subject type | object type (support)")
         fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="P(relation | pattern)")

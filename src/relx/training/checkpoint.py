@@ -48,8 +48,9 @@ def has_checkpoint(directory: Path) -> bool:
     return (directory / "trainer_state.json").is_file()
 
 
-def save_checkpoint(directory: Path, model: Any, optimizer: torch.optim.Optimizer, scheduler: Any, trainer_state: dict,
-                    trainer_config: Any) -> None:
+def save_checkpoint(
+    directory: Path, model: Any, optimizer: torch.optim.Optimizer, scheduler: Any, trainer_state: dict, trainer_config: Any
+) -> None:
     """Write the model, optimizer/scheduler/RNG state and trainer state into a temp directory that then
     replaces ``directory`` as a whole: a kill at any moment leaves one complete checkpoint, never a mix."""
     tensors, optim_meta = _flatten_optimizer(optimizer.state_dict())
@@ -61,10 +62,16 @@ def save_checkpoint(directory: Path, model: Any, optimizer: torch.optim.Optimize
     with atomic_directory(directory) as tmp:
         model.write_files(tmp)
         save_file(tensors, str(tmp / "optimizer.safetensors"))
-        write_json(tmp / "trainer_state.json", {
-            **trainer_state, "trainer_config": to_dict(trainer_config), "optimizer": optim_meta, "scheduler": sched,
-            "python_rng": [py_state[0], list(py_state[1]), py_state[2]],
-        })
+        write_json(
+            tmp / "trainer_state.json",
+            {
+                **trainer_state,
+                "trainer_config": to_dict(trainer_config),
+                "optimizer": optim_meta,
+                "scheduler": sched,
+                "python_rng": [py_state[0], list(py_state[1]), py_state[2]],
+            },
+        )
 
 
 def check_resumable(directory: Path, model: Any, trainer_config: Any) -> None:
@@ -87,8 +94,10 @@ def check_resumable(directory: Path, model: Any, trainer_config: Any) -> None:
     if saved_labels != model.labels.labels:
         diffs.append(f"labels: checkpoint has {len(saved_labels or [])} labels, the data now gives {len(model.labels)}")
     if diffs:
-        raise RelxConfigError(f"--resume: {directory} was written with other settings ({'; '.join(diffs)}); "
-                              "resume with the original config or train into a new --out")
+        raise RelxConfigError(
+            f"--resume: {directory} was written with other settings ({'; '.join(diffs)}); "
+            "resume with the original config or train into a new --out"
+        )
 
 
 def _differences(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:

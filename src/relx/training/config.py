@@ -59,7 +59,10 @@ class TrainerConfig:
         name = self.scheduler
         if name not in HF_SCHEDULERS:
             cls = getattr(torch.optim.lr_scheduler, name, None)
-            if not (isinstance(cls, type) and issubclass(cls, (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau))):
+            if not (
+                isinstance(cls, type)
+                and issubclass(cls, (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau))
+            ):
                 raise RelxConfigError(
                     f"trainer.scheduler: unknown scheduler {name!r}; use one of {', '.join(HF_SCHEDULERS)} "
                     "or a torch.optim.lr_scheduler class name (e.g. ReduceLROnPlateau, StepLR)"
@@ -93,7 +96,9 @@ class EvaluationConfig:
             raise RelxConfigError(f"{section}.scheme: unknown scheme {self.scheme!r} (choose from {', '.join(DOCUMENT_SCHEMES)})")
         known = scheme_metrics(self.scheme)
         if self.metric not in known:
-            raise RelxConfigError(f"{section}.metric: scheme {self.scheme!r} has no metric {self.metric!r} (choose from {', '.join(known)})")
+            raise RelxConfigError(
+                f"{section}.metric: scheme {self.scheme!r} has no metric {self.metric!r} (choose from {', '.join(known)})"
+            )
 
 
 def subsample(train: list[Any], trainer: TrainerConfig) -> list[Any]:

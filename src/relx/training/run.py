@@ -79,7 +79,9 @@ def move_legacy_keys(raw: dict[str, Any]) -> None:
             return
         value = trainer.pop(key)
         if key in target and target[key] != value:
-            raise RelxConfigError(f"config.trainer.{key} moved to {section}.{key}, which is also set (to {target[key]!r}): keep only {section}.{key}")
+            raise RelxConfigError(
+                f"config.trainer.{key} moved to {section}.{key}, which is also set (to {target[key]!r}): keep only {section}.{key}"
+            )
         target[key] = value
         print(f"relx: warning: config.trainer.{key} is deprecated; write {section}.{key}", file=sys.stderr)
 
@@ -118,8 +120,9 @@ def parse_run_config(raw: dict[str, Any]) -> tuple[RunConfig, type, Any]:
     cls = MODELS.get(mtype)
     cfg.evaluation.validate()
     ev = cfg.evaluation  # the fit contract (FitContext) carries selection settings and the subset size in TrainerConfig
-    cfg.trainer = dataclasses.replace(cfg.trainer, scheme=ev.scheme, metric=ev.metric, symmetric=list(ev.symmetric),
-                                      max_train_docs=cfg.data.max_train_docs)
+    cfg.trainer = dataclasses.replace(
+        cfg.trainer, scheme=ev.scheme, metric=ev.metric, symmetric=list(ev.symmetric), max_train_docs=cfg.data.max_train_docs
+    )
     cfg.trainer.validate()
     return cfg, cls, from_dict(cls.Config, model_raw, f"config.model ({mtype})")
 
@@ -175,7 +178,9 @@ def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfi
     n_neg = sum(1 for d in train if is_negative(d, labels))
     kept = undersample_negatives(train, labels, data.max_neg_ratio, seed=data.dev_seed)
     dropped = len(train) - len(kept)
-    log.info("max_neg_ratio=%s: dropped %d of %d training negatives; %d training documents left", data.max_neg_ratio, dropped, n_neg, len(kept))
+    log.info(
+        "max_neg_ratio=%s: dropped %d of %d training negatives; %d training documents left", data.max_neg_ratio, dropped, n_neg, len(kept)
+    )
     return kept, dropped
 
 
@@ -209,10 +214,18 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
         done.summary = {"model": cls.registered_name, "best_dev": history["best"], "rank": "worker"}
         return done
     result: dict[str, Any] = {
-        "model": cls.registered_name, "config": to_dict(model_cfg), "trainer": to_dict(cfg.trainer), "data": to_dict(cfg.data),
+        "model": cls.registered_name,
+        "config": to_dict(model_cfg),
+        "trainer": to_dict(cfg.trainer),
+        "data": to_dict(cfg.data),
         "evaluation": to_dict(cfg.evaluation),
-        "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)), "dev_docs": len(dev or []), "train_seconds": history["train_seconds"],
-        "train_negatives_dropped": dropped, "best_dev": history["best"], "best_step": history["best_step"], "steps": history["step"],
+        "train_docs": min(len(train), cfg.trainer.max_train_docs or len(train)),
+        "dev_docs": len(dev or []),
+        "train_seconds": history["train_seconds"],
+        "train_negatives_dropped": dropped,
+        "best_dev": history["best"],
+        "best_step": history["best_step"],
+        "steps": history["step"],
         "invalid_records_skipped": invalid,
         **{k: history[k] for k in ("threshold", "teacher") if history.get(k)},  # kernel: dev threshold sweep; students: the teacher stage
     }

@@ -99,7 +99,7 @@ class Trainer:
     def _epoch_batches(self, model: NeuralREModel, feats: list[dict], epoch: int) -> list[list[int]]:
         """Length-bucketed, shuffled batches; deterministic per (seed, epoch) so resume can skip."""
         rng = random.Random(self.cfg.seed * 1000 + epoch)
-        order = sorted(range(len(feats)), key=lambda i: (model.feature_length(feats[i]) + rng.random() * 4))
+        order = sorted(range(len(feats)), key=lambda i: model.feature_length(feats[i]) + rng.random() * 4)
         batches = [order[s : s + self.cfg.batch_size] for s in range(0, len(order), self.cfg.batch_size)]
         rng.shuffle(batches)
         return batches
@@ -116,8 +116,14 @@ class Trainer:
         return [f for s in bar for f in model.featurize_many(docs[s : s + chunk])]
 
     # --- main loop -----------------------------------------------------------------------
-    def fit(self, model: NeuralREModel, train: list[Document], dev: list[Document] | None = None,
-            out_dir: str | Path | None = None, resume: bool = False) -> dict:
+    def fit(
+        self,
+        model: NeuralREModel,
+        train: list[Document],
+        dev: list[Document] | None = None,
+        out_dir: str | Path | None = None,
+        resume: bool = False,
+    ) -> dict:
         """Train ``model`` in place; returns history, best dev metric and timings. Best dev weights are restored."""
         cfg = self.cfg
         set_seed(cfg.seed)
@@ -151,7 +157,9 @@ class Trainer:
             log.info("resumed from %s at step %d", self.out / "last", st.step)
         self.best_state: dict | None = None
         self.t0 = time.perf_counter() - st.train_seconds
-        self.bar = tqdm(total=self.total, initial=st.step, desc="train", disable=not cfg.progress or not self.dist.is_main, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=self.total, initial=st.step, desc="train", disable=not cfg.progress or not self.dist.is_main, dynamic_ncols=True
+        )
         self.window = _Losses()  # train losses since the last dev evaluation (history.json)
         stop = st.step >= self.total
         while not stop and (cfg.max_steps or st.epoch < cfg.epochs):
@@ -161,8 +169,14 @@ class Trainer:
             self._evaluate(st)
         st.train_seconds = time.perf_counter() - self.t0
         self._restore_best(st)
-        return {"best": st.best, "best_step": st.best_step, "history": st.history, "train_seconds": st.train_seconds,
-                "step": st.step, "metric": cfg.metric}
+        return {
+            "best": st.best,
+            "best_step": st.best_step,
+            "history": st.history,
+            "train_seconds": st.train_seconds,
+            "step": st.step,
+            "metric": cfg.metric,
+        }
 
     def _epoch(self, st: TrainState) -> bool:
         """Run (the rest of) one epoch; returns True when training must stop."""

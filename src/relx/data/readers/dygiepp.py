@@ -39,8 +39,12 @@ def _per_sentence(rec: dict[str, Any], key: str, n: int) -> list[Any]:
 
 def _item(item: Any, ints: int, what: str) -> tuple[list[int], str]:
     """``[int x ints, type]`` -> (ints, type)."""
-    if (not isinstance(item, list) or len(item) != ints + 1 or not isinstance(item[-1], str)
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in item[:-1])):
+    if (
+        not isinstance(item, list)
+        or len(item) != ints + 1
+        or not isinstance(item[-1], str)
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in item[:-1])
+    ):
         raise RelxInputError(f"{what} must be [{', '.join(['int'] * ints)}, type], got {str(item)[:60]}")
     return item[:-1], item[-1]
 

@@ -71,8 +71,13 @@ def probe_documents(model: Any, n: int = 6) -> list[Document]:
     docs = []
     for i in range(n):
         toks = words[: 6 + 3 * i]
-        docs.append(Document(id=f"probe{i}", tokens=toks, entities=[
-            Entity(1, 2, types[i % len(types)]), Entity(len(toks) - 2, len(toks), types[(i + 1) % len(types)])]))
+        docs.append(
+            Document(
+                id=f"probe{i}",
+                tokens=toks,
+                entities=[Entity(1, 2, types[i % len(types)]), Entity(len(toks) - 2, len(toks), types[(i + 1) % len(types)])],
+            )
+        )
     return docs
 
 
@@ -99,15 +104,21 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         raise RelxInputError("exists and is not a directory (OUT names the export folder)", out_dir)
     in_place = out_dir.exists() and model_dir.exists() and out_dir.resolve() == model_dir.resolve()
     ours = (*FILES.values(), META)
-    taken = [n for n in ours if (out_dir / n).exists()] if in_place else sorted(p.name for p in out_dir.iterdir()) if out_dir.exists() else []
+    taken = (
+        [n for n in ours if (out_dir / n).exists()] if in_place else sorted(p.name for p in out_dir.iterdir()) if out_dir.exists() else []
+    )
     if taken and not overwrite:
-        raise RelxInputError(f"output folder is not empty ({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''}); pass --overwrite "
-                             "to replace the files the export writes (a copy of MODEL, model.onnx, model.int8.onnx, onnx.json; "
-                             "nothing else is touched), or choose a new folder", out_dir)
+        raise RelxInputError(
+            f"output folder is not empty ({', '.join(taken[:3])}{', ...' if len(taken) > 3 else ''}); pass --overwrite "
+            "to replace the files the export writes (a copy of MODEL, model.onnx, model.int8.onnx, onnx.json; "
+            "nothing else is touched), or choose a new folder",
+            out_dir,
+        )
     model = load_model(model_dir, device="cpu")
     if not supports_onnx(model):
-        raise RelxConfigError(f"{model_dir}: ONNX export supports the transformer pair models (marker, bert_extra, gpt2_clf), "
-                              f"not {model.registered_name!r}")
+        raise RelxConfigError(
+            f"{model_dir}: ONNX export supports the transformer pair models (marker, bert_extra, gpt2_clf), not {model.registered_name!r}"
+        )
     model.eval()
     with staging_directory(out_dir) as tmp:
         if not in_place:
@@ -123,8 +134,12 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, int8: bool = True, o
         old = _previous_meta(out_dir)
         install_files(tmp, out_dir, last=(META,))
         stale = old.get("onnx_int8") if not int8 else None  # a previous export's int8 file, no longer listed
-        if isinstance(stale, dict) and stale.get("file") == FILES["onnx_int8"] and (out_dir / FILES["onnx_int8"]).is_file() \
-                and file_sha256(out_dir / FILES["onnx_int8"]) == stale.get("sha256"):
+        if (
+            isinstance(stale, dict)
+            and stale.get("file") == FILES["onnx_int8"]
+            and (out_dir / FILES["onnx_int8"]).is_file()
+            and file_sha256(out_dir / FILES["onnx_int8"]) == stale.get("sha256")
+        ):
             (out_dir / FILES["onnx_int8"]).unlink()  # exactly the file that export wrote (its checksum matches)
     return meta
 
@@ -142,14 +157,24 @@ def _export_into(model: Any, model_dir: Path, tmp: Path, int8: bool, opset: int)
     """Write model.onnx (and model.int8.onnx) into ``tmp``; returns the onnx.json dict (checked against PyTorch)."""
     names, sample = _inputs(model, probe_documents(model, 2))
     wrapper = _PairLogits(model, names).eval()
-    dynamic = {k: ({0: "batch", 1: "seq"} if v.dim() == 2 and k in ("input_ids", "attention_mask") else {0: "batch"}) for k, v in sample.items()}
+    dynamic = {
+        k: ({0: "batch", 1: "seq"} if v.dim() == 2 and k in ("input_ids", "attention_mask") else {0: "batch"}) for k, v in sample.items()
+    }
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape checks that are constant for these encoders (checked below)
         fastpath = torch.backends.mha.get_fastpath_enabled()
         torch.backends.mha.set_fastpath_enabled(False)  # nn.TransformerEncoderLayer's fused eval kernel has no ONNX form
         try:
-            torch.onnx.export(wrapper, tuple(sample[k] for k in names), str(tmp / FILES["onnx"]), input_names=names, output_names=["logits"],
-                              dynamic_axes={**dynamic, "logits": {0: "batch"}}, opset_version=opset, dynamo=False)
+            torch.onnx.export(
+                wrapper,
+                tuple(sample[k] for k in names),
+                str(tmp / FILES["onnx"]),
+                input_names=names,
+                output_names=["logits"],
+                dynamic_axes={**dynamic, "logits": {0: "batch"}},
+                opset_version=opset,
+                dynamo=False,
+            )
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
     if int8:
@@ -158,8 +183,14 @@ def _export_into(model: Any, model_dir: Path, tmp: Path, int8: bool, opset: int)
         # int8 weights per output channel, 7-bit range, MatMul only (embeddings stay fp32): the variant that agreed
         # best with fp32 predictions on 600 SemEval training sentences (docs/DESIGN-NOTES.md)
         logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # onnxruntime's "consider pre-processing" note
-        quantize_dynamic(str(tmp / FILES["onnx"]), str(tmp / FILES["onnx_int8"]), weight_type=QuantType.QInt8,
-                         per_channel=True, reduce_range=True, op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            str(tmp / FILES["onnx"]),
+            str(tmp / FILES["onnx_int8"]),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
+            op_types_to_quantize=["MatMul"],
+        )
     meta: dict[str, Any] = {"inputs": names, "opset": opset, "torch": torch.__version__, "files": {}}
     probe_names, probe = _inputs(model, probe_documents(model))
     with torch.inference_mode():
