@@ -127,7 +127,7 @@ def test_mining_finds_ngram_with_precision():
     p = by_ngram[("caused",)]
     assert (p.relation, p.precision, p.support, p.count, p.order) == ("Cause-Effect(e2,e1)", 0.75, 3, 4, "any")
     assert all(q.relation == "Cause-Effect(e2,e1)" for q in mined)  # 'the' / 'a' are too imprecise, Content-Container too rare
-    rules, text = mine_ruleset(mining_docs(), "Other", 0.7, 3, 2)
+    rules, text = mine_ruleset(mining_docs(), "Other", min_precision=0.7, min_support=3, max_n=2)
     assert "NOT hand-written" in text and yaml.safe_load(text)["source"] == "mined"
     assert rules.vector(mining_docs()[0], "relation") == [1.0]
     assert ngram_regex(("'s", "new")) == r"(?<!\S)'s new\b"

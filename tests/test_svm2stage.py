@@ -12,8 +12,9 @@ from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
 from relx.evaluation.regimes import format_stage_reports
+from relx.evaluation.two_stage import evaluate_two_stage
 from relx.models.loading import load_model
-from relx.models.svm2stage import RELATION, Svm2StageConfig, Svm2StageModel, evaluate_two_stage
+from relx.models.svm2stage import RELATION, Svm2StageConfig, Svm2StageModel
 from relx.training.config import FitContext, TrainerConfig
 from tiny_models import tiny_config
 

@@ -95,7 +95,7 @@ def test_staging_directory_is_removed_unless_published(tmp_path: Path) -> None:
 
 
 def test_text_table_aligns_and_titles() -> None:
-    from relx.utils import text_table
+    from relx.evaluation.report import text_table
 
     assert text_table(["Label", "F1"], [["a", 1.5], ["long", 10]], "T") == "T\n=\nLabel   F1\n-----  ---\na      1.5\nlong    10"
     assert text_table(["x", "n"], [["a", 1]], "", right=[False, False], indent="  ", underline=False) == "\n  x  n\n  -  -\n  a  1"

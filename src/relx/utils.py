@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic writes (files and folders), text tables, seeding, devices."""
+"""Small shared helpers: atomic writes (files and folders), seeding, devices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import random
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -290,28 +290,6 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
-
-
-def text_table(
-    headers: Sequence[Any],
-    rows: Sequence[Sequence[Any]],
-    title: str | None = None,
-    *,
-    right: Sequence[bool] | None = None,
-    indent: str = "",
-    underline: bool = True,
-) -> str:
-    """The one fixed-width text table: cells joined by two spaces, a dashed rule under the header.
-
-    ``right``: per-column right alignment (default: every column but the first); ``indent`` prefixes
-    every row; ``title`` (when not None) comes first, underlined with ``=`` when ``underline``."""
-    cells = [[str(c) for c in row] for row in [headers, *rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    right = [i > 0 for i in range(len(headers))] if right is None else list(right)
-    lines = [indent + "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)).rstrip() for row in cells]
-    lines.insert(1, indent + "  ".join("-" * w for w in widths))
-    head = [] if title is None else [title, "=" * len(title)] if underline else [title]
-    return "\n".join(head + lines)
 
 
 def set_seed(seed: int) -> None:

@@ -25,6 +25,14 @@ def package_version() -> str:
         return str(getattr(relx, "__version__", "unknown"))
 
 
+def command(sub: argparse._SubParsersAction, name: str, doc: str | None) -> argparse.ArgumentParser:
+    """Add subcommand ``name`` whose help is the first line of ``doc`` (its module docstring) and whose
+    description is the docstring's second paragraph."""
+    paragraphs = (doc or "").strip().split("\n\n")
+    description = " ".join(paragraphs[1].split()) if len(paragraphs) > 1 else None
+    return sub.add_parser(name, help=paragraphs[0].strip(), description=description)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from relx.cli import analyze, bench, compare, data, evaluate, export, models, predict, predict_distributed, rules, serve, train
 

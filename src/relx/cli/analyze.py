@@ -1,4 +1,9 @@
-"""`relx analyze --gold G --pred P [P2 ...] [--negative L] [--scheme S] [--buckets 5] [--png OUT] [--json OUT]`.
+"""all-data vs relation-only scores, length buckets and significance for one or more prediction files
+
+Tables 2-3 (weighted/macro P/R/F1 on all data and on relation-only data) and Figure 1 (F1 by sentence-length
+bucket) of the LSTM/BERT/GPT-2/SVM TACRED paper.
+
+Usage: `relx analyze --gold G --pred P [P2 ...] [--negative L] [--scheme S] [--buckets 5] [--png OUT] [--json OUT]`.
 
 Prints, for every prediction file, the two evaluation regimes of the LSTM/BERT/GPT-2/SVM TACRED
 paper (Table 2: weighted and macro P/R/F1 on all data incl. the negative class; Table 3: the same on
@@ -13,16 +18,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from relx.cli import command
 from relx.evaluation.metrics import SCHEMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "analyze",
-        help="all-data vs relation-only scores, length buckets and significance for one or more prediction files",
-        description="Tables 2-3 (weighted/macro P/R/F1 on all data and on relation-only data) and Figure 1 "
-        "(F1 by sentence-length bucket) of the LSTM/BERT/GPT-2/SVM TACRED paper.",
-    )
+    p = command(sub, "analyze", __doc__)
     p.add_argument("--gold", required=True, help="gold documents (relx JSONL or any readable format)")
     p.add_argument("--pred", required=True, nargs="+", help="predicted relx JSONL file(s) with the gold document ids")
     p.add_argument("--format", default="auto", help="format of the gold file (default: guessed)")

@@ -1,17 +1,20 @@
-"""`relx bench SUITE [--budget B] [--tacred DIR] [--threads N] [--root DIR] [--report-only] [--dry-run] [--list]`."""
+"""reproduce a paper's tables: run its benchmark suite, regenerate benchmarks/RESULTS.md
+
+Suites (benchmarks/suites.yaml): hybrid-mld, lstm-bert-svm, soft-label-kd, kernel-matrix, two-phase, speed,
+all. Finished runs are never repeated; an interrupted run resumes from its checkpoint.
+
+Usage: `relx bench SUITE [--budget B] [--tacred DIR] [--threads N] [--root DIR] [--report-only] [--dry-run] [--list]`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from relx.cli import command
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="reproduce a paper's tables: run its benchmark suite, regenerate benchmarks/RESULTS.md",
-        description="Suites (benchmarks/suites.yaml): hybrid-mld, lstm-bert-svm, soft-label-kd, kernel-matrix, two-phase, speed, all. "
-        "Finished runs are never repeated; an interrupted run resumes from its checkpoint.",
-    )
+    p = command(sub, "bench", __doc__)
     p.add_argument("suite", nargs="?", default=None, help="suite name or 'all'")
     p.add_argument("--budget", default="cpu-small", choices=["cpu-small", "cpu-full", "gpu"])
     p.add_argument("--tacred", default=None, metavar="DIR", help="your TACRED copy (train/dev/test.json): also run the suite's TACRED rows")

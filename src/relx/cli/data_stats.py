@@ -8,13 +8,12 @@ from pathlib import Path
 
 from relx.data.labels import DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE, default_negative
 
+STATS_HELP = "label counts, imbalance ratios, lengths, overlap classes of a dataset file"
+STATS_DESCRIPTION = "Print dataset statistics as tables; optionally write them as JSON."
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "stats",
-        help="label counts, imbalance ratios, lengths, overlap classes of a dataset file",
-        description="Print dataset statistics as tables; optionally write them as JSON.",
-    )
+    p = sub.add_parser("stats", help=STATS_HELP, description=STATS_DESCRIPTION)
     p.add_argument("file", help="dataset file (any format relx can read)")
     p.add_argument("--format", default="auto", help="input format (default: auto-detect)")
     p.add_argument(

@@ -1,4 +1,13 @@
-"""`relx evaluate --gold G --pred P --scheme tacred|semeval|relations|joint [--negative L] [--symmetric A,B] [--json OUT] [--confusion PNG] [--analysis overlap [--png PNG]]`."""
+"""score predicted relx JSONL against gold (TACRED micro, macro, weighted, SemEval official, relation-level)
+
+Align gold and predicted documents by id. The sentence-level schemes (tacred, semeval) score the (e1, e2) pair
+label of documents with exactly two entities, the same spans on both sides; 'relations' scores every relation
+as (head span, label, tail span): missing ones are false negatives, extra ones false positives; 'joint' scores
+entities and relations of joint extraction in the SpERT settings (NER, RE boundaries, RE strict), reading gold
+and predictions in any format relx reads (e.g. SpERT JSON).
+
+Usage: `relx evaluate --gold G --pred P --scheme tacred|semeval|relations|joint [--negative L] [--symmetric A,B] [--json OUT] [--confusion PNG] [--analysis overlap [--png PNG]]`.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from relx.cli import command
 from relx.evaluation.metrics import DOCUMENT_SCHEMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="score predicted relx JSONL against gold (TACRED micro, macro, weighted, SemEval official, relation-level)",
-        description=(
-            "Align gold and predicted documents by id. The sentence-level schemes (tacred, semeval) score the (e1, e2) pair "
-            "label of documents with exactly two entities, the same spans on both sides; 'relations' scores every relation "
-            "as (head span, label, tail span): missing ones are false negatives, extra ones false positives; 'joint' scores "
-            "entities and relations of joint extraction in the SpERT settings (NER, RE boundaries, RE strict), reading gold "
-            "and predictions in any format relx reads (e.g. SpERT JSON)."
-        ),
-    )
+    p = command(sub, "evaluate", __doc__)
     p.add_argument("--gold", required=True, help="gold documents: relx JSONL or any format relx reads (TACRED, SemEval, SpERT, CasRel...)")
     p.add_argument("--pred", required=True, help="predicted documents (relx JSONL) with the same document ids")
     p.add_argument(

@@ -12,6 +12,9 @@ LIMIT = 64 * 1024 * 1024
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "vocab.json", "merges.txt")
 
 
+BUNDLE_OVERWRITE_HELP = "write into a non-empty OUT (e.g. an earlier bundle): replaces only the files the bundle writes, keeps the rest"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export artifacts")
     esub = p.add_subparsers(dest="export_command", required=True)
@@ -22,11 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--data", action="append", default=None, metavar="PATH[:FORMAT]", help="dataset to include (default: bundled SemEval train + test)"
     )
     g.add_argument("--no-annotate", action="store_true", help="skip spaCy POS/NER/dependency annotation")
-    g.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="write into a non-empty OUT (e.g. an earlier bundle): replaces only the files the bundle writes, keeps the rest",
-    )
+    g.add_argument("--overwrite", action="store_true", help=BUNDLE_OVERWRITE_HELP)
     g.set_defaults(func=run_gpu_bundle)
     o = esub.add_parser("onnx", help="ONNX (+ int8) copy of a transformer pair model for onnxruntime CPU inference")
     o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf)")

@@ -1,4 +1,10 @@
-"""`relx predict-distributed MODEL --input SHARDS... --output DIR [--actors N]`: Ray Data batch prediction."""
+"""predict a JSONL / Parquet corpus with Ray Data actors (pip install 'relx[distributed]')
+
+Records: relx documents (id, tokens, entities) or raw texts (id, text). Writes OUT/part-*.jsonl (relx JSONL)
+and OUT/_MANIFEST.json; OUT appears only when every shard is written.
+
+Usage: `relx predict-distributed MODEL --input SHARDS... --output DIR [--actors N]`: Ray Data batch prediction.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from relx.cli import command
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "predict-distributed",
-        help="predict a JSONL / Parquet corpus with Ray Data actors (pip install 'relx[distributed]')",
-        description="Records: relx documents (id, tokens, entities) or raw texts (id, text). Writes OUT/part-*.jsonl "
-        "(relx JSONL) and OUT/_MANIFEST.json; OUT appears only when every shard is written.",
-    )
+    p = command(sub, "predict-distributed", __doc__)
     p.add_argument("model", help="saved relx model directory (readable from every Ray worker)")
     p.add_argument("--input", nargs="+", required=True, help="files or glob patterns (quote them): *.jsonl or *.parquet")
     p.add_argument("--output", required=True, help="new (or empty) output folder")

@@ -7,17 +7,27 @@ import sys
 
 from relx.data.labels import DEFAULT_NEGATIVE, SEMEVAL_NEGATIVE, default_negative
 
+MINE_HELP = "mine between-entity n-gram cues per relation from training data"
+MINE_DESCRIPTION = (
+    "Keep n-grams with train precision >= --min-precision and support >= --min-support; "
+    "write a readable YAML pattern file with each pattern's precision and support."
+)
+CHECK_HELP = "per-relation coverage / precision of a pattern file on a dataset"
+CHECK_DESCRIPTION = "RULES is a YAML pattern file or a shipped set (semeval, tacred)."
+SOFT_HELP = "soft type-constraint rules: P(relation | subject type, object type) from labelled data"
+SOFT_DESCRIPTION = (
+    "Count (subject type, object type) patterns against relations in DATA (two-entity documents), "
+    "normalise each pattern's row, set the negative class to C; print the table, optionally "
+    "save the heatmap (PNG) and the rules (JSON). Untyped entities take the NER tag of their head "
+    "token (annotate the data first: relx data annotate)."
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rules", help="mine and check regex cue patterns (symbolic branch of the hybrid model)")
     rsub = p.add_subparsers(dest="rules_command", required=True)
 
-    m = rsub.add_parser(
-        "mine",
-        help="mine between-entity n-gram cues per relation from training data",
-        description="Keep n-grams with train precision >= --min-precision and support >= --min-support; "
-        "write a readable YAML pattern file with each pattern's precision and support.",
-    )
+    m = rsub.add_parser("mine", help=MINE_HELP, description=MINE_DESCRIPTION)
     m.add_argument("train", help="training data (any format relx reads)")
     m.add_argument("--out", required=True, help="YAML pattern file to write")
     _data_args(m)
@@ -27,11 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--max-per-relation", type=int, default=30, help="keep at most this many patterns per relation (0 = all)")
     m.set_defaults(func=run_mine)
 
-    c = rsub.add_parser(
-        "check",
-        help="per-relation coverage / precision of a pattern file on a dataset",
-        description="RULES is a YAML pattern file or a shipped set (semeval, tacred).",
-    )
+    c = rsub.add_parser("check", help=CHECK_HELP, description=CHECK_DESCRIPTION)
     c.add_argument("rules", help="pattern file or shipped name")
     c.add_argument("data", help="labelled data (any format relx reads)")
     _data_args(c)
@@ -39,14 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the report as JSON")
     c.set_defaults(func=run_check)
 
-    s = rsub.add_parser(
-        "soft",
-        help="soft type-constraint rules: P(relation | subject type, object type) from labelled data",
-        description="Count (subject type, object type) patterns against relations in DATA (two-entity documents), "
-        "normalise each pattern's row, set the negative class to C; print the table, optionally "
-        "save the heatmap (PNG) and the rules (JSON). Untyped entities take the NER tag of their head "
-        "token (annotate the data first: relx data annotate).",
-    )
+    s = rsub.add_parser("soft", help=SOFT_HELP, description=SOFT_DESCRIPTION)
     s.add_argument("data", help="labelled pair data (any format relx reads)")
     _data_args(s)
     s.add_argument("--na", type=float, default=0.2, help="the constant C on the negative class (default: 0.2)")
@@ -84,9 +83,8 @@ def run_mine(args: argparse.Namespace) -> int:
 
     check_not_an_input(args.out, args.train)
     docs, negative = _read(args.train, args.format, args.negative)
-    rules, text = mine_ruleset(
-        docs, negative, args.min_precision, args.min_support, args.max_n, args.max_per_relation or None, origin=args.train
-    )
+    settings = {"min_precision": args.min_precision, "min_support": args.min_support, "max_n": args.max_n}
+    rules, text = mine_ruleset(docs, negative, origin=args.train, max_per_relation=args.max_per_relation or None, **settings)
     with atomic_open(args.out) as fh:
         fh.write(text)
     print(f"wrote {args.out}: {len(rules)} patterns for {len(rules.relations)} relations from {len(docs)} documents", file=sys.stderr)

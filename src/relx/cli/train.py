@@ -13,6 +13,12 @@ STAGES = ("detector", "classifier", "teacher")
 REPLACED_DIRS = ("model", "best", "last") + tuple(f"{stage}/{name}" for stage in STAGES for name in ("model", "best", "last"))
 
 
+OVERWRITE_HELP = (
+    "train from scratch into an OUT that already holds a run: replaces the run's own files "
+    "(model/, best/, last/, result.json, history.json, ...); other files in OUT are kept"
+)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train and evaluate a model from a YAML config")
     p.add_argument("--config", required=True, help="YAML with model / data / trainer sections")
@@ -20,12 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory (best/, last/, model/, result.json)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue from OUT/last")
-    again.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="train from scratch into an OUT that already holds a run: replaces the run's own files "
-        "(model/, best/, last/, result.json, history.json, ...); other files in OUT are kept",
-    )
+    again.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--skip-invalid", action="store_true", help="drop invalid data records with a warning (data.on_invalid=skip)")
     p.set_defaults(func=run)
 

@@ -160,7 +160,7 @@ def compute_stats(docs: Iterable[Document], negative: str = "no_relation") -> di
 
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     """Fixed-width table: numeric columns right-aligned, text columns left-aligned."""
-    from relx.utils import text_table
+    from relx.evaluation.report import text_table
 
     numeric = [k > 0 and all(isinstance(r[k], (int, float)) or r[k] is None or _is_pct(r[k]) for r in rows) for k in range(len(header))]
     return text_table(header, [[_fmt(c) for c in row] for row in rows], title, right=numeric, indent="  ", underline=False)

@@ -23,8 +23,8 @@ from relx.data.schema import Document
 from relx.data.triples import relation_triples, sentence_structure
 from relx.errors import RelxInputError
 from relx.evaluation.metrics import align_documents, prf
+from relx.evaluation.report import text_table
 from relx.evaluation.triples import check_mode
-from relx.utils import text_table
 
 OVERLAP = ("normal", "epo", "seo")
 MULTIPLICITY = ("x1", "x2", "x3", "x4", "x5plus")

@@ -24,7 +24,7 @@ import numpy as np
 from relx.data.schema import Document
 from relx.evaluation.analysis import length_buckets
 from relx.evaluation.pair_labels import document_pair_labels, score_labels
-from relx.utils import text_table
+from relx.evaluation.report import text_table
 
 Preds = Sequence[Document] | Mapping[str, Sequence[Document]]
 METRIC_NAMES = {

@@ -8,9 +8,30 @@ from typing import Any
 
 from relx.errors import RelxInputError
 from relx.evaluation.metrics import JOINT_SCHEME, RELATION_SCHEME, SCHEMES, TRIPLE_SCHEME
-from relx.utils import text_table
 
 __all__ = ["format_report", "mean_sd", "text_table"]
+
+
+def text_table(
+    headers: Sequence[Any],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    *,
+    right: Sequence[bool] | None = None,
+    indent: str = "",
+    underline: bool = True,
+) -> str:
+    """The one fixed-width text table: cells joined by two spaces, a dashed rule under the header.
+
+    ``right``: per-column right alignment (default: every column but the first); ``indent`` prefixes
+    every row; ``title`` (when not None) comes first, underlined with ``=`` when ``underline``."""
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    right = [i > 0 for i in range(len(headers))] if right is None else list(right)
+    lines = [indent + "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)).rstrip() for row in cells]
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    head = [] if title is None else [title, "=" * len(title)] if underline else [title]
+    return "\n".join(head + lines)
 
 
 def mean_sd(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:

@@ -49,23 +49,37 @@ def _json_object(text: str) -> bool:
         return False
 
 
-def read_marked_lines(path: Path) -> list[Document]:
-    """One inline-marked sentence per non-empty line (plain or .gz UTF-8, split on \\n only); errors name the line."""
-    from relx.data.inline import parse_marked
+MARKED_JSON = (
+    "this line is a JSON object, not a sentence marked with <e1>..</e1> <e2>..</e2>; for relx JSONL use --format jsonl (or --format auto)"
+)
+RAW_MARKED = (
+    "this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences (--format text) or raw text (--format raw)"
+)
+RAW_JSON = "this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)"
+
+
+def _text_lines(path: Path, refuse: dict[str, Callable[[str], bool]]) -> list[tuple[int, str]]:
+    """(line number, stripped text) of every non-empty line of ``path`` (plain or .gz UTF-8, split on \\n only);
+    a line for which a ``refuse`` test is true raises that problem, naming the line."""
     from relx.data.io import iter_lines
 
-    docs = []
+    lines = []
     for lineno, line in iter_lines(path):
         text = line.strip()
-        if not text:
-            continue
-        if _json_object(text):
-            raise RelxInputError(
-                "this line is a JSON object, not a sentence marked with <e1>..</e1> <e2>..</e2>; "
-                "for relx JSONL use --format jsonl (or --format auto)",
-                path,
-                lineno,
-            )
+        problem = next((problem for problem, test in refuse.items() if text and test(text)), None)
+        if problem is not None:
+            raise RelxInputError(problem, path, lineno)
+        if text:
+            lines.append((lineno, text))
+    return lines
+
+
+def read_marked_lines(path: Path) -> list[Document]:
+    """One inline-marked sentence per non-empty line; errors name the line."""
+    from relx.data.inline import parse_marked
+
+    docs = []
+    for lineno, text in _text_lines(path, {MARKED_JSON: _json_object}):
         try:
             tokens, entities = parse_marked(text)
         except RelxInputError as exc:
@@ -76,26 +90,7 @@ def read_marked_lines(path: Path) -> list[Document]:
 
 def read_raw_lines(path: Path) -> list[tuple[int, str]]:
     """(line number, text) of every non-empty line of a raw-text file; a marked or JSON line is an error."""
-    from relx.data.io import iter_lines
-
-    lines = []
-    for lineno, line in iter_lines(path):
-        text = line.strip()
-        if not text:
-            continue
-        if is_marked(text):
-            raise RelxInputError(
-                "this line has <e1>/<e2> tags but the file is raw text: a file holds either marked sentences "
-                "(--format text) or raw text (--format raw)",
-                path,
-                lineno,
-            )
-        if _json_object(text):
-            raise RelxInputError(
-                "this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)", path, lineno
-            )
-        lines.append((lineno, text))
-    return lines
+    return _text_lines(path, {RAW_MARKED: is_marked, RAW_JSON: _json_object})
 
 
 def _first_line(path: Path) -> str:

@@ -226,15 +226,4 @@ class Pipeline:
         return self.predict(inputs.docs, progress=progress)
 
 
-def load(
-    directory: str | Path,
-    device: str | None = None,
-    batch_size: int = 64,
-    threshold: float | None = None,
-    candidates: str = "auto",
-    engine: str = "torch",
-) -> Pipeline:
-    """Load a saved relx model directory as a Pipeline (raw-text options: ``threshold``, ``candidates``;
-    ``engine="torch_compile"`` for opt-in ``torch.compile``; ``"onnx"`` / ``"onnx_int8"`` for a directory written by
-    `relx export onnx`)."""
-    return Pipeline.load(directory, device=device, batch_size=batch_size, threshold=threshold, candidates=candidates, engine=engine)
+load = Pipeline.load  # relx.load(directory, ...): a saved model directory as a Pipeline

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from relx.data.labels import LabelSet
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.models.base import register
@@ -45,18 +44,17 @@ class CGCNConfig(TokenChannelsConfig):
     class_weight_power: float = 0.0
     label_smoothing: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.gcn_layers < 1 or self.mlp_layers < 1:
+            raise RelxConfigError(f"gcn_layers and mlp_layers must be >= 1 (got {self.gcn_layers} and {self.mlp_layers})")
+
 
 @register("cgcn")
 class CGCNModel(PairClassifier):
     """C-GCN relation classifier; subclasses (teachers, students) reuse :meth:`encode`."""
 
     Config = CGCNConfig
-
-    def __init__(self, config: CGCNConfig, labels: LabelSet):
-        super().__init__(config, labels)
-        if config.gcn_layers < 1 or config.mlp_layers < 1:
-            raise RelxConfigError(f"{self.registered_name}: gcn_layers and mlp_layers must be >= 1")
-        self.built = False
+    built_from_data = True
 
     # --- layers built from the training data --------------------------------------------
     def prepare(self, train: list[Document]) -> None:

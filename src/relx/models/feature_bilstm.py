@@ -28,7 +28,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from relx.data.labels import LabelSet
 from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.models.base import register
@@ -49,20 +48,26 @@ class FeatureBiLSTMConfig(TokenChannelsConfig):
     class_weight_power: float = 0.5  # CE weights 1/N_i^power (0 = unweighted, 0.5 = inverse sqrt, 1 = inverse frequency)
     label_smoothing: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not self.pools or any(p not in POOLINGS for p in self.pools):
+            raise RelxConfigError(f"feature_bilstm pooling {self.pooling!r}: use '+'-joined names from {POOLINGS}")
+
+    @property
+    def pools(self) -> list[str]:
+        """The pooling names of ``pooling``, in order."""
+        return [p for p in self.pooling.split("+") if p]
+
 
 @register("feature_bilstm")
 class FeatureBiLSTMModel(PairClassifier):
     """Word + position + POS + NER + entity-type embeddings -> packed BiLSTM -> pooling -> FC/BN -> logits."""
 
     Config = FeatureBiLSTMConfig
+    built_from_data = True
 
-    def __init__(self, config: FeatureBiLSTMConfig, labels: LabelSet):
-        super().__init__(config, labels)
-        self.pools = [p for p in config.pooling.split("+") if p]
-        bad = [p for p in self.pools if p not in POOLINGS]
-        if bad or not self.pools:
-            raise RelxConfigError(f"feature_bilstm pooling {config.pooling!r}: use '+'-joined names from {POOLINGS}")
-        self.built = False
+    @property
+    def pools(self) -> list[str]:
+        return self.config.pools
 
     # --- layers built from the training data --------------------------------------------
     def prepare(self, train: list[Document]) -> None:

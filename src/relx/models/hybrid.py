@@ -84,6 +84,7 @@ class HybridModel(PairClassifier):
     """BiLSTM+attention, regex-cue and segment TF-IDF branches, concatenated -> FFN (paper Method 1)."""
 
     Config = HybridConfig
+    built_from_data = True
 
     def __init__(self, config: HybridConfig, labels: LabelSet):
         super().__init__(config, labels)
@@ -94,7 +95,6 @@ class HybridModel(PairClassifier):
         self.tokens: TokenBiLSTM | None = None
         self.rules: RuleSet | None = None
         self.tfidf: SegmentTfidf | None = None
-        self.built = False
 
     # --- data-dependent state and layers -----------------------------------------------
     def prepare(self, train: list[Document]) -> None:
@@ -105,11 +105,11 @@ class HybridModel(PairClassifier):
                 self.rules, _ = mine_ruleset(
                     train,
                     self.labels.negative,
-                    cfg.mine_min_precision,
-                    cfg.mine_min_support,
-                    cfg.mine_max_n,
-                    cfg.mine_max_per_relation,
                     origin="training documents (hybrid prepare)",
+                    min_precision=cfg.mine_min_precision,
+                    min_support=cfg.mine_min_support,
+                    max_n=cfg.mine_max_n,
+                    max_per_relation=cfg.mine_max_per_relation,
                 )
             else:
                 self.rules = RuleSet.load(cfg.rules)

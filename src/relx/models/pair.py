@@ -11,7 +11,7 @@ Models whose layers depend on the training data build them in ``prepare`` and in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -61,6 +61,7 @@ class PairClassifier(NeuralREModel):
     """Subclass gives pair_features / collate_pair / pair_repr; the base owns head, loss, weights and decoding."""
 
     kind = ModelKind.PAIR
+    built_from_data: ClassVar[bool] = False  # True: layers are sized by prepare(train) / load_state_json
 
     def __init__(self, config: Any, labels: LabelSet):
         super().__init__(config, labels)
@@ -70,7 +71,7 @@ class PairClassifier(NeuralREModel):
                 f"{self.registered_name}: class_weight_power must be a number >= 0 (0 none, 0.5 = 1/sqrt(N_i), 1 = 1/N_i), got {power!r}"
             )
         self.register_buffer("class_weights", torch.ones(len(labels)))  # (C,)
-        self.built = True  # data-built models set False until prepare / load_state_json
+        self.built = not self.built_from_data
 
     def init_head(self, rep_dim: int, dropout: float) -> None:
         """Dropout + linear output layer over the (B, rep_dim) pair representation."""

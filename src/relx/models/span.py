@@ -1,24 +1,12 @@
 """Span-based joint entity and relation extraction: the shared model behind ``span_base`` and ``two_phase``.
 
-Paper: ``two-phase-span-joint-extraction.txt`` (Ji et al.), whose ``base`` row is SpERT (Eberts &
-Ulges 2020). Every switch of the paper's Table 7 is a config flag; ``span_base`` turns them all off.
-
-* Words = max-pool over their sub-tokens (Eq. 2); spans of 1..``max_span_width`` words (Eq. 1) are
-  max-pooled (Eq. 4) and combined with the CLS state and a width embedding (Eq. 5: gated, or
-  concatenated as in SpERT when ``gated`` is off).
-* Relation tuples = ordered pairs of entities: [head; tail; max-pooled context between them]
-  (+ the binary global feature D, an entity-distance embedding, in Phase One when ``bi_features``).
-* ``two_phase``: Phase One = binary Entity / Not-Entity and Relation / Not-Relation (BCE, Eq. 6,
-  10, 11); Phase Two = entity typing (softmax over types) and relation typing (softmax over
-  relation types, its input gated with the multi-class global feature C = (head type, tail type,
-  distance) embedding when ``multi_features``), CE (Eq. 12-15); loss = the sum of the four (Eq. 16).
-  Without ``two_phase``: one softmax over entity types + Not-Entity and, as in SpERT, one sigmoid per
-  relation type (threshold ``rel_threshold``), still with C when ``multi_features``.
-* Training: every gold entity and up to ``neg_entity_count`` random non-entity spans per sentence;
-  every gold relation and up to ``neg_relation_count`` random unrelated ordered pairs of gold
-  entities (SpERT's sampling), drawn as tensor operations on the model's device.
-* Inference: all spans are classified; relation candidates are all ordered pairs of predicted
-  entities (at most ``max_entities`` per sentence, the highest-scoring).
+Paper: ``two-phase-span-joint-extraction.txt`` (Ji et al.); its ``base`` row is SpERT (Eberts & Ulges
+2020). Every switch of the paper's Table 7 is a config flag; ``span_base`` turns them all off. Spans of
+1..``max_span_width`` words are max-pooled and fused with CLS and width (Eq. 1-5); relation tuples are
+ordered entity pairs [head; tail; context] (+ global features D and C). ``two_phase``: binary Phase One
+(Eq. 6, 10, 11) then typing (Eq. 12-15), loss Eq. 16; otherwise SpERT's softmax / per-type sigmoid heads.
+Training samples negatives as SpERT does; inference pairs the ``max_entities`` best predicted entities.
+The equations and switches are walked through in docs/models/two-phase.md.
 """
 
 from __future__ import annotations
@@ -44,6 +32,7 @@ from relx.nn.spans import (
     context_max_pool,
     enumerate_spans,
     feature_embedding,
+    gather_rows,
     pool_words,
     sample_mask,
     span_distance,
@@ -214,10 +203,7 @@ class SpanJointModel(SampleCounts, TransformerModel):
         ent_rep (B, E, D), ent_bounds (B, E, 2), ent_type (B, E); head/tail (B, P) entity indexes.
         """
         cfg = self.config
-
-        def pick(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            return x.gather(1, idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand(*idx.shape, *x.shape[2:]))
-
+        pick = gather_rows
         hb, tb = pick(ent_bounds, head), pick(ent_bounds, tail)  # (B, P, 2)
         ctx = context_max_pool(enc["words"], hb, tb)  # (B, P, H); padded words are 0 and never between
         dist = span_distance(hb, tb, cfg.max_distance)  # (B, P)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import stat
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from relx.errors import RelxInputError
 
@@ -96,12 +98,11 @@ def check_model_tree(directory: str | Path, root: str | Path | None = None) -> N
                 raise RelxInputError(f"{_kind(mode)}, not a regular file (refused: a model directory holds only files and folders)", entry)
 
 
-def read_file_capped(path: Path, cap: int, root: str | Path | None = None, what: str = "file") -> bytes:
-    """The bytes of ``path``, which must be a regular file of at most ``cap`` bytes inside ``root``
-    (default: its folder). FIFOs, devices and folders are refused before they are read (opened
-    non-blocking, so a FIFO cannot hang), and at most ``cap + 1`` bytes are read, so a file that
-    grows while it is read cannot exhaust memory."""
-    path = Path(path)
+@contextmanager
+def open_regular(path: Path, root: str | Path | None, what: str) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+    """Open ``path`` for reading as (file, its stat) when it is a regular file inside ``root`` (default: its
+    folder): symlinks out of ``root``, folders, FIFOs and devices are refused before reading (opened
+    non-blocking, so a FIFO cannot hang), and again after opening (replaced between stat and open)."""
     if not _inside(path, root if root is not None else path.parent):
         raise RelxInputError(f"symbolic link to {os.path.realpath(path)}, outside the model directory (refused)", path)
     try:
@@ -117,8 +118,18 @@ def read_file_capped(path: Path, cap: int, root: str | Path | None = None, what:
         raise RelxInputError(f"cannot read: {exc.strerror or exc}", path) from None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):  # replaced between stat and open
+        if not stat.S_ISREG(st.st_mode):
             raise RelxInputError(f"{_kind(st.st_mode)}, not a regular file (refused)", path)
+        yield fh, st
+
+
+def read_file_capped(path: Path, cap: int, root: str | Path | None = None, what: str = "file") -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``cap`` bytes inside ``root``
+    (default: its folder). FIFOs, devices and folders are refused before they are read (opened
+    non-blocking, so a FIFO cannot hang), and at most ``cap + 1`` bytes are read, so a file that
+    grows while it is read cannot exhaust memory."""
+    path = Path(path)
+    with open_regular(path, root, what) as (fh, st):
         if st.st_size > cap:
             raise RelxInputError(f"{st.st_size} bytes, over the {_size(cap)} limit for a {what} of a model directory", path)
         try:
@@ -149,21 +160,7 @@ def safetensors_header(path: Path, root: str | Path | None = None) -> tuple[dict
     def damaged(detail: str) -> RelxInputError:
         return RelxInputError(f"truncated or damaged safetensors file ({detail})", path)
 
-    if not _inside(path, root if root is not None else path.parent):
-        raise RelxInputError(f"symbolic link to {os.path.realpath(path)}, outside the model directory (refused)", path)
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise RelxInputError("not a file" if stat.S_ISDIR(mode) else f"{_kind(mode)}, not a regular file (refused)", path)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise RelxInputError("missing", path) from None
-    except OSError as exc:
-        raise RelxInputError(f"cannot read: {exc.strerror or exc}", path) from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise RelxInputError(f"{_kind(st.st_mode)}, not a regular file (refused)", path)
+    with open_regular(path, root, "safetensors file") as (fh, st):
         size = st.st_size
         head = fh.read(8)
         if len(head) < 8:

@@ -189,3 +189,8 @@ class SampleCounts:
         """Training instances seen so far per class, e.g. {"entity": {"Not-Entity": .., "Per": ..}, "relation": {...}}."""
         names = {"entity": ["Not-Entity", *self.entity_types], "relation": ["Not-Relation", *self.relation_types]}
         return {k: dict(zip(names[k], v.tolist())) for k, v in self._sample_counts.items()}
+
+
+def gather_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Rows of ``x`` (B, N, ...) at indexes ``idx`` (B, P) along dim 1 -> (B, P, ...)."""
+    return x.gather(1, idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand(*idx.shape, *x.shape[2:]))

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from relx.data.labels import LabelSet
 from relx.data.schema import Document
@@ -64,6 +65,9 @@ def _order(doc: Document) -> str:
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     n = len(shorter)
     return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+MINING_DEFAULTS: dict[str, Any] = {"min_precision": 0.5, "min_support": 5, "max_n": 3, "max_per_relation": 30}
 
 
 def mine_patterns(
@@ -141,16 +145,15 @@ def mined_yaml(patterns: Sequence[MinedPattern], settings: dict, origin: str = "
 
 
 def mine_ruleset(
-    docs: Sequence[Document],
-    negative: str = "no_relation",
-    min_precision: float = 0.5,
-    min_support: int = 5,
-    max_n: int = 3,
-    max_per_relation: int | None = 30,
-    origin: str = "training data",
+    docs: Sequence[Document], negative: str = "no_relation", origin: str = "training data", **settings: Any
 ) -> tuple[RuleSet, str]:
-    """Mine, render as YAML and parse it back: (rule set, YAML text). The rule set may be empty."""
-    mined = mine_patterns(docs, negative, min_precision, min_support, max_n, max_per_relation)
-    settings = {"min_precision": min_precision, "min_support": min_support, "max_n": max_n, "max_per_relation": max_per_relation}
+    """Mine, render as YAML and parse it back: (rule set, YAML text). The rule set may be empty.
+
+    ``settings``: ``min_precision``, ``min_support``, ``max_n``, ``max_per_relation`` of :func:`mine_patterns`."""
+    unknown = sorted(set(settings) - set(MINING_DEFAULTS))
+    if unknown:
+        raise TypeError(f"mine_ruleset: unknown settings {unknown}")
+    settings = {**MINING_DEFAULTS, **settings}
+    mined = mine_patterns(docs, negative, **settings)
     text = mined_yaml(mined, settings, origin, len(docs))
     return RuleSet.from_yaml(text, origin, allow_empty=True), text
