@@ -198,3 +198,17 @@ def save_tiny_marker(directory, bert, docs=None, **cfg):
     model = MarkerModel(tiny_config(MarkerModel, {"bert": str(bert)}, **cfg), LabelSet.from_documents(docs))
     model.prepare(docs)
     return model.save(directory)
+
+
+# Sentence-level pair documents with given gold labels (and lengths), for scorer/regime tests.
+N = "no_relation"
+
+
+def docs_with(labels: list[str], lengths: list[int] | None = None) -> list:
+    from relx.data.schema import Document, Entity, Relation
+
+    lengths = lengths or [4] * len(labels)
+    return [
+        Document(f"d{i}", ["w"] * n, [Entity(0, 1, "PERSON"), Entity(2, 3, "ORGANIZATION")], [] if lab == N else [Relation(0, 1, lab)])
+        for i, (lab, n) in enumerate(zip(labels, lengths))
+    ]

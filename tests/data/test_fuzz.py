@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 from corpus import CASES, LARGE, write_case  # noqa: E402
 
 from conftest import make_pair_docs, save_tiny_marker  # noqa: E402

@@ -19,7 +19,7 @@ from relx.models.span_base import SpanBaseModel
 from tiny_models import tiny_config
 
 spacy = pytest.importorskip("spacy")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ["Bill Gates founded Microsoft in Albuquerque. John Smith works for Acme Corp in London.", "Mary lives in Paris with Tom Jones."]
 
 

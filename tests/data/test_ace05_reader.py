@@ -12,7 +12,7 @@ from relx.data import io
 from relx.errors import RelxInputError
 from relx.registry import READERS
 
-SAMPLE = Path(__file__).parent / "fixtures" / "ace05" / "sample.json"
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ace05" / "sample.json"
 
 
 def ents(doc):

@@ -16,7 +16,7 @@ from relx.data.schema import Document
 from relx.errors import RelxInputError
 from relx.registry import READERS, WRITERS
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
 SEMEVAL = FIX / "semeval" / "train_crlf.txt"
 TACRED = FIX / "tacred" / "tiny.json"
 

@@ -23,7 +23,7 @@ from relx.cli.serve import DEFAULTS  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
 from relx.integrations.http import Limits  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

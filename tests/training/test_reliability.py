@@ -26,7 +26,7 @@ from relx.models.loading import load_model
 from relx.models.marker import MarkerModel
 from tiny_models import tiny_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _train_config(tmp: Path, tiny_bert: Path) -> Path:

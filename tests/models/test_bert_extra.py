@@ -16,7 +16,7 @@ from relx.models.loading import load_model
 from relx.training.run import parse_run_config
 from tiny_models import tiny_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _model(tiny_bert, docs, **cfg) -> BertExtraModel:

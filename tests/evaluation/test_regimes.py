@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relx.data.schema import Document, Entity, Relation
+from conftest import N, docs_with
 from relx.evaluation.regimes import (
     all_data_report,
     bucket_rows,
@@ -15,17 +15,6 @@ from relx.evaluation.regimes import (
     regime_tables,
     relation_only_report,
 )
-
-N = "no_relation"
-
-
-def docs_with(labels: list[str], lengths: list[int] | None = None) -> list[Document]:
-    lengths = lengths or [4] * len(labels)
-    return [
-        Document(f"d{i}", ["w"] * n, [Entity(0, 1, "PERSON"), Entity(2, 3, "ORGANIZATION")], [] if lab == N else [Relation(0, 1, lab)])
-        for i, (lab, n) in enumerate(zip(labels, lengths))
-    ]
-
 
 GOLD = ["A", "A", "B", N, N, N]
 PRED = ["A", N, "B", "A", N, N]

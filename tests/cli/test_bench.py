@@ -17,7 +17,7 @@ from relx.cli.bench_suites import BUDGETS, commands, load_suites, results_page
 from relx.data.schema import write_jsonl
 from relx.errors import RelxConfigError, RelxInputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 
 

@@ -14,7 +14,7 @@ from relx.cli import main
 from relx.config import load_config, load_yaml, resolve_data_paths
 from relx.errors import RelxConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = {"id": "1", "tokens": ["Ann", "works", "at", "Acme"], "entities": [{"start": 0, "end": 1}, {"start": 3, "end": 4}], "relations": []}
 
 
@@ -144,7 +144,7 @@ def test_train_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureF
 def test_bad_trainer_setting_names_the_config_file_and_key(tmp_path, capsys):
     from relx.cli import main
 
-    config = Path(__file__).resolve().parents[1] / "configs" / "semeval" / "marker.yaml"
+    config = Path(__file__).resolve().parents[2] / "configs" / "semeval" / "marker.yaml"
     rc = main(["train", "--config", str(config), "--set", "trainer.scheduler=Nope", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from test_svm2stage import toy_docs  # tests/ is on sys.path (pytest rootdir import mode)
 
 from relx.data.labels import LabelSet
 from relx.errors import RelxConfigError
@@ -11,7 +12,6 @@ from relx.models.loading import load_model
 from relx.models.neural import NeuralREModel
 from relx.models.svm2stage import Svm2StageModel
 from relx.training.config import FitContext, TrainerConfig
-from test_svm2stage import toy_docs  # tests/ is on sys.path (pytest rootdir import mode)
 from tiny_models import tiny_config, tiny_fit_kwargs
 
 

@@ -12,7 +12,7 @@ from relx.data import io
 from relx.data.labels import LabelSet
 from relx.errors import RelxInputError
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
 SEMEVAL_OK = '1\t"The <e1>company</e1> fabricates plastic <e2>chairs</e2>."\nProduct-Producer(e2,e1)\nComment:\n\n'
 
 

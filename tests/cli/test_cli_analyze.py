@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from conftest import N, docs_with
 from relx.cli import analyze
 from relx.data.schema import write_jsonl
 from relx.errors import RelxInputError
-from test_regimes import N, docs_with
 
 
 def _run(argv: list[str]) -> int:

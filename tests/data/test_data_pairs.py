@@ -12,7 +12,7 @@ from relx.data import io
 from relx.data.pairs import sentence_pairs, to_pairs
 from relx.data.schema import Document, Entity, Relation
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
 SPERT = FIX / "spert" / "tiny_train.json"
 ACE05 = FIX / "ace05" / "sample.json"
 
@@ -127,7 +127,7 @@ def test_cli_pairs_errors(tmp_path, capsys):
 
 @pytest.mark.parametrize("name, sentences, pairs, positives", [("conll04", 231, 3260, 343), ("scierc", 275, 2488, 543)])
 def test_shipped_dev_pairs_rebuild_byte_identical(tmp_path, capsys, name, sentences, pairs, positives):
-    data = Path(__file__).resolve().parents[1] / "data"
+    data = Path(__file__).resolve().parents[2] / "data"
     src, shipped, out = data / name / f"{name}_dev.json.gz", data / f"{name}_pairs" / "dev.jsonl.gz", tmp_path / "dev.jsonl.gz"
     assert len(io.read(src)) == sentences  # the SpERT reader reads the gzipped files
     assert main(["data", "pairs", str(src), str(out)]) == 0  # the command in PROVENANCE.md

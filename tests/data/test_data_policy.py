@@ -66,7 +66,7 @@ def test_skip_semeval_format(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_no_warning_when_nothing_is_skipped(capsys: pytest.CaptureFixture[str]) -> None:
-    fixture = Path(__file__).parent / "fixtures" / "marked" / "kbp37_tiny.txt"
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "marked" / "kbp37_tiny.txt"
     docs, report = io.read_with_report(fixture, "marked", on_invalid="skip")
     assert len(docs) == 3 and report.skipped == 0
     assert capsys.readouterr().err == ""

@@ -159,7 +159,7 @@ def test_cli_data_stats_and_evaluate_overlap_agree_on_webnlg_star(tmp_path, caps
 
     from relx.data.io import read
 
-    gold = Path(__file__).resolve().parents[1] / "data" / "webnlg_star" / "test_triples.json.gz"
+    gold = Path(__file__).resolve().parents[2] / "data" / "webnlg_star" / "test_triples.json.gz"
     pred = tmp_path / "pred.jsonl"
     write_jsonl(pred, read(gold, format="casrel"))
     stats_json, overlap_json = tmp_path / "stats.json", tmp_path / "overlap.json"

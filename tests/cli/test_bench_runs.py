@@ -11,7 +11,7 @@ import pytest
 from conftest import make_pair_docs
 from relx.data.schema import write_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 ARGS = argparse.Namespace(quiet=True, epochs=0, threads=1, train_docs=0, budget_name="t", batch_size=0)
 
