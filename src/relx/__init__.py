@@ -3,11 +3,11 @@
 Public API::
 
     import relx
-    nlp = relx.load("runs/demo/model")
-    doc = nlp("<e1>Bill Gates</e1> founded <e2>Microsoft</e2>.")
+    pipeline = relx.load("runs/demo/model")
+    doc = pipeline("<e1>Bill Gates</e1> founded <e2>Microsoft</e2>.")
     doc.meta["pair_label"], doc.meta["pair_score"]
 
-    doc = nlp("Bill Gates founded Microsoft in Albuquerque.")   # raw text: spaCy + pairs (or a joint model)
+    doc = pipeline("Bill Gates founded Microsoft in Albuquerque.")   # raw text: spaCy + pairs (or a joint model)
     doc.entities, doc.relations   # entities carry char_start / char_end into doc.meta["text"]
     relx.inference.extraction.extraction_view(doc)["relations"]   # [{"head_text", "label", "tail_text", "score", ...}]
     # relx.load(dir, threshold=0.5, candidates="auto" | "ner" | "noun_chunks"); list in -> list out

@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         f"micro-F1 (positives) = {100 * test['micro_f1']:.2f}  accuracy = {100 * test['accuracy']:.2f}  "
         f"[trained on {summary['train_docs']} sentences x {args.epochs} epochs in {summary['train_seconds']:.0f}s]"
     )
-    nlp = relx.load(result.model_dir)
+    pipeline = relx.load(result.model_dir)
     print("\nRaw sentences:")
-    for doc in nlp(SENTENCES):
+    for doc in pipeline(SENTENCES):
         print(f"  {doc.meta['pair_label']:<28} p={doc.meta['pair_score']:.2f}  {doc.meta['text']}")
-    doc = nlp(RAW)  # no tags: spaCy noun chunks are the candidates, every ordered pair is classified
+    doc = pipeline(RAW)  # no tags: spaCy noun chunks are the candidates, every ordered pair is classified
     print(f"\nRaw text (no tags): {RAW}")
     from relx.inference.extraction import extraction_view
 

@@ -166,20 +166,20 @@ def run(args: argparse.Namespace) -> int:
         check_not_an_input(output, args.input)
     device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
     inputs = read_inputs(args.input, args.format) if args.input else None  # before the model loads: input errors come first
-    nlp = Pipeline.load(
+    pipeline = Pipeline.load(
         args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine
     )
     start = time.perf_counter()
     if inputs is None:  # --text values: raw ones extracted, marked ones classified; errors name the --text value
         texts = list(args.text)
-        preds = nlp.route(texts, [f"text{i + 1}" for i in range(len(texts))], raw_where=_text_arg, where=_text_arg)
+        preds = pipeline.route(texts, [f"text{i + 1}" for i in range(len(texts))], raw_where=_text_arg, where=_text_arg)
     else:
-        preds = nlp.predict_inputs(inputs, progress=True)
+        preds = pipeline.predict_inputs(inputs, progress=True)
     seconds = time.perf_counter() - start
     print_predictions(preds)
     rate = f"{len(preds)} documents in {seconds:.2f} s ({len(preds) / max(seconds, 1e-9):.1f} documents/s)"
     if any("extraction" in d.meta for d in preds):
-        t = nlp.extractor.stats
+        t = pipeline.extractor.stats
         rate += f"; raw text: spaCy {t['spacy_seconds']:.2f} s, model {t['model_seconds']:.2f} s"
     print(f"predicted {rate}")
     if output is not None:

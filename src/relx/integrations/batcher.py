@@ -54,8 +54,8 @@ class _ItemFailed(Exception):
 class Batcher:
     """Merges queued jobs of one kind into model calls of at most ``max_batch`` items, in one worker thread."""
 
-    def __init__(self, nlp: Pipeline, limits: Limits):
-        self.nlp, self.limits = nlp, limits
+    def __init__(self, pipeline: Pipeline, limits: Limits):
+        self.pipeline, self.limits = pipeline, limits
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.pending = 0
         self.task: asyncio.Task | None = None
@@ -186,5 +186,5 @@ class Batcher:
 
     def _run(self, kind: str, items: list[Any], ids: list[str] | None = None) -> list[Document]:
         if kind == "raw":
-            return self.nlp.extract(items, ids if ids is not None else [str(i) for i in range(len(items))])
-        return self.nlp.predict(items)
+            return self.pipeline.extract(items, ids if ids is not None else [str(i) for i in range(len(items))])
+        return self.pipeline.predict(items)

@@ -109,8 +109,8 @@ class _HeaderLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "") -> Any:
-    """The FastAPI application serving ``nlp``."""
+def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str = "") -> Any:
+    """The FastAPI application serving ``pipeline``."""
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.encoders import jsonable_encoder
     from fastapi.exceptions import RequestValidationError
@@ -120,7 +120,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
     from relx.inference.pipeline import Pipeline
 
     limits = limits or Limits()
-    batcher = Batcher(nlp, limits)
+    batcher = Batcher(pipeline, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -148,20 +148,24 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
 
     @app.get("/health")
     async def health() -> dict:
-        model = nlp.model
+        model = pipeline.model
         return {
             "status": "ok",
             "model": getattr(model, "registered_name", "?"),
             "directory": model_dir,
-            "engine": nlp.engine.name,
+            "engine": pipeline.engine.name,
             "queued_documents": batcher.pending,
             "model_calls": batcher.calls,
         }
 
     @app.get("/labels")
     async def labels() -> dict:
-        profile = nlp.model.profile or {}
-        return {"labels": nlp.labels, "negative": nlp.model.labels.negative, "entity_types": sorted(profile.get("entity_types", {}))}
+        profile = pipeline.model.profile or {}
+        return {
+            "labels": pipeline.labels,
+            "negative": pipeline.model.labels.negative,
+            "entity_types": sorted(profile.get("entity_types", {})),
+        }
 
     @app.post("/extract")
     async def extract(req: ExtractRequest) -> dict:
@@ -195,7 +199,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                     f"{len(docs)} documents of {tokens:,} tokens in one request; the limit is "
                     f"{limits.max_request_tokens:,} tokens per request (split the request)",
                 )
-            nlp.check(docs, "request", lambda i: f"documents[{i}]")
+            pipeline.check(docs, "request", lambda i: f"documents[{i}]")
             preds = await batcher.submit("docs", docs, lambda i: f"documents[{i}]")
         else:
             texts = [req.text] if req.text is not None else list(req.texts or [])
@@ -221,7 +225,7 @@ def create_app(nlp: Pipeline, limits: Limits | None = None, model_dir: str = "")
                 docs.append(Pipeline.to_document(s, i))
             except RelxInputError as exc:
                 raise RelxInputError(exc.problem, "request", f"sentence {i}") from None
-        nlp.check(docs, "request", lambda i: f"sentence {i}")
+        pipeline.check(docs, "request", lambda i: f"sentence {i}")
         preds = await batcher.submit("docs", docs, lambda i: f"sentence {i}")
         return {
             "results": [
@@ -258,9 +262,9 @@ def serve(
     from relx.inference.pipeline import Pipeline
 
     limits = limits or Limits()
-    nlp = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
+    pipeline = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
     uvicorn.run(
-        create_app(nlp, limits, model_dir),
+        create_app(pipeline, limits, model_dir),
         host=host,
         port=port,
         log_level=log_level,

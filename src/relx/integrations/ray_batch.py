@@ -66,7 +66,7 @@ class Predictor:
         self.staging, self.parquet = Path(staging), parquet
         from relx.inference.pipeline import Pipeline
 
-        self.nlp = Pipeline.load(
+        self.pipeline = Pipeline.load(
             model_dir, device="cpu" if engine != "torch" else None, batch_size=batch_size, engine=engine, threshold=threshold
         )
 
@@ -100,13 +100,13 @@ class Predictor:
                 doc = Document.from_dict(rec)
             except RelxInputError as exc:
                 raise RelxInputError(exc.problem, f"{path}:{line_no}", f"record id {rid!r}") from None
-            self.nlp.check([doc], f"{path}:{line_no}", lambda _i, rid=rid: f"record id {rid!r}")
+            self.pipeline.check([doc], f"{path}:{line_no}", lambda _i, rid=rid: f"record id {rid!r}")
             docs.append((k, doc))
         out: dict[int, Any] = {}
         if docs:
-            out.update(zip([k for k, _ in docs], self.nlp.predict([d for _, d in docs])))
+            out.update(zip([k for k, _ in docs], self.pipeline.predict([d for _, d in docs])))
         if texts:
-            got = self.nlp.extract([t for _, _, t, _ in texts], [i for _, i, _, _ in texts], path, lambda j: texts[j][3])
+            got = self.pipeline.extract([t for _, _, t, _ in texts], [i for _, i, _, _ in texts], path, lambda j: texts[j][3])
             out.update(zip([k for k, _, _, _ in texts], got))
         if len(out) != len(records):
             raise RelxInputError(f"predicted {len(out)} documents for {len(records)} records", path, records[0][0] if records else None)
