@@ -6,9 +6,11 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from relx.data.labels import LabelSet  # noqa: E402
 from relx.integrations.http import Limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVER_OUTPUT: list[list[str]] = []  # the module server's stdout lines, read by a thread
 
 
 def free_port() -> int:
@@ -54,24 +57,65 @@ def server(tmp_path_factory, tiny_bert):
             "400",
             "--batch-wait-ms",
             "20",
+            "--access-log",
         ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(line.decode() for line in proc.stdout), daemon=True).start()
+    for _ in range(600):
+        if any(url in line for line in output):
+            break
         if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode())
+            time.sleep(0.5)
+            raise RuntimeError("".join(output))
         time.sleep(0.1)
+    SERVER_OUTPUT[:] = [output]
     yield url, tmp / "model", docs
     proc.terminate()
     proc.wait(10)
+
+
+def test_ready_line_and_access_log(server):
+    """The URL is printed once requests are accepted (the fixture waited for it); --access-log logs each request."""
+    url, model_dir, _ = server
+    output = SERVER_OUTPUT[0]
+    assert f"relx: serving {model_dir} on {url} (engine torch); docs at /docs\n" in output
+    httpx.get(url + "/labels")
+    for _ in range(50):
+        if any("GET /labels" in line for line in output):
+            break
+        time.sleep(0.1)
+    assert any("GET /labels" in line and "200" in line for line in output), output
+
+
+def test_port_in_use_fails_before_loading_the_model(tmp_path):
+    """A taken port is one line and exit 2, before any model work (the model directory does not even exist)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "src")}
+        cmd = [sys.executable, "-m", "relx", "serve", str(tmp_path / "no-model"), "--port", str(port)]
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip() == f"relx: error: port {port} on 127.0.0.1 is in use"
+    assert r.stdout == ""
+
+
+def test_docs_are_served_locally(server):
+    """Swagger UI works offline: /docs references only this server's URLs, and each of them answers 200."""
+    url = server[0]
+    html = httpx.get(url + "/docs").text
+    refs = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: *["']([^"']+)["']""", html)
+    refs = [a or b for a, b in refs]
+    assert refs and "http://" not in html and "https://" not in html
+    assert all(ref.startswith("/") for ref in refs), refs
+    for ref in refs:
+        assert httpx.get(url + ref).status_code == 200, ref
 
 
 def test_health_labels_docs(server):
@@ -109,7 +153,8 @@ def test_extract_documents_and_raw_text(server):
     "path,body,status,message",
     [
         ("/classify", {"sentence": "no tags here"}, 422, "mark the two entities"),
-        ("/classify", {"sentence": "<e1>a</e1> b"}, 400, "request (sentence 0)"),
+        ("/classify", {"sentence": "<e1>a</e1> b"}, 422, "request (sentence 0)"),
+        ("/classify", {"sentence": "<e1>a</e1> and <e2>b"}, 422, "request (sentence 0)"),
         ("/classify", {}, 422, "exactly one of"),
         ("/classify", {"sentence": 3}, 422, "string"),
         ("/classify", {"sentences": ["<e1>a</e1> and <e2>b</e2>"] * 9}, 413, "limit is 8"),

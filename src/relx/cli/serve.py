@@ -1,4 +1,4 @@
-"""`relx serve MODEL [--host 127.0.0.1] [--port 8000] [--engine torch|torch_compile|onnx|onnx_int8] [limits]`: HTTP service (FastAPI + uvicorn)."""
+"""`relx serve MODEL [--host 127.0.0.1] [--port 8000] [--engine torch|torch_compile|onnx|onnx_int8] [--access-log] [limits]`: HTTP service (FastAPI + uvicorn)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-header-bytes", type=int, default=d.max_header_bytes, help="bytes of request header names and values (more: 431)")
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--access-log", action="store_true", help="log one line per request (default: off)")
     p.set_defaults(func=run)
 
 
@@ -57,5 +58,14 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_wait_ms < 0:
         raise RelxConfigError(f"--batch-wait-ms must be >= 0, got {args.batch_wait_ms}")
     limits = Limits(**{key: getattr(args, key) for key in DEFAULTS})
-    serve(args.model, args.host, args.port, limits, engine=args.engine, device=args.device, log_level=args.log_level)
+    serve(
+        args.model,
+        args.host,
+        args.port,
+        limits,
+        engine=args.engine,
+        device=args.device,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
     return 0

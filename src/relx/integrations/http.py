@@ -1,7 +1,8 @@
 """`relx serve`: a FastAPI app over one loaded Pipeline, with request limits and micro-batching.
 
 Endpoints: ``POST /extract`` (raw texts, or documents with tokens + entities), ``POST /classify`` (sentences with
-``<e1>..</e1>`` / ``<e2>..</e2>`` tags), ``GET /health``, ``GET /labels``; OpenAPI at ``/docs``.
+``<e1>..</e1>`` / ``<e2>..</e2>`` tags), ``GET /health``, ``GET /labels``; OpenAPI at ``/openapi.json``, Swagger UI at ``/docs``
+(assets served locally).
 
 Concurrent requests are queued and merged into model batches by one worker (``max_batch`` documents or a
 ``batch_wait_ms`` window, whichever comes first); the model runs in one thread, so work never overlaps on
@@ -21,6 +22,7 @@ request, whatever it was merged with.
 from __future__ import annotations
 
 import contextlib
+import socket
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -30,7 +32,7 @@ from relx.data.schema import Document, check_unique_id
 from relx.errors import RelxInputError
 from relx.integrations.batcher import Batcher, Limits
 
-__all__ = ["Limits", "create_app", "document_json", "serve"]
+__all__ = ["Limits", "bind", "create_app", "document_json", "serve"]
 
 if TYPE_CHECKING:
     from relx.inference.pipeline import Pipeline
@@ -109,6 +111,30 @@ class _HeaderLimit:
         await self.app(scope, receive, send)
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def _add_docs(app: Any) -> None:
+    """Swagger UI at ``/docs`` from the bundled assets (package ``swagger-ui-bundle``) under ``/docs-assets``: no CDN,
+    so it works offline."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="relx - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
 def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str = "") -> Any:
     """The FastAPI application serving ``pipeline``."""
     from fastapi import FastAPI, HTTPException, Request
@@ -128,8 +154,11 @@ def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str 
         yield
         await batcher.stop()
 
-    app = FastAPI(title="relx", description="Relation extraction with a saved relx model.", lifespan=lifespan)
+    app = FastAPI(
+        title="relx", description="Relation extraction with a saved relx model.", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.batcher = batcher
+    _add_docs(app)
     app.add_middleware(_HeaderLimit, limit=limits.max_header_bytes)
 
     # error bodies go through json_safe: an error that echoes the input (pydantic's 422 does) can always be rendered,
@@ -223,8 +252,8 @@ def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str 
                 )
             try:
                 docs.append(Pipeline.to_document(s, i))
-            except RelxInputError as exc:
-                raise RelxInputError(exc.problem, "request", f"sentence {i}") from None
+            except RelxInputError as exc:  # a tag missing or unbalanced: 422, as for no tags at all
+                raise HTTPException(422, str(RelxInputError(exc.problem, "request", f"sentence {i}"))) from None
         pipeline.check(docs, "request", lambda i: f"sentence {i}")
         preds = await batcher.submit("docs", docs, lambda i: f"sentence {i}")
         return {
@@ -243,6 +272,34 @@ def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str 
     return app
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (checked before a model loads); a port in use or a host that cannot
+    be bound is one RelxConfigError line."""
+    import errno
+
+    from relx.errors import RelxConfigError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise RelxConfigError(f"cannot bind {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise RelxConfigError(f"port {port} on {host} is in use") from None
+        raise RelxConfigError(f"cannot bind {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def url_of(host: str, port: int) -> str:
+    """``http://host:port`` (an IPv6 host in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(
     model_dir: str,
     host: str = "127.0.0.1",
@@ -251,23 +308,42 @@ def serve(
     engine: str = "torch",
     device: str | None = None,
     log_level: str = "info",
+    access_log: bool = False,
 ) -> None:
-    """Load ``model_dir`` and serve it with uvicorn (blocking).
+    """Bind ``host``:``port`` (a port in use fails here, before the model loads), load ``model_dir`` and serve it with
+    uvicorn (blocking); ``relx: serving MODEL on URL ...`` goes to stdout once requests are accepted, and
+    ``access_log`` logs one line per request.
 
     uvicorn runs its h11 protocol (whose request-head buffer limit uvicorn exposes) with that buffer at
     ``max_header_bytes`` + 8 KiB (request line and framing): a head a little over the limit gets the app's 431, a
     much larger one uvicorn's 400 before it is buffered any further."""
+    import logging
+
     import uvicorn
 
     from relx.inference.pipeline import Pipeline
 
     limits = limits or Limits()
-    pipeline = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
-    uvicorn.run(
-        create_app(pipeline, limits, model_dir),
-        host=host,
-        port=port,
-        log_level=log_level,
-        http="h11",
-        h11_max_incomplete_event_size=limits.max_header_bytes + 8192,
-    )
+    sock = bind(host, port)
+    try:
+        pipeline = Pipeline.load(model_dir, device=device, engine=engine, batch_size=limits.max_batch)
+        config = uvicorn.Config(
+            create_app(pipeline, limits, model_dir),
+            log_level=log_level,
+            access_log=access_log,
+            http="h11",
+            h11_max_incomplete_event_size=limits.max_header_bytes + 8192,
+        )
+        if access_log:
+            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        ready = f"relx: serving {model_dir} on {url_of(host, port)} (engine {pipeline.engine.name}); docs at /docs"
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if self.started:
+                    print(ready, flush=True)
+
+        Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
