@@ -149,6 +149,19 @@ def test_extract_documents_and_raw_text(server):
     assert raw.status_code == 200 and raw.json()["documents"][0]["tokens"][:2] == ["Bill", "Gates"]
 
 
+def test_extract_documents_with_character_offsets(server):
+    """/extract takes texts with character-offset entities next to relx records; they classify like the Pipeline."""
+    url, model_dir, docs = server
+    text = "Bill Gates founded Microsoft in 1975."
+    record = {"text": text, "entities": [{"start": 0, "end": 10, "label": "PERSON"}, {"start": 19, "end": 28, "label": "ORGANIZATION"}]}
+    r = httpx.post(url + "/extract", json={"documents": [record, docs[1].to_dict()]})
+    assert r.status_code == 200, r.text
+    got = r.json()["documents"]
+    assert got[0]["meta"]["pair_label"] == relx.load(model_dir)(record).meta["pair_label"]
+    assert [(e["char_start"], e["char_end"]) for e in got[0]["entities"]] == [(0, 10), (19, 28)]
+    assert got[0]["id"] == "0" and got[1]["id"] == docs[1].id
+
+
 @pytest.mark.parametrize(
     "path,body,status,message",
     [
@@ -169,6 +182,14 @@ def test_extract_documents_and_raw_text(server):
         ),
         ("/extract", {"documents": [{"id": 1, "tokens": ["a"]}]}, 400, "documents[0]"),
         ("/extract", {"surprise": 1}, 422, "surprise"),
+        (
+            "/extract",
+            {"documents": [{"text": "Bill Gates founded Microsoft.", "entities": [{"start": 0, "end": 3}, {"start": 19, "end": 28}]}]},
+            400,
+            "request (documents[0]): entity 0 [0, 3) 'Bil': end 3 cuts the token 'Bill'",
+        ),
+        ("/extract", {"documents": [{"text": "Bill Gates.", "entities": [{"start": 0, "end": 4}]}]}, 400, "needs exactly two"),
+        ("/extract", {"documents": [{"text": "x" * 401, "entities": []}]}, 413, "documents[0]: 401 characters; the limit is 400"),
     ],
 )
 def test_bad_requests_are_4xx_with_a_message(server, path, body, status, message):

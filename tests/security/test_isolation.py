@@ -246,8 +246,8 @@ def test_uvicorn_gets_a_header_limit(model_dir, monkeypatch):
     import relx.integrations.http
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
-    relx.integrations.http.serve(str(model_dir), limits=Limits(max_header_bytes=4096), device="cpu")
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.update(vars(self.config)))
+    relx.integrations.http.serve(str(model_dir), port=0, limits=Limits(max_header_bytes=4096), device="cpu")
     assert seen["h11_max_incomplete_event_size"] >= 4096 and seen["http"] == "h11"
 
 

@@ -18,17 +18,25 @@ from relx.utils import check_batch_size
 if TYPE_CHECKING:
     from relx.inference.inputs import Inputs as PredictionInputs
 
-Input = str | Document
+Input = str | Document | dict
 Where = Callable[[int], str | int]
 
 
-def document_problem(doc: Document, pair: bool = True) -> str | None:
+ACCEPTED = (
+    "a text string (raw or with <e1>..</e1> <e2>..</e2> tags), a Document, or a record "
+    '{"text": ..., "entities": [{"start", "end", "label"}]} (character offsets)'
+)
+
+
+def document_problem(doc: Document, pair: bool = True, kind: ModelKind | None = None) -> str | None:
     """Why ``doc`` cannot go to the model (spans outside the sentence, crossed spans, wrong entity
-    count for a pair model), or None when it can."""
+    count for a pair model, character-offset entities for a joint model), or None when it can."""
     try:
         doc.validate()
     except RelxInputError as exc:
         return exc.problem
+    if kind is ModelKind.JOINT and doc.meta.get("entity_offsets"):
+        return "a joint model finds the entities itself: give the text alone (raw text), or use a pair or all-pairs model"
     return entity_count_problem(doc) if pair else None
 
 
@@ -151,7 +159,7 @@ class Pipeline:
                 raise RelxInputError(
                     f"expected a Document or a marked sentence, got {type(doc).__name__}", source, where(i) if where else None
                 )
-            problem = document_problem(doc, pair)
+            problem = document_problem(doc, pair, self.model.kind)
             if problem is not None:
                 raise RelxInputError(problem, source, where(i) if where else None)
 
@@ -182,7 +190,9 @@ class Pipeline:
     def __call__(self, inputs: Iterable[Input]) -> list[Document]: ...
 
     def __call__(self, inputs):
-        single = isinstance(inputs, (str, Document))
+        single = isinstance(inputs, (str, Document, dict))
+        if not single and (not isinstance(inputs, Iterable) or isinstance(inputs, (bytes, bytearray))):
+            raise RelxInputError(f"expected {ACCEPTED}, or a list of them; got {type(inputs).__name__}")
         items = [inputs] if single else list(inputs)
         preds = self.route(items, raw_where=None if single else (lambda i: f"text {i + 1}"))
         return preds[0] if single else preds
@@ -196,7 +206,21 @@ class Pipeline:
     ) -> list[Document]:
         """Raw texts extracted, marked sentences and Documents classified, results in input order; ``ids`` name them
         (default: their index); ``raw_where(i)`` / ``where(i)`` locate item i in errors about raw / other items."""
+        from relx.inference.inputs import offset_documents
+
         ids = [str(i) for i in range(len(items))] if ids is None else list(ids)
+        for i, x in enumerate(items):
+            if not isinstance(x, (str, Document, dict)):
+                where_i = where(i) if where else (f"item {i}" if len(items) > 1 else None)
+                raise RelxInputError(f"expected {ACCEPTED}; got {type(x).__name__}", None, where_i)
+        items = [Document.from_dict(x) if isinstance(x, dict) and "tokens" in x else x for x in items]
+        records = [i for i, x in enumerate(items) if isinstance(x, dict)]
+        if records:
+            located = (lambda k: where(records[k])) if where else (lambda k: f"item {records[k]}")
+            given = offset_documents([items[i] for i in records], [ids[i] for i in records], None, located)
+            items = list(items)
+            for i, doc in zip(records, given):
+                items[i] = doc
         raw = [i for i, x in enumerate(items) if isinstance(x, str) and not is_marked(x)]
         rest = [i for i in range(len(items)) if i not in set(raw)]
         out: list[Document | None] = [None] * len(items)

@@ -1,6 +1,6 @@
 """`relx serve`: a FastAPI app over one loaded Pipeline, with request limits and micro-batching.
 
-Endpoints: ``POST /extract`` (raw texts, or documents with tokens + entities), ``POST /classify`` (sentences with
+Endpoints: ``POST /extract`` (raw texts, or documents: tokens + entities, or text + character-offset entities), ``POST /classify`` (sentences with
 ``<e1>..</e1>`` / ``<e2>..</e2>`` tags), ``GET /health``, ``GET /labels``; OpenAPI at ``/openapi.json``, Swagger UI at ``/docs``
 (assets served locally).
 
@@ -22,7 +22,6 @@ request, whatever it was merged with.
 from __future__ import annotations
 
 import contextlib
-import socket
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -32,14 +31,15 @@ from relx.data.schema import Document, check_unique_id
 from relx.errors import RelxInputError
 from relx.integrations.batcher import Batcher, Limits
 
-__all__ = ["Limits", "bind", "create_app", "document_json", "serve"]
+__all__ = ["Limits", "create_app", "document_json", "serve"]
 
 if TYPE_CHECKING:
     from relx.inference.pipeline import Pipeline
 
 
 class ExtractRequest(BaseModel):
-    """Exactly one of: ``text`` (raw), ``texts`` (raw, many), ``documents`` (relx JSONL records with tokens + entities)."""
+    """Exactly one of: ``text`` (raw), ``texts`` (raw, many), ``documents`` (relx JSONL records with tokens + entities, or
+    texts with character-offset entities: ``{"text": ..., "entities": [{"start", "end", "label"}]}``)."""
 
     model_config = ConfigDict(extra="forbid")
     text: str | None = None
@@ -90,6 +90,26 @@ def _check_texts(texts: list[str], limits: Limits, what: str) -> None:
             f"{len(texts)} {what}s of {total:,} characters in one request; the limit is "
             f"{limits.max_request_chars:,} characters per request (split the request)",
         )
+
+
+async def _offset_documents(records: list[dict[str, Any]], limits: Limits) -> dict[int, Document]:
+    """The records of a /extract ``documents`` list that are texts with character-offset entities, as Documents by
+    position (tokenized by spaCy in a worker thread; :func:`relx.inference.inputs.offset_documents`)."""
+    from fastapi import HTTPException
+    from starlette.concurrency import run_in_threadpool
+
+    from relx.inference.inputs import is_offset_record, offset_documents
+
+    at = [i for i, d in enumerate(records) if is_offset_record(d)]
+    for i in at:
+        if isinstance(records[i]["text"], str) and len(records[i]["text"]) > limits.max_chars:
+            raise HTTPException(413, f"documents[{i}]: {len(records[i]['text'])} characters; the limit is {limits.max_chars}")
+    if not at:
+        return {}
+    docs = await run_in_threadpool(
+        offset_documents, [records[i] for i in at], [str(i) for i in at], "request", lambda k: f"documents[{at[k]}]"
+    )
+    return dict(zip(at, docs))
 
 
 class _HeaderLimit:
@@ -209,9 +229,10 @@ def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str 
                 raise HTTPException(422, problem)
             docs = []
             seen: dict[str, int] = {}
+            given = await _offset_documents(req.documents, limits)
             for i, d in enumerate(req.documents):
                 try:
-                    doc = Document.from_dict(d)
+                    doc = given[i] if i in given else Document.from_dict(d)
                 except RelxInputError as exc:
                     raise RelxInputError(exc.problem, "request", f"documents[{i}]") from None
                 if len(doc.tokens) > limits.max_chars:
@@ -272,34 +293,6 @@ def create_app(pipeline: Pipeline, limits: Limits | None = None, model_dir: str 
     return app
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (checked before a model loads); a port in use or a host that cannot
-    be bound is one RelxConfigError line."""
-    import errno
-
-    from relx.errors import RelxConfigError
-
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    except socket.gaierror as exc:
-        raise RelxConfigError(f"cannot bind {host}:{port}: {exc.strerror}") from None
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise RelxConfigError(f"port {port} on {host} is in use") from None
-        raise RelxConfigError(f"cannot bind {host}:{port}: {exc.strerror}") from None
-    return sock
-
-
-def url_of(host: str, port: int) -> str:
-    """``http://host:port`` (an IPv6 host in brackets)."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def serve(
     model_dir: str,
     host: str = "127.0.0.1",
@@ -322,6 +315,7 @@ def serve(
     import uvicorn
 
     from relx.inference.pipeline import Pipeline
+    from relx.integrations.listen import bind, url_of
 
     limits = limits or Limits()
     sock = bind(host, port)
@@ -339,7 +333,7 @@ def serve(
         ready = f"relx: serving {model_dir} on {url_of(host, port)} (engine {pipeline.engine.name}); docs at /docs"
 
         class Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            async def startup(self, sockets: list | None = None) -> None:
                 await super().startup(sockets)
                 if self.started:
                     print(ready, flush=True)
