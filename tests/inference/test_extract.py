@@ -224,7 +224,6 @@ def test_cli_text_and_raw_file(marker_dir, tmp_path, capsys):
             '{"id": "1", "tokens": ["a"]}\n',
             "raw.txt:1: this line is a JSON object",
         ),
-        (["--input", "{f}"], "Paris.\n", "--output is required"),
         ([], None, "give either --input FILE or --text"),
         (["--text", "Paris.", "--threshold", "2"], None, "--threshold must be a number in [0, 1]"),
         (["--text", "Paris is nice.", "--text", "<e1>bill</e1> founded microsoft ."], None, "(--text 2): "),  # routed by the Pipeline

@@ -1,14 +1,16 @@
-"""`relx predict MODEL --input file.jsonl|sentences.txt[.gz] --output out.jsonl` or `relx predict MODEL --text "..."`.
+"""`relx predict MODEL --input file.jsonl|sentences.txt[.gz] [--output out.jsonl|-]` or `relx predict MODEL --text "..."`.
 
 The command parses arguments and prints: what a file holds (marked sentences, raw text, a dataset format) is
 decided by :mod:`relx.inference.inputs`, and the Pipeline routes raw text to extraction and marked sentences or
-Documents to classification (``--text`` values are raw text unless they carry tags). Raw-text results are printed
-as a table (head, label, tail, score).
+Documents to classification (``--text`` values are raw text unless they carry tags). Without ``--output`` every
+result is printed: a line per classified pair (label, score), a table per text or document with entities and
+relations (raw text, joint and all-pairs models); ``--output -`` writes relx JSONL to stdout instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -58,7 +60,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="'text' (one marked sentence per line), 'raw' (one raw text per line) or a dataset format (default: guess)",
     )
-    p.add_argument("--output", help="relx JSONL with predicted relations (required with --input)")
+    p.add_argument(
+        "--output",
+        help="write the predictions as relx JSONL to this file ('-': to stdout); without it they are printed as a table",
+    )
     p.add_argument("--batch-size", default="64", help="documents per batch, at least 1 (default: 64)")
     p.add_argument(
         "--threshold",
@@ -95,27 +100,40 @@ def check_output(path: Path) -> None:
         raise RelxInputError(f"cannot write the output: folder {parent} is not writable", path)
 
 
-def extraction_table(doc: Document, width: int = 30) -> list[str]:
-    """Readable lines for one extracted Document: its text, entities, then head / label / tail / score rows."""
-    from relx.inference.extraction import extraction_view
+def _entity_cells(doc: Document) -> list[tuple[str, str, str]]:
+    """(text, type, offsets) of every entity: character offsets ``start:end`` into ``meta["text"]`` when the entity
+    has them, else its token span (``tokens start:end``)."""
+    text = doc.meta.get("text")
+    cells = []
+    for k, e in enumerate(doc.entities):
+        if isinstance(text, str) and e.char_start is not None and e.char_end is not None:
+            cells.append((text[e.char_start : e.char_end], e.label, f"{e.char_start}:{e.char_end}"))
+        else:
+            cells.append((doc.span_text(k), e.label, f"tokens {e.start}:{e.end}"))
+    return cells
 
-    ext = extraction_view(doc)
+
+def result_table(doc: Document, width: int = 30) -> list[str]:
+    """Readable lines for one Document with predicted entities and relations (raw-text extraction, joint and
+    all-pairs models): its text, entities (text [type offsets]), then head / label / tail / score rows."""
 
     def clip(text: str) -> str:
         text = printable(" ".join(text.split()))
         return text if len(text) <= width else text[: width - 3] + "..."
 
-    text = printable(" ".join(str(doc.meta.get("text", "")).split()))  # input text never drives the terminal
+    source = doc.meta.get("text")
+    source = source if isinstance(source, str) else " ".join(doc.tokens)
+    text = printable(" ".join(source.split()))  # input text never drives the terminal
     lines = [f"{printable(doc.id)}: {text if len(text) <= 100 else text[:97] + '...'}"]
-    ents = ", ".join(f"{printable(e['text'])} [{printable(e['label'])} {e['char_start']}:{e['char_end']}]" for e in ext.get("entities", []))
+    cells = _entity_cells(doc)
+    ents = ", ".join(f"{printable(t)} [{printable(label)} {where}]" for t, label, where in cells)
     lines.append(f"  entities: {ents or '(none)'}")
-    rels = ext.get("relations", [])
-    if not rels:
+    if not doc.relations:
         lines.append("  relations: (none)")
         return lines
     rows = [
-        (clip(r["head_text"]), printable(r["label"]), clip(r["tail_text"]), "-" if r["score"] is None else f"{r['score']:.3f}")
-        for r in rels
+        (clip(cells[r.head][0]), printable(r.label), clip(cells[r.tail][0]), "-" if r.score is None else f"{r.score:.3f}")
+        for r in doc.relations
     ]
     widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(("head", "label", "tail", "score"))]
     for row in [("head", "label", "tail", "score"), *rows]:
@@ -123,19 +141,21 @@ def extraction_table(doc: Document, width: int = 30) -> list[str]:
     return lines
 
 
-def print_predictions(preds: list[Document], limit: int = 20) -> None:
-    """A table per extracted text, a line per classified pair (the first ``limit`` documents); ids, labels and
-    text go through :func:`relx.data.safetext.printable` (escape sequences in the input are shown, not executed)."""
-    for d in preds[:limit]:
-        if "extraction" in d.meta:
-            print("\n".join(extraction_table(d)))
-        else:
+def print_predictions(preds: list[Document], limit: int | None = 20) -> None:
+    """A line per classified pair (id, label, score, sentence) and a :func:`result_table` per other Document (raw
+    text, joint and all-pairs models), for the first ``limit`` documents (None: all); ids, labels and text go
+    through :func:`relx.data.safetext.printable` (escape sequences in the input are shown, not executed)."""
+    shown = preds if limit is None else preds[:limit]
+    for d in shown:
+        if "pair_label" in d.meta:
             print(
                 f"{printable(d.id)}\t{printable(d.meta.get('pair_label'))}\t{d.meta.get('pair_score', 0):.3f}\t"
                 f"{printable(' '.join(d.tokens)[:80])}"
             )
-    if len(preds) > limit:
-        print(f"... {len(preds) - limit} more documents")
+        else:
+            print("\n".join(result_table(d)))
+    if len(preds) > len(shown):
+        print(f"... {len(preds) - len(shown)} more documents (write them all with --output FILE)")
 
 
 def _text_arg(i: int) -> str:
@@ -156,9 +176,8 @@ def run(args: argparse.Namespace) -> int:
         problem = unicode_problem(text, argv=True)
         if problem is not None:
             raise RelxInputError(problem, None, f"--text {i + 1}")
-    if args.input and not args.output:
-        raise RelxConfigError("--output is required with --input")
-    output = Path(args.output) if args.output else None
+    to_stdout = args.output == "-"
+    output = Path(args.output) if args.output and not to_stdout else None
     if output is not None:
         check_output(output)
         from relx.utils import check_not_an_input
@@ -176,12 +195,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         preds = pipeline.predict_inputs(inputs, progress=True)
     seconds = time.perf_counter() - start
-    print_predictions(preds)
+    if to_stdout:  # stdout holds the JSONL only; the summary goes to stderr
+        for d in preds:
+            sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        print_predictions(preds, limit=20 if output is not None else None)
     rate = f"{len(preds)} documents in {seconds:.2f} s ({len(preds) / max(seconds, 1e-9):.1f} documents/s)"
     if any("extraction" in d.meta for d in preds):
         t = pipeline.extractor.stats
         rate += f"; raw text: spaCy {t['spacy_seconds']:.2f} s, model {t['model_seconds']:.2f} s"
-    print(f"predicted {rate}")
+    print(f"predicted {rate}", file=sys.stderr if to_stdout else sys.stdout)
     if output is not None:
         n = write_jsonl(output, preds)
         print(f"wrote {n} documents to {printable(output)}")

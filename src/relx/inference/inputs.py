@@ -58,8 +58,9 @@ RAW_MARKED = (
 RAW_JSON = "this line is a JSON object, not raw text; for relx JSONL use --format jsonl (or --format auto)"
 
 
-def _text_lines(path: Path, refuse: dict[str, Callable[[str], bool]]) -> list[tuple[int, str]]:
-    """(line number, stripped text) of every non-empty line of ``path`` (plain or .gz UTF-8, split on \\n only);
+def _text_lines(path: Path, refuse: dict[str, Callable[[str], bool]], keep_indent: bool = False) -> list[tuple[int, str]]:
+    """(line number, text) of every non-empty line of ``path`` (plain or .gz UTF-8, split on \\n only), stripped,
+    or with ``keep_indent`` only right-stripped (leading whitespace kept, so offsets count from the file's line start);
     a line for which a ``refuse`` test is true raises that problem, naming the line."""
     from relx.data.io import iter_lines
 
@@ -70,7 +71,7 @@ def _text_lines(path: Path, refuse: dict[str, Callable[[str], bool]]) -> list[tu
         if problem is not None:
             raise RelxInputError(problem, path, lineno)
         if text:
-            lines.append((lineno, text))
+            lines.append((lineno, line.rstrip() if keep_indent else text))
     return lines
 
 
@@ -89,8 +90,9 @@ def read_marked_lines(path: Path) -> list[Document]:
 
 
 def read_raw_lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, text) of every non-empty line of a raw-text file; a marked or JSON line is an error."""
-    return _text_lines(path, {RAW_MARKED: is_marked, RAW_JSON: _json_object})
+    """(line number, text) of every non-empty line of a raw-text file, leading whitespace kept (character offsets are
+    relative to the line as it is in the file); a marked or JSON line is an error."""
+    return _text_lines(path, {RAW_MARKED: is_marked, RAW_JSON: _json_object}, keep_indent=True)
 
 
 def _first_line(path: Path) -> str:
