@@ -8,7 +8,7 @@ import pytest
 
 from relx.cli import main
 from relx.data.schema import Document, Entity, Relation, write_jsonl
-from relx.evaluation.compare import compare_predictions
+from relx.evaluation.compare import compare_predictions, document_difference
 
 
 def _docs(labels):
@@ -23,12 +23,12 @@ GOOD = GOLD
 BAD = ["a", None, None, "b", "b", "a", "a", None] * 5
 
 
-def _run(tmp_path, name, labels, scheme="tacred"):
+def _run(tmp_path, name, labels, scheme="tacred", gold=None):
     d = tmp_path / name
     (d / "model").mkdir(parents=True)
     write_jsonl(d / "test_predictions.jsonl", _docs(labels))
     (d / "result.json").write_text(
-        json.dumps({"trainer": {"scheme": scheme, "metric": "micro_f1"}, "data": {"test": str(tmp_path / "gold.jsonl")}})
+        json.dumps({"trainer": {"scheme": scheme, "metric": "micro_f1"}, "data": {"test": str(gold or tmp_path / "gold.jsonl")}})
     )
     (d / "model" / "labels.json").write_text(json.dumps({"labels": ["no_relation", "a", "b"], "negative": "no_relation"}))
     return str(d)
@@ -48,6 +48,30 @@ def test_compare_runs_from_their_result_json(tmp_path, capsys):
     other = _run(tmp_path, "other", GOOD, scheme="semeval")
     assert main(["compare", good, other]) == 2
     assert "differ in scheme" in capsys.readouterr().err
+
+
+def test_runs_on_copies_of_one_test_set_compare_by_content(tmp_path, capsys):
+    copy, changed = tmp_path / "copy" / "test.jsonl", tmp_path / "changed" / "test.jsonl"
+    write_jsonl(tmp_path / "gold.jsonl", _docs(GOLD))
+    write_jsonl(copy, _docs(GOLD))
+    write_jsonl(changed, _docs(GOLD[:2] + ["a"] + GOLD[3:]))
+    good, bad = _run(tmp_path, "good", GOOD), _run(tmp_path, "bad", BAD, gold=copy)
+    assert main(["compare", good, bad, "--resamples", "50"]) == 0
+    assert "A - B" in capsys.readouterr().out
+    other = _run(tmp_path, "other", BAD, gold=changed)
+    assert main(["compare", good, other, "--resamples", "50"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "different test sets" in err and "document 3 (id '2') differs in its relations" in err and len(err.splitlines()) == 1
+    assert main(["compare", good, other, "--resamples", "50", "--gold", str(tmp_path / "gold.jsonl")]) == 0
+
+
+def test_document_difference_names_the_first_differing_document():
+    gold = _docs(GOLD)
+    assert document_difference(gold, _docs(GOLD)) is None
+    assert document_difference(gold, gold[:-1]) == "40 vs 39 documents"
+    moved = _docs(GOLD)
+    moved[4].entities[1] = Entity(1, 3)
+    assert document_difference(gold, moved) == "document 5 (id '4') differs in its entities"
 
 
 def test_relation_triples_comparison_counts_per_document():

@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "compare",
         help="paired bootstrap significance of two runs' test predictions",
         description="RUN_A / RUN_B: run directories of `relx train` (test_predictions.jsonl, result.json, model/labels.json) or "
-        "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given. "
+        "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given; two runs "
+        "that name different files as their test set are compared when the files hold the same documents. "
         "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
     )
     p.add_argument("run_a")
@@ -61,16 +62,33 @@ def _agreed(values: list[Any], what: str, flag: str) -> Any:
     return json.loads(found.pop()) if found else None
 
 
-def run(args: argparse.Namespace) -> int:
+def _gold(given: str | None, runs: tuple[dict[str, Any], dict[str, Any]]) -> tuple[str, list[Any]]:
+    """(path, documents) of the gold test set: ``given``, else the runs' data.test; two runs naming different files
+    agree when the files hold the same documents (compared by content, not path)."""
     from relx.data import io
     from relx.errors import RelxConfigError
+    from relx.evaluation.compare import document_difference
+
+    if given:
+        return given, list(io.read(given))
+    paths = list(dict.fromkeys(str(t) for r in runs if (t := r.get("data", {}).get("test"))))
+    if not paths:
+        raise RelxConfigError("no gold test file: pass --gold (the runs' result.json does not name one)")
+    gold = list(io.read(paths[0]))
+    if len(paths) == 2:
+        reason = document_difference(gold, list(io.read(paths[1])))
+        if reason is not None:
+            raise RelxConfigError(f"the two runs scored different test sets ({paths[0]} vs {paths[1]}: {reason}); choose one with --gold")
+    return paths[0], gold
+
+
+def run(args: argparse.Namespace) -> int:
+    from relx.data import io
     from relx.evaluation.compare import DEFAULT_METRIC, compare_predictions, format_comparison
     from relx.utils import write_json
 
     (pa, ra), (pb, rb) = _run_info(args.run_a), _run_info(args.run_b)
-    gold_path = args.gold or _agreed([r.get("data", {}).get("test") for r in (ra, rb)], "test data", "--gold")
-    if not gold_path:
-        raise RelxConfigError("no gold test file: pass --gold (the runs' result.json does not name one)")
+    gold_path, gold = _gold(args.gold, (ra, rb))
     scheme = args.scheme or _agreed([r.get("trainer", {}).get("scheme") for r in (ra, rb)], "scheme", "--scheme") or "tacred"
     metric = args.metric or (
         _agreed([r.get("trainer", {}).get("metric") for r in (ra, rb)], "metric", "--metric") if scheme == "joint" else None
@@ -78,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
     metric = metric or DEFAULT_METRIC[scheme]
     negative = args.negative or _agreed([r.get("negative") for r in (ra, rb)], "negative label", "--negative") or "no_relation"
     symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in (ra, rb)], "symmetric types", "--scheme") or []
-    gold = list(io.read(gold_path))
     res = compare_predictions(gold, list(io.read(pa)), list(io.read(pb)), scheme, negative, metric, args.resamples, args.seed, symmetric)
     sys.stdout.write(format_comparison(res, str(args.run_a), str(args.run_b)))
     if args.json_out:

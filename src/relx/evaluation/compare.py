@@ -70,6 +70,24 @@ def compare_predictions(
     return {**base, **paired_bootstrap(g, la, lb, lambda gg, pp: score_labels(gg, pp, negative, scheme)[metric], n=n, seed=seed)}
 
 
+def document_difference(a: Sequence[Document], b: Sequence[Document]) -> str | None:
+    """Why two copies of a test set differ (their sizes, or the first document whose id, tokens, entities (spans
+    and types) or relations (head, tail, label) differ), or None when their contents are the same."""
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)} documents"
+    parts = {
+        "id": lambda d: d.id,
+        "tokens": lambda d: d.tokens,
+        "entities": lambda d: [(e.start, e.end, e.label) for e in d.entities],
+        "relations": lambda d: [(r.head, r.tail, r.label) for r in d.relations],
+    }
+    for k, (x, y) in enumerate(zip(a, b), 1):
+        what = next((name for name, part in parts.items() if part(x) != part(y)), None)
+        if what is not None:
+            return f"document {k} (id {x.id!r}) differs in its {what}"
+    return None
+
+
 def bootstrap_row(res: dict[str, Any]) -> dict[str, Any]:
     """The fields of a ``compare_predictions`` result that a benchmark result row keeps (metric, both values,
     difference, CI, p-value, resamples as ``n``): what ``paired_bootstrap`` returns, under the metric's name."""
