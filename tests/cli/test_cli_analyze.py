@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_analyze_two_prediction_files(tmp_path, capsys):
     assert rc == 0
     text = capsys.readouterr().out
     assert "Performance on relation data" in text and "Weighted good.jsonl" in text and "Length buckets: bad.jsonl" in text
-    assert "Paired bootstrap (50 resamples)" in text and "p = " in text
+    assert "Paired bootstrap (50 resamples), micro F1 %" in text and "vs bad.jsonl 0.00, diff +" in text and "p = " in text
     res = json.loads(out_json.read_text())
     assert set(res["regimes"]) == {"all data", "relation only"} and len(res["buckets"]["good.jsonl"]) == 4
     assert res["bootstrap"]["a"] == "good.jsonl" and res["bootstrap"]["metric_b"] == 0.0 and res["bootstrap"]["p_value"] <= 0.05
@@ -60,8 +61,11 @@ def test_analyze_two_prediction_files(tmp_path, capsys):
 def test_analyze_single_file_and_errors(tmp_path, capsys):
     gold = tmp_path / "gold.jsonl"
     write_jsonl(gold, docs_with(["A", N, "B"]))
-    assert _run(["--gold", str(gold), "--pred", str(gold)]) == 0
-    assert "bootstrap" not in capsys.readouterr().out
+    assert _run(["--gold", str(gold), "--pred", str(gold), "--buckets", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "bootstrap" not in text
+    # percentages, like `relx evaluate` (the JSON keeps fractions)
+    assert re.search(r"^F1 % +100\.00 +100\.00$", text, re.MULTILINE) and "1.0000" not in text and "micro F1 %" in text
     other = tmp_path / "other.jsonl"
     write_jsonl(other, docs_with(["A", N]))
     with pytest.raises(RelxInputError, match="no prediction for document id 'd2'"):

@@ -50,6 +50,7 @@ def test_regime_tables_text():
     tables = regime_tables(docs_with(GOLD), {"sysA": docs_with(PRED), "gold": docs_with(GOLD)}, N)
     text = format_regime_tables(tables)
     assert "Weighted sysA" in text and "Macro gold" in text and "n=6" in text and "n=3" in text
+    assert "F1 %" in text and "100.00" in text  # printed in %, the dicts keep fractions
     assert tables["relation only"]["gold"]["rows"][1]["f1"] == 1.0
 
 
@@ -82,6 +83,7 @@ def test_length_buckets_rows_and_pngs(tmp_path):
     assert set(multi) == {"all A", "gold"} and all(r["macro_f1"] == 1.0 for r in multi["gold"])
     assert (tmp_path / "multi.png").stat().st_size > 1000
     assert "Q5" in format_bucket_table(rows) and "21-24" in format_bucket_table(rows)
+    assert "macro F1 (pos) %" in format_bucket_table(rows) and "33.33" in format_bucket_table(rows)
 
 
 def test_bucket_rows_semeval_has_official():

@@ -9,7 +9,8 @@ Prints, for every prediction file, the two evaluation regimes of the LSTM/BERT/G
 paper (Table 2: weighted and macro P/R/F1 on all data incl. the negative class; Table 3: the same on
 the documents with a gold relation, positive labels only), the sentence-length bucket table
 (Figure 1: equal-count buckets, micro and macro F1), and with two or more files a paired bootstrap
-p-value that the first beats the second on micro F1.
+p-value that the first beats the second on micro F1. Scores are printed in % (like ``relx evaluate``); the
+``--json`` file keeps them as fractions in [0, 1].
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the first two files (default: 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--png", default=None, help="write the length-bucket plot (macro F1 per bucket, one line per file)")
-    p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write everything as JSON")
+    p.add_argument(
+        "--json", dest="json_out", default=None, metavar="OUT", help="also write everything as JSON (scores as fractions in [0, 1])"
+    )
     p.set_defaults(func=run)
 
 
@@ -87,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
         boot = _bootstrap(gold, preds, negative, args.scheme, args.bootstrap, args.seed)
         result["bootstrap"] = boot
         out.write(
-            f"Paired bootstrap ({boot['n']} resamples), micro F1: {boot['a']} {boot['metric_a']:.4f} vs "
-            f"{boot['b']} {boot['metric_b']:.4f}, diff {boot['diff']:+.4f} "
-            f"[95% CI {boot['ci_low']:+.4f}, {boot['ci_high']:+.4f}], p = {boot['p_value']:.4f}\n"
+            f"Paired bootstrap ({boot['n']} resamples), micro F1 %: {boot['a']} {100 * boot['metric_a']:.2f} vs "
+            f"{boot['b']} {100 * boot['metric_b']:.2f}, diff {100 * boot['diff']:+.2f} "
+            f"[95% CI {100 * boot['ci_low']:+.2f}, {100 * boot['ci_high']:+.2f}], p = {boot['p_value']:.4f}\n"
         )
     if args.png:
         print(f"wrote {args.png}", file=sys.stderr)

@@ -36,6 +36,11 @@ METRIC_NAMES = {
 }
 
 
+def _pct(x: float) -> str:
+    """A fraction printed as a percentage with two decimals (the text tables print %, the dicts hold fractions)."""
+    return f"{100 * x:.2f}"
+
+
 def _prf(m: dict[str, Any], kind: str, suffix: str) -> dict[str, float]:
     return {k: m[f"{kind}_{k}{suffix}"] for k in ("p", "r", "f1")}
 
@@ -62,13 +67,13 @@ def classification_table(gold: Sequence[str], pred: Sequence[str], negative: str
 
 
 def format_classification_table(table: dict[str, Any], title: str | None = None) -> str:
-    """Fixed-width text of :func:`classification_table` (values as fractions, like the paper's tables)."""
-    rows = [[lab, f"{v['p']:.2f}", f"{v['r']:.2f}", f"{v['f1']:.2f}", str(v["support"])] for lab, v in table["classes"].items()]
-    rows.append(["accuracy", "", "", f"{table['accuracy']:.2f}", str(table["n"])])
+    """Fixed-width text of :func:`classification_table` (values in %)."""
+    rows = [[lab, _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), str(v["support"])] for lab, v in table["classes"].items()]
+    rows.append(["accuracy", "", "", _pct(table["accuracy"]), str(table["n"])])
     for name in ("macro avg", "weighted avg"):
         v = table[name]
-        rows.append([name, f"{v['p']:.2f}", f"{v['r']:.2f}", f"{v['f1']:.2f}", str(v["support"])])
-    return text_table(["Class", "Precision", "Recall", "F1-score", "Support"], rows, title) + "\n"
+        rows.append([name, _pct(v["p"]), _pct(v["r"]), _pct(v["f1"]), str(v["support"])])
+    return text_table(["Class", "Precision %", "Recall %", "F1-score %", "Support"], rows, title) + "\n"
 
 
 def _report(regime: str, m: dict[str, Any], suffix: str, note: str) -> dict[str, Any]:
@@ -106,7 +111,7 @@ def regime_tables(
 
 
 def format_regime_tables(tables: dict[str, Any]) -> str:
-    """Tables 2-3 layout: rows P/R/F1, columns weighted | macro per model (fractions)."""
+    """Tables 2-3 layout: rows P/R/F1 %, columns weighted | macro per model (values in %)."""
     blocks = []
     for regime, title in (
         ("all data", "Performance on negative and relation data (all labels incl. negative)"),
@@ -117,9 +122,9 @@ def format_regime_tables(tables: dict[str, Any]) -> str:
         headers = ["", *(f"Weighted {n}" for n in names), *(f"Macro {n}" for n in names)]
         rows = [
             [
-                k.upper() if k != "f1" else "F1",
-                *(f"{reports[n]['rows'][0][k]:.4f}" for n in names),
-                *(f"{reports[n]['rows'][1][k]:.4f}" for n in names),
+                (k.upper() if k != "f1" else "F1") + " %",
+                *(_pct(reports[n]["rows"][0][k]) for n in names),
+                *(_pct(reports[n]["rows"][1][k]) for n in names),
             ]
             for k in ("p", "r", "f1")
         ]
@@ -153,10 +158,10 @@ def bucket_rows(
 
 
 def format_bucket_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> str:
-    """Text table of :func:`bucket_rows` (F1 values as fractions)."""
+    """Text table of :func:`bucket_rows` (F1 and accuracy in %)."""
     keys = [k for k in ("micro_f1", "macro_f1", "macro_f1_all", "official_macro_f1", "accuracy") if rows and k in rows[0]]
-    body = [[f"Q{r['bucket']}", f"{r['lo']}-{r['hi']}", str(r["n"]), *(f"{r[k]:.4f}" for k in keys)] for r in rows]
-    return text_table(["Bucket", "Tokens", "n", *(METRIC_NAMES[k] for k in keys)], body, title) + "\n"
+    body = [[f"Q{r['bucket']}", f"{r['lo']}-{r['hi']}", str(r["n"]), *(_pct(r[k]) for k in keys)] for r in rows]
+    return text_table(["Bucket", "Tokens", "n", *(f"{METRIC_NAMES[k]} %" for k in keys)], body, title) + "\n"
 
 
 def bucket_plot_multi_png(rows_by_model: Mapping[str, Sequence[dict[str, Any]]], path: str | Path, metric: str = "macro_f1") -> Path:
