@@ -12,13 +12,14 @@ from conftest import make_pair_docs
 from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation, write_jsonl
+from relx.errors import RelxConfigError
 from relx.models.cgcn import CGCNModel
 from relx.models.loading import load_model
 from relx.models.student import StudentR, StudentS
 from relx.models.teacher import TeacherR, TeacherS
 from relx.nn.attention import MultiAspectAttention
 from relx.rules.soft import SoftRules, entity_type, pattern
-from relx.training.losses import kd_kl, tsd_loss
+from relx.training.losses import kd_kl, kd_weight, tsd_loss
 from tiny_models import tiny_config, tiny_fit_kwargs
 
 
@@ -98,24 +99,38 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [
         d.relations[0].label if d.relations else None for d in docs
     ]
-    # the KD loss: with a fresh target table, fraction 0 is plain CE and fraction 1 the distillation terms
+    # the KD loss (kd_anneal down): with a fresh target table, fraction 1 is plain CE and fraction 0 the distillation terms
     student._set_targets(teacher, docs)
     student.train()
     batch = student.collate([student.featurize(d) for d in docs])
     assert "prior" not in batch  # no type rules at the student's input
     torch.manual_seed(1)
-    student.train_fraction = 0.0
-    out0 = student(batch)
-    assert out0.loss.item() == pytest.approx(out0.extras["loss_re"].item(), rel=1e-5)
     student.train_fraction = 1.0
     out1 = student(batch)
-    want = out1.extras["loss_kd"] + 1.8 * out1.extras["loss_hint"]
-    assert out1.loss.item() == pytest.approx(want.item(), rel=1e-5)
+    assert out1.loss.item() == pytest.approx(out1.extras["loss_re"].item(), rel=1e-5)
+    student.train_fraction = 0.0
+    out0 = student(batch)
+    want = out0.extras["loss_kd"] + 1.8 * out0.extras["loss_hint"]
+    assert out0.loss.item() == pytest.approx(want.item(), rel=1e-5) and out0.extras["lambda_kd"].item() == 1.0
+    student.config.kd_anneal = "up"  # the paper's literal direction: the same batch at fraction 0 is plain CE
+    assert student(batch).loss.item() == pytest.approx(student(batch).extras["loss_re"].item(), rel=1e-5)
     # a saved teacher is reused instead of trained again
     again = StudentS(tiny_config(StudentS, resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
     assert again.fit(docs, None, **{**tiny_fit_kwargs(CGCNModel), "epochs": 1})["teacher"] == {
         "loaded": str(tmp_path / "run" / "teacher" / "model")
     }
+
+
+@pytest.mark.parametrize(("anneal", "want"), [("down", (1.0, 0.5, 0.0)), ("up", (0.0, 0.5, 1.0)), ("none", (0.3, 0.3, 0.3))])
+def test_kd_weight_schedules(anneal, want):
+    assert tuple(kd_weight(f, anneal, constant=0.3) for f in (0.0, 0.5, 1.0)) == pytest.approx(want)
+
+
+def test_kd_anneal_must_be_known(resources):
+    with pytest.raises(RelxConfigError, match="kd_anneal must be one of down, up, none, got 'sideways'"):
+        tiny_config(StudentR, resources, kd_anneal="sideways")
+    with pytest.raises(ValueError, match="kd_anneal"):
+        kd_weight(0.5, "sideways")
 
 
 def test_no_kd_student_needs_no_teacher(resources, tmp_path):
