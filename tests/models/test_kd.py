@@ -86,6 +86,26 @@ def test_teacher_logits_are_local_plus_gamma_times_rules(resources):
     assert torch.allclose(pred_glob, r.gamma_r.weight[loc.argmax(-1)] * b["prior"])
 
 
+def test_uniform_gamma_keeps_the_negative_row_at_zero(resources):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    torch.manual_seed(0)
+    r = TeacherR(tiny_config(TeacherR, resources, gamma_init="uniform"), labels)
+    r.prepare(docs)
+    w = r.gamma_r.weight
+    assert torch.all(w[0] == 0) and w[1:].abs().max() <= 1 and w[1:].std() > 0.1  # U(-1, 1) apart from the negative row
+    before = w[1:].detach().clone()
+    opt = torch.optim.AdamW(r.parameters(), lr=0.1, weight_decay=0.01)
+    r.train()
+    batch = r.collate([r.featurize(d) for d in docs])
+    assert set(batch["labels"].tolist()) >= {0} and len(set(batch["labels"].tolist())) > 1  # negative and positive pairs
+    r(batch).loss.backward()
+    opt.step()
+    assert torch.all(w[0] == 0) and not torch.equal(w[1:], before)  # the negative row untrained, the others trained
+    with pytest.raises(RelxConfigError, match="gamma_init must be one of constant, uniform"):
+        TeacherS(tiny_config(TeacherS, resources, gamma_init="uniform"), labels)
+
+
 def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     docs = make_pair_docs()
     labels = LabelSet.from_documents(docs)
@@ -180,3 +200,43 @@ def test_only_gold_dependent_teachers_skip_dev_selection(resources, tmp_path):
     free = TeacherR(tiny_config(TeacherR, resources, type_constraints=False), labels)  # no Gamma[gold]: an ordinary model
     assert not free.uses_gold and free.fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
     assert TeacherS(tiny_config(TeacherS, resources), labels).fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
+
+
+def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, monkeypatch):
+    """benchmarks/kd.py: student_r vs -KD (KD claim) and -KD vs cgcn (MAA claim) per seed and pooled over the
+    seeds (the seeds' mean on the same resamples); rows without their test predictions are skipped."""
+    import copy
+    import random
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import kd
+
+    gold = [d for _ in range(5) for d in make_pair_docs()]
+    for i, d in enumerate(gold):
+        d.id = str(i)
+    write_jsonl(tmp_path / "test.jsonl", gold)
+    (tmp_path / "configs" / "semeval").mkdir(parents=True)
+    (tmp_path / "configs" / "semeval" / "cgcn.yaml").write_text(f"data: {{test: {tmp_path / 'test.jsonl'}, format: jsonl}}\n")
+    monkeypatch.setattr(kd, "ROOT", tmp_path)
+    rng, rows = random.Random(0), []
+    for model in ("cgcn", "-KD", "student_r"):
+        for seed in (13, 14, 15):
+            preds = copy.deepcopy(gold)
+            for d in preds:
+                d.relations = rng.choice([[], [Relation(0, 1, "founder")], [Relation(0, 1, "employee")]])
+            run = tmp_path / f"{model}_{seed}"
+            if (model, seed) != ("cgcn", 15):  # a row whose predictions are gone
+                run.mkdir()
+                write_jsonl(run / "test_predictions.jsonl", preds)
+            rows.append({"model": model, "seed": seed, "budget": "b", "run_dir": run.name})
+    boot = kd.bootstrap(rows, "semeval", n=50)
+    got = {(b["a"], b["b"], str(b["seed"])): b for b in boot}
+    assert set(got) == {
+        *((a, b, s) for a, b in kd.PAIRS for s in ("13", "14", "pooled")),
+        ("student_r", "-KD", "15"),
+    }
+    pooled, per_seed = got[("student_r", "-KD", "pooled")], [got[("student_r", "-KD", s)] for s in ("13", "14", "15")]
+    assert pooled["seeds"] == [13, 14, 15]
+    assert pooled["metric_a"] == pytest.approx(sum(b["metric_a"] for b in per_seed) / 3)
+    assert got[("-KD", "cgcn", "pooled")]["seeds"] == [13, 14]
