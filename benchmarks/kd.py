@@ -16,6 +16,7 @@ Results: benchmarks/results/kd_semeval.json, kd_conll04_pairs.json (+ kd.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -119,8 +120,9 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
     return row
 
 
+@functools.cache
 def code_commit() -> str:
-    """The checked-out commit (short hash; "+dirty" with uncommitted changes under src/)."""
+    """The commit checked out when this process first asked (short hash; "+dirty" with uncommitted changes under src/)."""
     import subprocess
 
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -237,6 +239,7 @@ def main() -> None:
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
+    code_commit()  # the code this process runs, before anyone commits again
     from joint_spans import locked
 
     if args.speed and args.resume and has_speed_row(results_json("semeval"), args.threads):
