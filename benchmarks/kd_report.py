@@ -89,6 +89,18 @@ def bootstrap_lines(rows: list[dict]) -> str:
     )
 
 
+def target_lines(rows: list[dict]) -> str:
+    """The paper's claims on the seeds' mean (pooled bootstrap rows): A > B at p < 0.05, met or missed."""
+    out = []
+    for b in sorted((r for r in rows if r.get("kind") == "bootstrap" and r.get("seed") == "pooled"), key=lambda b: (b["a"], b["b"])):
+        met = b["diff"] > 0 and b["p_value"] < 0.05
+        out.append(
+            f"- target {b['a']} > {b['b']} (p < 0.05, seeds {', '.join(map(str, b['seeds']))}): {'met' if met else 'missed'} "
+            f"({100 * b['metric_a']:.2f} vs {100 * b['metric_b']:.2f}, p = {b['p_value']:.3f})\n"
+        )
+    return "".join(out)
+
+
 def teacher_lines(rows: list[dict]) -> str:
     """Each student's teacher (its stage's dev score and step) beside the same seed's cgcn best dev."""
     cgcn = {r["seed"]: r for r in rows if "kind" not in r and r["model"] == "cgcn"}
@@ -103,7 +115,7 @@ def teacher_lines(rows: list[dict]) -> str:
         anneal = f"; kd_anneal {r['kd_anneal']}" if r.get("kd_anneal") else ""
         name = t.get("type", t.get("loaded", "?"))
         out.append(
-            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step', '-')}); cgcn dev {c_dev}{anneal}\n"
+            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step') or '-'}); cgcn dev {c_dev}{anneal}\n"
         )
     return "".join(out) or "(no student rows with a teacher stage)\n"
 
@@ -156,7 +168,7 @@ def write_report(rows_by_dataset: dict[str, list[dict]]) -> None:
                 "#### Teachers (dev score of the weights the student learned from) vs cgcn dev\n",
                 teacher_lines(rs),
                 "#### Paired bootstrap (1,000 resamples of the test set): KD claim student_r vs -KD, MAA claim -KD vs cgcn\n",
-                bootstrap_lines(rs),
+                bootstrap_lines(rs) + target_lines(rs),
             ]
         if speed:
             parts.append(

@@ -240,3 +240,11 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     assert pooled["seeds"] == [13, 14, 15]
     assert pooled["metric_a"] == pytest.approx(sum(b["metric_a"] for b in per_seed) / 3)
     assert got[("-KD", "cgcn", "pooled")]["seeds"] == [13, 14]
+    import kd_report
+
+    lines = kd_report.target_lines(boot).splitlines()
+    assert len(lines) == 3 and lines[1].startswith("- target student_r > -KD (p < 0.05, seeds 13, 14, 15): ")
+    assert lines[1].split(": ")[1].split()[0] == ("met" if pooled["diff"] > 0 and pooled["p_value"] < 0.05 else "missed")
+    rows[-1]["teacher"] = {"type": "teacher_r", "best_dev": None, "final_dev": 0.5, "best_step": None}
+    rows[2]["best_dev"] = 0.6  # cgcn seed 15
+    assert kd_report.teacher_lines(rows) == "- student_r seed 15: teacher teacher_r dev 50.00 (final weights, step -); cgcn dev 60.00\n"
