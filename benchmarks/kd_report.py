@@ -115,7 +115,7 @@ def teacher_lines(rows: list[dict]) -> str:
         anneal = f"; kd_anneal {r['kd_anneal']}" if r.get("kd_anneal") else ""
         name = t.get("type", t.get("loaded", "?"))
         out.append(
-            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step') or '-'}); cgcn dev {c_dev}{anneal}\n"
+            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step') or t.get('final_step') or '-'}); cgcn dev {c_dev}{anneal}\n"
         )
     return "".join(out) or "(no student rows with a teacher stage)\n"
 

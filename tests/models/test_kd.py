@@ -114,6 +114,7 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     hist = student.fit(docs, docs, out_dir=tmp_path / "run", **tiny_fit_kwargs(CGCNModel))
     assert hist["teacher"]["type"] == "teacher_r"
     assert hist["teacher"]["best_dev"] is None  # Teacher-R is not selected on dev (its predictions need the gold relation)
+    assert 0 <= hist["teacher"]["final_dev"] <= 1 and hist["teacher"]["final_step"] > 0  # its final weights, scored once
     teacher = load_model(tmp_path / "run" / "teacher" / "model")
     assert teacher.registered_name == "teacher_r"
     assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [

@@ -182,6 +182,7 @@ class StudentModel(CGCNModel):
             from relx.training.trainer import dev_metrics
 
             info["final_dev"] = float(dev_metrics(dev, teacher.predict(dev), self.labels, ctx.trainer)[ctx.metric])
+            info["final_step"] = hist["history"][-1]["step"] if hist.get("history") else None
         return teacher, info
 
     @torch.inference_mode()
