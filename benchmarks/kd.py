@@ -16,6 +16,7 @@ Results: benchmarks/results/kd_semeval.json, kd_conll04_pairs.json (+ kd.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -113,8 +114,20 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "hardware": hardware(),
         "threads": args.threads,
         "run_dir": str(out.relative_to(ROOT)),
+        "kd_anneal": getattr(result.model.config, "kd_anneal", None) if getattr(result.model.config, "kd", False) else None,
+        "commit": code_commit(),
     }
     return row
+
+
+@functools.cache
+def code_commit() -> str:
+    """The commit checked out when this process first asked (short hash; "+dirty" with uncommitted changes under src/)."""
+    import subprocess
+
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + ("+dirty" if dirty else "")
 
 
 def speed(args: argparse.Namespace) -> dict:
@@ -136,27 +149,79 @@ def speed(args: argparse.Namespace) -> dict:
     }
 
 
+PAIRS = (("student_r", "cgcn"), ("student_r", "-KD"), ("-KD", "cgcn"))  # the KD claim; the MAA claim
+
+
 def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
-    """Paired bootstrap of student_r vs cgcn per seed on the test predictions (official macro-F1 / micro-F1)."""
+    """Paired bootstrap on the test predictions (official macro-F1 / micro-F1) of each pair in ``PAIRS``:
+    per seed, and over the seeds both rows share (``seed`` "pooled": the same resampled test documents
+    for every seed, the metric averaged over the seeds)."""
     from relx.data.io import read
-    from relx.data.schema import read_jsonl
-    from relx.evaluation.compare import bootstrap_row, compare_predictions
+    from relx.evaluation.analysis import paired_bootstrap
+    from relx.evaluation.compare import DEFAULT_METRIC, bootstrap_row, compare_predictions
+    from relx.evaluation.pair_labels import document_pair_labels
 
     out = []
-    by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r}
+    by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r and prediction_file(r).is_file()}
     raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
     scheme = "semeval" if dataset == "semeval" else "tacred"
-    for budget, seed in sorted({(b, s) for (_, s, b) in by}):
-        if ("student_r", seed, budget) not in by or ("cgcn", seed, budget) not in by:
-            continue
-        preds = [list(read_jsonl(ROOT / by[(m, seed, budget)]["run_dir"] / "test_predictions.jsonl")) for m in ("student_r", "cgcn")]
-        res = compare_predictions(gold, preds[0], preds[1], scheme, negative, n=n)  # official macro-F1 / micro-F1
-        out.append(
-            {"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": "student_r", "b": "cgcn", **bootstrap_row(res)}
-        )
+    metric = DEFAULT_METRIC[scheme]
+    for budget in sorted({b for (_, _, b) in by}):
+        for a, b in PAIRS:
+            seeds = sorted(s for (m, s, bb) in by if m == a and bb == budget and (b, s, budget) in by)
+            labels: dict[str, list] = {a: [], b: []}
+            for seed in seeds:
+                preds = {m: test_predictions(by[(m, seed, budget)]) for m in (a, b)}
+                res = compare_predictions(gold, preds[a], preds[b], scheme, negative, n=n)
+                out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": a, "b": b, **bootstrap_row(res)})
+                for m in (a, b):
+                    _, g, lab = document_pair_labels(gold, preds[m], negative, scheme)
+                    labels[m].append(lab)
+            if len(seeds) < 2:
+                continue
+
+            res = paired_bootstrap(g, list(zip(*labels[a])), list(zip(*labels[b])), seed_mean(negative, scheme, metric), n=n)
+            out.append(
+                {
+                    "kind": "bootstrap",
+                    "dataset": dataset,
+                    "seed": "pooled",
+                    "seeds": seeds,
+                    "budget": budget,
+                    "a": a,
+                    "b": b,
+                    "metric": metric,
+                    **res,
+                }
+            )
     return out
+
+
+def boot_key(row: dict) -> tuple:
+    return row["budget"], str(row["seed"]), row.get("a", "student_r"), row.get("b", "cgcn")
+
+
+def seed_mean(negative: str, scheme: str, metric: str) -> Any:
+    """metric_fn for ``paired_bootstrap`` over items that hold one predicted label per seed: the seeds' mean."""
+    from relx.evaluation.pair_labels import score_labels
+
+    def fn(gold: list, preds: list) -> float:
+        seeds = len(preds[0])
+        return sum(score_labels(gold, [p[i] for p in preds], negative, scheme)[metric] for i in range(seeds)) / seeds
+
+    return fn
+
+
+def prediction_file(row: dict) -> Path:
+    return ROOT / row["run_dir"] / "test_predictions.jsonl"
+
+
+def test_predictions(row: dict) -> list:
+    from relx.data.schema import read_jsonl
+
+    return list(read_jsonl(prediction_file(row)))
 
 
 def main() -> None:
@@ -174,6 +239,7 @@ def main() -> None:
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
+    code_commit()  # the code this process runs, before anyone commits again
     from joint_spans import locked
 
     if args.speed and args.resume and has_speed_row(results_json("semeval"), args.threads):
@@ -207,8 +273,9 @@ def main() -> None:
         if not rows:
             continue
         boot = bootstrap(rows, dataset)
+        fresh = {boot_key(b) for b in boot}  # rows of runs whose predictions are not here are kept as they are
         with locked(path):
-            rows = [r for r in load_rows(path) if r.get("kind") != "bootstrap"] + boot
+            rows = [r for r in load_rows(path) if not (r.get("kind") == "bootstrap" and boot_key(r) in fresh)] + boot
             save_rows(path, rows)
     from kd_report import write_report
 

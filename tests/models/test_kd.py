@@ -12,13 +12,14 @@ from conftest import make_pair_docs
 from relx.cli import main
 from relx.data.labels import LabelSet
 from relx.data.schema import Document, Entity, Relation, write_jsonl
+from relx.errors import RelxConfigError
 from relx.models.cgcn import CGCNModel
 from relx.models.loading import load_model
 from relx.models.student import StudentR, StudentS
 from relx.models.teacher import TeacherR, TeacherS
 from relx.nn.attention import MultiAspectAttention
 from relx.rules.soft import SoftRules, entity_type, pattern
-from relx.training.losses import kd_kl, tsd_loss
+from relx.training.losses import kd_kl, kd_weight, tsd_loss
 from tiny_models import tiny_config, tiny_fit_kwargs
 
 
@@ -85,6 +86,26 @@ def test_teacher_logits_are_local_plus_gamma_times_rules(resources):
     assert torch.allclose(pred_glob, r.gamma_r.weight[loc.argmax(-1)] * b["prior"])
 
 
+def test_uniform_gamma_keeps_the_negative_row_at_zero(resources):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    torch.manual_seed(0)
+    r = TeacherR(tiny_config(TeacherR, resources, gamma_init="uniform"), labels)
+    r.prepare(docs)
+    w = r.gamma_r.weight
+    assert torch.all(w[0] == 0) and w[1:].abs().max() <= 1 and w[1:].std() > 0.1  # U(-1, 1) apart from the negative row
+    before = w[1:].detach().clone()
+    opt = torch.optim.AdamW(r.parameters(), lr=0.1, weight_decay=0.01)
+    r.train()
+    batch = r.collate([r.featurize(d) for d in docs])
+    assert set(batch["labels"].tolist()) >= {0} and len(set(batch["labels"].tolist())) > 1  # negative and positive pairs
+    r(batch).loss.backward()
+    opt.step()
+    assert torch.all(w[0] == 0) and not torch.equal(w[1:], before)  # the negative row untrained, the others trained
+    with pytest.raises(RelxConfigError, match="gamma_init must be one of constant, uniform"):
+        TeacherS(tiny_config(TeacherS, resources, gamma_init="uniform"), labels)
+
+
 def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     docs = make_pair_docs()
     labels = LabelSet.from_documents(docs)
@@ -93,29 +114,44 @@ def test_student_trains_teacher_stage_and_anneals_kd(resources, tmp_path):
     hist = student.fit(docs, docs, out_dir=tmp_path / "run", **tiny_fit_kwargs(CGCNModel))
     assert hist["teacher"]["type"] == "teacher_r"
     assert hist["teacher"]["best_dev"] is None  # Teacher-R is not selected on dev (its predictions need the gold relation)
+    assert 0 <= hist["teacher"]["final_dev"] <= 1 and hist["teacher"]["final_step"] > 0  # its final weights, scored once
     teacher = load_model(tmp_path / "run" / "teacher" / "model")
     assert teacher.registered_name == "teacher_r"
     assert [p.relations[0].label if p.relations else None for p in student.predict(docs)] == [
         d.relations[0].label if d.relations else None for d in docs
     ]
-    # the KD loss: with a fresh target table, fraction 0 is plain CE and fraction 1 the distillation terms
+    # the KD loss (kd_anneal down): with a fresh target table, fraction 1 is plain CE and fraction 0 the distillation terms
     student._set_targets(teacher, docs)
     student.train()
     batch = student.collate([student.featurize(d) for d in docs])
     assert "prior" not in batch  # no type rules at the student's input
     torch.manual_seed(1)
-    student.train_fraction = 0.0
-    out0 = student(batch)
-    assert out0.loss.item() == pytest.approx(out0.extras["loss_re"].item(), rel=1e-5)
     student.train_fraction = 1.0
     out1 = student(batch)
-    want = out1.extras["loss_kd"] + 1.8 * out1.extras["loss_hint"]
-    assert out1.loss.item() == pytest.approx(want.item(), rel=1e-5)
+    assert out1.loss.item() == pytest.approx(out1.extras["loss_re"].item(), rel=1e-5)
+    student.train_fraction = 0.0
+    out0 = student(batch)
+    want = out0.extras["loss_kd"] + 1.8 * out0.extras["loss_hint"]
+    assert out0.loss.item() == pytest.approx(want.item(), rel=1e-5) and out0.extras["lambda_kd"].item() == 1.0
+    student.config.kd_anneal = "up"  # the paper's literal direction: the same batch at fraction 0 is plain CE
+    assert student(batch).loss.item() == pytest.approx(student(batch).extras["loss_re"].item(), rel=1e-5)
     # a saved teacher is reused instead of trained again
     again = StudentS(tiny_config(StudentS, resources, teacher=str(tmp_path / "run" / "teacher" / "model")), labels)
     assert again.fit(docs, None, **{**tiny_fit_kwargs(CGCNModel), "epochs": 1})["teacher"] == {
         "loaded": str(tmp_path / "run" / "teacher" / "model")
     }
+
+
+@pytest.mark.parametrize(("anneal", "want"), [("down", (1.0, 0.5, 0.0)), ("up", (0.0, 0.5, 1.0)), ("none", (0.3, 0.3, 0.3))])
+def test_kd_weight_schedules(anneal, want):
+    assert tuple(kd_weight(f, anneal, constant=0.3) for f in (0.0, 0.5, 1.0)) == pytest.approx(want)
+
+
+def test_kd_anneal_must_be_known(resources):
+    with pytest.raises(RelxConfigError, match="kd_anneal must be one of down, up, none, got 'sideways'"):
+        tiny_config(StudentR, resources, kd_anneal="sideways")
+    with pytest.raises(ValueError, match="kd_anneal"):
+        kd_weight(0.5, "sideways")
 
 
 def test_no_kd_student_needs_no_teacher(resources, tmp_path):
@@ -165,3 +201,51 @@ def test_only_gold_dependent_teachers_skip_dev_selection(resources, tmp_path):
     free = TeacherR(tiny_config(TeacherR, resources, type_constraints=False), labels)  # no Gamma[gold]: an ordinary model
     assert not free.uses_gold and free.fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
     assert TeacherS(tiny_config(TeacherS, resources), labels).fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
+
+
+def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, monkeypatch):
+    """benchmarks/kd.py: student_r vs -KD (KD claim) and -KD vs cgcn (MAA claim) per seed and pooled over the
+    seeds (the seeds' mean on the same resamples); rows without their test predictions are skipped."""
+    import copy
+    import random
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import kd
+
+    gold = [d for _ in range(5) for d in make_pair_docs()]
+    for i, d in enumerate(gold):
+        d.id = str(i)
+    write_jsonl(tmp_path / "test.jsonl", gold)
+    (tmp_path / "configs" / "semeval").mkdir(parents=True)
+    (tmp_path / "configs" / "semeval" / "cgcn.yaml").write_text(f"data: {{test: {tmp_path / 'test.jsonl'}, format: jsonl}}\n")
+    monkeypatch.setattr(kd, "ROOT", tmp_path)
+    rng, rows = random.Random(0), []
+    for model in ("cgcn", "-KD", "student_r"):
+        for seed in (13, 14, 15):
+            preds = copy.deepcopy(gold)
+            for d in preds:
+                d.relations = rng.choice([[], [Relation(0, 1, "founder")], [Relation(0, 1, "employee")]])
+            run = tmp_path / f"{model}_{seed}"
+            if (model, seed) != ("cgcn", 15):  # a row whose predictions are gone
+                run.mkdir()
+                write_jsonl(run / "test_predictions.jsonl", preds)
+            rows.append({"model": model, "seed": seed, "budget": "b", "run_dir": run.name})
+    boot = kd.bootstrap(rows, "semeval", n=50)
+    got = {(b["a"], b["b"], str(b["seed"])): b for b in boot}
+    assert set(got) == {
+        *((a, b, s) for a, b in kd.PAIRS for s in ("13", "14", "pooled")),
+        ("student_r", "-KD", "15"),
+    }
+    pooled, per_seed = got[("student_r", "-KD", "pooled")], [got[("student_r", "-KD", s)] for s in ("13", "14", "15")]
+    assert pooled["seeds"] == [13, 14, 15]
+    assert pooled["metric_a"] == pytest.approx(sum(b["metric_a"] for b in per_seed) / 3)
+    assert got[("-KD", "cgcn", "pooled")]["seeds"] == [13, 14]
+    import kd_report
+
+    lines = kd_report.target_lines(boot).splitlines()
+    assert len(lines) == 3 and lines[1].startswith("- target student_r > -KD (p < 0.05, seeds 13, 14, 15): ")
+    assert lines[1].split(": ")[1].split()[0] == ("met" if pooled["diff"] > 0 and pooled["p_value"] < 0.05 else "missed")
+    rows[-1]["teacher"] = {"type": "teacher_r", "best_dev": None, "final_dev": 0.5, "best_step": None}
+    rows[2]["best_dev"] = 0.6  # cgcn seed 15
+    assert kd_report.teacher_lines(rows) == "- student_r seed 15: teacher teacher_r dev 50.00 (final weights, step -); cgcn dev 60.00\n"

@@ -9,8 +9,9 @@ type ``teacher_type`` is trained first on the same data with the same trainer se
 ``<run>/teacher/``, a normal model directory). Its local and global logits for every training document are
 computed once (frozen, eval mode), then the student trains with
 L = (1 - l) CE + l (KL(teacher || student) at ``tau`` + ``lambda_ht`` * hint), hint =
-KL(teacher local || student local) + KL(teacher global || student auxiliary), where l = ``train_fraction``
-(teacher annealing 0 -> 1 over the optimizer steps). Switches for Table 4's ablations: ``maa``, ``hint``,
+KL(teacher local || student local) + KL(teacher global || student auxiliary), where l follows ``kd_anneal``
+over the optimizer steps (:func:`relx.training.losses.kd_weight`; default ``down``: 1 -> 0, teacher annealing
+as in the authors' code; ``up``: 0 -> 1, the paper's literal sentence; ``none``: ``kd_lambda``). Switches for Table 4's ablations: ``maa``, ``hint``,
 ``kd`` (false: hard labels only, no teacher) and the teacher's own ``tsd`` / ``type_constraints`` via
 ``teacher_overrides``.
 """
@@ -33,7 +34,7 @@ from relx.models.teacher import variant
 from relx.nn.attention import MultiAspectAttention
 from relx.nn.sequence import pad_ids, relative_positions
 from relx.training.config import FitContext
-from relx.training.losses import kd_kl
+from relx.training.losses import KD_ANNEALS, kd_kl, kd_weight
 
 
 @dataclass
@@ -49,6 +50,13 @@ class StudentConfig(CGCNConfig):
     hint: bool = True
     lambda_ht: float = 1.8
     tau: float = 1.0
+    kd_anneal: str = "down"  # weight of the KD terms: down 1 -> 0 | up 0 -> 1 | none (constant kd_lambda)
+    kd_lambda: float = 0.5  # the constant weight of kd_anneal: none
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.kd_anneal not in KD_ANNEALS:
+            raise RelxConfigError(f"kd_anneal must be one of {', '.join(KD_ANNEALS)}, got {self.kd_anneal!r}")
 
 
 class StudentModel(CGCNModel):
@@ -123,7 +131,7 @@ class StudentModel(CGCNModel):
                 hint = hint + kd_kl(aux, t_global)
             extras["loss_hint"] = hint.detach()
             total_kd = total_kd + cfg.lambda_ht * hint  # Eq. 18
-        lam = float(self.train_fraction)  # teacher annealing 0 -> 1
+        lam = kd_weight(self.train_fraction, cfg.kd_anneal, cfg.kd_lambda)
         extras["lambda_kd"] = torch.tensor(lam)
         return ModelOutput(loss=(1 - lam) * ce + lam * total_kd, logits=logits, extras=extras)  # Eq. 17
 
@@ -163,12 +171,19 @@ class StudentModel(CGCNModel):
         hist = teacher.fit(train, dev, sub)
         if sub.out_dir is not None:
             teacher.save(Path(sub.out_dir) / "model", metrics={"best_dev": hist["best"]})
-        return teacher, {
+        info = {
             "type": cfg.teacher_type,
             "best_dev": hist["best"],
+            "best_step": hist.get("best_step"),
             "overrides": dict(cfg.teacher_overrides),
             "saved": str(Path(sub.out_dir) / "model") if sub.out_dir is not None else None,
         }
+        if dev and hist["best"] is None:  # not selected on dev (Teacher-R): its final weights scored once, for the report
+            from relx.training.trainer import dev_metrics
+
+            info["final_dev"] = float(dev_metrics(dev, teacher.predict(dev), self.labels, ctx.trainer)[ctx.metric])
+            info["final_step"] = hist["history"][-1]["step"] if hist.get("history") else None
+        return teacher, info
 
     @torch.inference_mode()
     def _set_targets(self, teacher: Any, train: list[Document]) -> None:

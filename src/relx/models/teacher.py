@@ -3,7 +3,8 @@
 logits = F(h_base) + gamma * G(p), G(p) = the pattern's row of :class:`relx.rules.soft.SoftRules` (built from
 the training data; the negative class gets C). ``teacher_s``: gamma a fixed scalar (``gamma_s`` = 0.8);
 ``teacher_v``: a trainable vector over the labels (starts at ``gamma_s``); ``teacher_r``: Gamma[r], a
-trainable row per gold relation r (training only; at inference, with no gold label, the row of the
+trainable row per gold relation r (``gamma_init``: ``constant`` = ``gamma_s`` everywhere, or ``uniform`` =
+the authors' U(-1, 1) with the negative class's row fixed at 0 and not trained; training only; at inference, with no gold label, the row of the
 relation the local logits F(h_base) predict; not selected on dev, see :meth:`TeacherModel.fit_context`). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
 ``type_constraints: false`` drops the global term (a C-GCN trained with TSD: the "-TC" ablation).
 :meth:`parts` returns the local and global logits separately (the student's hint targets).
@@ -26,12 +27,14 @@ from relx.training.config import FitContext
 from relx.training.losses import tsd_loss
 
 GAMMAS = ("s", "v", "r")
+GAMMA_INITS = ("constant", "uniform")
 
 
 @dataclass
 class TeacherConfig(CGCNConfig):
     gamma: str = "s"  # s: fixed scalar | v: trainable vector | r: trainable row per gold relation
     gamma_s: float = 0.8  # the scalar (s) and the initial value of the trainable weights (v, r)
+    gamma_init: str = "constant"  # Gamma (r): constant gamma_s everywhere | uniform U(-1, 1), negative row fixed at 0
     na: float = 0.2  # C: the negative class's entry of G(p)
     type_constraints: bool = True
     tsd: bool = True
@@ -46,6 +49,11 @@ class TeacherModel(CGCNModel):
     def __init__(self, config: TeacherConfig, labels: LabelSet):
         if config.gamma not in GAMMAS:
             raise RelxConfigError(f"{self.registered_name}: gamma must be one of {', '.join(GAMMAS)}, got {config.gamma!r}")
+        if config.gamma_init not in GAMMA_INITS or (config.gamma_init == "uniform" and config.gamma != "r"):
+            raise RelxConfigError(
+                f"{self.registered_name}: gamma_init must be one of {', '.join(GAMMA_INITS)} ('uniform' needs gamma r), "
+                f"got {config.gamma_init!r} with gamma {config.gamma!r}"
+            )
         super().__init__(config, labels)
         self.rules: SoftRules | None = None
 
@@ -70,7 +78,12 @@ class TeacherModel(CGCNModel):
             self.gamma_v = nn.Parameter(torch.full((n,), cfg.gamma_s))  # (C,)
         elif cfg.gamma == "r":
             self.gamma_r = nn.Embedding(n, n)  # Gamma: one weight row per relation
-            nn.init.constant_(self.gamma_r.weight, cfg.gamma_s)
+            if cfg.gamma_init == "uniform":  # the authors' code: U(-1, 1), the negative class's row 0 and never trained
+                nn.init.uniform_(self.gamma_r.weight, -1.0, 1.0)
+                with torch.no_grad():
+                    self.gamma_r.weight[0] = 0.0  # id 0 is the negative label
+            else:
+                nn.init.constant_(self.gamma_r.weight, cfg.gamma_s)
 
     def state_json(self) -> dict:
         return {**super().state_json(), "rules": self.rules.to_json() if self.rules else None}
@@ -102,6 +115,8 @@ class TeacherModel(CGCNModel):
         else:  # Gamma[r]: the gold relation in training, the locally predicted one otherwise
             rel = batch["labels"] if (self.training if use_gold is None else use_gold) else local.argmax(-1)
             gamma = self.gamma_r(rel)  # (B, C)
+            if self.config.gamma_init == "uniform":  # the negative row stays 0: no gradient reaches it
+                gamma = gamma * (rel != 0).unsqueeze(-1).to(gamma.dtype)
         return local, gamma * prior
 
     def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:

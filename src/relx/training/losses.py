@@ -16,6 +16,22 @@ def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperatur
     return F.kl_div(log_p_s, p_t, reduction="batchmean") * (t * t)
 
 
+KD_ANNEALS = ("down", "up", "none")
+
+
+def kd_weight(fraction: float, anneal: str = "down", constant: float = 0.5) -> float:
+    """Weight of the distillation terms in L = (1 - w) CE + w KD after ``fraction`` of the optimizer steps.
+
+    ``down``: 1 -> 0 (teacher annealing of Clark et al. and the soft-label distillation authors' code:
+    imitate the teacher early, the gold labels late); ``up``: 0 -> 1 (the paper's literal sentence);
+    ``none``: ``constant`` throughout.
+    """
+    if anneal not in KD_ANNEALS:
+        raise ValueError(f"kd_anneal must be one of {', '.join(KD_ANNEALS)}, got {anneal!r}")
+    f = min(max(float(fraction), 0.0), 1.0)
+    return 1.0 - f if anneal == "down" else f if anneal == "up" else float(constant)
+
+
 def boundary_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """logits (B, K, T) over positions, targets (B, K) positions -> mean CE over the K boundaries."""
     b, k, t = logits.shape
