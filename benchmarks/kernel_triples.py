@@ -293,7 +293,11 @@ def semeval_bootstrap(rows: list[dict], n: int = 1000) -> dict | None:
     found = {r["model"]: r for r in rows if r.get("dataset") == "semeval" and "kind" not in r and r["seed"] == 13}
     if not {"kernel", "marker"} <= set(found):
         return None
-    preds = {m: list(read_jsonl(ROOT / found[m]["run_dir"] / "test_predictions.jsonl")) for m in ("kernel", "marker")}
+    files = {m: ROOT / found[m]["run_dir"] / "test_predictions.jsonl" for m in ("kernel", "marker")}
+    if not all(f.is_file() for f in files.values()):
+        print("SemEval bootstrap: a run's test_predictions.jsonl is missing; the saved bootstrap row is kept")
+        return None
+    preds = {m: list(read_jsonl(f)) for m, f in files.items()}
     gold = list(read(ROOT / "data" / "semeval2010_task8" / "TEST_FILE_FULL.TXT.gz", "semeval"))
     res = compare_predictions(gold, preds["kernel"], preds["marker"], "semeval", "Other", metric="official_macro_f1", n=n)
     return {"kind": "bootstrap", "dataset": "semeval", "a": "kernel", "b": "marker", **bootstrap_row(res)}
