@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +53,13 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def train_semeval_marker(out: Path, settings: list[str], env: dict[str, str] | None = None) -> Path:
+    """Train (or resume) the shipped SemEval marker config into ``out`` with `relx train --set S ...`; returns
+    ``out/model``."""
+    cmd = [sys.executable, "-m", "relx", "train", "--config", str(ROOT / "configs/semeval/marker.yaml"), "--out", str(out)]
+    for setting in settings:
+        cmd += ["--set", setting]
+    subprocess.run([*cmd, "--resume"], check=True, env=env if env is not None else {**os.environ, "HF_HUB_OFFLINE": "1"})
+    return out / "model"

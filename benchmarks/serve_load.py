@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, markdown_table, save_rows, write_text  # noqa: E402
+from common import RESULTS, ROOT, hardware, markdown_table, save_rows, train_semeval_marker, write_text  # noqa: E402
 
 SENTENCES = [
     "<e1>Bill Gates</e1> founded <e2>Microsoft</e2> in Albuquerque in 1975 .",
@@ -45,25 +45,7 @@ def default_model() -> Path:
     for cand in (ROOT / "runs" / "speed" / "train" / "model", ROOT / "runs" / "serve_load" / "model"):
         if (cand / "config.json").is_file():
             return cand
-    out = ROOT / "runs" / "serve_load"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "relx",
-            "train",
-            "--config",
-            str(ROOT / "configs/semeval/marker.yaml"),
-            "--out",
-            str(out),
-            "--set",
-            "trainer.epochs=1",
-            "--resume",
-        ],
-        check=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    return out / "model"
+    return train_semeval_marker(ROOT / "runs" / "serve_load", ["trainer.epochs=1"])
 
 
 async def client(url: str, stop_at: float, lat: list[float], codes: dict[int, int], rnd: random.Random) -> None:

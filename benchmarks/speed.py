@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, load_rows, markdown_table, save_rows, write_text  # noqa: E402
+from common import RESULTS, ROOT, load_rows, markdown_table, save_rows, train_semeval_marker, write_text  # noqa: E402
 
 RUNS = ROOT / "runs" / "speed"
 OUT = RESULTS / "speed.json"
@@ -187,28 +187,8 @@ def ensure_model(args: argparse.Namespace) -> tuple[Path, Path]:
         if args.model:
             raise SystemExit(f"{model}: not a saved relx model")
         print(f"training the SemEval marker model ({args.train_epochs} epochs) into {RUNS / 'train'} ...", flush=True)
-        extra = ["--set", f"model.encoder={args.encoder}"] if args.encoder else []
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "relx",
-                "train",
-                "--config",
-                str(ROOT / "configs/semeval/marker.yaml"),
-                "--out",
-                str(RUNS / "train"),
-                "--set",
-                f"trainer.epochs={args.train_epochs}",
-                "--set",
-                f"trainer.num_threads={args.threads}",
-                "--resume",
-                *extra,
-            ],
-            check=True,
-            env=env,
-        )
-        model = RUNS / "train" / "model"
+        settings = [f"trainer.epochs={args.train_epochs}", f"trainer.num_threads={args.threads}"]
+        model = train_semeval_marker(RUNS / "train", settings + ([f"model.encoder={args.encoder}"] if args.encoder else []), env)
     onnx_dir = RUNS / "onnx"
     if args.device == "cpu" and not (onnx_dir / "onnx.json").is_file():
         subprocess.run([sys.executable, "-m", "relx", "export", "onnx", str(model), str(onnx_dir)], check=True, env=env)
