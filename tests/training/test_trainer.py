@@ -74,3 +74,13 @@ def test_gradient_accumulation_counts_optimizer_steps(tiny_bert, pair_docs):
     model = _fresh(tiny_bert, pair_docs)
     hist = Trainer(_cfg(epochs=2, grad_accum=2, eval_every=None)).fit(model, pair_docs, None)
     assert hist["step"] == 2  # 4 docs / batch 2 = 2 micro-batches = 1 optimizer step per epoch
+
+
+def test_train_eval_docs_adds_a_train_curve_to_every_evaluation(tiny_bert, pair_docs):
+    model = _fresh(tiny_bert, pair_docs)
+    hist = Trainer(_cfg(epochs=2, eval_every=None, train_eval_docs=3)).fit(model, pair_docs, pair_docs)
+    assert len(hist["history"]) == 2
+    for row in hist["history"]:
+        assert 0.0 <= row["train_fit_micro_f1"] <= 1.0 and "micro_f1" in row
+    plain = Trainer(_cfg(epochs=1, eval_every=None)).fit(_fresh(tiny_bert, pair_docs), pair_docs, pair_docs)
+    assert not any(k.startswith("train_fit_") for k in plain["history"][0])

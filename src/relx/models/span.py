@@ -22,9 +22,10 @@ from relx.data.labels import LabelSet, relation_type
 from relx.data.schema import Document, Entity, Relation
 from relx.errors import RelxConfigError
 from relx.models.base import Decoded, ModelKind, ModelOutput
+from relx.models.span_features import SpanFeatures
 from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
-from relx.nn.sequence import pad_ids
+from relx.nn.span_rules import RELATION_RULES, phase_one_keep, reverse_of_symmetric, signature_mask, signature_table
 from relx.nn.spans import (
     Fusion,
     SampleCounts,
@@ -38,6 +39,7 @@ from relx.nn.spans import (
     span_distance,
     span_max_pool,
 )
+from relx.training.config import FitContext
 from relx.training.losses import binary_loss
 
 
@@ -57,9 +59,14 @@ class SpanConfig:
     bi_features: bool = True  # Phase One distance embedding D (needs two_phase)
     multi_features: bool = True  # (head type, tail type, distance) embedding C in relation typing
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
+    relation_rule: str = "binary"  # two_phase Phase One: binary | threshold | product (relx.nn.span_rules)
+    relation_threshold: float = 0.5  # for relation_rule threshold / product
+    type_signature: bool = False  # drop relation types whose (head type, tail type) never occurs in training
+    entities: str = "predicted"  # predicted | given: relations between each document's own entities (gold-entity decoding)
+    symmetric_negatives: bool = False  # True: sample the reverse of a symmetric gold relation as a negative (SpERT does not)
 
 
-class SpanJointModel(SampleCounts, TransformerModel):
+class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
     """Joint NER + RE over enumerated spans (see the module docstring). Predicts entities too."""
 
     Config = SpanConfig
@@ -71,6 +78,12 @@ class SpanJointModel(SampleCounts, TransformerModel):
             raise RelxConfigError(f"{self.registered_name}: max_span_width must be >= 1 and max_distance >= 0")
         self.relation_types = sorted({relation_type(lab) for lab in labels.labels if lab != labels.negative})
         self.entity_types: list[str] = []
+        self.signatures: list[list[str]] = []  # (head type, relation type, tail type) seen in training
+        self.symmetric: list[str] = []  # symmetric relation types (training only: from the trainer config)
+        if config.entities not in ("predicted", "given"):
+            raise RelxConfigError(f"{self.registered_name}: entities must be predicted or given, got {config.entities!r}")
+        if config.relation_rule not in RELATION_RULES:
+            raise RelxConfigError(f"{self.registered_name}: relation_rule must be one of {', '.join(RELATION_RULES)}")
         h = self.encoder.config.hidden_size
         f = h if config.gated else config.feature_dim
         self.hidden, self.fdim = h, f
@@ -101,6 +114,8 @@ class SpanJointModel(SampleCounts, TransformerModel):
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
         self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
+        table = signature_table(map(tuple, self.signatures), self.entity_types, self.relation_types)
+        self.register_buffer("signature", torch.tensor(table, dtype=torch.bool).view(n_types, n_types, n_rel), persistent=False)
         self.built = True
         self.to(self.encoder.device)
 
@@ -110,72 +125,21 @@ class SpanJointModel(SampleCounts, TransformerModel):
             raise RelxConfigError(
                 f"{self.registered_name}: the training data has no entities; a joint model learns them from gold entities"
             )
+        seen = {(d.entities[r.head].label, relation_type(r.label), d.entities[r.tail].label) for d in train for r in d.relations}
+        self.signatures = [list(x) for x in sorted(seen)]
         self._build()
 
+    def fit_context(self, train: list[Document], dev: list[Document] | None, ctx: FitContext) -> dict:
+        self.symmetric = list(ctx.trainer.symmetric)  # negative sampling (SpERT: never the reverse of a symmetric relation)
+        return super().fit_context(train, dev, ctx)
+
     def state_json(self) -> dict:
-        return {"entity_types": self.entity_types}
+        return {"entity_types": self.entity_types, "signatures": [list(x) for x in self.signatures]}
 
     def load_state_json(self, state: dict) -> None:
         self.entity_types = list(state.get("entity_types", []))
+        self.signatures = [list(x) for x in state.get("signatures", [])]  # absent in older models: type_signature needs it
         self._build()
-
-    # --- features ----------------------------------------------------------------------------
-    def featurize(self, doc: Document) -> dict:
-        """Sub-token ids, each word's sub-token range, gold entities (width <= epsilon) and relations."""
-        enc = self.tokenizer(list(doc.tokens), is_split_into_words=True, add_special_tokens=False)
-        ids, words = enc["input_ids"][: self.config.max_length - 2], enc.word_ids()[: self.config.max_length - 2]
-        truncated = len(ids) < len(enc["input_ids"])
-        n_words = words[-1] if truncated else len(doc.tokens)  # a cut word is dropped whole
-        lo, hi = [0] * n_words, [0] * n_words  # sub-token range of each word (+1 for [CLS]); empty: no sub-tokens
-        for pos, w in enumerate(words):
-            if w is not None and w < n_words:
-                lo[w] = lo[w] if hi[w] else pos + 1
-                hi[w] = pos + 2
-        type_id = {t: i for i, t in enumerate(self.entity_types)}
-        rel_id = {t: i for i, t in enumerate(self.relation_types)}
-        keep: dict[int, int] = {}  # original entity index -> kept index
-        for k, e in enumerate(doc.entities):
-            if e.end <= n_words and e.end - e.start <= self.config.max_span_width and e.label in type_id:
-                keep[k] = len(keep)
-        ents = [(doc.entities[k].start, doc.entities[k].end, type_id[doc.entities[k].label]) for k in keep]
-        rels = [
-            (keep[r.head], keep[r.tail], rel_id[r.label])
-            for r in doc.relations
-            if r.head in keep and r.tail in keep and r.head != r.tail and r.label in rel_id
-        ]
-        return {
-            "input_ids": [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id],
-            "word_lo": lo,
-            "word_hi": hi,
-            "n_words": n_words,
-            "entities": ents,
-            "relations": rels,
-            "skipped": (len(doc.entities) - len(ents), len(doc.relations) - len(rels)),
-        }
-
-    def collate(self, feats: list[dict]) -> dict[str, torch.Tensor]:
-        w = max(max(f["n_words"] for f in feats), 1)
-        ent = pad_ids([[e[0] for e in f["entities"]] for f in feats], 0)  # (B, E)
-        ent_end = pad_ids([[e[1] for e in f["entities"]] for f in feats], 1)  # (B, E)
-        rel = [f["relations"] for f in feats]
-        return {
-            "input_ids": pad_ids([f["input_ids"] for f in feats], self.tokenizer.pad_token_id or 0),  # (B, T)
-            "attention_mask": pad_ids([[1] * len(f["input_ids"]) for f in feats], 0),  # (B, T)
-            "word_lo": pad_ids([f["word_lo"] for f in feats], 0),  # (B, W) first sub-token of each word
-            "word_hi": pad_ids([f["word_hi"] for f in feats], 0),  # (B, W) past its last sub-token
-            "n_words": torch.tensor([f["n_words"] for f in feats]),  # (B,)
-            "max_words": torch.tensor(w),
-            "ent_bounds": torch.stack([ent, ent_end], dim=-1),  # (B, E, 2)
-            "ent_type": pad_ids([[e[2] for e in f["entities"]] for f in feats], 0),  # (B, E)
-            "ent_mask": pad_ids([[1] * len(f["entities"]) for f in feats], 0).bool(),  # (B, E)
-            "rel_head": pad_ids([[r[0] for r in rs] for rs in rel], 0),  # (B, R)
-            "rel_tail": pad_ids([[r[1] for r in rs] for rs in rel], 0),  # (B, R)
-            "rel_type": pad_ids([[r[2] for r in rs] for rs in rel], 0),  # (B, R)
-            "rel_mask": pad_ids([[1] * len(rs) for rs in rel], 0).bool(),  # (B, R)
-        }
-
-    def feature_length(self, feat: dict) -> int:
-        return len(feat["input_ids"])
 
     # --- representations ---------------------------------------------------------------------
     def encode(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -263,6 +227,9 @@ class SpanJointModel(SampleCounts, TransformerModel):
         target = target.clamp(max=1.0)
         related = target.sum(-1) > 0  # (B, E*E)
         possible = (mask.unsqueeze(2) & mask.unsqueeze(1) & ~torch.eye(e, dtype=torch.bool, device=mask.device)).view(b, e * e)
+        if not cfg.symmetric_negatives:  # SpERT: <b, a> of a gold symmetric <a, b> is not a negative
+            sym = [i for i, t in enumerate(self.relation_types) if t in self.symmetric]
+            possible = possible & ~reverse_of_symmetric(target, sym, e)
         inst = related | sample_mask(possible & ~related, cfg.neg_relation_count)  # (B, E*E)
         idx, ok = compact(inst)  # (B, P)
         zero = ent_rep.sum() * 0
@@ -307,6 +274,9 @@ class SpanJointModel(SampleCounts, TransformerModel):
         ent_idx, ent_ok = ent_idx[:, :n_ent], ent_ok[:, :n_ent]  # (B, N)
         ent_bounds = enc["bounds"][ent_idx]  # (B, N, 2)
         ent_type = typ.gather(1, ent_idx).clamp(min=0)  # (B, N)
+        if cfg.entities == "given":  # the documents' own entities instead (isolates the relation decision from NER)
+            ent_ok, ent_bounds, ent_type = batch["ent_mask"], batch["ent_bounds"], batch["ent_type"]  # (B, N), (B, N, 2), (B, N)
+            ent_idx, n_ent = self.span_index(ent_bounds, int(enc["w"])).clamp(max=score.size(1) - 1), ent_ok.size(1)
         ent_rep = enc["spans"].gather(1, ent_idx.unsqueeze(-1).expand(-1, -1, enc["spans"].size(-1)))  # (B, N, D)
         out = {"ent_bounds": ent_bounds, "ent_type": ent_type, "ent_ok": ent_ok, "ent_score": prob.gather(1, ent_idx)}
         b = ent_ok.size(0)
@@ -315,14 +285,19 @@ class SpanJointModel(SampleCounts, TransformerModel):
         head, tail = pair_idx // max(n_ent, 1), pair_idx % max(n_ent, 1)
         if pair_idx.size(1):
             rb, typed = self.tuples(enc, ent_rep, ent_bounds, ent_type, head, tail)
+            logits = self.relation_typer(typed)  # (B, P, n_rel)
+            if cfg.type_signature and self.signatures:  # types never seen between these entity types: out
+                allowed = signature_mask(self.signature, gather_rows(ent_type, head), gather_rows(ent_type, tail))  # (B, P, n_rel)
+                logits = logits.masked_fill(~allowed, float("-inf"))
+                pair_ok = pair_ok & allowed.any(-1)
             if cfg.two_phase:
                 p_rel = self.relation_binary(rb).sigmoid()  # (B, P, 2)
-                keep = (p_rel[..., 1] > p_rel[..., 0]) & pair_ok
-                prob_t, rtype = self.relation_typer(typed).softmax(-1).max(-1)  # (B, P)
+                prob_t, rtype = logits.softmax(-1).nan_to_num(0.0).max(-1)  # (B, P)
+                keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
                 rel_prob = F.one_hot(rtype, len(self.relation_types)) * (p_rel[..., 1] * prob_t).unsqueeze(-1)
                 rel_on = F.one_hot(rtype, len(self.relation_types)).bool() & keep.unsqueeze(-1)  # (B, P, n_rel)
             else:
-                rel_prob = self.relation_typer(typed).sigmoid()  # (B, P, n_rel)
+                rel_prob = logits.sigmoid()  # (B, P, n_rel)
                 rel_on = (rel_prob >= cfg.rel_threshold) & pair_ok.unsqueeze(-1)
         else:
             rel_prob = ent_rep.new_zeros(b, 0, len(self.relation_types))

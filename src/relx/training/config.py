@@ -36,6 +36,7 @@ class TrainerConfig:
     scheme: str = "tacred"  # scorer semantics for dev evaluation: tacred | semeval | relations | joint (NER + RE, SpERT settings)
     symmetric: list[str] = field(default_factory=list)  # joint scheme: relation types scored order-free (SciERC Compare...)
     patience: int | None = None  # dev evaluations without improvement before stopping
+    train_eval_docs: int = 0  # score this many training documents (fixed random sample) at every evaluation: train_fit_* in history.json
     seed: int = 13
     device: str = "auto"
     num_threads: int | None = None

@@ -145,6 +145,7 @@ class Trainer:
         self.net = self.dist.wrap(model, device)  # DDP under torchrun, else the model itself
         self.feats = self._featurize(model, train, "featurize")
         self.dev_feats = self._featurize(model, dev, "featurize dev") if dev else None
+        self.fit_sample = self._fit_sample(train)  # train curve: (docs, feats) scored at every evaluation, or None
         steps_per_epoch = math.ceil(math.ceil(len(self.feats) / cfg.batch_size) / cfg.grad_accum)
         self.total = cfg.max_steps or steps_per_epoch * cfg.epochs
         self.optimizer = self._optimizer(model, device)
@@ -210,6 +211,14 @@ class Trainer:
         st.epoch, st.batch_in_epoch = st.epoch + 1, 0
         return not cfg.eval_every and self._evaluate(st)
 
+    def _fit_sample(self, train: list[Document]) -> tuple[list[Document], list[dict]] | None:
+        """``train_eval_docs`` training documents (seeded sample, drawn apart from the training RNG) and their features."""
+        n = min(self.cfg.train_eval_docs, len(train))
+        if n <= 0:
+            return None
+        picked = sorted(random.Random(self.cfg.seed).sample(range(len(train)), n))
+        return [train[i] for i in picked], [self.feats[i] for i in picked]
+
     def _step(self) -> None:
         self.scaler.unscale_(self.optimizer)
         if self.cfg.grad_clip:
@@ -238,6 +247,10 @@ class Trainer:
             st.best, st.best_step, st.bad_evals = (value, st.step, 0) if improved else (st.best, st.best_step, st.bad_evals + 1)
             if self.dist.is_main:
                 tqdm.write(f"[eval] step {st.step} {cfg.metric}={value:.4f} (best {st.best:.4f} @ {st.best_step})")
+        if self.fit_sample:  # the same metrics on training documents: under-fitting vs a generalisation gap
+            docs, feats = self.fit_sample
+            fit = dev_metrics(docs, model.predict(docs, batch_size=cfg.eval_batch_size, feats=feats), model.labels, cfg)
+            row.update({f"train_fit_{k}": v for k, v in fit.items() if isinstance(v, (int, float))})
         st.history.append(row)
         out = out if self.dist.is_main else None  # other ranks keep their best weights in memory
         if improved:
