@@ -170,3 +170,19 @@ def test_max_train_docs_subsamples_like_the_trainer(tmp_path):
     assert result["train_docs"] == 12
     seen = {t for d in random.Random(1).sample(train, 12) for t in d.tokens}
     assert {t.split(":", 1)[1].split()[0] for t in model.tfidf.feature_names() if t.startswith("subject:")} <= seen
+
+
+def test_detect_margin_moves_the_stage1_decision_and_is_chosen_on_dev_from_margin_grid():
+    train, dev = toy_docs(60), toy_docs(30, seed=1)
+    labels = LabelSet.from_documents(train)
+    model = Svm2StageModel(Svm2StageConfig(), labels)
+    model.fit_context(train, None, FitContext(TrainerConfig(progress=False)))
+    n_neg = sum(d.meta["pair_label"] == labels.negative for d in model.predict(dev))
+    assert 0 < n_neg < len(dev)
+    model.config.detect_margin = 1e9  # nothing reaches it: every pair is negative
+    assert all(d.meta["pair_label"] == labels.negative for d in model.predict(dev))
+    model.config.detect_margin = -1e9  # everything is a relation
+    assert not any(d.meta["pair_label"] == labels.negative for d in model.predict(dev))
+    picked = Svm2StageModel(Svm2StageConfig(c_grid=[0.1, 1.0], margin_grid=[-1e9, 1e9]), labels)
+    sel = picked.fit_context(train, dev, FitContext(TrainerConfig(progress=False)))["selection"]
+    assert len(sel["results"]) == 2 * 2 * 3 and picked.config.detect_margin == 0.0  # the sign rule wins on separable data

@@ -62,6 +62,8 @@ class Svm2StageConfig:
     class_weight_detect: str | None = None  # None | balanced
     class_weight_classify: str | None = None  # None | balanced
     c_grid: list[float] = field(default_factory=list)  # with a dev set: choose C per stage on dev from this grid
+    detect_margin: float = 0.0  # stage 1 says "relation" when its margin is >= this (0: the SVM's own sign rule)
+    margin_grid: list[float] = field(default_factory=list)  # with c_grid and a dev set: choose detect_margin on dev too
     ngram_max: int = 2  # word n-grams 1..ngram_max per segment
     min_df: int = 1
     max_features: int | None = None  # per segment
@@ -120,6 +122,14 @@ def fit_stage(X: sp.csr_matrix, y: list[str], C: float, class_weight: str | None
         clf = SVC(C=C, kernel="rbf", gamma=cfg.gamma or "scale", class_weight=class_weight, random_state=cfg.seed).fit(X, y)
         return Stage([str(c) for c in clf.classes_], estimator=clf)
     raise RelxConfigError(f"svm2stage: unknown kernel {cfg.kernel!r} (linear | rbf)")
+
+
+def relation_margin(stage: Stage, X: sp.csr_matrix) -> np.ndarray:
+    """Stage 1's signed margin toward "relation" (n,): +inf / -inf for a constant stage that always / never says it."""
+    if len(stage.classes) < 2:
+        return np.full(X.shape[0], np.inf if RELATION in stage.classes else -np.inf)
+    m = stage.decision(X)[:, 0]  # positive = classes[1]
+    return m if stage.classes[1] == RELATION else -m
 
 
 @register("svm2stage")
@@ -200,14 +210,14 @@ class Svm2StageModel(REModel):
         pos = [i for i, lab in enumerate(y) if lab != neg]
         dets = {c: fit_stage(X, self._binary(y), c, cfg.class_weight_detect, cfg) for c in grid}
         clss = {c: fit_stage(X[pos], [y[i] for i in pos], c, cfg.class_weight_classify, cfg) for c in grid}
-        det_pred = {c: s.predict(Xd) for c, s in dets.items()}
+        margins = {c: relation_margin(s, Xd) for c, s in dets.items()}
         cls_pred = {c: s.predict(Xd) for c, s in clss.items()}
         results = []
-        for c1, c2 in itertools.product(grid, grid):
-            pred = [b if a == RELATION else neg for a, b in zip(det_pred[c1], cls_pred[c2])]
-            results.append({"c_detect": c1, "c_classify": c2, metric: score_labels(yd, pred, neg, scheme)[metric]})
+        for c1, c2, t in itertools.product(grid, grid, [cfg.detect_margin, *[m for m in cfg.margin_grid if m != cfg.detect_margin]]):
+            pred = [b if a >= t else neg for a, b in zip(margins[c1], cls_pred[c2])]
+            results.append({"c_detect": c1, "c_classify": c2, "detect_margin": t, metric: score_labels(yd, pred, neg, scheme)[metric]})
         best = max(results, key=lambda r: r[metric])  # max keeps the first of equal values
-        cfg.c_detect, cfg.c_classify = best["c_detect"], best["c_classify"]
+        cfg.c_detect, cfg.c_classify, cfg.detect_margin = best["c_detect"], best["c_classify"], best["detect_margin"]
         self.detector, self.classifier = dets[cfg.c_detect], clss[cfg.c_classify]
         return {"metric": metric, "scheme": scheme, "grid": list(grid), "results": results, "best": best}
 
@@ -217,10 +227,9 @@ class Svm2StageModel(REModel):
         if self.detector is None or self.classifier is None:
             raise RelxConfigError("svm2stage model is not fitted")
         n, neg = X.shape[0], self.labels.negative
-        det = self.detector.proba(X)  # (n, classes of stage 1)
-        k = self.detector.classes.index(RELATION) if RELATION in self.detector.classes else -1
-        rel = det[:, k] if k >= 0 else np.zeros(n)
-        is_rel = det.argmax(axis=1) == k if k >= 0 else np.zeros(n, dtype=bool)
+        margin = relation_margin(self.detector, X)  # (n,)
+        rel = 1.0 / (1.0 + np.exp(-margin))
+        is_rel = margin >= self.config.detect_margin
         labels, scores = [neg] * n, 1.0 - rel
         idx = np.flatnonzero(is_rel)
         if idx.size and self.classifier.classes:
@@ -243,7 +252,8 @@ class Svm2StageModel(REModel):
         the combined pipeline scores and the two evaluation regimes (Tables 4-5 shape)."""
         neg = self.labels.negative
         X, gold = self.features(docs), [self.labels.pair_label(d) for d in docs]
-        binary = classification_table(self._binary(gold), self.detector.predict(X), neg)  # type: ignore[union-attr]
+        detected = [RELATION if m >= self.config.detect_margin else neg for m in relation_margin(self.detector, X)]  # type: ignore[arg-type]
+        binary = classification_table(self._binary(gold), detected, neg)
         pos = [i for i, lab in enumerate(gold) if lab != neg]
         multi = classification_table([gold[i] for i in pos], self.classifier.predict(X[pos]) if pos else [], neg, include_negative=False)  # type: ignore[union-attr]
         preds = self.predict(docs)
