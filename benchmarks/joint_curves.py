@@ -5,6 +5,7 @@ similar training scores and lower dev. Runs go through the one run path (``run_e
 ``trainer.train_eval_docs: 200`` (a fixed random sample of the training split, scored at every evaluation).
 
     python benchmarks/joint_curves.py --train --epochs 8 --threads 1      # both models, seed 13 (resumable)
+    python benchmarks/joint_curves.py --train --epochs 8 --threads 1 --models two_phase+slot_norm
     python benchmarks/joint_curves.py --report --epochs 8                  # table + PNG from the saved histories
 """
 
@@ -22,12 +23,17 @@ from common import RESULTS, ROOT, hardware, markdown_table  # noqa: E402
 from relx.config import load_config  # noqa: E402
 
 MODELS = ("span_base", "two_phase")
+VARIANTS = {  # name -> (config under configs/conll04, extra settings)
+    "span_base": ("span_base", []),
+    "two_phase": ("two_phase", []),
+    "two_phase+slot_norm": ("two_phase", ["model.slot_norm=true"]),
+}
 RUNS = ROOT / "runs" / "curves"
 METRIC = "re_strict_micro_f1"
 
 
 def run_dir(name: str, epochs: int, seed: int) -> Path:
-    return RUNS / f"{name}_e{epochs}_s{seed}"
+    return RUNS / f"{name.replace('+', '_')}_e{epochs}_s{seed}"
 
 
 def train(name: str, args: argparse.Namespace) -> None:
@@ -37,13 +43,14 @@ def train(name: str, args: argparse.Namespace) -> None:
     if (out / "result.json").is_file():
         print(f"{out}: done")
         return
-    sets = [
+    stem, extra = VARIANTS[name]
+    sets = extra + [
         f"trainer.epochs={args.epochs}",
         f"trainer.num_threads={args.threads}",
         f"trainer.seed={args.seed}",
         f"trainer.train_eval_docs={args.train_eval_docs}",
     ]
-    raw = load_config(ROOT / "configs" / "conll04" / f"{name}.yaml", sets, strict_paths=True)
+    raw = load_config(ROOT / "configs" / "conll04" / f"{stem}.yaml", sets, strict_paths=True)
     run_experiment(raw, out, resume=(out / "last").is_dir())
 
 
@@ -54,9 +61,10 @@ def report(args: argparse.Namespace) -> None:
     import matplotlib.pyplot as plt
 
     curves: dict[str, list[dict[str, Any]]] = {}
-    for name in MODELS:
+    for name in VARIANTS:
         path = run_dir(name, args.epochs, args.seed) / "history.json"
-        curves[name] = json.loads(path.read_text())
+        if path.is_file():
+            curves[name] = json.loads(path.read_text())
     rows = []
     for name, hist in curves.items():
         for h in hist:

@@ -107,3 +107,25 @@ def test_given_entities_decode_relations_between_the_documents_own_entities(reso
     for g, p in zip(docs, model.predict(docs)):
         assert [(e.start, e.end, e.label) for e in p.entities] == [(e.start, e.end, e.label) for e in g.entities]
         assert all(r.head < len(g.entities) and r.tail < len(g.entities) for r in p.relations)
+
+
+def test_slot_norm_equalises_the_scale_of_the_fused_inputs():
+    from relx.nn.spans import Fusion
+
+    fuse = Fusion([4, 4], gated=True, ordered=True, slot_norm=True)
+    small, big = torch.randn(3, 4), 100 * torch.randn(3, 4)
+    normed = [n(x) for n, x in zip(fuse.norms, [small, big])]
+    assert torch.allclose(normed[0].norm(dim=-1), normed[1].norm(dim=-1), rtol=1e-3)
+    assert fuse([small, big]).shape == (3, 4) and Fusion([4, 4], gated=True).norms is None
+
+
+def test_two_phase_with_slot_norm_trains_and_round_trips(resources, tmp_path):
+    model, docs = _model("two_phase", resources, slot_norm=True)
+    model.fit(docs, None, epochs=150, batch_size=4, lr=3e-3, warmup_ratio=0.0, progress=False, seed=0)
+    preds = model.predict(docs)
+    assert sum(len(p.relations) for p in preds) == 4
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m").predict(docs)
+    assert [[(r.head, r.tail, r.label) for r in p.relations] for p in again] == [
+        [(r.head, r.tail, r.label) for r in p.relations] for p in preds
+    ]

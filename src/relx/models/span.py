@@ -59,6 +59,7 @@ class SpanConfig:
     bi_features: bool = True  # Phase One distance embedding D (needs two_phase)
     multi_features: bool = True  # (head type, tail type, distance) embedding C in relation typing
     gated: bool = True  # Eq. 5 gated fusion; False = concatenation
+    slot_norm: bool = False  # LayerNorm on each relation-tuple slot (head, tail, context, D) before fusing (relx option)
     relation_rule: str = "binary"  # two_phase Phase One: binary | threshold | product (relx.nn.span_rules)
     relation_threshold: float = 0.5  # for relation_rule threshold / product
     type_signature: bool = False  # drop relation types whose (head type, tail type) never occurs in training
@@ -94,7 +95,9 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         self.span_fuse = Fusion([h, h, f], config.gated)  # [pooled span; CLS; width]
         e = self.span_fuse.out_dim
         bi = config.two_phase and config.bi_features
-        self.tuple_fuse = Fusion([e, e, h] + ([f] if bi else []), config.gated, ordered=True)  # [head; tail; context; (D)]
+        self.tuple_fuse = Fusion(
+            [e, e, h] + ([f] if bi else []), config.gated, ordered=True, slot_norm=config.slot_norm
+        )  # [head; tail; context; (D)]
         self.built = False
 
     # --- data-dependent layers ---------------------------------------------------------------

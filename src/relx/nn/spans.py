@@ -135,15 +135,19 @@ class GatedFusion(nn.Module):
 class Fusion(nn.Module):
     """Gated fusion (Eq. 5, optionally slot-ordered) or plain concatenation (the paper's "w/o gated" and SpERT)."""
 
-    def __init__(self, dims: list[int], gated: bool, ordered: bool = False):
+    def __init__(self, dims: list[int], gated: bool, ordered: bool = False, slot_norm: bool = False):
         super().__init__()
         self.gated = gated
         if gated and len(set(dims)) != 1:
             raise ValueError(f"gated fusion needs inputs of one size, got {dims}")
         self.out_dim = dims[0] if gated else sum(dims)
         self.gate = GatedFusion(dims[0], len(dims), ordered) if gated else None
+        # slot_norm: LayerNorm on each input first, so no slot dominates the gate by its scale alone (relx option)
+        self.norms = nn.ModuleList(nn.LayerNorm(d) for d in dims) if slot_norm else None
 
     def forward(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        if self.norms is not None:
+            parts = [norm(x) for norm, x in zip(self.norms, parts)]
         return self.gate(parts) if self.gate is not None else torch.cat(parts, dim=-1)
 
 
