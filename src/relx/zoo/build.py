@@ -1,6 +1,6 @@
 """``relx zoo build NAME``: train a recipe through the one run path (:func:`relx.training.run.run_experiment`)
 into a temp folder beside its cache directory, then move it in; a rebuild replaces only a directory that
-``relx zoo build`` wrote (it holds ``zoo.json``)."""
+``relx zoo build`` wrote (its ``zoo.json`` lists every entry, and the directory holds nothing else)."""
 
 from __future__ import annotations
 
@@ -55,12 +55,26 @@ def check_replaceable(target: Path, force: bool) -> None:
         raise RelxInputError("exists and is not a zoo run directory; move it away", target)
     if not target.exists() or not any(target.iterdir()):
         return
-    if not (target / ZOO_MARKER).is_file():
+    written = written_entries(target)
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in written)
+    if foreign:
+        listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise RelxInputError(
-            f"holds files that `relx zoo build` did not write (no {ZOO_MARKER}); relx will not replace it: move it away", target
+            f"holds files that `relx zoo build` did not write ({listed}); relx will not replace it: move them away", target
         )
     if is_built(target.name) and not force:
         raise RelxConfigError(f"zoo model {target.name!r} is already built in {target}; pass --force to rebuild it")
+
+
+def written_entries(target: Path) -> set[str]:
+    """The top-level entries a zoo build wrote into ``target`` (listed in its ``zoo.json``; empty when unreadable)."""
+    import json
+
+    try:
+        files = json.loads((target / ZOO_MARKER).read_text(encoding="utf-8")).get("files")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return set()
+    return {f for f in files if isinstance(f, str)} if isinstance(files, list) else set()
 
 
 def build(name: str, force: bool = False, threads: int | None = None, sets: list[str] | None = None, verbose: bool = True) -> Built:
@@ -79,7 +93,9 @@ def build(name: str, force: bool = False, threads: int | None = None, sets: list
     try:
         result = run_experiment(raw, tmp, verbose=verbose, origin=f"relx zoo build {name}")
         seconds = time.perf_counter() - start
-        write_json(tmp / ZOO_MARKER, {"recipe": name, "config": str(recipe.config_path), "build_seconds": round(seconds, 1)})
+        files = sorted({p.name for p in tmp.iterdir()} | {ZOO_MARKER})
+        marker = {"recipe": name, "config": str(recipe.config_path), "build_seconds": round(seconds, 1), "files": files}
+        write_json(tmp / ZOO_MARKER, marker)
         install_run(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
