@@ -60,8 +60,9 @@ def extraction_lines(doc: Any) -> list[str]:
 
     view = extraction_view(doc)
     lines = [f"  {printable(doc.meta.get('text', ''))}"]
+    width = max((len(printable(e["text"])) for e in view["entities"]), default=0)
     for e in view["entities"]:
-        lines.append(f"    entity    {printable(e['text']):<24} {printable(e['label']):<6} chars {e['char_start']}:{e['char_end']}")
+        lines.append(f"    entity    {printable(e['text']):<{width}}  {printable(e['label']):<6} chars {e['char_start']}:{e['char_end']}")
     for r in view["relations"]:
         (hs, he), (ts, te) = r["head_span"], r["tail_span"]
         score = "-" if r["score"] is None else f"{r['score']:.2f}"
