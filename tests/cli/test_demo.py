@@ -34,8 +34,8 @@ def test_extraction_lines_show_types_offsets_scores_and_spans():
     assert lines[1].split() == ["entity", "Tim", "Cook", "Peop", "chars", "0:8"]
     assert lines[2].split() == ["entity", "Apple", "Org", "chars", "19:24"]
     assert lines[3].split() == ["relation", "Tim", "Cook", "--Work_For-->", "Apple", "score", "0.93", "chars", "0:8", "->", "19:24"]
-    doc.relations = []
-    assert demo.extraction_lines(doc)[-1].split() == ["relation", "(none)"]
+    doc.relations, doc.entities = [], []
+    assert [line.split() for line in demo.extraction_lines(doc)[1:]] == [["entity", "(none)"], ["relation", "(none)"]]
 
 
 def test_scores_line_is_the_joint_scorer_micro_f1():

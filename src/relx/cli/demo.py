@@ -63,6 +63,8 @@ def extraction_lines(doc: Any) -> list[str]:
     width = max((len(printable(e["text"])) for e in view["entities"]), default=0)
     for e in view["entities"]:
         lines.append(f"    entity    {printable(e['text']):<{width}}  {printable(e['label']):<6} chars {e['char_start']}:{e['char_end']}")
+    if not view["entities"]:
+        lines.append("    entity    (none)")
     for r in view["relations"]:
         (hs, he), (ts, te) = r["head_span"], r["tail_span"]
         score = "-" if r["score"] is None else f"{r['score']:.2f}"
@@ -99,9 +101,8 @@ def run_joint(args: argparse.Namespace) -> int:
     for doc in pipeline(NEWS):
         print("\n".join(extraction_lines(doc)))
     print(f"\n{joint_scores_line(result.metrics, len(result.test or []))}")
-    print(
-        f"[trained on {result.summary['train_docs']} sentences in {train_s:.0f}s; full report: relx evaluate, scores in {out}/result.json]"
-    )
+    print(f"[trained on {result.summary['train_docs']} sentences in {train_s:.0f}s; scores in {out}/result.json; the full report:")
+    print(f"  relx evaluate --gold {result.config.data.test} --pred {out}/test_predictions.jsonl --scheme joint]")
     print(f"\ndemo finished in {time.perf_counter() - t0:.0f}s; model saved in {result.model_dir}")
     print(f'next: relx predict {result.model_dir} --text "..."   or   make demo-semeval (marked pairs)')
     return 0
