@@ -155,3 +155,23 @@ def test_zoo_build_refuses_a_folder_it_did_not_write(tiny_recipe, home, capsys):
 def test_zoo_build_unknown_recipe(home, capsys):
     assert main(["zoo", "build", "nope"]) == 2
     assert "unknown zoo recipe 'nope'" in capsys.readouterr().err
+
+
+def test_a_killed_build_is_cleaned_up_and_a_parked_model_restored(home):
+    import os
+
+    from relx.zoo.build import recover
+
+    models = home / "models"
+    dead = 2**22 + 12345  # no such process
+    (models / f".conll04.{dead}-abcdefgh.building" / "model").mkdir(parents=True)
+    parked = models / f".conll04.{dead}-ijklmnop.old" / "x"
+    (parked / "model").mkdir(parents=True)
+    (parked / "zoo.json").write_text("{}")
+    mine = models / ".conll04.backup"  # not a name a build makes: kept
+    mine.mkdir()
+    live = models / f".conll04.{os.getpid()}-qrstuvwx.building"  # a live build's: kept
+    live.mkdir()
+    recover(models / "conll04")
+    assert (models / "conll04" / "zoo.json").is_file()
+    assert sorted(p.name for p in models.iterdir()) == sorted(["conll04", ".conll04.backup", live.name])

@@ -4,7 +4,9 @@ into a temp folder beside its cache directory, then move it in; a rebuild replac
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -85,11 +87,12 @@ def build(name: str, force: bool = False, threads: int | None = None, sets: list
 
     recipe = get_recipe(name)
     target = run_dir(name)
+    recover(target)
     check_replaceable(target, force)
     raw = recipe_config(recipe, threads, sets)
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".building", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}-", suffix=".building", dir=target.parent))
     try:
         result = run_experiment(raw, tmp, verbose=verbose, origin=f"relx zoo build {name}")
         seconds = time.perf_counter() - start
@@ -108,8 +111,31 @@ def install_run(tmp: Path, target: Path) -> None:
     removed only after the new one is in place."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".old", dir=target.parent))
         os.replace(target, old / "x")
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _leftovers(target: Path) -> list[tuple[Path, str]]:
+    """(folder, kind) of the ``.NAME.<pid>-XXXXXXXX.building`` / ``.old`` siblings of ``target`` whose build process is gone."""
+    from relx.utils import _process_alive
+
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)-[a-z0-9_]{{8}}\.(building|old)$")
+    found = []
+    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*")) if target.parent.is_dir() else []:
+        m = pattern.match(path.name)
+        if m and path.is_dir() and not path.is_symlink() and int(m.group(1)) != os.getpid() and not _process_alive(int(m.group(1))):
+            found.append((path, m.group(2)))
+    return found
+
+
+def recover(target: Path) -> None:
+    """Clean up after a killed build: a previous run parked in ``.old`` while ``target`` is missing moves back, and
+    the temp folders of builds whose process is gone are removed (only folders of exactly those names)."""
+    for path, kind in _leftovers(target):
+        if kind == "old" and not target.exists() and (path / "x").is_dir():
+            os.replace(path / "x", target)
+        if kind == "building" or not any(p.name != "x" for p in path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
