@@ -1,4 +1,4 @@
-"""List registered model names, or with --zoo the named recipes of the model zoo.
+"""list registered model names, or with --zoo the model zoo's recipes (built or not, CPU build time)
 
 `relx models` prints every registered model type (what a config's model.type names). `relx models --zoo` prints
 the zoo: recipes over the bundled data that `relx zoo build NAME` trains on this machine into RELX_HOME, with

@@ -1,4 +1,4 @@
-"""Build the model zoo's named recipes on this machine: `relx zoo build NAME [--force] [--threads N]`, `relx zoo list`.
+"""build the model zoo's recipes on this machine (relx zoo build NAME) and list them (relx zoo list)
 
 A recipe is a shipped config (configs/zoo/NAME.yaml) over the bundled data with a fixed seed and a CPU budget.
 `build` trains it into RELX_HOME/models/NAME (RELX_HOME defaults to $XDG_CACHE_HOME/relx or ~/.cache/relx), prints
