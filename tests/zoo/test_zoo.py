@@ -19,8 +19,10 @@ SPERT = ROOT / "tests" / "fixtures" / "spert" / "tiny_train.json"
 
 @pytest.fixture()
 def home(tmp_path, monkeypatch) -> Path:
-    """A fresh RELX_HOME for the test."""
+    """A fresh RELX_HOME for the test, run from an empty folder (no ./conll04 to win over the zoo name)."""
     monkeypatch.setenv("RELX_HOME", str(tmp_path / "home"))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     return tmp_path / "home"
 
 
