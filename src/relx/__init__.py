@@ -3,12 +3,13 @@
 Public API::
 
     import relx
-    pipeline = relx.load("runs/demo/model")
+    pipeline = relx.load("runs/demo/conll04/model")   # a joint model (`make demo`); or a built zoo name: relx.load("conll04")
+    doc = pipeline("Bill Gates founded Microsoft in Albuquerque.")   # raw text: entities and relations
+    doc.entities, doc.relations   # entities carry char_start / char_end into doc.meta["text"]
+
+    pipeline = relx.load("runs/demo/semeval/model")   # a pair classifier (`make demo-semeval`)
     doc = pipeline("<e1>Bill Gates</e1> founded <e2>Microsoft</e2>.")
     doc.meta["pair_label"], doc.meta["pair_score"]
-
-    doc = pipeline("Bill Gates founded Microsoft in Albuquerque.")   # raw text: spaCy + pairs (or a joint model)
-    doc.entities, doc.relations   # entities carry char_start / char_end into doc.meta["text"]
     relx.inference.extraction.extraction_view(doc)["relations"]   # [{"head_text", "label", "tail_text", "score", ...}]
     # relx.load(dir, threshold=0.5, candidates="auto" | "ner" | "noun_chunks"); list in -> list out
 """

@@ -25,8 +25,10 @@ def fake_training(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
 
-    def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> SimpleNamespace:
-        calls.append({"raw": raw, "out": str(out_dir), "resume": resume})
+    def run_experiment(
+        raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True, origin: str | None = None
+    ) -> SimpleNamespace:
+        calls.append({"raw": raw, "out": str(out_dir), "resume": resume, "origin": origin})
         return SimpleNamespace(summary={"train_seconds": 0.0, "best_dev": 0.0})
 
     monkeypatch.setattr(relx.training.run, "run_experiment", run_experiment)
@@ -149,3 +151,9 @@ def test_bad_trainer_setting_names_the_config_file_and_key(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
     assert str(config) in err and "trainer.scheduler: unknown scheduler 'Nope'" in err
+
+
+def test_train_passes_the_rebuild_command_to_the_model_card(tmp_path: Path, fake_training: list[dict[str, Any]]) -> None:
+    config = project(tmp_path)
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / "a"), "--set", "trainer.epochs=1"]) == 0
+    assert fake_training[0]["origin"] == f"relx train --config {config} --set=trainer.epochs=1 --out {tmp_path / 'a'}"

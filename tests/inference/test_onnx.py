@@ -131,3 +131,18 @@ def test_health_names_the_pipelines_engine(exported):
     with TestClient(create_app(nlp)) as client:
         assert client.get("/health").json()["engine"] == "onnx_int8"
     assert len(nlp(docs)) == len(docs)
+
+
+def test_export_copies_the_model_card_and_loads(exported, tmp_path, capsys):
+    """A model directory with its README.md model card exports (the card travels with it), loads with the onnx
+    engine, and exports again over itself with --overwrite."""
+    import shutil
+
+    tmp, docs, _ = exported
+    shutil.copytree(tmp / "model", tmp_path / "m")
+    (tmp_path / "m" / "README.md").write_text("---\nlibrary_name: relx\n---\n# card\n")
+    assert main(["export", "onnx", str(tmp_path / "m"), str(tmp_path / "e"), "--no-int8"]) == 0
+    assert (tmp_path / "e" / "README.md").read_text().startswith("---\nlibrary_name: relx")
+    assert len(relx.load(tmp_path / "e", engine="onnx")(docs)) == len(docs)
+    assert main(["export", "onnx", str(tmp_path / "m"), str(tmp_path / "e"), "--no-int8", "--overwrite"]) == 0
+    assert load_model(tmp_path / "e").registered_name == "marker"

@@ -1,4 +1,4 @@
-"""`relx` command line: data | train | evaluate | compare | analyze | predict | models | export | rules | bench | serve."""
+"""`relx` command line: data | train | evaluate | compare | analyze | predict | models | zoo | export | rules | bench | serve."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ def command(sub: argparse._SubParsersAction, name: str, doc: str | None) -> argp
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from relx.cli import analyze, bench, compare, data, evaluate, export, models, predict, predict_distributed, rules, serve, train
+    from relx.cli import analyze, bench, compare, data, evaluate, export, models, predict, predict_distributed, rules, serve, train, zoo
 
     parser = argparse.ArgumentParser(prog="relx", description="Supervised relation extraction toolkit.")
     parser.add_argument("--version", action="version", version=f"relx {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for mod in (data, train, evaluate, compare, analyze, predict, predict_distributed, models, export, rules, bench, serve):
+    for mod in (data, train, evaluate, compare, analyze, predict, predict_distributed, models, zoo, export, rules, bench, serve):
         mod.add_parser(sub)
     return parser
 

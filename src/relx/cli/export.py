@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--overwrite", action="store_true", help=BUNDLE_OVERWRITE_HELP)
     g.set_defaults(func=run_gpu_bundle)
     o = esub.add_parser("onnx", help="ONNX (+ int8) copy of a transformer pair model for onnxruntime CPU inference")
-    o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf)")
+    o.add_argument("model", help="saved relx model directory (marker, bert_extra or gpt2_clf) or built zoo model name")
     o.add_argument("out", help="output directory: a copy of MODEL + model.onnx, model.int8.onnx, onnx.json")
     o.add_argument("--no-int8", action="store_true", help="skip the dynamic int8 quantized variant")
     o.add_argument(
@@ -47,7 +47,9 @@ def run_onnx(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise RelxInputError("exists and is not a directory (OUT names the export folder)", out)
-    meta = export_onnx(args.model, out, int8=not args.no_int8, overwrite=args.overwrite)
+    from relx.zoo.cache import resolve_model_path
+
+    meta = export_onnx(resolve_model_path(args.model), out, int8=not args.no_int8, overwrite=args.overwrite)
     for engine, entry in meta["files"].items():
         print(f"{engine:10s} {out / entry['file']}  max |logit - PyTorch| on probe sentences = {entry['max_abs_diff']:.2e}")
     print(f"load it with relx.load({str(out)!r}, engine='onnx') or `relx predict {out} --engine onnx ...`")

@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from relx.inference.extraction import CANDIDATES
 
     p = sub.add_parser("predict", help="predict relations with a saved model (marked sentences, datasets or raw text)")
-    p.add_argument("model", help="saved model directory")
+    p.add_argument("model", help="saved model directory, or the name of a built zoo model (`relx models --zoo`)")
     p.add_argument(
         "--input",
         help=".txt or .txt.gz (one sentence per line: raw text, or marked with <e1>..</e1> <e2>..</e2>) or a dataset file (e.g. relx JSONL)",

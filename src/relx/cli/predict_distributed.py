@@ -21,7 +21,7 @@ from relx.cli import command
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = command(sub, "predict-distributed", __doc__)
-    p.add_argument("model", help="saved relx model directory (readable from every Ray worker)")
+    p.add_argument("model", help="saved relx model directory (readable from every Ray worker), or a built zoo model name")
     p.add_argument("--input", nargs="+", required=True, help="files or glob patterns (quote them): *.jsonl or *.parquet")
     p.add_argument("--output", required=True, help="new (or empty) output folder")
     p.add_argument("--actors", type=int, default=2, help="model replicas (one model load each)")

@@ -23,7 +23,7 @@ POSITIVE = ("max_chars", "max_items", "max_pending", "max_batch", "max_request_c
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = argparse.Namespace(**DEFAULTS)
     p = sub.add_parser("serve", help="serve a saved model over HTTP: POST /extract, POST /classify, GET /health, GET /labels, /docs")
-    p.add_argument("model", help="saved relx model directory")
+    p.add_argument("model", help="saved relx model directory, or the name of a built zoo model (`relx models --zoo`)")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--engine", default="torch", choices=ENGINES)
@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_wait_ms < 0:
         raise RelxConfigError(f"--batch-wait-ms must be >= 0, got {args.batch_wait_ms}")
     limits = Limits(**{key: getattr(args, key) for key in DEFAULTS})
+    from relx.zoo.cache import resolve_model_path
+
+    resolve_model_path(args.model)  # an unbuilt zoo model name fails here, before the port is bound
     serve(
         args.model,
         args.host,

@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         resolve_data_paths(raw, args.config)
     except RelxConfigError as exc:  # name the config file with the key
         raise RelxConfigError(f"{args.config}: {exc}") from None
-    summary = run_experiment(raw, args.out, resume=args.resume).summary
+    import shlex
+
+    origin = shlex.join(["relx", "train", "--config", str(args.config), *(f"--set={kv}" for kv in args.set), "--out", str(args.out)])
+    summary = run_experiment(raw, args.out, resume=args.resume, origin=origin).summary
     print(f"saved model to {args.out}/model (train {summary.get('train_seconds', 0):.0f}s, best dev {summary['best_dev']})")
     return 0

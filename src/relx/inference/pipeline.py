@@ -78,7 +78,8 @@ class Pipeline:
         candidates: str = "auto",
         engine: str = "torch",
     ) -> Pipeline:
-        """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
+        """``directory``: a saved model directory, or the name of a built zoo model (``relx models --zoo``; an existing
+        path wins). ``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
         ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
         from relx.errors import RelxConfigError
         from relx.inference.engines import engine_class
@@ -87,7 +88,10 @@ class Pipeline:
         check_batch_size(batch_size)
         check_threshold(threshold)
         check_candidates(candidates)
+        from relx.zoo.cache import resolve_model_path
+
         kind = engine_class(engine)
+        directory = resolve_model_path(directory)  # an existing path, else a built zoo model of that name
         dev = resolve_device(device or ("cpu" if kind.cpu_only else "auto"))
         if kind.cpu_only and dev != "cpu":
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")

@@ -180,9 +180,11 @@ def predict_distributed(
 ) -> dict:
     """Run the job; returns the manifest (also written as OUT/_MANIFEST.json)."""
     from relx.models import persistence
+    from relx.zoo.cache import resolve_model_path
 
     ray = _ray()
     files = expand_inputs(inputs)
+    model_dir = resolve_model_path(model_dir)  # an existing path, else a built zoo model of that name
     persistence.read_model_meta(Path(model_dir))  # a clear error before any cluster work
     out = Path(output)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

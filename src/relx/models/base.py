@@ -127,8 +127,9 @@ class REModel:
         write_json(directory / "config.json", {**meta, CHECKSUM_KEY: weight_checksums(directory)})
         return directory
 
-    def save(self, directory: str | Path, metrics: dict | None = None) -> Path:
-        """Write the model directory (plus metrics.json) as a whole: a crash leaves the old or the new one."""
+    def save(self, directory: str | Path, metrics: dict | None = None, card: str | None = None) -> Path:
+        """Write the model directory (plus metrics.json, and ``card`` as README.md) as a whole: a crash leaves the old
+        or the new one."""
         from relx.utils import atomic_directory
 
         directory = Path(directory)
@@ -138,6 +139,8 @@ class REModel:
             self.write_files(tmp)
             if metrics is not None:
                 write_json(tmp / "metrics.json", metrics)
+            if card is not None:
+                (tmp / "README.md").write_text(card, encoding="utf-8")
         return directory
 
     def save_weights(self, directory: Path) -> None:

@@ -8,7 +8,8 @@ from relx.models.base import REModel
 
 
 def load_model(directory: str | Path, device: str | None = None, weights: bool = True) -> REModel:
-    """Load any saved relx model directory (JSON + safetensors only; nothing is unpickled).
+    """Load any saved relx model directory (JSON + safetensors only; nothing is unpickled), or a built zoo model by
+    name (:func:`relx.zoo.resolve_model_path`: an existing path always wins).
 
     Weight files listed in config.json's ``sha256`` are verified first. Every problem (missing or
     damaged file, unknown type, weights that do not fit) raises one RelxInputError naming the file.
@@ -17,8 +18,9 @@ def load_model(directory: str | Path, device: str | None = None, weights: bool =
     :mod:`relx.inference.engines`). How the loaded model runs is the engine's business, not this function's.
     """
     from relx.models import persistence as ps
+    from relx.zoo.cache import resolve_model_path
 
-    directory = Path(directory)
+    directory = resolve_model_path(directory)  # an existing path, else a built zoo model of that name
     meta = ps.read_model_meta(directory)
     cls = ps.model_class(directory, meta)
     config = ps.model_config(directory, cls, meta)

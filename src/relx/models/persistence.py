@@ -110,7 +110,8 @@ def read_model_meta(directory: str | Path) -> dict:
     directory is first checked by :func:`check_model_tree` (every loading path reads config.json here)."""
     directory = Path(directory)
     if not directory.exists():
-        raise RelxInputError("model directory not found", directory)
+        hint = " (nor a zoo model name: `relx models --zoo` lists them)" if len(directory.parts) == 1 else ""
+        raise RelxInputError(f"model directory not found{hint}", directory)
     if not directory.is_dir():
         raise RelxInputError("not a directory (expected a saved relx model directory)", directory)
     path = directory / CONFIG_FILE

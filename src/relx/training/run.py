@@ -184,11 +184,17 @@ def apply_undersampling(train: list[Document], labels: LabelSet, data: DataConfi
     return kept, dropped
 
 
-def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True) -> RunResult:
+def run_experiment(
+    raw: dict[str, Any], out_dir: str | Path, resume: bool = False, verbose: bool = True, origin: str | None = None
+) -> RunResult:
     """Train and evaluate one configuration (the only place a run happens: ``relx train``, the demo, ``relx
-    bench`` and the benchmark scripts all come here); the model is saved in ``out_dir/model``."""
+    bench``, ``relx zoo build`` and the benchmark scripts all come here); the model is saved in ``out_dir/model``
+    with its model card (README.md, :mod:`relx.models.card`; ``origin`` is the command that rebuilds it)."""
+    import copy
+
     from relx.evaluation.scorer import format_report, score_documents
 
+    raw_config = copy.deepcopy(raw)  # for the model card, before parsing moves legacy keys
     cfg, cls, model_cfg = parse_run_config(raw)
     out = Path(out_dir)
     set_seed(cfg.trainer.seed)
@@ -242,6 +248,18 @@ def run_experiment(raw: dict[str, Any], out_dir: str | Path, resume: bool = Fals
 
         write_jsonl(out / "test_predictions.jsonl", preds)
     done.model_dir = out / "model"
-    model.save(done.model_dir, metrics=result)
+    model.save(done.model_dir, metrics=result, card=run_card(result, model, labels, raw_config, test, origin))
     write_json(out / "result.json", result)
     return done
+
+
+def run_card(
+    result: dict[str, Any], model: Any, labels: LabelSet, raw: dict[str, Any], test: list[Document] | None, origin: str | None
+) -> str:
+    """The model card (README.md) of a finished run: see :func:`relx.models.card.render_card`."""
+    from relx.models.card import render_card
+
+    relation_labels = [lab for lab in labels.labels if lab != labels.negative]
+    profile = getattr(model, "profile", None) or {}
+    kind = getattr(getattr(type(model), "kind", None), "value", "model")
+    return render_card(result, relation_labels, profile.get("entity_types"), kind, raw, len(test) if test else None, origin)
