@@ -67,13 +67,13 @@ def report(args: argparse.Namespace) -> None:
             curves[name] = json.loads(path.read_text())
     rows = []
     for name, hist in curves.items():
-        for h in hist:
+        for epoch, h in enumerate(hist, 1):  # one evaluation per epoch
             rows.append(
-                [name, h["epoch"], h["step"], f"{100 * h[f'train_fit_{METRIC}']:.2f}", f"{100 * h[METRIC]:.2f}", f"{h['train_loss']:.4f}"]
+                [name, epoch, h["step"], f"{100 * h[f'train_fit_{METRIC}']:.2f}", f"{100 * h[METRIC]:.2f}", f"{h['train_loss']:.4f}"]
             )
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, hist in curves.items():
-        ep = [h["epoch"] for h in hist]
+        ep = list(range(1, len(hist) + 1))
         (line,) = ax.plot(ep, [100 * h[METRIC] for h in hist], marker="o", label=f"{name} dev")
         ax.plot(
             ep, [100 * h[f"train_fit_{METRIC}"] for h in hist], marker="s", ls="--", color=line.get_color(), label=f"{name} train (200)"

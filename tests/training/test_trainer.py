@@ -84,3 +84,8 @@ def test_train_eval_docs_adds_a_train_curve_to_every_evaluation(tiny_bert, pair_
         assert 0.0 <= row["train_fit_micro_f1"] <= 1.0 and "micro_f1" in row
     plain = Trainer(_cfg(epochs=1, eval_every=None)).fit(_fresh(tiny_bert, pair_docs), pair_docs, pair_docs)
     assert not any(k.startswith("train_fit_") for k in plain["history"][0])
+
+
+def test_history_rows_name_the_epoch_they_close(tiny_bert, pair_docs):
+    hist = Trainer(_cfg(epochs=3, eval_every=None)).fit(_fresh(tiny_bert, pair_docs), pair_docs, pair_docs)
+    assert [row["epoch"] for row in hist["history"]] == [1, 2, 3]

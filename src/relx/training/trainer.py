@@ -207,6 +207,8 @@ class Trainer:
             if cfg.eval_every and st.step % cfg.eval_every == 0 and self._evaluate(st):
                 return True
             if st.step >= self.total:
+                if b + 1 == len(batches):  # the last step ended the epoch too: its evaluation row names this epoch
+                    st.epoch, st.batch_in_epoch = st.epoch + 1, 0
                 return True
         st.epoch, st.batch_in_epoch = st.epoch + 1, 0
         return not cfg.eval_every and self._evaluate(st)
