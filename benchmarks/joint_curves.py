@@ -5,7 +5,7 @@ similar training scores and lower dev. Runs go through the one run path (``run_e
 ``trainer.train_eval_docs: 200`` (a fixed random sample of the training split, scored at every evaluation).
 
     python benchmarks/joint_curves.py --train --epochs 8 --threads 1      # both models, seed 13 (resumable)
-    python benchmarks/joint_curves.py --train --epochs 8 --threads 1 --models two_phase+slot_norm
+    python benchmarks/joint_curves.py --train --epochs 8 --threads 1 --models "two_phase+slot_norm,two_phase w/o gated"
     python benchmarks/joint_curves.py --report --epochs 8                  # table + PNG from the saved histories
 """
 
@@ -27,13 +27,14 @@ VARIANTS = {  # name -> (config under configs/conll04, extra settings)
     "span_base": ("span_base", []),
     "two_phase": ("two_phase", []),
     "two_phase+slot_norm": ("two_phase", ["model.slot_norm=true"]),
+    "two_phase w/o gated": ("two_phase", ["model.gated=false"]),
 }
 RUNS = ROOT / "runs" / "curves"
 METRIC = "re_strict_micro_f1"
 
 
 def run_dir(name: str, epochs: int, seed: int) -> Path:
-    return RUNS / f"{name.replace('+', '_')}_e{epochs}_s{seed}"
+    return RUNS / f"{name.replace('+', '_').replace('w/o ', 'wo_').replace(' ', '_')}_e{epochs}_s{seed}"
 
 
 def train(name: str, args: argparse.Namespace) -> None:
