@@ -62,21 +62,27 @@ def variants(model: Any, dev: list[Document], symmetric: set[str]) -> list[tuple
     """(name, settings, dev strict RE F1 at the chosen threshold) for one model; thresholds picked on dev."""
     out: list[tuple[str, dict, float | None]] = []
     if model.config.two_phase:
-        out.append(("binary (paper)", {"relation_rule": "binary"}, None))
+        out.append(("binary (paper)", {"relation_rule": "binary", "type_signature": False}, None))
         for rule in ("threshold", "product"):
-            t, f1 = pick_on_dev(model, dev, symmetric, "relation_threshold", relation_rule=rule)
-            out.append((f"{rule} t={t}", {"relation_rule": rule, "relation_threshold": t}, f1))
+            t, f1 = pick_on_dev(model, dev, symmetric, "relation_threshold", relation_rule=rule, type_signature=False)
+            out.append((f"{rule} t={t}", {"relation_rule": rule, "relation_threshold": t, "type_signature": False}, f1))
         best = max(out[1:], key=lambda v: v[2] or 0)[1]
         out.append(("binary +signature", {"relation_rule": "binary", "type_signature": True}, None))
         out.append((f"{best['relation_rule']} t={best['relation_threshold']} +signature", {**best, "type_signature": True}, None))
-        out.append(("binary, given entities", {"relation_rule": "binary", "entities": "given"}, None))
-        out.append((f"{best['relation_rule']} t={best['relation_threshold']}, given entities", {**best, "entities": "given"}, None))
+        out.append(("binary, given entities", {"relation_rule": "binary", "entities": "given", "type_signature": False}, None))
+        out.append(
+            (
+                f"{best['relation_rule']} t={best['relation_threshold']}, given entities",
+                {**best, "entities": "given", "type_signature": False},
+                None,
+            )
+        )
     else:
-        out.append((f"sigmoid t={model.config.rel_threshold} (SpERT)", {}, None))
-        t, f1 = pick_on_dev(model, dev, symmetric, "rel_threshold")
-        out.append((f"sigmoid t={t}", {"rel_threshold": t}, f1))
+        out.append((f"sigmoid t={model.config.rel_threshold} (SpERT)", {"type_signature": False}, None))
+        t, f1 = pick_on_dev(model, dev, symmetric, "rel_threshold", type_signature=False)
+        out.append((f"sigmoid t={t}", {"rel_threshold": t, "type_signature": False}, f1))
         out.append(("SpERT +signature", {"type_signature": True}, None))
-        out.append(("SpERT, given entities", {"entities": "given"}, None))
+        out.append(("SpERT, given entities", {"entities": "given", "type_signature": False}, None))
     return out
 
 

@@ -62,7 +62,9 @@ class SpanConfig:
     slot_norm: bool = False  # LayerNorm on each relation-tuple slot (head, tail, context, D) before fusing (relx option)
     relation_rule: str = "binary"  # two_phase Phase One: binary | threshold | product (relx.nn.span_rules)
     relation_threshold: float = 0.5  # for relation_rule threshold / product
-    type_signature: bool = False  # drop relation types whose (head type, tail type) never occurs in training
+    type_signature: bool = (
+        True  # drop relation types whose (head type, tail type) never occurs in training (dev: +1.0 two_phase, +0.7 span_base)
+    )
     entities: str = "predicted"  # predicted | given: relations between each document's own entities (gold-entity decoding)
     symmetric_negatives: bool = False  # True: sample the reverse of a symmetric gold relation as a negative (SpERT does not)
 
