@@ -70,8 +70,26 @@ def report(args: argparse.Namespace) -> None:
     for name, hist in curves.items():
         for epoch, h in enumerate(hist, 1):  # one evaluation per epoch
             rows.append(
-                [name, epoch, h["step"], f"{100 * h[f'train_fit_{METRIC}']:.2f}", f"{100 * h[METRIC]:.2f}", f"{h['train_loss']:.4f}"]
+                [
+                    name,
+                    epoch,
+                    h["step"],
+                    f"{100 * h['train_fit_ner_micro_f1']:.2f}",
+                    f"{100 * h['ner_micro_f1']:.2f}",
+                    f"{100 * h[f'train_fit_{METRIC}']:.2f}",
+                    f"{100 * h[METRIC]:.2f}",
+                    f"{h['train_loss']:.4f}",
+                ]
             )
+    tests = []
+    for name in curves:
+        res = json.loads((run_dir(name, args.epochs, args.seed) / "result.json").read_text())
+        t = res["test"]
+        tests.append(
+            [name, f"{100 * res['best_dev']:.2f}"]
+            + [f"{100 * t[k]:.2f}" for k in ("ner_micro_f1", "re_strict_micro_p", "re_strict_micro_r", "re_strict_micro_f1")]
+            + [f"{res['train_seconds']:.0f}"]
+        )
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, hist in curves.items():
         ep = list(range(1, len(hist) + 1))
@@ -93,7 +111,11 @@ def report(args: argparse.Namespace) -> None:
         f"MiniLM-L6-H384, batch 2, {hardware()} at report time (training: 1 thread). Strict RE micro-F1 (%) after each "
         "epoch on dev (231 sentences) and on 200 fixed training sentences (`trainer.train_eval_docs`).",
         "",
-        markdown_table(["model", "epoch", "step", "train (200) RE", "dev RE", "train loss"], rows),
+        markdown_table(["model", "epoch", "step", "train (200) NER", "dev NER", "train (200) RE", "dev RE", "train loss"], rows),
+        "",
+        "Test (288 sentences) with the best-dev epoch's weights:",
+        "",
+        markdown_table(["model", "best dev RE", "test NER", "test RE P", "test RE R", "test RE F1", "train s"], tests),
         "",
         f"![curves]({png.name})",
         "",
