@@ -18,6 +18,8 @@ from relx.data.spacy_doc import MODEL_NAME, UNTYPED_LABELS, load_nlp, map_entity
 from relx.errors import RelxConfigError
 
 CANDIDATES = ("auto", "ner", "noun_chunks")
+SENTENCES = ("spacy", "lines", "none")  # raw-text sentence splitting: spaCy's parser, one per line, the whole text
+HYPHENS = {"-", "–", "—"}
 MAX_TEXT_CHARS = 100_000  # characters per raw text: the one limit of extraction, `relx predict` and `relx serve`
 
 
@@ -82,6 +84,13 @@ def allowed_type_pairs(profile: dict | None) -> set[tuple[str, str]] | None:
     return pairs or None
 
 
+def check_sentences(mode: str) -> str:
+    """``mode`` if it is one of SENTENCES, else a RelxConfigError."""
+    if mode not in SENTENCES:
+        raise RelxConfigError(f"sentences must be one of {', '.join(SENTENCES)}, got {mode!r}")
+    return mode
+
+
 # --- parsing ---------------------------------------------------------------------------------------
 @dataclass
 class Candidate:
@@ -116,12 +125,55 @@ def _kept_span(span: Any, index: dict[int, int]) -> tuple[int, int] | None:
     return (kept[0], kept[-1] + 1) if kept else None
 
 
-def parse(text: str, sdoc: Any, doc_id: str) -> Parsed:
-    """Tokens, character offsets, sentences and annotate-style token fields of one spaCy-parsed text."""
+def join_hyphens(sdoc: Any) -> Any:
+    """Merge (in place) every run ``word-word(-word...)`` that spaCy split at hyphens with no whitespace around them
+    into one token (``ITAR-TASS``, ``Secretary-General``), as CoNLL04, SciERC and other pre-tokenized corpora keep
+    it; returns ``sdoc``."""
+    spans, i, n = [], 0, len(sdoc)
+
+    def word(t: Any) -> bool:
+        return t.text[:1].isalnum()
+
+    while i < n:
+        j = i
+        while j + 2 < n and word(sdoc[j]) and sdoc[j + 1].text in HYPHENS and word(sdoc[j + 2]):
+            if sdoc[j].whitespace_ or sdoc[j + 1].whitespace_:
+                break
+            j += 2
+        if j > i:
+            spans.append(sdoc[i : j + 1])
+        i = j + 1
+    if spans:
+        with sdoc.retokenize() as retok:
+            for span in spans:
+                retok.merge(span)
+    return sdoc
+
+
+def sentence_spans(sdoc: Any, toks: list[Any], index: dict[int, int], mode: str = "spacy") -> list[tuple[int, int]]:
+    """Sentences as kept-token ranges: spaCy's (``spacy``), one per line of the text (``lines``: a break wherever
+    the text between two tokens holds a newline) or the whole text (``none``)."""
+    if mode == "spacy":
+        return [span for s in sdoc.sents if (span := _kept_span(s, index)) is not None]
+    if not toks:
+        return []
+    if mode == "none":
+        return [(0, len(toks))]
+    text, out, start = sdoc.text, [], 0
+    for k in range(1, len(toks)):
+        if "\n" in text[toks[k - 1].idx + len(toks[k - 1].text) : toks[k].idx]:
+            out.append((start, k))
+            start = k
+    return [*out, (start, len(toks))]
+
+
+def parse(text: str, sdoc: Any, doc_id: str, sentences_mode: str = "spacy") -> Parsed:
+    """Tokens, character offsets, sentences (:func:`sentence_spans`) and annotate-style token fields of one
+    spaCy-parsed text."""
     keep = [t.i for t in sdoc if not t.is_space]
     index = {i: k for k, i in enumerate(keep)}
     toks = [sdoc[i] for i in keep]
-    sentences = [span for s in sdoc.sents if (span := _kept_span(s, index)) is not None]
+    sentences = sentence_spans(sdoc, toks, index, sentences_mode)
     pos, ner = token_tags(toks)
     heads: list[int] = []
     deprels: list[str] = []

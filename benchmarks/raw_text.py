@@ -1,0 +1,221 @@
+"""Raw text vs gold tokens: the same model on a test set rendered as real-looking text, scored by character offsets.
+
+Each sentence of CoNLL04 / SciERC is rendered as it would be written (:func:`relx.evaluation.raw_text.render_tokens`:
+no space before punctuation, quotes and brackets joined, ``'s`` / ``n't`` attached, ``-LRB-`` mapped back), one
+text per record; gold entities get the character offsets of their tokens. The raw-text path (``relx.load(model)``
+-> ``Pipeline.extract``: spaCy tokens and sentences, the model, character offsets) is scored against them by
+character offsets (NER strict, RE strict, RE boundaries; :func:`relx.evaluation.raw_text.score_char_offsets`),
+next to the same model on the gold tokens (``model.predict`` on the gold documents, the joint scorer). Each
+raw-text fix is a row (``--variants``), so its effect is measured on its own:
+
+- ``before``: the raw-text path as it was (spaCy tokens and sentences, overlapping entity spans kept);
+- ``+non-overlap``: entities decoded without overlaps, the higher score first (span models'
+  ``overlapping_entities: false``, the default now);
+- ``+hyphens``: spaCy's pieces of hyphenated words merged back (``ITAR-TASS``), as the corpora tokenize;
+- ``+bridge``: a window spanning each spaCy sentence split as well (the default now: all three fixes);
+- ``lines`` / ``none``: the defaults with one sentence per line / the whole text as one sentence.
+
+With ``--pair-model`` (a pair classifier trained on CoNLL04 pairs, configs/conll04_pairs/marker.yaml) the pair
+route is scored too: spaCy NER candidates as they are, with hyphens merged, candidates from the joint model
+(``candidates=<joint model dir>``), and on gold tokens with the gold entities (the pair model's ceiling).
+
+Settings are chosen on dev; test is reported. CoNLL04 (1 CPU thread, the commands that made
+benchmarks/results/raw_text.md):
+    PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset conll04 --split dev \\
+        --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker/model
+    ... the same with --split test
+SciERC (a span_base trained with `relx train --config configs/scierc/span_base.yaml`):
+    PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset scierc --split test --model MODEL
+Tables only, from the saved rows: python benchmarks/raw_text.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, ROOT, hardware, load_rows, save_rows, write_text  # noqa: E402
+
+from relx.data.schema import Document, Entity, Relation  # noqa: E402
+from relx.evaluation.joint import score_joint  # noqa: E402
+from relx.evaluation.raw_text import render_documents, score_char_offsets  # noqa: E402
+from relx.evaluation.report import text_table  # noqa: E402
+
+RESULTS_JSON = RESULTS / "raw_text.json"
+RESULTS_MD = RESULTS / "raw_text.md"
+
+# variant -> (overlapping entities, Extractor options)
+JOINT_VARIANTS: dict[str, tuple[bool, dict[str, Any]]] = {
+    "before": (True, {"sentences": "spacy", "join_hyphens": False, "bridge": False}),
+    "+non-overlap": (False, {"sentences": "spacy", "join_hyphens": False, "bridge": False}),
+    "+hyphens": (False, {"sentences": "spacy", "join_hyphens": True, "bridge": False}),
+    "+bridge": (False, {"sentences": "spacy", "join_hyphens": True, "bridge": True}),
+    "lines": (False, {"sentences": "lines", "join_hyphens": True, "bridge": True}),
+    "none": (False, {"sentences": "none", "join_hyphens": True, "bridge": True}),
+}
+PAIR_VARIANTS: dict[str, dict[str, Any]] = {
+    "spacy-ner": {"candidates": "ner", "join_hyphens": False},
+    "spacy-ner+hyphens": {"candidates": "ner", "join_hyphens": True},
+    "joint-candidates": {"candidates": "JOINT", "join_hyphens": True},
+}
+KEYS = ("ner_micro_f1", "re_strict_micro_p", "re_strict_micro_r", "re_strict_micro_f1", "re_boundaries_micro_f1")
+
+
+def symmetric_types(dataset: str) -> set[str]:
+    from relx.data.readers.spert_types import symmetric_relations
+
+    return symmetric_relations(ROOT / "data" / dataset / f"{dataset}_types.json.gz")
+
+
+def load_gold(dataset: str, split: str, limit: int | None) -> list[Document]:
+    import relx
+
+    docs = relx.read(str(ROOT / "data" / dataset / f"{dataset}_{split}.json.gz"), "spert")
+    return render_documents(docs[:limit] if limit else docs)
+
+
+def summary(m: dict[str, Any]) -> dict[str, float]:
+    return {k: round(100 * m[k], 2) for k in KEYS}
+
+
+def joint_rows(args: argparse.Namespace, gold: list[Document], sym: set[str]) -> list[dict]:
+    from relx.inference.pipeline import Pipeline
+
+    pipe = Pipeline.load(args.model, device="cpu", batch_size=args.batch_size)
+    model = pipe.model
+    rows = []
+    bare = [Document(d.id, list(d.tokens), meta=dict(d.meta)) for d in gold]
+    for overlapping in (True, False):
+        model.config.overlapping_entities = overlapping
+        t0 = time.perf_counter()
+        preds = model.predict(bare, batch_size=args.batch_size)
+        m = score_joint(gold, preds, symmetric=sym)
+        name = "gold tokens" + (" (overlapping)" if overlapping else "")
+        rows.append({"route": "joint", "variant": name, "seconds": round(time.perf_counter() - t0, 1), **summary(m)})
+        print(f"  {name}: {summary(m)}", flush=True)
+    texts, ids = [d.meta["text"] for d in gold], [d.id for d in gold]
+    for name in args.variants:
+        overlapping, options = JOINT_VARIANTS[name]
+        model.config.overlapping_entities = overlapping
+        run = Pipeline(model, args.batch_size, **options)
+        t0 = time.perf_counter()
+        preds = run.extract(texts, ids)
+        m = score_char_offsets(gold, preds, sym)
+        split = sum(len(p.meta["sentences"]) > 1 for p in preds)
+        rows.append(
+            {"route": "joint", "variant": name, "settings": options, "overlapping": overlapping, "split_texts": split}
+            | {"seconds": round(time.perf_counter() - t0, 1), **summary(m)}
+        )
+        print(f"  {name}: {summary(m)} ({split} texts split)", flush=True)
+    model.config.overlapping_entities = False
+    return rows
+
+
+def gold_pairs(model: Any, gold: list[Document], batch_size: int) -> list[Document]:
+    """The pair model on gold tokens with gold entities: every ordered pair of a sentence's gold entities whose
+    types the training profile allows, as the raw-text pair route builds them."""
+    from relx.inference.preprocess import allowed_type_pairs
+
+    allowed = allowed_type_pairs(model.profile)
+    jobs, docs = [], []
+    for t, d in enumerate(gold):
+        for i, a in enumerate(d.entities):
+            for j, b in enumerate(d.entities):
+                if i != j and (allowed is None or (a.label, b.label) in allowed):
+                    jobs.append((t, i, j))
+                    docs.append(Document(f"{d.id}#{i}-{j}", list(d.tokens), [Entity(a.start, a.end, a.label), Entity(b.start, b.end, b.label)]))
+    out = [Document(d.id, list(d.tokens), list(d.entities), [], meta=dict(d.meta)) for d in gold]
+    for (t, i, j), pred in zip(jobs, model.predict(docs, batch_size=batch_size)):
+        for r in pred.relations:
+            if r.label != model.labels.negative and (r.score is None or r.score >= 0.5):
+                head, tail = (i, j) if r.head == 0 else (j, i)
+                out[t].relations.append(Relation(head, tail, r.label, r.score))
+    return out
+
+
+def pair_rows(args: argparse.Namespace, gold: list[Document], sym: set[str]) -> list[dict]:
+    from relx.inference.pipeline import Pipeline
+
+    pipe = Pipeline.load(args.pair_model, device="cpu", batch_size=args.batch_size)
+    rows = []
+    t0 = time.perf_counter()
+    m = score_joint(gold, gold_pairs(pipe.model, gold, args.batch_size), symmetric=sym)
+    rows.append({"route": "pair", "variant": "gold tokens + gold entities", "seconds": round(time.perf_counter() - t0, 1), **summary(m)})
+    print(f"  pair gold entities: {summary(m)}", flush=True)
+    texts, ids = [d.meta["text"] for d in gold], [d.id for d in gold]
+    for name in args.pair_variants:
+        options = dict(PAIR_VARIANTS[name])
+        if options["candidates"] == "JOINT":
+            options["candidates"] = str(args.model)
+        run = Pipeline(pipe.model, args.batch_size, **options)
+        t0 = time.perf_counter()
+        preds = run.extract(texts, ids)
+        m = score_char_offsets(gold, preds, sym)
+        shown = {**options, "candidates": "joint model" if options["candidates"] == str(args.model) else options["candidates"]}
+        rows.append({"route": "pair", "variant": name, "settings": shown, "seconds": round(time.perf_counter() - t0, 1), **summary(m)})
+        print(f"  pair {name}: {summary(m)}", flush=True)
+    return rows
+
+
+def report(rows: list[dict]) -> str:
+    head = ["route", "variant", "NER", "RE strict P", "R", "F1", "RE boundaries", "s"]
+    parts = ["# Raw text vs gold tokens", "", "Generated by `benchmarks/raw_text.py` (see its docstring for the commands). Micro-F1 in %;", ""]
+    parts += ["raw-text rows are scored by character offsets against the rendered gold text.", ""]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["split"], r["model"], r.get("pair_model")), []).append(r)
+    for (dataset, split, model, pair), rs in groups.items():
+        title = f"{dataset} {split}: {model}" + (f" + pair {pair}" if pair else "")
+        table = [
+            [r["route"], r["variant"], r["ner_micro_f1"], r["re_strict_micro_p"], r["re_strict_micro_r"], r["re_strict_micro_f1"]]
+            + [r["re_boundaries_micro_f1"], r["seconds"]]
+            for r in rs
+        ]
+        parts += ["```", text_table(head, table, title), "```", "", f"hardware: {rs[0]['hardware']}", ""]
+    return "\n".join(parts)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="conll04", choices=["conll04", "scierc"])
+    p.add_argument("--split", default="dev", choices=["dev", "test"])
+    p.add_argument("--model", help="a saved joint model (span_base) trained on --dataset")
+    p.add_argument("--pair-model", help="a saved pair classifier trained on --dataset pairs (CoNLL04: configs/conll04_pairs)")
+    p.add_argument("--variants", default=",".join(JOINT_VARIANTS), help="joint raw-text variants, comma-separated")
+    p.add_argument("--pair-variants", default=",".join(PAIR_VARIANTS))
+    p.add_argument("--limit", type=int, help="only the first N records (smoke runs)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--report", action="store_true", help="only rebuild the Markdown from the saved rows")
+    p.add_argument("--no-save", action="store_true")
+    args = p.parse_args()
+    rows = load_rows(RESULTS_JSON)
+    if not args.report:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        args.variants = [v for v in args.variants.split(",") if v]
+        args.pair_variants = [v for v in args.pair_variants.split(",") if v]
+        gold, sym = load_gold(args.dataset, args.split, args.limit), symmetric_types(args.dataset)
+        print(f"{args.dataset} {args.split}: {len(gold)} texts", flush=True)
+        new = joint_rows(args, gold, sym) if args.model else []
+        new += pair_rows(args, gold, sym) if args.pair_model else []
+        tag = {"dataset": args.dataset, "split": args.split, "model": str(args.model), "pair_model": args.pair_model, "n": len(gold)}
+        new = [{**tag, **r, "hardware": hardware()} for r in new]
+        print(text_table(["route", "variant", *KEYS], [[r["route"], r["variant"], *(r[k] for k in KEYS)] for r in new]))
+        if args.no_save or args.limit:
+            return 0
+        same = {(r["dataset"], r["split"], r["model"], r["route"], r["variant"]) for r in new}
+        rows = [r for r in rows if (r["dataset"], r["split"], r["model"], r["route"], r["variant"]) not in same] + new
+        save_rows(RESULTS_JSON, rows)
+    write_text(RESULTS_MD, report(rows))
+    print(f"wrote {RESULTS_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
