@@ -40,7 +40,7 @@ from relx.inference.preprocess import (
     entity_type_counts,
     find_candidates,
     is_untyped,
-    join_hyphens,
+    join_words,
     load_spacy,
     parse,
     resolve_candidates,
@@ -121,7 +121,7 @@ class Extractor:
     """Raw texts -> Documents with entities and scored relations, for any relx model (module docstring).
 
     ``sentences``: ``spacy`` (spaCy's sentences), ``lines`` (one sentence per line) or ``none`` (the whole text is
-    one sentence). ``join_hyphens``: merge spaCy's pieces of hyphenated words (``ITAR-TASS``) back into one token,
+    one sentence). ``join_words``: merge spaCy's pieces of hyphenated words (``ITAR-TASS``) back into one token,
     as pre-tokenized corpora such as CoNLL04 keep them (None: for joint models). ``bridge``: joint models also see
     a window spanning each sentence split (None: on for joint models). ``candidates`` may also name a saved joint
     model directory (or be a loaded joint model): a pair classifier then classifies the pairs of the entities
@@ -140,7 +140,7 @@ class Extractor:
         nlp: Any = None,
         engine: Any = None,
         sentences: str = "spacy",
-        join_hyphens: bool | None = None,
+        join_words: bool | None = None,
         bridge: bool | None = None,
     ):
         self.model = model
@@ -158,7 +158,7 @@ class Extractor:
         self.strategy = strategy(model, self.threshold, self.candidates)
         self.strategy.bridge = strategy.kind == "joint" if bridge is None else bool(bridge)
         self.sentences = check_sentences(sentences)
-        self.join_hyphens = strategy.kind == "joint" if join_hyphens is None else bool(join_hyphens)
+        self.join_words = strategy.kind == "joint" if join_words is None else bool(join_words)
         self.nlp = nlp
         self.stats = {"spacy_seconds": 0.0, "model_seconds": 0.0, "texts": 0, "sentences": 0, "model_inputs": 0}
         self.notice = untyped_notice(self.candidates, self.profile)
@@ -189,8 +189,8 @@ class Extractor:
         t0 = time.perf_counter()
         nlp = self.nlp if self.nlp is not None else load_spacy()
         sdocs = list(nlp.pipe(texts, batch_size=max(self.batch_size, 16)))
-        if self.join_hyphens:
-            sdocs = [join_hyphens(sd) for sd in sdocs]
+        if self.join_words:
+            sdocs = [join_words(sd) for sd in sdocs]
         return self.from_spacy(sdocs, ids, t0)
 
     def from_spacy(self, sdocs: Sequence[Any], ids: Sequence[str] | None = None, t0: float | None = None) -> list[Document]:

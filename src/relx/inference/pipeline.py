@@ -58,7 +58,7 @@ class Pipeline:
     with spaCy and returns entities (with ``char_start`` / ``char_end`` into ``meta["text"]``) and relations with scores >=
     ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models); ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``, or a
     joint model directory whose entities become the candidates) chooses the entity candidates of pair classifiers; ``sentences``
-    (``spacy`` | ``lines`` | ``none``), ``join_hyphens`` and ``bridge`` are the raw-text options of :class:`Extractor`.
+    (``spacy`` | ``lines`` | ``none``), ``join_words`` and ``bridge`` are the raw-text options of :class:`Extractor`.
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class Pipeline:
         candidates: str = "auto",
         engine: Engine | None = None,
         sentences: str = "spacy",
-        join_hyphens: bool | None = None,
+        join_words: bool | None = None,
         bridge: bool | None = None,
     ):
         self.model = model
@@ -77,7 +77,7 @@ class Pipeline:
         self.batch_size = check_batch_size(batch_size)
         self.threshold = check_threshold(threshold)
         self.candidates = candidates_option(candidates)
-        self.raw_options = {"sentences": check_sentences(sentences), "join_hyphens": join_hyphens, "bridge": bridge}
+        self.raw_options = {"sentences": check_sentences(sentences), "join_words": join_words, "bridge": bridge}
         self._extractor: Extractor | None = None
 
     @classmethod
@@ -90,7 +90,7 @@ class Pipeline:
         candidates: str = "auto",
         engine: str = "torch",
         sentences: str = "spacy",
-        join_hyphens: bool | None = None,
+        join_words: bool | None = None,
         bridge: bool | None = None,
     ) -> Pipeline:
         """``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
@@ -109,7 +109,7 @@ class Pipeline:
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
         kind.check_directory(directory)
         model = load_model(directory, device=dev, weights=kind.loads_weights)
-        return cls(model, batch_size, threshold, candidates, kind.open(model, directory), sentences, join_hyphens, bridge)
+        return cls(model, batch_size, threshold, candidates, kind.open(model, directory), sentences, join_words, bridge)
 
     @property
     def extractor(self) -> Extractor:

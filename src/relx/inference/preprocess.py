@@ -20,6 +20,8 @@ from relx.errors import RelxConfigError
 CANDIDATES = ("auto", "ner", "noun_chunks")
 SENTENCES = ("spacy", "lines", "none")  # raw-text sentence splitting: spaCy's parser, one per line, the whole text
 HYPHENS = {"-", "–", "—"}
+TITLES = {"Lt", "Col", "Capt", "Gen", "Maj", "Sgt", "Cpl", "Pvt", "Adm", "Cmdr", "Lt.Col", "Brig", "Rep", "Sen", "Gov", "Supt"}
+TITLES |= {"Prof", "Rev", "Insp", "Det", "Amb", "Pres"}  # spaCy's English tokenizer splits these from their period
 MAX_TEXT_CHARS = 100_000  # characters per raw text: the one limit of extraction, `relx predict` and `relx serve`
 
 
@@ -125,10 +127,11 @@ def _kept_span(span: Any, index: dict[int, int]) -> tuple[int, int] | None:
     return (kept[0], kept[-1] + 1) if kept else None
 
 
-def join_hyphens(sdoc: Any) -> Any:
-    """Merge (in place) every run ``word-word(-word...)`` that spaCy split at hyphens with no whitespace around them
-    into one token (``ITAR-TASS``, ``Secretary-General``), as CoNLL04, SciERC and other pre-tokenized corpora keep
-    it; returns ``sdoc``."""
+def join_words(sdoc: Any) -> Any:
+    """Merge (in place) spaCy's pieces of words that pre-tokenized corpora (CoNLL04, SciERC, ACE) keep as one token:
+    every run ``word-word(-word...)`` split at hyphens with no whitespace around them (``ITAR-TASS``,
+    ``Secretary-General``) and a title abbreviation split from its period before a name (``Lt.``, ``Col.``);
+    returns ``sdoc``."""
     spans, i, n = [], 0, len(sdoc)
 
     def word(t: Any) -> bool:
@@ -140,6 +143,8 @@ def join_hyphens(sdoc: Any) -> Any:
             if sdoc[j].whitespace_ or sdoc[j + 1].whitespace_:
                 break
             j += 2
+        if j == i and i + 2 < n and sdoc[i].text in TITLES and sdoc[i + 1].text == "." and not sdoc[i].whitespace_:
+            j = i + 1 if sdoc[i + 2].text[:1].isupper() else i
         if j > i:
             spans.append(sdoc[i : j + 1])
         i = j + 1
