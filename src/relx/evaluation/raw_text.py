@@ -18,8 +18,8 @@ from typing import Any
 from relx.data.schema import Document, Entity
 
 PTB = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}", "``": '"', "''": '"'}
-CLOSE = {".", ",", ";", ":", "!", "?", ")", "]", "}", "%", "...", "'", "''"}  # no space before
-OPEN = {"(", "[", "{", "$", "``", "#"}  # no space after
+CLOSE = {".", ",", ";", ":", "!", "?", ")", "]", "}", "-RRB-", "-RSB-", "-RCB-", "%", "...", "'", "''"}  # no space before
+OPEN = {"(", "[", "{", "-LRB-", "-LSB-", "-LCB-", "$", "``", "#"}  # no space after
 CLITICS = {"'s", "'re", "'ve", "'ll", "'d", "'m", "n't", "'t"}
 
 __all__ = ["final_period_normalizer", "render_documents", "render_tokens", "score_char_offsets", "to_char_document"]
