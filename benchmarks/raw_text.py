@@ -16,8 +16,10 @@ raw-text fix is a row (``--variants``), so its effect is measured on its own:
 - ``lines`` / ``none``: the defaults with one sentence per line / the whole text as one sentence.
 
 With ``--pair-model`` (a pair classifier trained on CoNLL04 pairs, configs/conll04_pairs/marker.yaml) the pair
-route is scored too: spaCy NER candidates as they are, with hyphens merged, candidates from the joint model
-(``candidates=<joint model dir>``), and on gold tokens with the gold entities (the pair model's ceiling).
+route is scored too: spaCy NER candidates as they are, with words joined, trimmed toward the corpus's spans
+(:func:`relx.inference.preprocess.trim_entity`: no leading determiner or trailing possessive, ``City, State``
+split), candidates from the joint model (``candidates=<joint model dir>``), and on gold tokens with the gold
+entities (the pair model's ceiling).
 
 Settings are chosen on dev; test is reported. CoNLL04 (1 CPU thread, the commands that made
 benchmarks/results/raw_text.md):
@@ -57,10 +59,11 @@ JOINT_VARIANTS: dict[str, tuple[bool, dict[str, Any]]] = {
     "lines": (False, {"sentences": "lines", "join_words": True, "bridge": True}),
     "none": (False, {"sentences": "none", "join_words": True, "bridge": True}),
 }
-PAIR_VARIANTS: dict[str, dict[str, Any]] = {
-    "spacy-ner": {"candidates": "ner", "join_words": False},
-    "spacy-ner+join-words": {"candidates": "ner", "join_words": True},
-    "joint-candidates": {"candidates": "JOINT", "join_words": True},
+PAIR_VARIANTS: dict[str, tuple[dict[str, Any], bool]] = {  # variant -> (Extractor options, trim spaCy entities)
+    "spacy-ner": ({"candidates": "ner", "join_words": False}, False),
+    "spacy-ner+join-words": ({"candidates": "ner", "join_words": True}, False),
+    "spacy-ner trimmed+join-words": ({"candidates": "ner", "join_words": True}, True),
+    "joint-candidates": ({"candidates": "JOINT", "join_words": True}, True),
 }
 KEYS = ("ner_micro_f1", "re_strict_micro_p", "re_strict_micro_r", "re_strict_micro_f1", "re_boundaries_micro_f1")
 SHOWN = (*KEYS, "norm_ner_micro_f1", "norm_re_strict_micro_f1")
@@ -182,14 +185,19 @@ def pair_rows(args: argparse.Namespace, gold: list[Document], sym: set[str]) -> 
     print(f"  pair gold entities: {sc}", flush=True)
     texts, ids = [d.meta["text"] for d in gold], [d.id for d in gold]
     for name in args.pair_variants:
-        options = dict(PAIR_VARIANTS[name])
+        options, trim = dict(PAIR_VARIANTS[name][0]), PAIR_VARIANTS[name][1]
         if options["candidates"] == "JOINT":
             options["candidates"] = str(args.model)
         run = Pipeline(pipe.model, args.batch_size, **options)
+        run.extractor.trim_entities = trim
         t0 = time.perf_counter()
         preds = run.extract(texts, ids)
         sc = char_scores(gold, preds, sym, args.norm)
-        shown = {**options, "candidates": "joint model" if options["candidates"] == str(args.model) else options["candidates"]}
+        shown = {
+            **options,
+            "trim": trim,
+            "candidates": "joint model" if options["candidates"] == str(args.model) else options["candidates"],
+        }
         rows.append({"route": "pair", "variant": name, "settings": shown, "seconds": round(time.perf_counter() - t0, 1), **sc})
         print(f"  pair {name}: {sc}", flush=True)
     return rows

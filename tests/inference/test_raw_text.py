@@ -16,7 +16,7 @@ from relx.data.schema import Document, Entity, Relation
 from relx.evaluation.raw_text import final_period_normalizer, render_documents, render_tokens, score_char_offsets
 from relx.inference.extraction import Extractor, extraction_view, load_spacy
 from relx.inference.pipeline import Pipeline
-from relx.inference.preprocess import join_words, parse
+from relx.inference.preprocess import join_words, parse, trim_entity
 from relx.models.span_decode import decode_spans, merge_pieces, non_overlapping, windowed_predict, word_windows
 from relx.registry import MODELS
 from tiny_models import tiny_config
@@ -227,3 +227,13 @@ def test_ner_candidates_on_an_untyped_model_say_so(nlp):
         assert Extractor(stub, nlp=nlp, candidates="auto").notice is None  # auto picks noun chunks: nothing to say
         typed = StubPair(LabelSet(["founder"]), {}, profile({"PERSON": 3}, [["PERSON", "PERSON"]]))
         assert Extractor(typed, nlp=nlp, candidates="ner").notice is None
+
+
+def test_trimmed_ner_candidates(nlp):
+    sd = nlp("The U.S. Navy and Reagan's aides met the Soviet Union's envoy in Nashville, Tenn.")
+    trimmed = [(p.text, p.label_) for e in sd.ents for p in trim_entity(e)]
+    assert ("U.S. Navy", "ORG") in trimmed and ("Soviet Union", "GPE") in trimmed
+    assert all(not t.startswith(("The ", "the ")) and not t.endswith("'s") for t, _ in trimmed)
+    for e in sd.ents:
+        for p in trim_entity(e):
+            assert "," not in p.text and e.start <= p.start < p.end <= e.end

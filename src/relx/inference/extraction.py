@@ -159,6 +159,7 @@ class Extractor:
         self.strategy.bridge = strategy.kind == "joint" if bridge is None else bool(bridge)
         self.sentences = check_sentences(sentences)
         self.join_words = strategy.kind == "joint" if join_words is None else bool(join_words)
+        self.trim_entities = True  # ner candidates cut by preprocess.trim_entity (False: spaCy's spans as they are)
         self.nlp = nlp
         self.stats = {"spacy_seconds": 0.0, "model_seconds": 0.0, "texts": 0, "sentences": 0, "model_inputs": 0}
         self.notice = untyped_notice(self.candidates, self.profile)
@@ -208,7 +209,7 @@ class Extractor:
             self.model_candidates(parsed)
         elif self.candidates is not None:
             for p in parsed:
-                p.candidates = find_candidates(p, self.candidates, self.profile)
+                p.candidates = find_candidates(p, self.candidates, self.profile, self.trim_entities)
         self.stats["spacy_seconds"] += time.perf_counter() - t0
         self.stats["texts"] += len(parsed)
         self.stats["sentences"] += sum(len(p.sentences) for p in parsed)

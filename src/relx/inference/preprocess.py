@@ -195,13 +195,34 @@ def parse(text: str, sdoc: Any, doc_id: str, sentences_mode: str = "spacy") -> P
     return Parsed(doc, sentences, sentence_docs, sdoc, keep, index)
 
 
-def find_candidates(parsed: Parsed, mode: str, profile: dict | None) -> list[Candidate]:
-    """Entity candidates of a parsed text, sorted, each inside one sentence (see the module docstring)."""
+def trim_entity(ent: Any) -> list[Any]:
+    """A spaCy entity cut toward the spans annotated corpora use: no leading determiner (``the U.S.``), no trailing
+    possessive (``Reagan's``), and ``City, State`` as two entities; nothing left -> []."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    while start < end and (doc[start].dep_ == "det" or doc[start].lower_ in ("the", "a", "an")):
+        start += 1
+    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].text in ("'s", "'", "’s")):
+        end -= 1
+    pieces, first = [], start
+    for i in range(start, end + 1):
+        if i == end or doc[i].text == ",":
+            if i > first:
+                pieces.append(doc[first:i])
+                pieces[-1].label_ = ent.label_
+            first = i + 1
+    return pieces
+
+
+def find_candidates(parsed: Parsed, mode: str, profile: dict | None, trim: bool = True) -> list[Candidate]:
+    """Entity candidates of a parsed text, sorted, each inside one sentence (see the module docstring); ``trim``:
+    spaCy entities cut by :func:`trim_entity`."""
     sdoc, index = parsed.sdoc, parsed.index
     model_types = entity_type_counts(profile)
     spans: list[tuple[tuple[int, int], str]] = []
     if mode == "ner":
-        spans = [(sp, map_entity_type(ent.label_, model_types)) for ent in sdoc.ents if (sp := _kept_span(ent, index))]
+        ents = [piece for ent in sdoc.ents for piece in trim_entity(ent)] if trim else list(sdoc.ents)
+        spans = [(sp, map_entity_type(ent.label_, model_types)) for ent in ents if (sp := _kept_span(ent, index))]
     else:
         untyped = max((t for t in model_types if t in UNTYPED_LABELS), key=lambda t: model_types[t], default="ENTITY")
 
