@@ -229,7 +229,26 @@ def report(rows: list[dict]) -> str:
             for r in rs
         ]
         parts += ["```", text_table(head, table, title), "```", "", f"hardware: {rs[0]['hardware']}", ""]
+        parts += targets(rs)
     return "\n".join(parts)
+
+
+def targets(rows: list[dict]) -> list[str]:
+    """The issue's targets for one group of rows: joint raw text (the defaults: the ``+bridge`` row) within a point
+    of gold tokens in strict RE (and with the final period normalized), and the pair route at 50 or more."""
+    by = {(r["route"], r["variant"]): r for r in rows}
+    out = []
+    gold, raw = by.get(("joint", "gold tokens")), by.get(("joint", "+bridge"))
+    if gold and raw:
+        for key, what in (("re_strict_micro_f1", "strict"), ("norm_re_strict_micro_f1", "final period normalized")):
+            ok = "met" if raw[key] >= gold[key] - 1 else "missed"
+            out.append(f"- joint, {what}: raw text {raw[key]:.2f} vs gold tokens {gold[key]:.2f} - 1: **{ok}**")
+    pairs = [r for r in rows if r["route"] == "pair" and r["variant"] != "gold tokens + gold entities"]
+    if pairs:
+        best = max(pairs, key=lambda r: r["re_strict_micro_f1"])
+        ok = "met" if best["re_strict_micro_f1"] >= 50 else "missed"
+        out.append(f"- pair route: best raw-text row {best['variant']} {best['re_strict_micro_f1']:.2f} vs 50: **{ok}**")
+    return [*out, ""] if out else []
 
 
 def main() -> int:
