@@ -265,6 +265,7 @@ def main() -> int:
     p.add_argument("--limit", type=int, help="only the first N records (smoke runs)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--pair-only", action="store_true", help="only the pair rows (--model still gives the joint candidates)")
     p.add_argument("--report", action="store_true", help="only rebuild the Markdown from the saved rows")
     p.add_argument("--no-save", action="store_true")
     args = p.parse_args()
@@ -278,7 +279,7 @@ def main() -> int:
         gold, sym = load_gold(args.dataset, args.split, args.limit), symmetric_types(args.dataset)
         args.norm = period_normalizer()
         print(f"{args.dataset} {args.split}: {len(gold)} texts", flush=True)
-        new = joint_rows(args, gold, sym) if args.model else []
+        new = joint_rows(args, gold, sym) if args.model and not args.pair_only else []
         new += pair_rows(args, gold, sym) if args.pair_model else []
         tag = {"dataset": args.dataset, "split": args.split, "model": str(args.model), "pair_model": args.pair_model, "n": len(gold)}
         new = [{**tag, **r, "hardware": hardware()} for r in new]

@@ -8,11 +8,12 @@ import warnings
 
 import pytest
 import torch
-from test_extract import FakeJoint, StubPair, profile
+from test_extract import FakeJoint, StubPair, marker_dir, profile  # noqa: F401 (marker_dir: a fixture)
 
 from conftest import make_joint_docs
+from relx.cli import main
 from relx.data.labels import LabelSet
-from relx.data.schema import Document, Entity, Relation
+from relx.data.schema import Document, Entity, Relation, read_jsonl
 from relx.evaluation.raw_text import final_period_normalizer, render_documents, render_tokens, score_char_offsets
 from relx.inference.extraction import Extractor, extraction_view, load_spacy
 from relx.inference.pipeline import Pipeline
@@ -237,3 +238,14 @@ def test_trimmed_ner_candidates(nlp):
     for e in sd.ents:
         for p in trim_entity(e):
             assert "," not in p.text and e.start <= p.start < p.end <= e.end
+
+
+def test_cli_sentences_option(marker_dir, tmp_path, capsys):  # noqa: F811 (the imported fixture)
+    out = tmp_path / "o.jsonl"
+    text = "Bill Gates founded Microsoft. John Smith works at Acme Corp.\nParis is nice."
+    assert main(["predict", str(marker_dir), "--text", text, "--sentences", "lines", "--output", str(out)]) == 0
+    (doc,) = read_jsonl(out)
+    assert doc.meta["extraction"]["sentences"] == "lines" and len(doc.meta["sentences"]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["predict", str(marker_dir), "--text", text, "--sentences", "paragraphs"])
+    assert info.value.code == 2 and "paragraphs" in capsys.readouterr().err
