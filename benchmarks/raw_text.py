@@ -11,7 +11,7 @@ raw-text fix is a row (``--variants``), so its effect is measured on its own:
 - ``before``: the raw-text path as it was (spaCy tokens and sentences, overlapping entity spans kept);
 - ``+non-overlap``: entities decoded without overlaps, the higher score first (span models'
   ``overlapping_entities: false``, the default now);
-- ``+join-words``: spaCy's pieces of hyphenated words merged back (``ITAR-TASS``), as the corpora tokenize;
+- ``+join-words``: spaCy's pieces of hyphenated words (``ITAR-TASS``) and title abbreviations (``Lt.``) joined, as the corpora tokenize;
 - ``+bridge``: a window spanning each spaCy sentence split as well (the default now: all three fixes);
 - ``lines`` / ``none``: the defaults with one sentence per line / the whole text as one sentence.
 
@@ -21,13 +21,22 @@ route is scored too: spaCy NER candidates as they are, with words joined, trimme
 split), candidates from the joint model (``candidates=<joint model dir>``), and on gold tokens with the gold
 entities (the pair model's ceiling).
 
-Settings are chosen on dev; test is reported. CoNLL04 (1 CPU thread, the commands that made
-benchmarks/results/raw_text.md):
-    PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset conll04 --split dev \\
-        --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker/model
-    ... the same with --split test
-SciERC (a span_base trained with `relx train --config configs/scierc/span_base.yaml`):
-    PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset scierc --split test --model MODEL
+Settings are chosen on dev; test is reported. CoNLL04, 1 CPU thread, the commands that made
+benchmarks/results/raw_text.md (the joint model: `relx train --config configs/conll04/span_base.yaml --set
+trainer.epochs=5`; the pair model: one epoch of configs/conll04_pairs/marker.yaml):
+    relx train --config configs/conll04_pairs/marker.yaml --out runs/raw_text/conll04_marker \
+        --set trainer.epochs=1 --set trainer.num_threads=1
+    for split in dev test; do
+      PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset conll04 --split $split \
+          --model /work/runs/conll04_span_e5/model
+      PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset conll04 --split $split \
+          --pair-only --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker/model
+      PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset conll04 --split $split \
+          --pair-only --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker/model \
+          --pair-variants joint-candidates --sweep joint-candidates
+    done
+SciERC (a span_base trained with `relx train --config configs/scierc/span_base.yaml`; not run yet):
+    PYTHONPATH=src HF_HUB_OFFLINE=1 taskset -c 1 python benchmarks/raw_text.py --dataset scierc --split dev --model MODEL
 Tables only, from the saved rows: python benchmarks/raw_text.py --report
 """
 
