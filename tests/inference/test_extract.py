@@ -174,7 +174,7 @@ def test_entity_type_mapping():
 
 def test_joint_model_runs_per_sentence_and_merges(nlp):
     model = FakeJoint()
-    doc = Pipeline(model)(TEXT)
+    doc = Pipeline(model, bridge=False)(TEXT)
     assert [d.tokens[0] for d in model.seen] == ["Bill", "John"] and all(not d.entities for d in model.seen)
     ext = {**doc.meta["extraction"], **extraction_view(doc)}
     assert ext["kind"] == "joint" and ext["candidates"] is None
@@ -186,7 +186,7 @@ def test_joint_model_runs_per_sentence_and_merges(nlp):
         ("John Smith", "Acme Corp", 0.9),
         ("John Smith", "London", 0.2),
     ]
-    kept = extraction_view(Pipeline(FakeJoint(), threshold=0.5)(TEXT))["relations"]
+    kept = extraction_view(Pipeline(FakeJoint(), threshold=0.5, bridge=False)(TEXT))["relations"]
     assert [(r["head_text"], r["tail_text"], r["score"]) for r in kept] == [
         ("Bill Gates", "Microsoft", 0.9),
         ("John Smith", "Acme Corp", 0.9),
@@ -282,7 +282,7 @@ def test_profile_saved_restored_and_optional(marker_dir, tmp_path, nlp):
 
 def test_entity_character_offsets_round_trip_and_validation(marker_dir, tmp_path):
     doc = relx.load(marker_dir, device="cpu")(TEXT)
-    assert set(doc.meta["extraction"]) == {"kind", "candidates", "threshold"}  # offsets live on the entities only
+    assert set(doc.meta["extraction"]) == {"kind", "candidates", "threshold", "sentences"}  # offsets live on the entities only
     assert all(TEXT[e.char_start : e.char_end] == " ".join(doc.tokens[e.start : e.end]) for e in doc.entities if e.end - e.start == 1)
     write_jsonl(tmp_path / "o.jsonl", [doc])
     back = next(iter(read_jsonl(tmp_path / "o.jsonl")))

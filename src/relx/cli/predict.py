@@ -46,7 +46,7 @@ def _threshold(text: str | None) -> float | None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from relx.inference.extraction import CANDIDATES
+    from relx.inference.extraction import SENTENCES
 
     p = sub.add_parser("predict", help="predict relations with a saved model (marked sentences, datasets or raw text)")
     p.add_argument("model", help="saved model directory, or the name of a built zoo model (`relx models --zoo`)")
@@ -73,8 +73,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--candidates",
         default="auto",
-        choices=CANDIDATES,
-        help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data)",
+        metavar="{auto,ner,noun_chunks,JOINT_MODEL_DIR}",
+        help="raw text, pair models: entity candidates from spaCy NER or noun chunks (auto: by the training data), "
+        "or the entities a saved joint model (span_base) finds",
+    )
+    p.add_argument(
+        "--sentences",
+        default="spacy",
+        choices=SENTENCES,
+        help="raw text: sentences from spaCy (default), one per line of each text, or none (each text is one sentence)",
     )
     p.add_argument("--device", default="auto")
     p.add_argument(
@@ -186,7 +193,13 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device if args.engine in TORCH_ENGINES or args.device != "auto" else "cpu")
     inputs = read_inputs(args.input, args.format) if args.input else None  # before the model loads: input errors come first
     pipeline = Pipeline.load(
-        args.model, device=device, batch_size=batch_size, threshold=threshold, candidates=args.candidates, engine=args.engine
+        args.model,
+        device=device,
+        batch_size=batch_size,
+        threshold=threshold,
+        candidates=args.candidates,
+        engine=args.engine,
+        sentences=args.sentences,
     )
     start = time.perf_counter()
     if inputs is None:  # --text values: raw ones extracted, marked ones classified; errors name the --text value

@@ -32,9 +32,15 @@ from relx.errors import RelxConfigError, RelxInputError
 from relx.inference.preprocess import (
     CANDIDATES,
     MAX_TEXT_CHARS,
+    SENTENCES,
+    Candidate,
     Parsed,
     check_candidates,
+    check_sentences,
+    entity_type_counts,
     find_candidates,
+    is_untyped,
+    join_words,
     load_spacy,
     parse,
     resolve_candidates,
@@ -45,9 +51,11 @@ from relx.inference.strategies import STRATEGIES, Found
 __all__ = [
     "CANDIDATES",
     "MAX_TEXT_CHARS",
+    "SENTENCES",
     "UNTYPED_LABELS",
     "Extractor",
     "check_candidates",
+    "check_sentences",
     "check_threshold",
     "extraction_view",
     "is_marked",
@@ -112,6 +120,13 @@ def extraction_view(doc: Document) -> dict[str, list[dict]]:
 class Extractor:
     """Raw texts -> Documents with entities and scored relations, for any relx model (module docstring).
 
+    ``sentences``: ``spacy`` (spaCy's sentences), ``lines`` (one sentence per line) or ``none`` (the whole text is
+    one sentence). ``join_words``: merge spaCy's pieces of hyphenated words (``ITAR-TASS``) back into one token,
+    as pre-tokenized corpora such as CoNLL04 keep them (None: for joint models). ``bridge``: joint models also see
+    a window spanning each sentence split (None: on for joint models). ``candidates`` may also name a saved joint
+    model directory (or be a loaded joint model): a pair classifier then classifies the pairs of the entities
+    that model finds (``meta["extraction"]["candidates"] == "model"``).
+
     ``stats`` accumulates ``spacy_seconds`` (parsing, candidates), ``model_seconds`` (``model.predict``),
     ``texts``, ``sentences`` and ``model_inputs`` (sentence or pair Documents given to the model).
     """
@@ -121,9 +136,12 @@ class Extractor:
         model: Any,
         batch_size: int = 64,
         threshold: float | None = None,
-        candidates: str = "auto",
+        candidates: Any = "auto",
         nlp: Any = None,
         engine: Any = None,
+        sentences: str = "spacy",
+        join_words: bool | None = None,
+        bridge: bool | None = None,
     ):
         self.model = model
         self.engine = engine  # a relx.inference.engines.Engine (None: the model's own forward)
@@ -132,10 +150,23 @@ class Extractor:
         strategy = STRATEGIES[model.kind]
         self.threshold = given if given is not None else (PAIR_THRESHOLD if strategy.kind == "pair" else 0.0)
         self.profile: dict | None = model.profile
-        self.candidates = resolve_candidates(candidates, self.profile) if strategy.needs_candidates else None
+        self.candidate_model = candidate_model(candidates, model) if strategy.needs_candidates else None
+        if self.candidate_model is not None:
+            self.candidates: str | None = "model"
+        else:
+            self.candidates = resolve_candidates(candidates, self.profile) if strategy.needs_candidates else None
         self.strategy = strategy(model, self.threshold, self.candidates)
+        self.strategy.bridge = strategy.kind == "joint" if bridge is None else bool(bridge)
+        self.sentences = check_sentences(sentences)
+        self.join_words = strategy.kind == "joint" if join_words is None else bool(join_words)
+        self.trim_entities = True  # ner candidates cut by preprocess.trim_entity (False: spaCy's spans as they are)
         self.nlp = nlp
         self.stats = {"spacy_seconds": 0.0, "model_seconds": 0.0, "texts": 0, "sentences": 0, "model_inputs": 0}
+        self.notice = untyped_notice(self.candidates, self.profile)
+        if self.notice:
+            import warnings
+
+            warnings.warn(self.notice, stacklevel=2)
 
     @property
     def kind(self) -> str:
@@ -158,7 +189,10 @@ class Extractor:
             return []
         t0 = time.perf_counter()
         nlp = self.nlp if self.nlp is not None else load_spacy()
-        return self.from_spacy(list(nlp.pipe(texts, batch_size=max(self.batch_size, 16))), ids, t0)
+        sdocs = list(nlp.pipe(texts, batch_size=max(self.batch_size, 16)))
+        if self.join_words:
+            sdocs = [join_words(sd) for sd in sdocs]
+        return self.from_spacy(sdocs, ids, t0)
 
     def from_spacy(self, sdocs: Sequence[Any], ids: Sequence[str] | None = None, t0: float | None = None) -> list[Document]:
         """Like calling the extractor, on texts spaCy already parsed (tagger, parser and NER must have run)."""
@@ -170,14 +204,28 @@ class Extractor:
         """spaCy-parsed texts -> Parsed texts (tokens, sentences, token fields; candidates when the strategy needs them)."""
         t0 = time.perf_counter() if t0 is None else t0
         ids = [str(i) for i in range(len(sdocs))] if ids is None else [str(i) for i in ids]
-        parsed = [parse(sd.text, sd, i) for sd, i in zip(sdocs, ids)]
-        if self.candidates is not None:
+        parsed = [parse(sd.text, sd, i, self.sentences) for sd, i in zip(sdocs, ids)]
+        if self.candidate_model is not None:
+            self.model_candidates(parsed)
+        elif self.candidates is not None:
             for p in parsed:
-                p.candidates = find_candidates(p, self.candidates, self.profile)
+                p.candidates = find_candidates(p, self.candidates, self.profile, self.trim_entities)
         self.stats["spacy_seconds"] += time.perf_counter() - t0
         self.stats["texts"] += len(parsed)
         self.stats["sentences"] += sum(len(p.sentences) for p in parsed)
         return parsed
+
+    def model_candidates(self, parsed: list[Parsed]) -> None:
+        """Entity candidates from the joint candidate model, one sentence at a time, typed as the pair model's
+        training data when the type is known there (else spaCy-style mapping)."""
+        jobs = [(p, k) for p in parsed for k in range(len(p.sentences))]
+        preds = self.candidate_model.predict([p.sentence_docs[k] for p, k in jobs], batch_size=self.batch_size) if jobs else []
+        types = entity_type_counts(self.profile)
+        for (p, k), pred in zip(jobs, preds):
+            s = p.sentences[k][0]
+            for e in pred.entities:
+                label = e.label if e.label in types or not types else map_entity_type(e.label, types)
+                p.candidates.append(Candidate(e.start + s, e.end + s, label, k))
 
     def forward(self, parsed: list[Parsed]) -> Found:
         """The strategy's model inputs through one batched ``model.predict``, mapped back to each text."""
@@ -194,7 +242,8 @@ class Extractor:
         for p, (ents, rels) in zip(parsed, found):
             doc, offsets = p.doc, p.doc.meta["token_offsets"]
             ents = [Entity(e.start, e.end, e.label, offsets[e.start][0], offsets[e.end - 1][1]) for e in ents]
-            meta = {**doc.meta, "extraction": {"kind": self.kind, "candidates": self.candidates, "threshold": self.threshold}}
+            info = {"kind": self.kind, "candidates": self.candidates, "threshold": self.threshold, "sentences": self.sentences}
+            meta = {**doc.meta, "extraction": info}
             out.append(
                 Document(
                     doc.id,
@@ -209,3 +258,39 @@ class Extractor:
                 )
             )
         return out
+
+
+def candidate_model(candidates: Any, model: Any) -> Any:
+    """The joint model that ``candidates`` names (a saved model directory, or a loaded joint model), or None
+    when ``candidates`` is one of CANDIDATES."""
+    from relx.models.base import ModelKind
+
+    if isinstance(candidates, str) and candidates in CANDIDATES:
+        return None
+    if isinstance(candidates, str):
+        from pathlib import Path
+
+        from relx.models.loading import load_model
+
+        if not Path(candidates).is_dir():
+            raise RelxConfigError(f"candidates must be one of {', '.join(CANDIDATES)} or a joint model directory, got {candidates!r}")
+        found = load_model(candidates, device=str(getattr(model, "device", "cpu")))
+    else:
+        found = candidates
+    if getattr(found, "kind", None) is not ModelKind.JOINT:
+        raise RelxConfigError(f"candidates: {candidates!r} is not a joint model (one that finds entities, e.g. span_base)")
+    return found
+
+
+def untyped_notice(candidates: str | None, profile: dict | None) -> str | None:
+    """A one-line notice when spaCy NER candidates go to a model trained on untyped entities (all ``O`` /
+    ``ENTITY``, or no entity types): their types never occur in its training data, so pairs are classified on
+    types it never saw; None otherwise."""
+    if candidates != "ner" or profile is None:
+        return None
+    if entity_type_counts(profile) and not is_untyped(profile):
+        return None
+    return (
+        "candidates 'ner': the model was trained on untyped entities (no entity types in its training profile), so spaCy's "
+        "typed entities are not what it learned from; use candidates='noun_chunks' (or 'auto') or a typed model"
+    )

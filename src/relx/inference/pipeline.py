@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, overload
 from relx.data.schema import Document
 from relx.errors import RelxInputError
 from relx.inference.engines import Engine
-from relx.inference.extraction import Extractor, check_candidates, check_threshold, is_marked
+from relx.inference.extraction import Extractor, check_candidates, check_sentences, check_threshold, is_marked
 from relx.models.base import ModelKind, REModel
 from relx.models.loading import load_model
 from relx.models.pair import entity_count_problem
@@ -40,6 +40,13 @@ def document_problem(doc: Document, pair: bool = True, kind: ModelKind | None = 
     return entity_count_problem(doc) if pair else None
 
 
+def candidates_option(candidates: object) -> object:
+    """A candidates mode (CANDIDATES), an existing directory (a joint model's) or a loaded model, else an error."""
+    if isinstance(candidates, (str, Path)) and not Path(candidates).is_dir():
+        return check_candidates(str(candidates))
+    return str(candidates) if isinstance(candidates, Path) else candidates
+
+
 class Pipeline:
     """``Pipeline.load(dir)(text_or_docs)`` -> Documents with predicted relations (list in, list out).
 
@@ -49,8 +56,9 @@ class Pipeline:
     ``meta["pair_label"]`` and ``meta["pair_score"]`` (the probability of the predicted label, the
     negative class included). Any other string is raw text: :class:`relx.inference.extraction.Extractor` tokenizes it
     with spaCy and returns entities (with ``char_start`` / ``char_end`` into ``meta["text"]``) and relations with scores >=
-    ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models); ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``) chooses the
-    entity candidates of pair classifiers.
+    ``threshold`` (None: 0.5 for pair models, the model's own decisions for joint models); ``candidates`` (``auto`` | ``ner`` | ``noun_chunks``, or a
+    joint model directory whose entities become the candidates) chooses the entity candidates of pair classifiers; ``sentences``
+    (``spacy`` | ``lines`` | ``none``), ``join_words`` and ``bridge`` are the raw-text options of :class:`Extractor`.
     """
 
     def __init__(
@@ -60,12 +68,16 @@ class Pipeline:
         threshold: float | None = None,
         candidates: str = "auto",
         engine: Engine | None = None,
+        sentences: str = "spacy",
+        join_words: bool | None = None,
+        bridge: bool | None = None,
     ):
         self.model = model
         self.engine = engine if engine is not None else Engine()  # runs the model's batches (default: its own forward)
         self.batch_size = check_batch_size(batch_size)
         self.threshold = check_threshold(threshold)
-        self.candidates = check_candidates(candidates)
+        self.candidates = candidates_option(candidates)
+        self.raw_options = {"sentences": check_sentences(sentences), "join_words": join_words, "bridge": bridge}
         self._extractor: Extractor | None = None
 
     @classmethod
@@ -77,17 +89,21 @@ class Pipeline:
         threshold: float | None = None,
         candidates: str = "auto",
         engine: str = "torch",
+        sentences: str = "spacy",
+        join_words: bool | None = None,
+        bridge: bool | None = None,
     ) -> Pipeline:
         """``directory``: a saved model directory, or the name of a built zoo model (``relx models --zoo``; an existing
         path wins). ``engine``: ``torch`` (default), ``torch_compile`` (opt-in ``torch.compile``; pays off on long jobs), or
-        ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU)."""
+        ``onnx`` / ``onnx_int8`` for a `relx export onnx` directory (CPU); the rest as in the class docstring."""
         from relx.errors import RelxConfigError
         from relx.inference.engines import engine_class
         from relx.utils import resolve_device
 
         check_batch_size(batch_size)
         check_threshold(threshold)
-        check_candidates(candidates)
+        candidates_option(candidates)
+        check_sentences(sentences)
         from relx.zoo.cache import resolve_model_path
 
         kind = engine_class(engine)
@@ -97,13 +113,15 @@ class Pipeline:
             raise RelxConfigError(f"engine {engine} runs on the CPU (onnxruntime); got device {dev!r}")
         kind.check_directory(directory)
         model = load_model(directory, device=dev, weights=kind.loads_weights)
-        return cls(model, batch_size, threshold, candidates, kind.open(model, directory))
+        return cls(model, batch_size, threshold, candidates, kind.open(model, directory), sentences, join_words, bridge)
 
     @property
     def extractor(self) -> Extractor:
         """The raw-text extractor (built on first use; spaCy loads on the first text)."""
         if self._extractor is None:
-            self._extractor = Extractor(self.model, self.batch_size, self.threshold, self.candidates, engine=self.engine)
+            self._extractor = Extractor(
+                self.model, self.batch_size, self.threshold, self.candidates, engine=self.engine, **self.raw_options
+            )
         return self._extractor
 
     def extract(

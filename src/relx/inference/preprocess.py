@@ -18,6 +18,10 @@ from relx.data.spacy_doc import MODEL_NAME, UNTYPED_LABELS, load_nlp, map_entity
 from relx.errors import RelxConfigError
 
 CANDIDATES = ("auto", "ner", "noun_chunks")
+SENTENCES = ("spacy", "lines", "none")  # raw-text sentence splitting: spaCy's parser, one per line, the whole text
+HYPHENS = {"-", "–", "—"}
+TITLES = {"Lt", "Col", "Capt", "Gen", "Maj", "Sgt", "Cpl", "Pvt", "Adm", "Cmdr", "Lt.Col", "Brig", "Rep", "Sen", "Gov", "Supt"}
+TITLES |= {"Prof", "Rev", "Insp", "Det", "Amb", "Pres"}  # spaCy's English tokenizer splits these from their period
 MAX_TEXT_CHARS = 100_000  # characters per raw text: the one limit of extraction, `relx predict` and `relx serve`
 
 
@@ -82,6 +86,13 @@ def allowed_type_pairs(profile: dict | None) -> set[tuple[str, str]] | None:
     return pairs or None
 
 
+def check_sentences(mode: str) -> str:
+    """``mode`` if it is one of SENTENCES, else a RelxConfigError."""
+    if mode not in SENTENCES:
+        raise RelxConfigError(f"sentences must be one of {', '.join(SENTENCES)}, got {mode!r}")
+    return mode
+
+
 # --- parsing ---------------------------------------------------------------------------------------
 @dataclass
 class Candidate:
@@ -116,12 +127,58 @@ def _kept_span(span: Any, index: dict[int, int]) -> tuple[int, int] | None:
     return (kept[0], kept[-1] + 1) if kept else None
 
 
-def parse(text: str, sdoc: Any, doc_id: str) -> Parsed:
-    """Tokens, character offsets, sentences and annotate-style token fields of one spaCy-parsed text."""
+def join_words(sdoc: Any) -> Any:
+    """Merge (in place) spaCy's pieces of words that pre-tokenized corpora (CoNLL04, SciERC, ACE) keep as one token:
+    every run ``word-word(-word...)`` split at hyphens with no whitespace around them (``ITAR-TASS``,
+    ``Secretary-General``) and a title abbreviation split from its period before a name (``Lt.``, ``Col.``);
+    returns ``sdoc``."""
+    spans, i, n = [], 0, len(sdoc)
+
+    def word(t: Any) -> bool:
+        return t.text[:1].isalnum()
+
+    while i < n:
+        j = i
+        while j + 2 < n and word(sdoc[j]) and sdoc[j + 1].text in HYPHENS and word(sdoc[j + 2]):
+            if sdoc[j].whitespace_ or sdoc[j + 1].whitespace_:
+                break
+            j += 2
+        if j == i and i + 2 < n and sdoc[i].text in TITLES and sdoc[i + 1].text == "." and not sdoc[i].whitespace_:
+            j = i + 1 if sdoc[i + 2].text[:1].isupper() else i
+        if j > i:
+            spans.append(sdoc[i : j + 1])
+        i = j + 1
+    if spans:
+        with sdoc.retokenize() as retok:
+            for span in spans:
+                retok.merge(span)
+    return sdoc
+
+
+def sentence_spans(sdoc: Any, toks: list[Any], index: dict[int, int], mode: str = "spacy") -> list[tuple[int, int]]:
+    """Sentences as kept-token ranges: spaCy's (``spacy``), one per line of the text (``lines``: a break wherever
+    the text between two tokens holds a newline) or the whole text (``none``)."""
+    if mode == "spacy":
+        return [span for s in sdoc.sents if (span := _kept_span(s, index)) is not None]
+    if not toks:
+        return []
+    if mode == "none":
+        return [(0, len(toks))]
+    text, out, start = sdoc.text, [], 0
+    for k in range(1, len(toks)):
+        if "\n" in text[toks[k - 1].idx + len(toks[k - 1].text) : toks[k].idx]:
+            out.append((start, k))
+            start = k
+    return [*out, (start, len(toks))]
+
+
+def parse(text: str, sdoc: Any, doc_id: str, sentences_mode: str = "spacy") -> Parsed:
+    """Tokens, character offsets, sentences (:func:`sentence_spans`) and annotate-style token fields of one
+    spaCy-parsed text."""
     keep = [t.i for t in sdoc if not t.is_space]
     index = {i: k for k, i in enumerate(keep)}
     toks = [sdoc[i] for i in keep]
-    sentences = [span for s in sdoc.sents if (span := _kept_span(s, index)) is not None]
+    sentences = sentence_spans(sdoc, toks, index, sentences_mode)
     pos, ner = token_tags(toks)
     heads: list[int] = []
     deprels: list[str] = []
@@ -138,13 +195,34 @@ def parse(text: str, sdoc: Any, doc_id: str) -> Parsed:
     return Parsed(doc, sentences, sentence_docs, sdoc, keep, index)
 
 
-def find_candidates(parsed: Parsed, mode: str, profile: dict | None) -> list[Candidate]:
-    """Entity candidates of a parsed text, sorted, each inside one sentence (see the module docstring)."""
+def trim_entity(ent: Any) -> list[Any]:
+    """A spaCy entity cut toward the spans annotated corpora use: no leading determiner (``the U.S.``), no trailing
+    possessive (``Reagan's``), and ``City, State`` as two entities; nothing left -> []."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    while start < end and (doc[start].dep_ == "det" or doc[start].lower_ in ("the", "a", "an")):
+        start += 1
+    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].text in ("'s", "'", "’s")):
+        end -= 1
+    pieces, first = [], start
+    for i in range(start, end + 1):
+        if i == end or doc[i].text == ",":
+            if i > first:
+                pieces.append(doc[first:i])
+                pieces[-1].label_ = ent.label_
+            first = i + 1
+    return pieces
+
+
+def find_candidates(parsed: Parsed, mode: str, profile: dict | None, trim: bool = True) -> list[Candidate]:
+    """Entity candidates of a parsed text, sorted, each inside one sentence (see the module docstring); ``trim``:
+    spaCy entities cut by :func:`trim_entity`."""
     sdoc, index = parsed.sdoc, parsed.index
     model_types = entity_type_counts(profile)
     spans: list[tuple[tuple[int, int], str]] = []
     if mode == "ner":
-        spans = [(sp, map_entity_type(ent.label_, model_types)) for ent in sdoc.ents if (sp := _kept_span(ent, index))]
+        ents = [piece for ent in sdoc.ents for piece in trim_entity(ent)] if trim else list(sdoc.ents)
+        spans = [(sp, map_entity_type(ent.label_, model_types)) for ent in ents if (sp := _kept_span(ent, index))]
     else:
         untyped = max((t for t in model_types if t in UNTYPED_LABELS), key=lambda t: model_types[t], default="ENTITY")
 

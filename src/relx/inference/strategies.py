@@ -33,7 +33,7 @@ class Strategy:
 
     def __init__(self, model: Any, threshold: float, candidates: str | None):
         self.labels, self.profile, self.threshold = model.labels, model.profile, threshold
-        self.allowed = allowed_type_pairs(self.profile) if candidates == "ner" else None
+        self.allowed = allowed_type_pairs(self.profile) if candidates in ("ner", "model") else None
 
     def keep(self, rel: Relation) -> bool:
         """A relation of a non-negative label scoring at least the threshold."""
@@ -53,22 +53,44 @@ class Strategy:
 
 
 class JointStrategy(Strategy):
-    """One Document per sentence to the model; predictions shifted back into each text."""
+    """One Document per sentence to the model, and with ``bridge`` one more per pair of neighbouring sentences (a
+    window spanning their split, so an entity or relation cut by a wrong split is still seen); the predictions of
+    all pieces of a text are shifted back and merged (:func:`relx.models.span_decode.merge_pieces`: each span once
+    with its best score, non-overlapping unless the model allows overlapping entities)."""
 
     kind = "joint"
     needs_candidates = False
+    bridge = False
+
+    def __init__(self, model: Any, threshold: float, candidates: str | None):
+        super().__init__(model, threshold, candidates)
+        self.overlapping = bool(getattr(getattr(model, "config", None), "overlapping_entities", True))
 
     def inputs(self, parsed: list[Parsed]) -> tuple[list[Document], list[Any]]:
-        where = [(t, k) for t, p in enumerate(parsed) for k in range(len(p.sentence_docs))]
-        return [parsed[t].sentence_docs[k] for t, k in where], where
+        where: list[tuple[int, int]] = []
+        docs: list[Document] = []
+        for t, p in enumerate(parsed):
+            for k, (s, _) in enumerate(p.sentences):
+                where.append((t, s))
+                docs.append(p.sentence_docs[k])
+            if self.bridge:
+                for k in range(len(p.sentences) - 1):
+                    s, e = p.sentences[k][0], p.sentences[k + 1][1]
+                    d = p.doc
+                    where.append((t, s))
+                    docs.append(Document(f"{d.id}#b{k}", d.tokens[s:e], pos=d.pos[s:e], ner=d.ner[s:e], meta={"bridge": k}))
+        return docs, where
 
     def merge(self, parsed: list[Parsed], where: list[Any], preds: list[Document]) -> Found:
-        out: Found = [([], []) for _ in parsed]
-        for (t, k), pred in zip(where, preds):
-            ents, rels = out[t]
-            shift, base = parsed[t].sentences[k][0], len(ents)
-            ents += [Entity(e.start + shift, e.end + shift, e.label) for e in pred.entities]
-            rels += [Relation(r.head + base, r.tail + base, r.label, r.score) for r in pred.relations if self.keep(r)]
+        from relx.models.span_decode import merge_pieces
+
+        pieces: list[list[tuple[int, Document]]] = [[] for _ in parsed]
+        for (t, shift), pred in zip(where, preds):
+            pieces[t].append((shift, pred))
+        out: Found = []
+        for ps in pieces:
+            ents, _, rels = merge_pieces(ps, self.overlapping)
+            out.append((ents, [r for r in rels if self.keep(r)]))
         return out
 
 

@@ -69,9 +69,13 @@ class RelxComponent:
                     "the dependency parse: put the component after spaCy's parser, or set candidates='ner' "
                     "in its config to use the named entities"
                 )
-        parsed = self.extractor.preprocess(docs)
-        for doc, p, res in zip(docs, parsed, self.extractor.postprocess(parsed, self.extractor.forward(parsed))):
-            spans = [Span(doc, *p.spacy_span(e.start, e.end), label=e.label) for e in res.entities]  # kept tokens -> spaCy tokens
+        from relx.inference.preprocess import join_words
+
+        # hyphenated words joined on a copy (the caller's tokens stay as they are); entities come back by character offsets
+        work = [join_words(d.copy()) for d in docs] if self.extractor.join_words else docs
+        parsed = self.extractor.preprocess(work)
+        for doc, res in zip(docs, self.extractor.postprocess(parsed, self.extractor.forward(parsed))):
+            spans = [doc.char_span(e.char_start, e.char_end, label=e.label, alignment_mode="expand") for e in res.entities]
             doc._.relations = [SpanRelation(spans[r.head], spans[r.tail], r.label, r.score) for r in res.relations]
         return docs
 

@@ -19,9 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from relx.data.labels import LabelSet, relation_type
-from relx.data.schema import Document, Entity, Relation
+from relx.data.schema import Document
 from relx.errors import RelxConfigError
 from relx.models.base import Decoded, ModelKind, ModelOutput
+from relx.models.span_decode import decode_spans, windowed_predict
 from relx.models.span_features import SpanFeatures
 from relx.models.transformer import TransformerModel
 from relx.nn.encoder import DEFAULT_ENCODER
@@ -67,6 +68,7 @@ class SpanConfig:
     )
     entities: str = "predicted"  # predicted | given: relations between each document's own entities (gold-entity decoding)
     symmetric_negatives: bool = False  # True: sample the reverse of a symmetric gold relation as a negative (SpERT does not)
+    overlapping_entities: bool = False  # False: decode non-overlapping entities, the higher score first
 
 
 class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
@@ -311,20 +313,13 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         return ModelOutput(loss=None, logits=rel_prob, extras=out)
 
     def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
-        """Predicted entities (sorted by position; ``meta['entity_scores']``) and the relations between them (with scores)."""
+        """Entities sorted by position (``meta['entity_scores']``; non-overlapping unless ``overlapping_entities``), relations."""
         x = {k: v.tolist() for k, v in out.extras.items()}
-        preds = []
-        for i in range(len(x["ent_ok"])):
-            kept = [j for j, ok in enumerate(x["ent_ok"][i]) if ok]
-            order = sorted(kept, key=lambda j: (x["ent_bounds"][i][j][0], x["ent_bounds"][i][j][1]))
-            new = {j: n for n, j in enumerate(order)}
-            ents = [Entity(x["ent_bounds"][i][j][0], x["ent_bounds"][i][j][1], self.entity_types[x["ent_type"][i][j]]) for j in order]
-            scores = [x["ent_score"][i][j] for j in order]
-            rels = [
-                Relation(new[h], new[t], self.relation_types[r], x["rel_prob"][i][p][r])
-                for p, (h, t) in enumerate(zip(x["head"][i], x["tail"][i]))
-                for r, on in enumerate(x["rel_on"][i][p])
-                if on and h in new and t in new
-            ]
-            preds.append(Decoded(rels, ents, {"entity_scores": scores}))
-        return preds
+        return decode_spans(x, self.entity_types, self.relation_types, self.config.overlapping_entities)
+
+    def predict(self, docs: list[Document], batch_size: int = 64, feats: list[dict] | None = None, engine=None) -> list[Document]:
+        """As every model; a sentence over ``max_length`` word pieces goes as overlapping windows, merged (span_decode)."""
+        if feats is not None:
+            return super().predict(docs, batch_size, feats, engine)
+        run = lambda ds: super(SpanJointModel, self).predict(ds, batch_size, None, engine)  # noqa: E731
+        return windowed_predict(self, list(docs), run, self.config.overlapping_entities)
