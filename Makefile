@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# the CoNLL04 joint recipe into runs/demo/conll04, raw news sentences, test scores (about 5 minutes on 2 CPU cores)
+# the CoNLL04 joint recipe into runs/demo/conll04, raw news sentences, test scores (about 6.5 minutes on 2 CPU cores)
 demo: setup
 	$(PY) -m relx.cli.demo
 

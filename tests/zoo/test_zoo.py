@@ -95,7 +95,7 @@ def test_models_zoo_lists_recipes_and_their_state(home, capsys):
 
 
 def test_unbuilt_recipe_is_a_one_line_error_with_the_build_command(home, capsys):
-    with pytest.raises(RelxConfigError, match=r"relx zoo build conll04.*≈ 5 min"):
+    with pytest.raises(RelxConfigError, match=r"relx zoo build conll04.*≈ 6.5 min"):
         resolve_model_path("conll04")
     assert main(["predict", "conll04", "--text", "Tim Cook works for Apple."]) == 2
     err = capsys.readouterr().err

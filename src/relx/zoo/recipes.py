@@ -50,7 +50,7 @@ RECIPES: dict[str, Recipe] = {
             "conll04.yaml",
             "joint",
             "people, organisations and locations and their relations (Work_For, Kill, Live_In, ...) from news text",
-            "≈ 5 min on 2 CPU cores",
+            "≈ 6.5 min on 2 CPU cores",
             "conll04",
         ),
         Recipe(
