@@ -35,6 +35,12 @@ trainer.epochs=5`; the pair model: one epoch of configs/conll04_pairs/marker.yam
           --pair-only --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker/model \
           --pair-variants joint-candidates --sweep joint-candidates
     done
+The pair model at its config's own budget (3 epochs, 2 threads; the `conll04_marker_e3` rows):
+    relx train --config configs/conll04_pairs/marker.yaml --out runs/raw_text/conll04_marker_e3 --set trainer.num_threads=2
+    for split in dev test; do
+      PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/raw_text.py --dataset conll04 --split $split \
+          --pair-only --model /work/runs/conll04_span_e5/model --pair-model runs/raw_text/conll04_marker_e3/model
+    done
 SciERC (a small span_base: 2 epochs on 1 thread, about 7 minutes):
     relx train --config configs/scierc/span_base.yaml --out runs/raw_text/scierc_span \
         --set trainer.epochs=2 --set trainer.num_threads=1
