@@ -177,3 +177,12 @@ def test_a_killed_build_is_cleaned_up_and_a_parked_model_restored(home):
     recover(models / "conll04")
     assert (models / "conll04" / "zoo.json").is_file()
     assert sorted(p.name for p in models.iterdir()) == sorted(["conll04", ".conll04.backup", live.name])
+
+
+def test_a_fifo_zoo_record_is_never_read(tmp_path):
+    import os
+
+    from relx.zoo.build import ZOO_MARKER, written_entries
+
+    os.mkfifo(tmp_path / ZOO_MARKER)
+    assert written_entries(tmp_path) == set()  # returns at once: a blocking read of the FIFO would hang here

@@ -69,12 +69,15 @@ def check_replaceable(target: Path, force: bool) -> None:
 
 
 def written_entries(target: Path) -> set[str]:
-    """The top-level entries a zoo build wrote into ``target`` (listed in its ``zoo.json``; empty when unreadable)."""
-    import json
+    """The top-level entries a zoo build wrote into ``target`` (listed in its ``zoo.json``; empty when unreadable,
+    not a regular file or over 1 MiB: a FIFO or a huge file there is never read)."""
+    from relx.errors import RelxInputError
+    from relx.models.untrusted import parse_json_bytes, read_file_capped
 
+    path = target / ZOO_MARKER
     try:
-        files = json.loads((target / ZOO_MARKER).read_text(encoding="utf-8")).get("files")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        files = parse_json_bytes(read_file_capped(path, 1 << 20, what="zoo build record"), path).get("files")
+    except (RelxInputError, AttributeError):
         return set()
     return {f for f in files if isinstance(f, str)} if isinstance(files, list) else set()
 
