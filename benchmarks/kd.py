@@ -7,6 +7,9 @@ finished row of the same seed and budget trained (student_s <- teacher_s, ...), 
 
     python benchmarks/kd.py --datasets semeval,conll04_pairs --models main --seeds 13,14,15 --resume
     python benchmarks/kd.py --datasets semeval,conll04_pairs --models ablations --seeds 13 --resume
+    # teachers to convergence on dev first (40 epochs at most, patience 5), then 20-epoch students:
+    python benchmarks/kd.py --models "cgcn,student_r,-KD,student_r[gamma U]" --seeds 13 --epochs 20 --threads 1 \
+        --teacher-epochs 40 --budget-name cpu-20ep-tconv --resume
     python benchmarks/kd.py --speed            # cgcn training seconds per epoch on SemEval (no dev evaluation)
     python benchmarks/kd.py --report
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,9 @@ ABLATIONS: dict[str, dict[str, Any]] = {  # student_r with ...
     "-TC&MAA": {"teacher_overrides": {"type_constraints": False}, "maa": False},
     "-KD": {"kd": False},
 }
+VARIANTS: dict[str, dict[str, Any]] = {  # student_r with another Teacher-R init (chosen on dev)
+    "student_r[gamma U]": {"teacher_overrides": {"gamma_init": "uniform"}},
+}
 # where a row may take its teacher from (a finished row of the same dataset, seed and budget)
 TEACHER_FROM = {
     "student_s": "teacher_s",
@@ -57,7 +64,7 @@ def results_json(dataset: str) -> Path:
 
 
 def run_dir(dataset: str, name: str, seed: int, budget: str) -> Path:
-    slug = name.replace("-", "wo_").replace("&", "_")
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", name.replace("-", "wo_").replace("&", "_")).strip("_")
     return RUNS / budget / dataset / f"{slug}_s{seed}"
 
 
@@ -73,7 +80,8 @@ def teacher_dir(dataset: str, name: str, seed: int, budget: str) -> str | None:
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem = name if name in MAIN else "student_r"
     raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
-    raw["model"].update(ABLATIONS.get(name, {}))
+    change = ABLATIONS.get(name) or VARIANTS.get(name, {})
+    raw["model"].update(change)
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):
             raw["data"][key] = str(ROOT / raw["data"][key])
@@ -86,6 +94,9 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
         raw["data"]["max_train_docs"] = args.train_docs
     if raw["model"]["type"].startswith("student") and raw["model"].get("kd", True):
         raw["model"]["teacher"] = teacher_dir(dataset, name, seed, args.budget_name)
+        if args.teacher_epochs:  # the teacher stage's own budget: selected on dev, early stopping
+            raw["model"]["teacher_trainer"] = {"epochs": args.teacher_epochs, "patience": args.teacher_patience}
+            raw["model"]["teacher_overrides"] = {**raw["model"].get("teacher_overrides", {}), "select_on_dev": True}
     return raw
 
 
@@ -109,7 +120,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "train_seconds": round(summ["train_seconds"], 1),
         "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
         "teacher": summ.get("teacher") or None,
-        "overrides": ABLATIONS.get(name, {}),
+        "overrides": ABLATIONS.get(name) or VARIANTS.get(name, {}),
         "infer_sent_per_s": round(len(result.test) / summ["test_seconds"], 1),
         "hardware": hardware(),
         "threads": args.threads,
@@ -150,6 +161,7 @@ def speed(args: argparse.Namespace) -> dict:
 
 
 PAIRS = (("student_r", "cgcn"), ("student_r", "-KD"), ("-KD", "cgcn"))  # the KD claim; the MAA claim
+PAIRS += tuple((v, b) for v in VARIANTS for b in ("cgcn", "-KD"))
 
 
 def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
@@ -232,6 +244,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--train-docs", type=int, default=0)
+    ap.add_argument("--teacher-epochs", type=int, default=0, help="a student's teacher stage: this many epochs, best dev weights")
+    ap.add_argument("--teacher-patience", type=int, default=5, help="with --teacher-epochs: dev evaluations without gain")
     ap.add_argument("--budget-name", default="cpu-30ep")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--speed", action="store_true")

@@ -31,7 +31,8 @@ def main_table(rows: list[dict], dataset: str) -> str:
             by[r["model"]].append(r)
     key = main_metric(dataset)
     out = []
-    for m in MAIN + (("-KD",) if len(by.get("-KD", [])) > 1 else ()):  # "-KD" with its seeds: the MAA claim's row
+    extra = tuple(m for m in ("-KD", "student_r[gamma U]") if len(by.get(m, [])) > 1)  # with its seeds: the MAA claim's row
+    for m in MAIN + extra:
         rs = by.get(m, [])
         out.append(
             [
@@ -114,8 +115,13 @@ def teacher_lines(rows: list[dict]) -> str:
         c_dev = "-" if c is None else f"{100 * c['best_dev']:.2f}"
         anneal = f"; kd_anneal {r['kd_anneal']}" if r.get("kd_anneal") else ""
         name = t.get("type", t.get("loaded", "?"))
+        stage = t.get("trainer") or {}
+        budget = (
+            f" of {t['epochs_run']} epochs run, at most {stage['epochs']}, patience {stage.get('patience')}" if stage.get("epochs") else ""
+        )
         out.append(
-            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step') or t.get('final_step') or '-'}); cgcn dev {c_dev}{anneal}\n"
+            f"- {r['model']} seed {r['seed']}: teacher {name} dev {t_dev} ({how}, step {t.get('best_step') or t.get('final_step') or '-'}"
+            f"{budget}); cgcn dev {c_dev}{anneal}\n"
         )
     return "".join(out) or "(no student rows with a teacher stage)\n"
 

@@ -203,6 +203,21 @@ def test_only_gold_dependent_teachers_skip_dev_selection(resources, tmp_path):
     assert TeacherS(tiny_config(TeacherS, resources), labels).fit(docs, docs, **tiny_fit_kwargs(CGCNModel))["best"] is not None
 
 
+def test_teacher_stage_can_select_on_dev_with_its_own_budget(resources, tmp_path):
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    fit = tiny_fit_kwargs(CGCNModel)
+    stage = {"epochs": fit.get("epochs", 1) + 2, "patience": 1}
+    student = StudentR(tiny_config(StudentR, resources, teacher_overrides={"select_on_dev": True}, teacher_trainer=stage), labels)
+    hist = student.fit(docs, docs, out_dir=tmp_path / "run", **fit)
+    t = hist["teacher"]
+    assert t["best_dev"] is not None and t["best_step"] > 0  # Teacher-R scored on dev, its best weights kept
+    assert t["trainer"] == stage and 1 <= t["epochs_run"] <= stage["epochs"]
+    assert load_model(tmp_path / "run" / "teacher" / "model").config.select_on_dev is True
+    with pytest.raises(RelxConfigError, match="unknown setting"):
+        StudentR(tiny_config(StudentR, resources, teacher_trainer={"epochz": 3}), labels).fit(docs, docs, **fit)
+
+
 def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, monkeypatch):
     """benchmarks/kd.py: student_r vs -KD (KD claim) and -KD vs cgcn (MAA claim) per seed and pooled over the
     seeds (the seeds' mean on the same resamples); rows without their test predictions are skipped."""
@@ -234,7 +249,7 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     boot = kd.bootstrap(rows, "semeval", n=50)
     got = {(b["a"], b["b"], str(b["seed"])): b for b in boot}
     assert set(got) == {
-        *((a, b, s) for a, b in kd.PAIRS for s in ("13", "14", "pooled")),
+        *((a, b, s) for a, b in kd.PAIRS if a in ("student_r", "-KD") for s in ("13", "14", "pooled")),
         ("student_r", "-KD", "15"),
     }
     pooled, per_seed = got[("student_r", "-KD", "pooled")], [got[("student_r", "-KD", s)] for s in ("13", "14", "15")]
@@ -249,3 +264,12 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     rows[-1]["teacher"] = {"type": "teacher_r", "best_dev": None, "final_dev": 0.5, "best_step": None}
     rows[2]["best_dev"] = 0.6  # cgcn seed 15
     assert kd_report.teacher_lines(rows) == "- student_r seed 15: teacher teacher_r dev 50.00 (final weights, step -); cgcn dev 60.00\n"
+    rows[-1]["teacher"] = {
+        "type": "teacher_r",
+        "best_dev": 0.55,
+        "best_step": 300,
+        "trainer": {"epochs": 40, "patience": 5},
+        "epochs_run": 12,
+    }
+    want = "- student_r seed 15: teacher teacher_r dev 55.00 (best, step 300 of 12 epochs run, at most 40, patience 5); cgcn dev 60.00\n"
+    assert kd_report.teacher_lines(rows) == want

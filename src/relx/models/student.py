@@ -5,8 +5,9 @@ embeddings (to subject and object, shared matrix), NER-tag embeddings and the su
 logits = F(h_base) + F'(h_maa) (local + auxiliary logits). It needs no type rules at test time.
 
 Training (one ``fit``): the teacher named by ``teacher`` (a saved teacher directory) is loaded, or one of
-type ``teacher_type`` is trained first on the same data with the same trainer settings (saved under
-``<run>/teacher/``, a normal model directory). Its local and global logits for every training document are
+type ``teacher_type`` is trained first on the same data with the same trainer settings changed by
+``teacher_trainer`` (e.g. a longer budget with early stopping; saved under ``<run>/teacher/``, a normal model
+directory). Its local and global logits for every training document are
 computed once (frozen, eval mode), then the student trains with
 L = (1 - l) CE + l (KL(teacher || student) at ``tau`` + ``lambda_ht`` * hint), hint =
 KL(teacher local || student local) + KL(teacher global || student auxiliary), where l follows ``kd_anneal``
@@ -42,6 +43,7 @@ class StudentConfig(CGCNConfig):
     teacher: str | None = None  # a saved teacher model directory; None: train a ``teacher_type`` first
     teacher_type: str = "teacher_s"
     teacher_overrides: dict = field(default_factory=dict)  # teacher config changes (e.g. tsd: false, type_constraints: false)
+    teacher_trainer: dict = field(default_factory=dict)  # trainer changes for the teacher stage (e.g. epochs: 40, patience: 5)
     maa: bool = True
     maa_position_dim: int = 30  # d_p
     maa_ner_dim: int = 30  # d_n
@@ -167,7 +169,7 @@ class StudentModel(CGCNModel):
         cls = MODELS.get(cfg.teacher_type)
         shared = {f: getattr(cfg, f) for f in CGCNConfig.__dataclass_fields__}
         teacher = cls(cls.Config(**{**shared, **cfg.teacher_overrides}), self.labels)
-        sub = ctx.for_stage("teacher", {})
+        sub = ctx.for_stage("teacher", dict(cfg.teacher_trainer))
         hist = teacher.fit(train, dev, sub)
         if sub.out_dir is not None:
             teacher.save(Path(sub.out_dir) / "model", metrics={"best_dev": hist["best"]})
@@ -176,6 +178,8 @@ class StudentModel(CGCNModel):
             "best_dev": hist["best"],
             "best_step": hist.get("best_step"),
             "overrides": dict(cfg.teacher_overrides),
+            "trainer": dict(cfg.teacher_trainer),
+            "epochs_run": hist["history"][-1]["epoch"] if hist.get("history") else None,
             "saved": str(Path(sub.out_dir) / "model") if sub.out_dir is not None else None,
         }
         if dev and hist["best"] is None:  # not selected on dev (Teacher-R): its final weights scored once, for the report

@@ -5,7 +5,8 @@ the training data; the negative class gets C). ``teacher_s``: gamma a fixed scal
 ``teacher_v``: a trainable vector over the labels (starts at ``gamma_s``); ``teacher_r``: Gamma[r], a
 trainable row per gold relation r (``gamma_init``: ``constant`` = ``gamma_s`` everywhere, or ``uniform`` =
 the authors' U(-1, 1) with the negative class's row fixed at 0 and not trained; training only; at inference, with no gold label, the row of the
-relation the local logits F(h_base) predict; not selected on dev, see :meth:`TeacherModel.fit_context`). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
+relation the local logits F(h_base) predict; not selected on dev unless ``select_on_dev``, see
+:meth:`TeacherModel.fit_context`). Loss = CE + TSD (top-K score difference, K = 3) when ``tsd``.
 ``type_constraints: false`` drops the global term (a C-GCN trained with TSD: the "-TC" ablation).
 :meth:`parts` returns the local and global logits separately (the student's hint targets).
 """
@@ -39,6 +40,7 @@ class TeacherConfig(CGCNConfig):
     type_constraints: bool = True
     tsd: bool = True
     tsd_k: int = 3
+    select_on_dev: bool | None = None  # None: yes, except Teacher-R with type rules (keeps its last weights)
 
 
 class TeacherModel(CGCNModel):
@@ -66,8 +68,11 @@ class TeacherModel(CGCNModel):
         """Teacher-R (with type rules) trains its full budget and keeps its last weights: without the gold
         relation its predictions are not what the student learns from (the paper: "not suitable for testing
         scenarios"), and on strongly typed data its local head never learns to leave the negative class while
-        Gamma[gold] explains the labels, so a dev score of its predictions would select the first epoch."""
-        return super().fit_context(train, None if self.uses_gold else dev, ctx)
+        Gamma[gold] explains the labels, so a dev score of its predictions would select the first epoch.
+        ``select_on_dev: true`` scores its inference predictions on dev anyway (best weights, early stopping
+        with ``trainer.patience``): on weakly typed data (SemEval) they are a convergence signal."""
+        select = self.config.select_on_dev if self.config.select_on_dev is not None else not self.uses_gold
+        return super().fit_context(train, dev if select else None, ctx)
 
     def build_extra(self, train: list[Document]) -> None:
         self.rules = SoftRules.from_documents(train, self.labels, self.config.na)
