@@ -169,9 +169,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     per seed, and over the seeds both rows share (``seed`` "pooled": the same resampled test documents
     for every seed, the metric averaged over the seeds)."""
     from relx.data.io import read
-    from relx.evaluation.analysis import paired_bootstrap
-    from relx.evaluation.compare import DEFAULT_METRIC, bootstrap_row, compare_predictions
-    from relx.evaluation.pair_labels import document_pair_labels
+    from relx.evaluation.compare import DEFAULT_METRIC, bootstrap_row, compare_predictions, compare_seeds
 
     out = []
     by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r and prediction_file(r).is_file()}
@@ -183,18 +181,16 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     for budget in sorted({b for (_, _, b) in by}):
         for a, b in PAIRS:
             seeds = sorted(s for (m, s, bb) in by if m == a and bb == budget and (b, s, budget) in by)
-            labels: dict[str, list] = {a: [], b: []}
+            runs: dict[str, list] = {a: [], b: []}
             for seed in seeds:
                 preds = {m: test_predictions(by[(m, seed, budget)]) for m in (a, b)}
                 res = compare_predictions(gold, preds[a], preds[b], scheme, negative, n=n)
                 out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": a, "b": b, **bootstrap_row(res)})
                 for m in (a, b):
-                    _, g, lab = document_pair_labels(gold, preds[m], negative, scheme)
-                    labels[m].append(lab)
+                    runs[m].append(preds[m])
             if len(seeds) < 2:
                 continue
-
-            res = paired_bootstrap(g, list(zip(*labels[a])), list(zip(*labels[b])), seed_mean(negative, scheme, metric), n=n)
+            res = compare_seeds(gold, runs[a], runs[b], scheme, negative, metric, n=n)
             out.append(
                 {
                     "kind": "bootstrap",
@@ -204,8 +200,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
                     "budget": budget,
                     "a": a,
                     "b": b,
-                    "metric": metric,
-                    **res,
+                    **bootstrap_row(res),
                 }
             )
     return out
@@ -213,17 +208,6 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
 
 def boot_key(row: dict) -> tuple:
     return row["budget"], str(row["seed"]), row.get("a", "student_r"), row.get("b", "cgcn")
-
-
-def seed_mean(negative: str, scheme: str, metric: str) -> Any:
-    """metric_fn for ``paired_bootstrap`` over items that hold one predicted label per seed: the seeds' mean."""
-    from relx.evaluation.pair_labels import score_labels
-
-    def fn(gold: list, preds: list) -> float:
-        seeds = len(preds[0])
-        return sum(score_labels(gold, [p[i] for p in preds], negative, scheme)[metric] for i in range(seeds)) / seeds
-
-    return fn
 
 
 def prediction_file(row: dict) -> Path:

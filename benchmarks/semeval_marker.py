@@ -8,6 +8,11 @@ Full budget (GPU):   python benchmarks/semeval_marker.py --epochs 10
 Reduced CPU budget:  python benchmarks/semeval_marker.py --epochs 1 --threads 2 --budget-name cpu-1epoch
 Ideas on dev:        python benchmarks/semeval_marker.py --epochs 2 --threads 2 --seeds 13 --budget-name cpu-2epoch \
                          --resume --configs +mention,+cls+mention,+R-Drop
+More seeds of the 10-epoch CPU rows (one thread each, two at once), merged, then the paired bootstrap:
+    taskset -c 0 python benchmarks/semeval_marker.py --configs plain --seeds 14 --epochs 10 --threads 1 \
+        --budget-name cpu-10epoch --results /tmp/plain_s14.json     # and +MLD+MSE on core 1 (/tmp/MLDMSE_s14.json)
+    python benchmarks/semeval_marker.py --merge /tmp/plain_s14.json,/tmp/MLDMSE_s14.json --compare +MLD+MSE,plain \
+        --budget-name cpu-10epoch
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                 continue
             tr["seed"] = seed
             run_name = CONFIGS.get(name) or "marker" + name.replace("+", "_").lower().replace("-", "")
-            res = run_experiment(raw, Path(args.runs) / f"{run_name}_s{seed}_{args.budget_name}", verbose=False).summary
+            run_dir = Path(args.runs).resolve() / f"{run_name}_s{seed}_{args.budget_name}"
+            res = run_experiment(raw, run_dir, verbose=False).summary
             t = res["test"]
             row = {
                 "dataset": "semeval2010_task8",
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 "train_seconds": round(res["train_seconds"], 1),
                 "hardware": hardware(),
                 "budget": args.budget_name,
+                "run_dir": str(run_dir),
                 "script": "benchmarks/semeval_marker.py " + " ".join(sys.argv[1:]),
             }
             print(
@@ -92,14 +99,76 @@ def run(args: argparse.Namespace) -> list[dict]:
 def summarize(rows: list[dict], path: Path) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[(r["budget"], r["config"])].append(r)
+        if "kind" not in r:
+            groups[(r["budget"], r["config"])].append(r)
     table = [
-        [b, c, len(g), mean_sd([r["official_macro_f1"] for r in g]), mean_sd([r["micro_f1"] for r in g]), g[0]["hardware"]]
+        [
+            b,
+            c,
+            ", ".join(str(r["seed"]) for r in g),
+            mean_sd([r["dev_official_macro_f1"] for r in g]),
+            mean_sd([r["official_macro_f1"] for r in g]),
+            mean_sd([r["micro_f1"] for r in g]),
+            mean_sd([r["train_seconds"] for r in g], scale=1),
+            g[0]["hardware"],
+        ]
         for (b, c), g in groups.items()
     ]
-    text = markdown_table(["budget", "config", "seeds", "official macro-F1 (test)", "micro-F1 (test)", "hardware"], table)
-    write_text(path, "# SemEval-2010 Task 8, entity-marker MiniLM-L6\n\nProduced by `benchmarks/semeval_marker.py`.\n\n" + text)
+    header = ["budget", "config", "seeds", "official macro-F1 (dev)", "official macro-F1 (test)", "micro-F1 (test)", "train s", "hardware"]
+    text = markdown_table(header, table)
+    boots = [r for r in rows if r.get("kind") == "bootstrap"]
+    if boots:
+        text += "\n\nPaired bootstrap (1,000 resamples of the 2,717 test sentences; pooled: the seeds' mean on the same resamples):\n\n"
+        text += "".join(
+            f"- {x['budget']}, {x['a']} vs {x['b']}, seed {x['seed']}{' (' + ', '.join(map(str, x['seeds'])) + ')' if 'seeds' in x else ''}: "
+            f"{100 * x['metric_a']:.2f} vs {100 * x['metric_b']:.2f}, difference {100 * x['diff']:+.2f} "
+            f"(95% CI {100 * x['ci_low']:+.2f} .. {100 * x['ci_high']:+.2f}), p = {x['p_value']:.3f}\n"
+            for x in boots
+        )
+    note = (
+        "Train = official train minus 800 held-out sentences (dev, model selection); test = the official test set. "
+        "`train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
+        "differ in time, not in what they compute.\n\n"
+    )
+    write_text(path, "# SemEval-2010 Task 8, entity-marker MiniLM-L6\n\nProduced by `benchmarks/semeval_marker.py`. " + note + text)
     return text
+
+
+def merge(path: Path, files: list[str]) -> list[dict]:
+    """Rows of ``files`` (results of runs made elsewhere, e.g. one per core) into ``path``; a (budget, config, seed)
+    row there is replaced by the merged one."""
+    rows = load_rows(path)
+    for f in files:
+        new = load_rows(Path(f))
+        keys = {(r["budget"], r["config"], r["seed"]) for r in new if "kind" not in r}
+        rows = [r for r in rows if "kind" in r or (r["budget"], r["config"], r["seed"]) not in keys] + [r for r in new if "kind" not in r]
+    save_rows(path, rows)
+    return rows
+
+
+def compare(rows: list[dict], a: str, b: str, budget: str, n: int = 1000) -> list[dict]:
+    """Paired bootstrap of configs ``a`` vs ``b`` (official macro-F1) per seed and over the seeds both have, on the
+    test predictions the rows' run directories still hold."""
+    from relx.data.io import read
+    from relx.evaluation.compare import bootstrap_row, compare_predictions, compare_seeds
+
+    def preds(r: dict) -> list | None:
+        f = Path(r.get("run_dir", "")) / "test_predictions.jsonl"
+        return list(read(f)) if r.get("run_dir") and f.is_file() else None
+
+    raw = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["data"]
+    gold = list(read(ROOT / raw["test"], raw["format"]))
+    negative = raw.get("negative", "Other")
+    by = {(r["config"], r["seed"]): preds(r) for r in rows if "kind" not in r and r["budget"] == budget and r["config"] in (a, b)}
+    seeds = sorted(s for (c, s), p in by.items() if c == a and p is not None and by.get((b, s)) is not None)
+    out = []
+    for s in seeds:
+        res = compare_predictions(gold, by[(a, s)], by[(b, s)], "semeval", negative, n=n)
+        out.append({"kind": "bootstrap", "budget": budget, "a": a, "b": b, "seed": s, **bootstrap_row(res)})
+    if len(seeds) > 1:
+        res = compare_seeds(gold, [by[(a, s)] for s in seeds], [by[(b, s)] for s in seeds], "semeval", negative, n=n)
+        out.append({"kind": "bootstrap", "budget": budget, "a": a, "b": b, "seed": "pooled", "seeds": seeds, **bootstrap_row(res)})
+    return out
 
 
 def main() -> None:
@@ -118,8 +187,20 @@ def main() -> None:
     p.add_argument("--append", action="store_true", help="keep rows of other budgets already in the results file")
     p.add_argument("--resume", action="store_true", help="keep finished (config, seed) rows of this budget; run the rest")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--merge", default=None, help="comma-separated results files to merge into --results (no training)")
+    p.add_argument("--compare", default=None, metavar="A,B", help="paired bootstrap of config A vs B in --budget-name (no training)")
     args = p.parse_args()
-    rows = run(args)
+    out_json = Path(args.results)
+    if args.merge or args.compare:
+        rows = merge(out_json, args.merge.split(",")) if args.merge else load_rows(out_json)
+        if args.compare:
+            a, b = args.compare.split(",")
+            boot = compare(rows, a, b, args.budget_name)
+            keys = {(x["budget"], x["a"], x["b"], str(x["seed"])) for x in boot}
+            rows = [r for r in rows if r.get("kind") != "bootstrap" or (r["budget"], r["a"], r["b"], str(r["seed"])) not in keys] + boot
+            save_rows(out_json, rows)
+    else:
+        rows = run(args)
     print(summarize(rows, Path(args.results).with_suffix(".md")))
 
 

@@ -80,3 +80,54 @@ def test_relation_triples_comparison_counts_per_document():
     assert res["metric_a"] == pytest.approx(1.0) and res["metric_b"] < 1.0
     with pytest.raises(Exception, match="micro_f1"):
         compare_predictions(gold, gold, gold, "relations", "no_relation", metric="macro_f1", n=10)
+
+
+def test_compare_several_seeds_pools_their_mean(tmp_path, capsys):
+    write_jsonl(tmp_path / "gold.jsonl", _docs(GOLD))
+    a1, a2 = _run(tmp_path, "a1", GOOD), _run(tmp_path, "a2", BAD)
+    b1, b2 = _run(tmp_path, "b1", BAD), _run(tmp_path, "b2", BAD)
+    out = tmp_path / "cmp.json"
+    assert main(["compare", f"{a1},{a2}", f"{b1},{b2}", "--resamples", "200", "--json", str(out)]) == 0
+    assert "the mean of 2 seeds" in capsys.readouterr().out
+    res = json.loads(out.read_text())
+    single = compare_predictions(_docs(GOLD), _docs(BAD), _docs(BAD), "tacred", "no_relation", n=10)
+    assert res["seeds"] == 2 and res["metric_a"] == pytest.approx((1.0 + single["metric_a"]) / 2)  # the seeds' mean
+    assert res["metric_b"] == pytest.approx(single["metric_b"]) and res["p_value"] < 0.05
+    assert main(["compare", f"{a1},{a2}", b1]) == 2
+    assert "one run per seed on each side" in capsys.readouterr().err
+
+
+def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, monkeypatch):
+    """benchmarks/semeval_marker.py --merge / --compare: rows made elsewhere join the results file; configs A vs B
+    per seed and pooled over the seeds whose run directories still hold test predictions."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import semeval_marker as sm
+
+    gold = [
+        Document(str(i), ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, lab or "Other")]) for i, lab in enumerate(GOLD)
+    ]
+    write_jsonl(tmp_path / "test.jsonl", gold)
+    (tmp_path / "configs" / "semeval").mkdir(parents=True)
+    (tmp_path / "configs" / "semeval" / "marker.yaml").write_text(
+        f"data: {{test: {tmp_path / 'test.jsonl'}, format: jsonl, negative: Other}}\n"
+    )
+    monkeypatch.setattr(sm, "ROOT", tmp_path)
+    rows = []
+    for config, seq in (("plain", BAD), ("+MLD+MSE", GOOD)):
+        for seed in (13, 14):
+            run = tmp_path / f"{config}_{seed}"
+            run.mkdir()
+            write_jsonl(
+                run / "test_predictions.jsonl",
+                [Document(d.id, d.tokens, d.entities, [Relation(0, 1, lab or "Other")]) for d, lab in zip(gold, seq)],
+            )
+            rows.append({"budget": "b", "config": config, "seed": seed, "run_dir": str(run), "official_macro_f1": 0.5})
+    (tmp_path / "elsewhere.json").write_text(json.dumps(rows[1:]))
+    merged = sm.merge(tmp_path / "results.json", [str(tmp_path / "elsewhere.json")])
+    assert len(merged) == 3 and {(r["config"], r["seed"]) for r in merged} == {("plain", 14), ("+MLD+MSE", 13), ("+MLD+MSE", 14)}
+    boot = sm.compare(rows, "+MLD+MSE", "plain", "b", n=50)
+    assert [b["seed"] for b in boot] == [13, 14, "pooled"] and boot[-1]["seeds"] == [13, 14]
+    assert boot[0]["metric_a"] == 1.0 and boot[-1]["metric_a"] == 1.0 and boot[-1]["diff"] > 0 and boot[-1]["p_value"] < 0.05
+    assert sm.compare(rows[:3], "+MLD+MSE", "plain", "b", n=20)[-1]["seed"] == 13  # seed 14 has no plain row: no pooling

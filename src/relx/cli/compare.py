@@ -1,4 +1,5 @@
-"""`relx compare RUN_A RUN_B [--gold FILE] [--scheme S] [--metric M] [--resamples N] [--json OUT]`."""
+"""`relx compare RUN_A RUN_B [--gold FILE] [--scheme S] [--metric M] [--resamples N] [--json OUT]`; RUN_A / RUN_B may
+each be a comma-separated list of runs, one per seed (paired by position: the seeds' mean is compared)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="paired bootstrap significance of two runs' test predictions",
         description="RUN_A / RUN_B: run directories of `relx train` (test_predictions.jsonl, result.json, model/labels.json) or "
         "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given; two runs "
-        "that name different files as their test set are compared when the files hold the same documents. "
+        "that name different files as their test set are compared when the files hold the same documents. A comma-separated "
+        "list of runs on each side (one per seed, paired by position; tacred / semeval schemes) compares the seeds' mean, "
+        "each resample drawing the same test documents for every seed. "
         "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
     )
     p.add_argument("run_a")
@@ -62,7 +65,7 @@ def _agreed(values: list[Any], what: str, flag: str) -> Any:
     return json.loads(found.pop()) if found else None
 
 
-def _gold(given: str | None, runs: tuple[dict[str, Any], dict[str, Any]]) -> tuple[str, list[Any]]:
+def _gold(given: str | None, runs: list[dict[str, Any]]) -> tuple[str, list[Any]]:
     """(path, documents) of the gold test set: ``given``, else the runs' data.test; two runs naming different files
     agree when the files hold the same documents (compared by content, not path)."""
     from relx.data import io
@@ -75,28 +78,39 @@ def _gold(given: str | None, runs: tuple[dict[str, Any], dict[str, Any]]) -> tup
     if not paths:
         raise RelxConfigError("no gold test file: pass --gold (the runs' result.json does not name one)")
     gold = list(io.read(paths[0]))
-    if len(paths) == 2:
-        reason = document_difference(gold, list(io.read(paths[1])))
+    for other in paths[1:]:
+        reason = document_difference(gold, list(io.read(other)))
         if reason is not None:
-            raise RelxConfigError(f"the two runs scored different test sets ({paths[0]} vs {paths[1]}: {reason}); choose one with --gold")
+            raise RelxConfigError(f"the runs scored different test sets ({paths[0]} vs {other}: {reason}); choose one with --gold")
     return paths[0], gold
 
 
 def run(args: argparse.Namespace) -> int:
     from relx.data import io
-    from relx.evaluation.compare import DEFAULT_METRIC, compare_predictions, format_comparison
+    from relx.errors import RelxConfigError
+    from relx.evaluation.compare import DEFAULT_METRIC, compare_predictions, compare_seeds, format_comparison
     from relx.utils import write_json
 
-    (pa, ra), (pb, rb) = _run_info(args.run_a), _run_info(args.run_b)
-    gold_path, gold = _gold(args.gold, (ra, rb))
-    scheme = args.scheme or _agreed([r.get("trainer", {}).get("scheme") for r in (ra, rb)], "scheme", "--scheme") or "tacred"
+    side_a, side_b = ([_run_info(x) for x in arg.split(",") if x] for arg in (args.run_a, args.run_b))
+    if len(side_a) != len(side_b) or not side_a:
+        raise RelxConfigError(f"A has {len(side_a)} run(s) and B {len(side_b)}: give one run per seed on each side, paired by position")
+    runs = [r for _, r in side_a + side_b]
+    gold_path, gold = _gold(args.gold, runs)
+    scheme = args.scheme or _agreed([r.get("trainer", {}).get("scheme") for r in runs], "scheme", "--scheme") or "tacred"
     metric = args.metric or (
-        _agreed([r.get("trainer", {}).get("metric") for r in (ra, rb)], "metric", "--metric") if scheme == "joint" else None
+        _agreed([r.get("trainer", {}).get("metric") for r in runs], "metric", "--metric") if scheme == "joint" else None
     )
     metric = metric or DEFAULT_METRIC[scheme]
-    negative = args.negative or _agreed([r.get("negative") for r in (ra, rb)], "negative label", "--negative") or "no_relation"
-    symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in (ra, rb)], "symmetric types", "--scheme") or []
-    res = compare_predictions(gold, list(io.read(pa)), list(io.read(pb)), scheme, negative, metric, args.resamples, args.seed, symmetric)
+    negative = args.negative or _agreed([r.get("negative") for r in runs], "negative label", "--negative") or "no_relation"
+    symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in runs], "symmetric types", "--scheme") or []
+    if len(side_a) > 1:
+        preds = [[list(io.read(p)) for p, _ in side] for side in (side_a, side_b)]
+        res = compare_seeds(gold, preds[0], preds[1], scheme, negative, metric, args.resamples, args.seed)
+    else:
+        (pa, _), (pb, _) = side_a[0], side_b[0]
+        res = compare_predictions(
+            gold, list(io.read(pa)), list(io.read(pb)), scheme, negative, metric, args.resamples, args.seed, symmetric
+        )
     sys.stdout.write(format_comparison(res, str(args.run_a), str(args.run_b)))
     if args.json_out:
         write_json(args.json_out, {"a": str(args.run_a), "b": str(args.run_b), "gold": str(gold_path), **res})

@@ -70,6 +70,40 @@ def compare_predictions(
     return {**base, **paired_bootstrap(g, la, lb, lambda gg, pp: score_labels(gg, pp, negative, scheme)[metric], n=n, seed=seed)}
 
 
+def compare_seeds(
+    gold: Sequence[Document],
+    runs_a: Sequence[Sequence[Document]],
+    runs_b: Sequence[Sequence[Document]],
+    scheme: str,
+    negative: str,
+    metric: str | None = None,
+    n: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A vs B over several seeds (pair-label schemes ``tacred`` / ``semeval``): ``runs_a[i]`` and ``runs_b[i]`` are
+    the predictions of seed i. Each resample draws the same test documents for every seed; the metric is the
+    seeds' mean, so the result is the paired bootstrap of the seed-averaged systems."""
+    from relx.evaluation.pair_labels import document_pair_labels, score_labels
+
+    metric = metric or DEFAULT_METRIC.get(scheme)
+    if scheme not in ("tacred", "semeval") or metric is None:
+        raise RelxInputError(f"compare_seeds scores pair labels: scheme tacred or semeval, not {scheme!r}")
+    if not runs_a or len(runs_a) != len(runs_b):
+        raise RelxInputError(f"compare_seeds needs the same number of seeds for A and B, got {len(runs_a)} and {len(runs_b)}")
+    labels: dict[str, list] = {"A": [], "B": []}
+    for name, runs in (("A", runs_a), ("B", runs_b)):
+        for pred in runs:
+            _, g, lab = document_pair_labels(gold, pred, negative, scheme, pred_name=name)
+            labels[name].append(lab)
+    seeds = len(runs_a)
+
+    def seed_mean(gg: list, preds: list) -> float:  # items hold one label per seed
+        return sum(score_labels(gg, [p[i] for p in preds], negative, scheme)[metric] for i in range(seeds)) / seeds
+
+    res = paired_bootstrap(g, list(zip(*labels["A"])), list(zip(*labels["B"])), seed_mean, n=n, seed=seed)
+    return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
+
+
 def document_difference(a: Sequence[Document], b: Sequence[Document]) -> str | None:
     """Why two copies of a test set differ (their sizes, or the first document whose id, tokens, entities (spans
     and types) or relations (head, tail, label) differ), or None when their contents are the same."""
@@ -99,7 +133,8 @@ def format_comparison(res: dict[str, Any], name_a: str, name_b: str) -> str:
     """Readable result lines (percentages)."""
     m = res["metric"]
     return (
-        f"paired bootstrap, {res['resamples']} resamples of {res['documents']} test documents, metric {m} (scheme {res['scheme']})\n"
+        f"paired bootstrap, {res['resamples']} resamples of {res['documents']} test documents, metric {m} (scheme {res['scheme']})"
+        f"{f', the mean of {seeds} seeds' if (seeds := res.get('seeds', 1)) > 1 else ''}\n"
         f"  A {name_a}: {100 * res['metric_a']:.2f}\n  B {name_b}: {100 * res['metric_b']:.2f}\n"
         f"  A - B: {100 * res['diff']:+.2f}  (95% CI {100 * res['ci_low']:+.2f} .. {100 * res['ci_high']:+.2f})\n"
         f"  p-value (A not better than B): {res['p_value']:.4f}\n"
