@@ -65,6 +65,65 @@ def test_kernel_bce_eq9_by_hand():
     assert kernel_bce(scores, mask, labels, "mask").item() == pytest.approx(2 * ln2)
     with pytest.raises(ValueError):
         kernel_bce(scores, mask, labels, "batch")
+    for norm in ("positives", "mask"):  # one sentence: the batch forms are the per-sentence ones
+        assert kernel_bce(scores, mask, labels, f"batch_{norm}").item() == pytest.approx(kernel_bce(scores, mask, labels, norm).item())
+
+
+def test_batch_level_kernel_loss_weighs_every_cell_the_same():
+    scores = torch.zeros(2, 1, 3, 3)  # each masked term is log 2
+    mask = torch.zeros(2, 3, 3)
+    mask[0, 0, :2] = 1.0  # sentence A: 2 masked cells, 1 positive
+    mask[1, :2, :2] = 1.0  # sentence B: 4 masked cells, 3 positive
+    labels = torch.zeros(2, 1, 3, 3)
+    labels[0, 0, 0, 0] = 1.0
+    labels[1, 0, 0, :2] = 1.0
+    labels[1, 0, 1, 0] = 1.0
+    ln2 = math.log(2)
+    assert kernel_bce(scores, mask, labels, "positives").item() == pytest.approx((2 / 1 + 4 / 3) / 2 * ln2)  # per sentence
+    assert kernel_bce(scores, mask, labels, "batch_positives").item() == pytest.approx((2 + 4) / (1 + 3) * ln2)
+    assert kernel_bce(scores, mask, labels, "batch_mask").item() == pytest.approx(ln2)
+
+
+def test_own_cells_separate_nested_pairs_by_hand():
+    from relx.models.kernel import own_cells
+
+    members = [[0, 1], [0], [2]]  # x = columns 0-1, u = column 0 (inside x), y = column 2
+    assert own_cells(members) == [(0, 2, [(1, 2)]), (2, 0, [(2, 1)])]  # (u, y) nests in (x, y), (y, u) in (y, x)
+    assert own_cells([[0], [1], [2]]) == []  # nothing nests: every pair keeps its block
+    assert own_cells([[0], [0], [1]]) == []  # twin spans cover each other's cells: both keep their blocks
+
+
+def test_own_pair_cells_label_and_score_only_their_cells(resources):
+    doc = Document("n", "the united states army moved .".split(), [Entity(1, 4), Entity(1, 3), Entity(5, 6)], [Relation(0, 2, "r")])
+    labels = LabelSet({"r"})
+    model = KernelModel(tiny_config(KernelModel, {"bert": resources["bert"]}, pair_cells="own", dropout=0.0), labels)
+    feat = model.featurize(doc)
+    cols = feat["members"]
+    assert set(cols[1]) < set(cols[0])  # "united states" inside "united states army"
+    batch = model.collate([feat])
+    n = batch["tokens"].size(1)
+    fixed = torch.arange(float(n * n)).view(1, 1, n, n) / (n * n) - 0.5  # distinct logits per cell
+    model.kernels.forward = lambda h, t, m: fixed
+    model.eval()
+    out = model(batch)
+    probs = fixed.sigmoid()[0, 0]
+    own = [c for c in cols[0] if c not in cols[1]]  # rows of "army" only
+    want_xy = probs[own][:, cols[2]].mean()
+    assert out.logits[0, 0, 0, 2].item() == pytest.approx(want_xy.item(), rel=1e-5)  # the gold pair: its own cells
+    assert out.logits[0, 0, 1, 2].item() == pytest.approx(probs[cols[1]][:, cols[2]].mean().item(), rel=1e-5)  # the nested pair
+    want_labels = torch.zeros(1, 1, n, n)
+    for m in own:  # positive on the gold pair's own cells only
+        want_labels[0, 0, m, cols[2]] = 1.0
+    mask = block_union(batch["pair_mask"].float(), batch["member"])
+    assert out.loss.item() == pytest.approx(kernel_bce(fixed, mask, want_labels).item(), rel=1e-5)
+    block = KernelModel(tiny_config(KernelModel, {"bert": resources["bert"]}, dropout=0.0), labels)
+    block.kernels.forward = lambda h, t, m: fixed
+    block.eval()
+    assert block(block.collate([block.featurize(doc)])).logits[0, 0, 0, 2].item() == pytest.approx(
+        probs[cols[0]][:, cols[2]].mean().item(), rel=1e-5
+    )  # Eq. 6-7 as printed: the whole block
+    with pytest.raises(RelxConfigError, match="pair_cells"):
+        KernelModel(tiny_config(KernelModel, {"bert": resources["bert"]}, pair_cells="heads"), labels)
 
 
 def test_overfits_overlapping_triples_and_round_trips(resources, tmp_path):

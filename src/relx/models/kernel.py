@@ -9,7 +9,13 @@ Paper: ``kernel-matrix-plm-downstream.txt`` (Li & Tian), Section 3.
   einsum (:class:`relx.nn.kernel.RelationKernels`; ``rank`` < h gives low-rank W in R^{h x k}),
   P_i = sigmoid(S_i) (Eq. 3-5). Only the tokens of the given entities are scored: every other row and
   column of S_i is masked out by M anyway (Eq. 6), so they are never computed.
-* Loss (3.3): :func:`relx.training.losses.kernel_bce` (Eq. 8-10; ``loss_norm`` says how it averages).
+* Loss (3.3): :func:`relx.training.losses.kernel_bce` (Eq. 8-10; ``loss_norm`` says how it averages:
+  per sentence as printed, or over the batch).
+* Nested entities (``pair_cells``): with ``block`` (Eq. 6-7 as printed) a pair's cells are its whole token block,
+  so a pair nested inside a gold pair's block (both entities within the gold ones) is labelled positive on
+  every cell and scored on the gold pair's cells. ``own`` gives each pair the cells of its block that no
+  nested candidate pair's block covers (its whole block when that leaves none): labels and block means
+  use those, so the nested pair and the pair around it are told apart.
 * Prediction: triple (i, x, y) holds when the mean of P_i over the block of entity pair (x, y) is at
   least ``threshold`` (default 0.5); after training, ``tune_threshold`` picks it on dev. Every ordered
   pair of distinct given entities is a candidate (``self_pairs``: also (x, x)), each may get several relations. ``single_label``
@@ -38,6 +44,8 @@ from relx.nn.sequence import pad_ids
 from relx.training.config import FitContext
 from relx.training.losses import KERNEL_NORMS, kernel_bce
 
+PAIR_CELLS = ("block", "own")
+
 
 @dataclass
 class KernelConfig:
@@ -50,6 +58,7 @@ class KernelConfig:
     tune_threshold: bool = True  # after training pick the threshold that maximises the dev metric
     single_label: bool = False  # keep at most the best relation per document
     self_pairs: bool = False  # also score (x, x): CasRel data names one located span as head and tail (WebNLG* 334 train triples)
+    pair_cells: str = "block"  # block: a pair's whole token block (Eq. 6-7) | own: minus the blocks of pairs nested in it
 
 
 @register("kernel")
@@ -63,6 +72,8 @@ class KernelModel(TransformerModel):
         super().__init__(config, labels, saved)
         if config.loss_norm not in KERNEL_NORMS:
             raise RelxConfigError(f"kernel: loss_norm must be one of {', '.join(KERNEL_NORMS)}, got {config.loss_norm!r}")
+        if config.pair_cells not in PAIR_CELLS:
+            raise RelxConfigError(f"kernel: pair_cells must be one of {', '.join(PAIR_CELLS)}, got {config.pair_cells!r}")
         if config.rank is not None and config.rank < 1:
             raise RelxConfigError(f"kernel: rank must be >= 1 (or null for full h x h kernels), got {config.rank}")
         if not 0.0 <= config.threshold <= 1.0:
@@ -110,6 +121,9 @@ class KernelModel(TransformerModel):
             "entities": kept,
             "triples": triples,
             "unscored_entities": len(doc.entities) - len(kept),
+            "own": own_cells([[col[p] for p in toks] for toks in ent_tokens], self.config.self_pairs)
+            if self.config.pair_cells == "own"
+            else [],
         }
 
     def feature_length(self, feat: dict) -> int:
@@ -126,6 +140,10 @@ class KernelModel(TransformerModel):
                 member[i, x, cols] = 1.0
             for h, t, r in f["triples"]:
                 labels[i, r, h, t] = 1.0
+        own = [(i, x, y, cells) for i, f in enumerate(feats) for x, y, cells in f.get("own", [])]
+        own_cells = torch.zeros(len(own), n, n)  # (K, N, N) the cells of each pair that holds nested pairs
+        for k, (_, _, _, cells) in enumerate(own):
+            own_cells[k, [c[0] for c in cells], [c[1] for c in cells]] = 1.0
         n_ent = torch.tensor([len(f["members"]) for f in feats])
         ent_mask = torch.arange(e).unsqueeze(0) < n_ent.unsqueeze(1)  # (B, E)
         return {
@@ -137,6 +155,8 @@ class KernelModel(TransformerModel):
             "labels": labels,
             "entity_index": pad_ids([f["entities"] for f in feats], 0),  # (B, E) input-document index of each scored entity
             "unscored": torch.tensor([f["unscored_entities"] for f in feats]),  # (B,) entities past max_length
+            "own_index": torch.tensor([o[:3] for o in own], dtype=torch.long).view(-1, 3),  # (K, 3) b, x, y
+            "own_cells": own_cells,
             "pair_mask": ent_mask.unsqueeze(2)
             & ent_mask.unsqueeze(1)
             & (torch.ones(e, e, dtype=torch.bool) if self.config.self_pairs else ~torch.eye(e, dtype=torch.bool)),  # (B, E, E) x != y
@@ -152,9 +172,25 @@ class KernelModel(TransformerModel):
         scores = self.kernels(heads, tails, batch["token_mask"])  # (B, R, N, N)
         member, pair_mask = batch["member"], batch["pair_mask"].to(scores.dtype)  # (B, E, N), (B, E, E)
         mask = block_union(pair_mask, member)  # (B, N, N) M, Eq. 6
-        labels = block_union(batch["labels"], member)  # (B, R, N, N) Y_i, Eq. 7
+        own_index, own = batch.get("own_index"), batch.get("own_cells")
+        has_own = own_index is not None and own_index.numel() > 0
+        gold = batch["labels"]  # (B, R, E, E)
+        if has_own:  # pairs with nested pairs contribute their own cells only
+            b, x, y = own_index.unbind(-1)  # (K,) each
+            plain = gold.clone()
+            plain[b, :, x, y] = 0.0
+            labels = block_union(plain, member)  # (B, R, N, N)
+            extra = gold[b, :, x, y].unsqueeze(-1).unsqueeze(-1) * own.unsqueeze(1)  # (K, R, N, N)
+            labels = labels.index_add(0, b, extra.to(labels.dtype)).clamp(max=1.0)
+        else:
+            labels = block_union(gold, member)  # (B, R, N, N) Y_i, Eq. 7
         loss = kernel_bce(scores, mask, labels, self.config.loss_norm)
-        pair_probs = block_mean(scores.float().sigmoid(), member)  # (B, R, E, E) mean P_i over each pair's block
+        probs = scores.float().sigmoid()  # (B, R, N, N)
+        pair_probs = block_mean(probs, member)  # (B, R, E, E) mean P_i over each pair's block
+        if has_own:
+            own_mean = (probs[b] * own.unsqueeze(1)).sum((-1, -2)) / own.sum((-1, -2)).clamp(min=1).unsqueeze(1)  # (K, R)
+            pair_probs = pair_probs.clone()
+            pair_probs[b, :, x, y] = own_mean
         return ModelOutput(loss=loss, logits=pair_probs, extras={"loss_kernel": loss.detach()})
 
     def decode(self, batch: dict[str, torch.Tensor], out: ModelOutput) -> list[Decoded]:
@@ -202,4 +238,22 @@ def _keep_above(doc: Document, threshold: float) -> Document:
 
     out = copy.copy(doc)
     out.relations = [r for r in doc.relations if r.score is None or r.score >= threshold]
+    return out
+
+
+def own_cells(members: list[list[int]], self_pairs: bool = False) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """For each candidate pair (x, y) with pairs nested in it ((u, v) != (x, y), u's tokens within x's and v's
+    within y's): (x, y, the cells of its block that no nested pair's block covers). Pairs without nested pairs
+    (the usual case) and pairs every cell of which is covered keep their whole block and are not listed."""
+    sets = [set(m) for m in members]
+    pairs = [(x, y) for x in range(len(members)) for y in range(len(members)) if (x != y or self_pairs) and members[x] and members[y]]
+    out = []
+    for x, y in pairs:
+        nested = [(u, v) for u, v in pairs if (u, v) != (x, y) and sets[u] <= sets[x] and sets[v] <= sets[y]]
+        if not nested:
+            continue
+        covered = {(m, n) for u, v in nested for m in members[u] for n in members[v]}
+        cells = [(m, n) for m in members[x] for n in members[y] if (m, n) not in covered]
+        if cells:
+            out.append((x, y, cells))
     return out

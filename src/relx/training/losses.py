@@ -51,7 +51,7 @@ def class_weights(label_ids: list[int], n_classes: int, power: float) -> torch.T
     return w * (n_classes / w.sum())
 
 
-KERNEL_NORMS = ("positives", "mask")
+KERNEL_NORMS = ("positives", "mask", "batch_positives", "batch_mask")
 
 
 def kernel_bce(scores: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, norm: str = "positives") -> torch.Tensor:
@@ -63,16 +63,22 @@ def kernel_bce(scores: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor, n
     ``positives`` = Eq. 9 as printed, sum over M of Y_i (the positive token pairs of relation i),
     clamped to 1 when the sentence has none; ``mask`` = the number of masked token pairs (a plain
     average). L = sum over relations (Eq. 10), then the mean over the sentences of the batch.
+    ``batch_positives`` / ``batch_mask`` divide the batch's sums by the batch's total of the same
+    denominators instead, so every token pair weighs the same whatever its sentence holds (per sentence,
+    a cell of a sentence with 5 triples weighs about a fifth of a cell of a one-triple sentence); both
+    equal their per-sentence forms on a batch of one sentence.
     """
     if norm not in KERNEL_NORMS:
         raise ValueError(f"kernel loss norm must be one of {', '.join(KERNEL_NORMS)}, got {norm!r}")
     m = mask.unsqueeze(1).to(scores.dtype)  # (B, 1, N, N)
     bce = F.binary_cross_entropy_with_logits(scores.float(), labels.float(), reduction="none") * m  # (B, R, N, N)
     total = bce.sum((-1, -2))  # (B, R)
-    if norm == "positives":
+    if norm.endswith("positives"):
         denom = (labels * m).sum((-1, -2)).clamp(min=1.0)  # (B, R)
     else:
         denom = m.sum((-1, -2)).clamp(min=1.0)  # (B, 1)
+    if norm.startswith("batch"):  # (R,) batch sums: sum_b total / sum_b denom, per relation
+        return (total.sum(0) / denom.sum(0)).sum()
     return (total / denom).sum(1).mean()
 
 
