@@ -96,6 +96,12 @@ def run(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def steps(row: dict) -> int:
+    """Optimizer steps of a row: epochs x batches of its training documents (the marker config's batch size)."""
+    batch = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["trainer"]["batch_size"]
+    return row["epochs"] * -(-row["train_docs"] // batch)
+
+
 def summarize(rows: list[dict], path: Path) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
@@ -109,12 +115,23 @@ def summarize(rows: list[dict], path: Path) -> str:
             mean_sd([r["dev_official_macro_f1"] for r in g]),
             mean_sd([r["official_macro_f1"] for r in g]),
             mean_sd([r["micro_f1"] for r in g]),
+            ", ".join(sorted({str(steps(r)) for r in g})),
             mean_sd([r["train_seconds"] for r in g], scale=1),
             g[0]["hardware"],
         ]
         for (b, c), g in groups.items()
     ]
-    header = ["budget", "config", "seeds", "official macro-F1 (dev)", "official macro-F1 (test)", "micro-F1 (test)", "train s", "hardware"]
+    header = [
+        "budget",
+        "config",
+        "seeds",
+        "official macro-F1 (dev)",
+        "official macro-F1 (test)",
+        "micro-F1 (test)",
+        "optimizer steps",
+        "train s",
+        "hardware",
+    ]
     text = markdown_table(header, table)
     boots = [r for r in rows if r.get("kind") == "bootstrap"]
     if boots:
