@@ -116,8 +116,8 @@ def summarize(rows: list[dict], path: Path) -> str:
             mean_sd([r["official_macro_f1"] for r in g]),
             mean_sd([r["micro_f1"] for r in g]),
             ", ".join(sorted({str(steps(r)) for r in g})),
-            mean_sd([r["train_seconds"] for r in g], scale=1),
-            g[0]["hardware"],
+            ", ".join(f"{r['train_seconds']:.0f}" for r in g),
+            "; ".join(sorted({r["hardware"] for r in g})),
         ]
         for (b, c), g in groups.items()
     ]
@@ -129,7 +129,7 @@ def summarize(rows: list[dict], path: Path) -> str:
         "official macro-F1 (test)",
         "micro-F1 (test)",
         "optimizer steps",
-        "train s",
+        "train s (per seed)",
         "hardware",
     ]
     text = markdown_table(header, table)
