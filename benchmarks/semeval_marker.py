@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             if (name, seed) in done:
                 continue
             tr["seed"] = seed
-            run_name = CONFIGS.get(name) or "marker" + name.replace("+", "_").lower().replace("-", "")
-            run_dir = Path(args.runs).resolve() / f"{run_name}_s{seed}_{args.budget_name}"
+            run_dir = default_run_dir(Path(args.runs), name, seed, args.budget_name)
             res = run_experiment(raw, run_dir, verbose=False).summary
             t = res["test"]
             row = {
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 "train_seconds": round(res["train_seconds"], 1),
                 "hardware": hardware(),
                 "budget": args.budget_name,
-                "run_dir": str(run_dir),
+                "run_dir": rel(run_dir),
                 "script": "benchmarks/semeval_marker.py " + " ".join(sys.argv[1:]),
             }
             print(
@@ -151,12 +150,26 @@ def summarize(rows: list[dict], path: Path) -> str:
     return text
 
 
-def merge(path: Path, files: list[str]) -> list[dict]:
+def default_run_dir(runs: Path, config: str, seed: int, budget: str) -> Path:
+    name = CONFIGS.get(config) or "marker" + config.replace("+", "_").lower().replace("-", "")
+    return runs.resolve() / f"{name}_s{seed}_{budget}"
+
+
+def rel(path: Path) -> str:
+    """A run directory as stored in a row: relative to the repository when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def merge(path: Path, files: list[str], runs: Path) -> list[dict]:
     """Rows of ``files`` (results of runs made elsewhere, e.g. one per core) into ``path``; a (budget, config, seed)
-    row there is replaced by the merged one."""
+    row there is replaced by the merged one; a row without ``run_dir`` gets its directory under ``runs``."""
     rows = load_rows(path)
     for f in files:
-        new = load_rows(Path(f))
+        new = [
+            {**r, "run_dir": rel(Path(r["run_dir"]) if r.get("run_dir") else default_run_dir(runs, r["config"], r["seed"], r["budget"]))}
+            for r in load_rows(Path(f))
+        ]
         keys = {(r["budget"], r["config"], r["seed"]) for r in new if "kind" not in r}
         rows = [r for r in rows if "kind" in r or (r["budget"], r["config"], r["seed"]) not in keys] + [r for r in new if "kind" not in r]
     save_rows(path, rows)
@@ -170,7 +183,7 @@ def compare(rows: list[dict], a: str, b: str, budget: str, n: int = 1000) -> lis
     from relx.evaluation.compare import bootstrap_row, compare_predictions, compare_seeds
 
     def preds(r: dict) -> list | None:
-        f = Path(r.get("run_dir", "")) / "test_predictions.jsonl"
+        f = ROOT / r.get("run_dir", "") / "test_predictions.jsonl"
         return list(read(f)) if r.get("run_dir") and f.is_file() else None
 
     raw = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["data"]
@@ -209,7 +222,7 @@ def main() -> None:
     args = p.parse_args()
     out_json = Path(args.results)
     if args.merge or args.compare:
-        rows = merge(out_json, args.merge.split(",")) if args.merge else load_rows(out_json)
+        rows = merge(out_json, args.merge.split(","), Path(args.runs)) if args.merge else load_rows(out_json)
         if args.compare:
             a, b = args.compare.split(",")
             boot = compare(rows, a, b, args.budget_name)

@@ -125,7 +125,7 @@ def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, m
             )
             rows.append({"budget": "b", "config": config, "seed": seed, "run_dir": str(run), "official_macro_f1": 0.5})
     (tmp_path / "elsewhere.json").write_text(json.dumps(rows[1:]))
-    merged = sm.merge(tmp_path / "results.json", [str(tmp_path / "elsewhere.json")])
+    merged = sm.merge(tmp_path / "results.json", [str(tmp_path / "elsewhere.json")], tmp_path / "runs")
     assert len(merged) == 3 and {(r["config"], r["seed"]) for r in merged} == {("plain", 14), ("+MLD+MSE", 13), ("+MLD+MSE", 14)}
     boot = sm.compare(rows, "+MLD+MSE", "plain", "b", n=50)
     assert [b["seed"] for b in boot] == [13, 14, "pooled"] and boot[-1]["seeds"] == [13, 14]
