@@ -117,6 +117,8 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "official_macro_f1": round(100 * m["official_macro_f1"], 2) if "official_macro_f1" in m else None,
         "best_dev": summ["best_dev"],
         "best_step": summ["best_step"],
+        "steps": summ.get("steps"),
+        "train_docs": summ.get("train_docs"),
         "train_seconds": round(summ["train_seconds"], 1),
         "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
         "teacher": summ.get("teacher") or None,

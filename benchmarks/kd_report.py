@@ -24,16 +24,21 @@ def main_metric(dataset: str) -> str:
     return "official_macro_f1" if dataset == "semeval" else "micro_f1"
 
 
-def main_table(rows: list[dict], dataset: str) -> str:
+def main_table(rows: list[dict], dataset: str, per_epoch: float | None = None) -> str:
+    """Tables 2-3 shape; ``per_epoch``: optimizer steps per epoch of the dataset (rows made before steps were
+    recorded show epochs x per_epoch)."""
     by = defaultdict(list)
     for r in rows:
         if "kind" not in r:
             by[r["model"]].append(r)
     key = main_metric(dataset)
     out = []
-    extra = tuple(m for m in ("-KD", "student_r[gamma U]") if len(by.get(m, [])) > 1)  # with its seeds: the MAA claim's row
-    for m in MAIN + extra:
+    extra = (("-KD",) if len(by.get("-KD", [])) > 1 else ()) + (("student_r[gamma U]",) if by.get("student_r[gamma U]") else ())
+    for m in MAIN + extra:  # "-KD" with its seeds: the MAA claim's row
         rs = by.get(m, [])
+        if not rs:
+            continue
+        steps = sorted({r.get("steps") or (round(r["epochs"] * per_epoch) if per_epoch else "-") for r in rs}, key=str)
         out.append(
             [
                 m,
@@ -42,6 +47,7 @@ def main_table(rows: list[dict], dataset: str) -> str:
                 _ms([r["micro_r"] for r in rs]),
                 _ms([r["micro_f1"] for r in rs]),
                 _ms([r[key] for r in rs]) if key != "micro_f1" else "",
+                ", ".join(map(str, steps)),
                 _ms([r["sec_per_epoch"] for r in rs]),
                 PAPER_SEMEVAL.get(m, "-"),
                 PAPER_TACRED.get(m, PAPER_T4.get(m, "-")),
@@ -54,6 +60,7 @@ def main_table(rows: list[dict], dataset: str) -> str:
         "micro R",
         "micro F1",
         "official macro-F1" if key != "micro_f1" else "",
+        "optimizer steps",
         "s / epoch (incl. dev)",
         "paper SemEval F1",
         "paper TACRED F1",
@@ -168,7 +175,7 @@ def write_report(rows_by_dataset: dict[str, list[dict]]) -> None:
                 f"### Budget `{budget}`: {'/'.join(map(str, epochs))} epochs, {'/'.join(map(str, threads))} torch thread(s) per run, "
                 f"{runs[0]['hardware'].split(':')[0]}\n",
                 "#### Main rows (Tables 2-3 shape)\n",
-                main_table(rs, dataset),
+                main_table(rs, dataset, next((r["steps"] / r["epochs"] for r in rows if r.get("steps")), None)),
                 "#### Student-R ablations (Table 4 shape)\n",
                 ablation_table(rs, dataset),
                 "#### Teachers (dev score of the weights the student learned from) vs cgcn dev\n",
