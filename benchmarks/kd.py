@@ -77,11 +77,15 @@ def teacher_dir(dataset: str, name: str, seed: int, budget: str) -> str | None:
     return str(path) if (path / "config.json").is_file() else None
 
 
+def changes(name: str) -> dict[str, Any]:
+    """The model settings a row changes in its config (an ablation or a variant of student_r)."""
+    return ABLATIONS.get(name) or VARIANTS.get(name, {})
+
+
 def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> dict:
     stem = name if name in MAIN else "student_r"
     raw = load_config(ROOT / "configs" / dataset / f"{stem}.yaml")
-    change = ABLATIONS.get(name) or VARIANTS.get(name, {})
-    raw["model"].update(change)
+    raw["model"].update(changes(name))
     for key in ("train", "dev", "test"):
         if raw["data"].get(key):
             raw["data"][key] = str(ROOT / raw["data"][key])
@@ -122,7 +126,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "train_seconds": round(summ["train_seconds"], 1),
         "sec_per_epoch": round(summ["train_seconds"] / epochs, 1),  # includes the per-epoch dev evaluation
         "teacher": summ.get("teacher") or None,
-        "overrides": ABLATIONS.get(name) or VARIANTS.get(name, {}),
+        "overrides": changes(name),
         "infer_sent_per_s": round(len(result.test) / summ["test_seconds"], 1),
         "hardware": hardware(),
         "threads": args.threads,
@@ -171,7 +175,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     per seed, and over the seeds both rows share (``seed`` "pooled": the same resampled test documents
     for every seed, the metric averaged over the seeds)."""
     from relx.data.io import read
-    from relx.evaluation.compare import DEFAULT_METRIC, bootstrap_row, compare_predictions, compare_seeds
+    from relx.evaluation.compare import compare_by_seed
 
     out = []
     by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r and prediction_file(r).is_file()}
@@ -179,32 +183,12 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
     scheme = "semeval" if dataset == "semeval" else "tacred"
-    metric = DEFAULT_METRIC[scheme]
     for budget in sorted({b for (_, _, b) in by}):
         for a, b in PAIRS:
             seeds = sorted(s for (m, s, bb) in by if m == a and bb == budget and (b, s, budget) in by)
-            runs: dict[str, list] = {a: [], b: []}
-            for seed in seeds:
-                preds = {m: test_predictions(by[(m, seed, budget)]) for m in (a, b)}
-                res = compare_predictions(gold, preds[a], preds[b], scheme, negative, n=n)
-                out.append({"kind": "bootstrap", "dataset": dataset, "seed": seed, "budget": budget, "a": a, "b": b, **bootstrap_row(res)})
-                for m in (a, b):
-                    runs[m].append(preds[m])
-            if len(seeds) < 2:
-                continue
-            res = compare_seeds(gold, runs[a], runs[b], scheme, negative, metric, n=n)
-            out.append(
-                {
-                    "kind": "bootstrap",
-                    "dataset": dataset,
-                    "seed": "pooled",
-                    "seeds": seeds,
-                    "budget": budget,
-                    "a": a,
-                    "b": b,
-                    **bootstrap_row(res),
-                }
-            )
+            runs = {m: {s: test_predictions(by[(m, s, budget)]) for s in seeds} for m in (a, b)}
+            for res in compare_by_seed(gold, runs[a], runs[b], scheme, negative, n=n):
+                out.append({"kind": "bootstrap", "dataset": dataset, "budget": budget, "a": a, "b": b, **res})
     return out
 
 

@@ -95,13 +95,13 @@ def run(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def steps(row: dict) -> int:
-    """Optimizer steps of a row: epochs x batches of its training documents (the marker config's batch size)."""
-    batch = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["trainer"]["batch_size"]
+def steps(row: dict, batch: int) -> int:
+    """Optimizer steps of a row: epochs x batches of ``batch`` training documents."""
     return row["epochs"] * -(-row["train_docs"] // batch)
 
 
 def summarize(rows: list[dict], path: Path) -> str:
+    batch = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["trainer"]["batch_size"]
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
         if "kind" not in r:
@@ -114,7 +114,7 @@ def summarize(rows: list[dict], path: Path) -> str:
             mean_sd([r["dev_official_macro_f1"] for r in g]),
             mean_sd([r["official_macro_f1"] for r in g]),
             mean_sd([r["micro_f1"] for r in g]),
-            ", ".join(sorted({str(steps(r)) for r in g})),
+            ", ".join(sorted({str(steps(r, batch)) for r in g})),
             ", ".join(f"{r['train_seconds']:.0f}" for r in g),
             "; ".join(sorted({r["hardware"] for r in g})),
         ]
@@ -180,7 +180,7 @@ def compare(rows: list[dict], a: str, b: str, budget: str, n: int = 1000) -> lis
     """Paired bootstrap of configs ``a`` vs ``b`` (official macro-F1) per seed and over the seeds both have, on the
     test predictions the rows' run directories still hold."""
     from relx.data.io import read
-    from relx.evaluation.compare import bootstrap_row, compare_predictions, compare_seeds
+    from relx.evaluation.compare import compare_by_seed
 
     def preds(r: dict) -> list | None:
         f = ROOT / r.get("run_dir", "") / "test_predictions.jsonl"
@@ -189,15 +189,14 @@ def compare(rows: list[dict], a: str, b: str, budget: str, n: int = 1000) -> lis
     raw = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["data"]
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "Other")
-    by = {(r["config"], r["seed"]): preds(r) for r in rows if "kind" not in r and r["budget"] == budget and r["config"] in (a, b)}
-    seeds = sorted(s for (c, s), p in by.items() if c == a and p is not None and by.get((b, s)) is not None)
-    out = []
-    for s in seeds:
-        res = compare_predictions(gold, by[(a, s)], by[(b, s)], "semeval", negative, n=n)
-        out.append({"kind": "bootstrap", "budget": budget, "a": a, "b": b, "seed": s, **bootstrap_row(res)})
-    if len(seeds) > 1:
-        res = compare_seeds(gold, [by[(a, s)] for s in seeds], [by[(b, s)] for s in seeds], "semeval", negative, n=n)
-        out.append({"kind": "bootstrap", "budget": budget, "a": a, "b": b, "seed": "pooled", "seeds": seeds, **bootstrap_row(res)})
+    runs: dict[str, dict] = {a: {}, b: {}}
+    for r in rows:
+        if "kind" not in r and r["budget"] == budget and r["config"] in runs and (p := preds(r)) is not None:
+            runs[r["config"]][r["seed"]] = p
+    out = [
+        {"kind": "bootstrap", "budget": budget, "a": a, "b": b, **res}
+        for res in compare_by_seed(gold, runs[a], runs[b], "semeval", negative, n=n)
+    ]
     return out
 
 

@@ -104,6 +104,26 @@ def compare_seeds(
     return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
 
 
+def compare_by_seed(
+    gold: Sequence[Document],
+    runs_a: dict[Any, Sequence[Document]],
+    runs_b: dict[Any, Sequence[Document]],
+    scheme: str,
+    negative: str,
+    metric: str | None = None,
+    n: int = 1000,
+) -> list[dict[str, Any]]:
+    """A vs B for every seed both have (``{seed: predictions}``), then, with two or more, the seed-pooled
+    comparison (:func:`compare_seeds`): result rows ``{"seed": s, **bootstrap_row}`` and
+    ``{"seed": "pooled", "seeds": [...], **bootstrap_row}``."""
+    seeds = sorted(set(runs_a) & set(runs_b))
+    out = [{"seed": s, **bootstrap_row(compare_predictions(gold, runs_a[s], runs_b[s], scheme, negative, metric, n=n))} for s in seeds]
+    if len(seeds) > 1:
+        res = compare_seeds(gold, [runs_a[s] for s in seeds], [runs_b[s] for s in seeds], scheme, negative, metric, n=n)
+        out.append({"seed": "pooled", "seeds": seeds, **bootstrap_row(res)})
+    return out
+
+
 def document_difference(a: Sequence[Document], b: Sequence[Document]) -> str | None:
     """Why two copies of a test set differ (their sizes, or the first document whose id, tokens, entities (spans
     and types) or relations (head, tail, label) differ), or None when their contents are the same."""
