@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -13,7 +14,18 @@ from relx.data.textio import load_json, write_text
 from relx.evaluation.report import mean_sd as format_mean_sd
 from relx.utils import write_json
 
-__all__ = ["RESULTS", "ROOT", "hardware", "has_speed_row", "load_rows", "markdown_table", "mean_sd", "save_rows", "write_text"]
+__all__ = [
+    "RESULTS",
+    "ROOT",
+    "code_commit",
+    "hardware",
+    "has_speed_row",
+    "load_rows",
+    "markdown_table",
+    "mean_sd",
+    "save_rows",
+    "write_text",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -26,6 +38,14 @@ def hardware() -> str:
     if torch.cuda.is_available():
         return f"cuda: {torch.cuda.get_device_name(0)}"
     return f"cpu: {torch.get_num_threads()} threads ({platform.processor() or platform.machine()})"
+
+
+@functools.cache
+def code_commit() -> str:
+    """The commit checked out when this process first asked (short hash; "+dirty" with uncommitted changes under src/)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + ("+dirty" if dirty else "")
 
 
 def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:

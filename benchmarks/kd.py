@@ -19,7 +19,6 @@ Results: benchmarks/results/kd_semeval.json, kd_conll04_pairs.json (+ kd.md).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import re
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
+from common import RESULTS, ROOT, code_commit, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_config  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
@@ -135,16 +134,6 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "commit": code_commit(),
     }
     return row
-
-
-@functools.cache
-def code_commit() -> str:
-    """The commit checked out when this process first asked (short hash; "+dirty" with uncommitted changes under src/)."""
-    import subprocess
-
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return head + ("+dirty" if dirty else "")
 
 
 def speed(args: argparse.Namespace) -> dict:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
+from common import RESULTS, ROOT, code_commit, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_config  # noqa: E402
 from relx.data.labels import LabelSet  # noqa: E402
@@ -159,6 +159,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
         "threshold_dev": (hist.get("threshold") or {}).get("dev"),
         "best_dev": hist["best_dev"],
         "best_step": hist["best_step"],
+        "steps": hist["steps"],  # optimizer steps
         "train_sentences": n_train,
         "train_documents": seen,
         "train_seconds": round(hist["train_seconds"], 1),
@@ -171,6 +172,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> l
         "hardware": hardware(),
         "threads": args.threads,
         "run_dir": str(out.relative_to(ROOT)),
+        "commit": code_commit(),
     }
     rows = [row]
     for mode in ("exact", "partial_last") if dataset != "semeval" else ("exact",):
@@ -343,6 +345,8 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     from joint_spans import locked  # one lock helper for results files shared by several queues
+
+    code_commit()  # the code this process runs, before anyone commits again
 
     if args.memory_one:
         import torch
