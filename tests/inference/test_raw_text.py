@@ -144,7 +144,8 @@ def test_long_sentence_is_windowed_not_cut(tiny_bert):
     long = Document("long", ("bill gates founded microsoft in paris . " * 20).split())  # 140 words, > 64 word pieces
     seen: list[Document] = []
 
-    def fake(ds):  # every "microsoft" is an entity: those past the first window must come back too
+    def fake(ds, feats):  # every "microsoft" is an entity: those past the first window must come back too
+        assert len(feats) == len(ds) and all(f["n_words"] == len(d.tokens) for f, d in zip(feats, ds))
         seen.extend(ds)
         out = []
         for d in ds:
@@ -158,6 +159,32 @@ def test_long_sentence_is_windowed_not_cut(tiny_bert):
     torch.manual_seed(0)
     (real,) = model.predict([long, docs[0]])[:1]  # the real model: windows merged, no error
     assert real.meta["windows"] > 1 and all(0 <= e.start < e.end <= len(long.tokens) for e in real.entities)
+
+
+def test_span_predict_tokenizes_once(tiny_bert, monkeypatch):
+    """Sentences that fit the encoder are tokenized by one batched call, whose encodings are their features."""
+    docs = make_joint_docs()
+    model = MODELS.get("span_base")(tiny_config(MODELS.get("span_base"), {"bert": str(tiny_bert)}), LabelSet.from_documents(docs))
+    model.prepare(docs)
+    torch.manual_seed(0)
+    expected = model.predict(docs, feats=model.featurize_many(docs))
+    calls: list[int] = []
+
+    class Counting:  # the model's tokenizer, counting its calls
+        def __init__(self, tok: object) -> None:
+            self.tok = tok
+
+        def __call__(self, words: list, **kw: object) -> object:
+            calls.append(len(words))
+            return self.tok(words, **kw)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.tok, name)
+
+    monkeypatch.setattr(model, "tokenizer", Counting(model.tokenizer))
+    got = model.predict(docs)
+    assert calls == [len(docs)]
+    assert [(d.entities, d.relations) for d in got] == [(d.entities, d.relations) for d in expected]
 
 
 # --- sentences, words, offsets -----------------------------------------------------------------

@@ -272,18 +272,17 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
     def inference(self, batch: dict[str, torch.Tensor], enc: dict) -> ModelOutput:
         cfg = self.config
         typ, prob = self.entity_scores(enc["spans"])  # (B, S)
-        is_ent = (typ >= 0) & enc["valid"]
-        score = torch.where(is_ent, prob, -1.0)
-        k = min(cfg.max_entities, score.size(1))
-        top = score.topk(k, dim=1)  # (B, k) best entities first
-        ent_idx, ent_ok = top.indices, top.values >= 0  # (B, k)
-        n_ent = int(ent_ok.sum(1).max()) if ent_ok.any() else 0
-        ent_idx, ent_ok = ent_idx[:, :n_ent], ent_ok[:, :n_ent]  # (B, N)
-        ent_bounds = enc["bounds"][ent_idx]  # (B, N, 2)
-        ent_type = typ.gather(1, ent_idx).clamp(min=0)  # (B, N)
-        if cfg.entities == "given":  # the documents' own entities instead (isolates the relation decision from NER)
+        if cfg.entities == "given":  # the documents' own entities (isolates the relation decision from NER)
             ent_ok, ent_bounds, ent_type = batch["ent_mask"], batch["ent_bounds"], batch["ent_type"]  # (B, N), (B, N, 2), (B, N)
-            ent_idx, n_ent = self.span_index(ent_bounds, int(enc["w"])).clamp(max=score.size(1) - 1), ent_ok.size(1)
+            ent_idx, n_ent = self.span_index(ent_bounds, int(enc["w"])).clamp(max=prob.size(1) - 1), ent_ok.size(1)
+        else:
+            score = torch.where((typ >= 0) & enc["valid"], prob, -1.0)  # (B, S)
+            top = score.topk(min(cfg.max_entities, score.size(1)), dim=1)  # (B, k) best entities first
+            ent_idx, ent_ok = top.indices, top.values >= 0  # (B, k)
+            n_ent = int(ent_ok.sum(1).max()) if ent_ok.any() else 0
+            ent_idx, ent_ok = ent_idx[:, :n_ent], ent_ok[:, :n_ent]  # (B, N)
+            ent_bounds = enc["bounds"][ent_idx]  # (B, N, 2)
+            ent_type = typ.gather(1, ent_idx).clamp(min=0)  # (B, N)
         ent_rep = enc["spans"].gather(1, ent_idx.unsqueeze(-1).expand(-1, -1, enc["spans"].size(-1)))  # (B, N, D)
         out = {"ent_bounds": ent_bounds, "ent_type": ent_type, "ent_ok": ent_ok, "ent_score": prob.gather(1, ent_idx)}
         b = ent_ok.size(0)
@@ -321,5 +320,5 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         """As every model; a sentence over ``max_length`` word pieces goes as overlapping windows, merged (span_decode)."""
         if feats is not None:
             return super().predict(docs, batch_size, feats, engine)
-        run = lambda ds: super(SpanJointModel, self).predict(ds, batch_size, None, engine)  # noqa: E731
+        run = lambda ds, fs: super(SpanJointModel, self).predict(ds, batch_size, fs, engine)  # noqa: E731
         return windowed_predict(self, list(docs), run, self.config.overlapping_entities)

@@ -114,22 +114,25 @@ def word_windows(pieces: Sequence[int], budget: int) -> list[tuple[int, int]]:
 
 
 def windowed_predict(
-    model: Any, docs: list[Document], predict: Callable[[list[Document]], list[Document]], overlapping: bool
+    model: Any, docs: list[Document], predict: Callable[[list[Document], list[dict]], list[Document]], overlapping: bool
 ) -> list[Document]:
-    """``predict(docs)`` for documents that fit the encoder (``model.config.max_length`` word pieces with [CLS] and
-    [SEP], counted with ``model.tokenizer``); a longer one goes as windows of words (:func:`word_windows`) whose
-    predictions are merged (:func:`merge_pieces`), so no word is cut off."""
+    """``predict(docs, feats)`` for documents that fit the encoder (``model.config.max_length`` word pieces with [CLS]
+    and [SEP], counted with one batched call of ``model.tokenizer``, whose encodings are also their features); a
+    longer one goes as windows of words (:func:`word_windows`) whose predictions are merged (:func:`merge_pieces`),
+    so no word is cut off."""
     budget = model.config.max_length - 2
     if not docs:
         return []
     enc = model.tokenizer([list(d.tokens) for d in docs], is_split_into_words=True, add_special_tokens=False)
     jobs: list[tuple[int, int]] = []  # (document, shift) of every model input
     inputs: list[Document] = []
+    feats: list[dict] = []
     for i, doc in enumerate(docs):
         ids = enc.word_ids(i)
         if len(ids) <= budget:
             jobs.append((i, -1))
             inputs.append(doc)
+            feats.append(model.featurize(doc, (enc["input_ids"][i], ids)))
             continue
         pieces = [0] * len(doc.tokens)
         for w in ids:
@@ -138,7 +141,8 @@ def windowed_predict(
         for s, e in word_windows(pieces, budget):
             jobs.append((i, s))
             inputs.append(Document(f"{doc.id}#w{s}", list(doc.tokens[s:e])))
-    preds = predict(inputs)
+            feats.append(model.featurize(inputs[-1]))
+    preds = predict(inputs, feats)
     out: list[Document | None] = [None] * len(docs)
     windows: dict[int, list[tuple[int, Document]]] = {}
     for (i, shift), pred in zip(jobs, preds):

@@ -13,11 +13,15 @@ class SpanFeatures:
     """Mixin: ``featurize`` / ``collate`` / ``feature_length`` of the span models (needs ``tokenizer``,
     ``config.max_length``, ``config.max_span_width``, ``entity_types``, ``relation_types``)."""
 
-    def featurize(self, doc: Document) -> dict:
-        """Sub-token ids, each word's sub-token range, gold entities (width <= epsilon) and relations."""
-        enc = self.tokenizer(list(doc.tokens), is_split_into_words=True, add_special_tokens=False)
-        ids, words = enc["input_ids"][: self.config.max_length - 2], enc.word_ids()[: self.config.max_length - 2]
-        truncated = len(ids) < len(enc["input_ids"])
+    def featurize(self, doc: Document, encoded: tuple[list[int], list[int | None]] | None = None) -> dict:
+        """Sub-token ids, each word's sub-token range, gold entities (width <= epsilon) and relations; ``encoded``:
+        the document's sub-token ids and word ids when a batched tokenizer call already made them."""
+        if encoded is None:
+            enc = self.tokenizer(list(doc.tokens), is_split_into_words=True, add_special_tokens=False)
+            encoded = (enc["input_ids"], enc.word_ids())
+        all_ids, all_words = encoded
+        ids, words = all_ids[: self.config.max_length - 2], all_words[: self.config.max_length - 2]
+        truncated = len(ids) < len(all_ids)
         n_words = words[-1] if truncated else len(doc.tokens)  # a cut word is dropped whole
         lo, hi = [0] * n_words, [0] * n_words  # sub-token range of each word (+1 for [CLS]); empty: no sub-tokens
         for pos, w in enumerate(words):
