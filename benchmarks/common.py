@@ -18,6 +18,7 @@ __all__ = [
     "RESULTS",
     "ROOT",
     "code_commit",
+    "config_steps",
     "hardware",
     "has_speed_row",
     "load_rows",
@@ -46,6 +47,18 @@ def code_commit() -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return head + ("+dirty" if dirty else "")
+
+
+def config_steps(epochs: int, train_docs: int, config: Path) -> int:
+    """Optimizer steps of ``epochs`` epochs over ``train_docs`` documents at ``config``'s batch size, for rows made
+    before runs recorded their steps (one step per batch, no accumulation)."""
+    import math
+
+    from relx.config import load_config
+    from relx.training.config import TrainerConfig
+
+    batch = load_config(config)["trainer"].get("batch_size") or TrainerConfig.batch_size
+    return epochs * math.ceil(train_docs / batch)
 
 
 def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:

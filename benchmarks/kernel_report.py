@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from common import RESULTS, markdown_table, mean_sd, write_text
+from common import RESULTS, ROOT, config_steps, markdown_table, mean_sd, write_text
 
 from relx.evaluation.overlap import LABELS, overlap_png
 
@@ -191,20 +191,11 @@ def side_by_side(rows: list[dict]) -> str:
 
 
 def _steps(r: dict) -> str:
-    """A row's optimizer steps; rows made before steps were recorded: epochs x batches per epoch from the config's
-    batch size, marked '*'."""
+    """A row's optimizer steps; rows made before steps were recorded: derived from the config, marked '*'."""
     if r.get("steps"):
         return str(r["steps"])
-    import math
-
-    from common import ROOT
-
-    from relx.config import load_config
-    from relx.training.config import TrainerConfig
-
     stem = "marker" if r["model"].partition("@")[0] == "marker" else "kernel"
-    batch = load_config(ROOT / "configs" / r["dataset"] / f"{stem}.yaml")["trainer"].get("batch_size") or TrainerConfig.batch_size
-    return f"{r['epochs'] * math.ceil(r['train_documents'] / batch)}*"
+    return f"{config_steps(r['epochs'], r['train_documents'], ROOT / 'configs' / r['dataset'] / f'{stem}.yaml')}*"
 
 
 def options_table(rows: list[dict]) -> str:
