@@ -324,10 +324,10 @@ def write_report(rows: list[dict], nyt_dir: str | None = None) -> None:
         "Options are chosen on dev. 'Nested in a gold block': a wrong triple whose head and tail lie inside a gold triple's "
         "head and tail with the same relation, which Eq. 7's block union labels positive. Train seconds include the "
         "per-epoch dev evaluations. Rows with a commit ran two at a time on a 2-core machine, one thread each, pinned, so "
-        "their seconds are longer than a lone run's (the same kernel 10-epoch setting took 1,972 s in an earlier row and "
-        "3,540 s here); compare seconds within one of these groups only. Equal training time: `cpu-20ep-eqtime` gives the "
+        "their seconds are longer than a lone run's (the same kernel 10-epoch setting took 1,972 s in the row this re-run "
+        "replaced, kernel_triples.json at commit 8434622, and 3,540 s here); compare seconds within one of these groups only. Equal training time: `cpu-20ep-eqtime` gives the "
         "kernel 20 epochs, the count whose time matches the marker's 2 epochs at the earlier rows' rates (kernel 10 "
-        "epochs 1,972 s, marker 2 epochs 4,047 s, both 1 thread). Steps marked * "
+        "epochs 1,972 s in that replaced row, marker 2 epochs 4,047 s, both 1 thread). Steps marked * "
         "were not recorded by the run: epochs x batches per epoch at the config's batch size (the marker trains on entity "
         "pairs, the kernel on sentences).\n",
         options_table(rows),
