@@ -21,9 +21,11 @@ __all__ = [
     "config_steps",
     "hardware",
     "has_speed_row",
+    "keep_predictions",
     "load_rows",
     "markdown_table",
     "mean_sd",
+    "prediction_path",
     "save_rows",
     "write_text",
 ]
@@ -59,6 +61,33 @@ def config_steps(epochs: int, train_docs: int, config: Path) -> int:
 
     batch = load_config(config)["trainer"].get("batch_size") or TrainerConfig.batch_size
     return epochs * math.ceil(train_docs / batch)
+
+
+def keep_predictions(run_dir: Path, name: str) -> str | None:
+    """A gzipped copy of ``run_dir``'s test predictions as ``benchmarks/results/predictions/<name>.jsonl.gz`` (so a
+    paired bootstrap over seeds can be redone from the repository once run directories are gone); its path relative
+    to the repository, or None when the run holds no test predictions."""
+    import gzip
+
+    src = Path(run_dir) / "test_predictions.jsonl"
+    if not src.is_file():
+        return None
+    dest = RESULTS / "predictions" / f"{name}.jsonl.gz"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    with gzip.GzipFile(tmp, "wb", mtime=0) as out:  # mtime 0: the same predictions give the same bytes
+        out.write(src.read_bytes())
+    tmp.replace(dest)
+    return str(dest.relative_to(ROOT))
+
+
+def prediction_path(row: dict[str, Any]) -> Path | None:
+    """The test predictions of a result row: its run directory's file while it exists, else the copy the row names
+    under ``predictions`` (see :func:`keep_predictions`); None when neither is on disk."""
+    for path in (ROOT / row.get("run_dir", "") / "test_predictions.jsonl" if row.get("run_dir") else None, row.get("predictions")):
+        if path and (ROOT / path).is_file():
+            return ROOT / path
+    return None
 
 
 def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -26,7 +26,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, code_commit, hardware, has_speed_row, load_rows, save_rows  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    code_commit,
+    hardware,
+    has_speed_row,
+    keep_predictions,
+    load_rows,
+    prediction_path,
+    save_rows,
+)
 
 from relx.config import load_config  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
@@ -133,6 +143,7 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "kd_anneal": getattr(result.model.config, "kd_anneal", None) if getattr(result.model.config, "kd", False) else None,
         "commit": code_commit(),
     }
+    row["predictions"] = keep_predictions(out, f"kd/{dataset}_{args.budget_name}_{name.replace('-', '_').replace('&', '_')}_s{seed}")
     return row
 
 
@@ -167,7 +178,7 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     from relx.evaluation.compare import compare_by_seed
 
     out = []
-    by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r and prediction_file(r).is_file()}
+    by = {(r["model"], r["seed"], r["budget"]): r for r in rows if "kind" not in r and prediction_path(r)}
     raw = load_config(ROOT / "configs" / dataset / "cgcn.yaml")["data"]
     gold = list(read(ROOT / raw["test"], raw["format"]))
     negative = raw.get("negative", "no_relation")
@@ -185,14 +196,10 @@ def boot_key(row: dict) -> tuple:
     return row["budget"], str(row["seed"]), row.get("a", "student_r"), row.get("b", "cgcn")
 
 
-def prediction_file(row: dict) -> Path:
-    return ROOT / row["run_dir"] / "test_predictions.jsonl"
-
-
 def test_predictions(row: dict) -> list:
     from relx.data.schema import read_jsonl
 
-    return list(read_jsonl(prediction_file(row)))
+    return list(read_jsonl(prediction_path(row)))
 
 
 def main() -> None:

@@ -18,12 +18,25 @@ More seeds of the 10-epoch CPU rows (one thread each, two at once), merged, then
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, load_rows, markdown_table, mean_sd, save_rows, write_text  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    code_commit,
+    hardware,
+    keep_predictions,
+    load_rows,
+    markdown_table,
+    mean_sd,
+    prediction_path,
+    save_rows,
+    write_text,
+)
 
 from relx.config import load_config  # noqa: E402
 from relx.training.run import run_experiment  # noqa: E402
@@ -84,8 +97,10 @@ def run(args: argparse.Namespace) -> list[dict]:
                 "hardware": hardware(),
                 "budget": args.budget_name,
                 "run_dir": rel(run_dir),
+                "commit": code_commit(),
                 "script": "benchmarks/semeval_marker.py " + " ".join(sys.argv[1:]),
             }
+            row["predictions"] = keep_predictions(run_dir, predictions_name(row))
             print(
                 f"{name:10s} seed {seed}: official macro-F1 {100 * row['official_macro_f1']:.2f} (dev {100 * res['best_dev']:.2f})",
                 flush=True,
@@ -117,6 +132,7 @@ def summarize(rows: list[dict], path: Path) -> str:
             ", ".join(sorted({str(steps(r, batch)) for r in g})),
             ", ".join(f"{r['train_seconds']:.0f}" for r in g),
             "; ".join(sorted({r["hardware"] for r in g})),
+            ", ".join(sorted({r.get("commit", "–") for r in g})),
         ]
         for (b, c), g in groups.items()
     ]
@@ -130,6 +146,7 @@ def summarize(rows: list[dict], path: Path) -> str:
         "optimizer steps",
         "train s (per seed)",
         "hardware",
+        "commit",
     ]
     text = markdown_table(header, table)
     boots = [r for r in rows if r.get("kind") == "bootstrap"]
@@ -141,6 +158,7 @@ def summarize(rows: list[dict], path: Path) -> str:
             f"(95% CI {100 * x['ci_low']:+.2f} .. {100 * x['ci_high']:+.2f}), p = {x['p_value']:.3f}\n"
             for x in boots
         )
+        text += seed_differences(rows, {(x["budget"], x["a"], x["b"]) for x in boots})
     note = (
         "Train = official train minus 800 held-out sentences (dev, model selection); test = the official test set. "
         "`train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
@@ -150,9 +168,30 @@ def summarize(rows: list[dict], path: Path) -> str:
     return text
 
 
+def seed_differences(rows: list[dict], pairs: set[tuple]) -> str:
+    """One line per (budget, A, B): the test difference A - B of every seed with both rows, and their mean ± sd (the
+    seed-level view, which needs no saved predictions)."""
+    by = {(r["budget"], r["config"], r["seed"]): r["official_macro_f1"] for r in rows if "kind" not in r}
+    lines = []
+    for budget, a, b in sorted(pairs):
+        seeds = sorted(s for (bb, c, s) in by if bb == budget and c == a and (budget, b, s) in by)
+        diffs = [by[(budget, a, s)] - by[(budget, b, s)] for s in seeds]
+        if len(diffs) > 1:
+            each = ", ".join(f"seed {s} {100 * d:+.2f}" for s, d in zip(seeds, diffs))
+            m, sd = statistics.mean(diffs), statistics.stdev(diffs)
+            lines.append(f"- {budget}, {a} minus {b} per seed (test official macro-F1): {each}; mean {100 * m:+.2f} ± {100 * sd:.2f}\n")
+    return "\nSeed by seed:\n\n" + "".join(lines) if lines else ""
+
+
 def default_run_dir(runs: Path, config: str, seed: int, budget: str) -> Path:
     name = CONFIGS.get(config) or "marker" + config.replace("+", "_").lower().replace("-", "")
     return runs.resolve() / f"{name}_s{seed}_{budget}"
+
+
+def predictions_name(row: dict) -> str:
+    """Where a row's test predictions are kept in the repository (under benchmarks/results/predictions/)."""
+    slug = row["config"].replace("+", "_").lower().replace("-", "").strip("_") or "plain"
+    return f"semeval_marker/{row['budget']}_{slug}_s{row['seed']}"
 
 
 def rel(path: Path) -> str:
@@ -161,15 +200,21 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def merge(path: Path, files: list[str], runs: Path) -> list[dict]:
+def merge(path: Path, files: list[str], runs: Path, commit: str | None = None) -> list[dict]:
     """Rows of ``files`` (results of runs made elsewhere, e.g. one per core) into ``path``; a (budget, config, seed)
-    row there is replaced by the merged one; a row without ``run_dir`` gets its directory under ``runs``."""
+    row there is replaced by the merged one; a row without ``run_dir`` gets its directory under ``runs``, one
+    without ``commit`` gets ``commit`` (the code its run was started with) when given."""
     rows = load_rows(path)
     for f in files:
         new = [
             {**r, "run_dir": rel(Path(r["run_dir"]) if r.get("run_dir") else default_run_dir(runs, r["config"], r["seed"], r["budget"]))}
             for r in load_rows(Path(f))
         ]
+        for r in new:
+            if "kind" not in r and not r.get("predictions"):
+                r["predictions"] = keep_predictions(ROOT / r["run_dir"], predictions_name(r))
+            if "kind" not in r and commit and not r.get("commit"):
+                r["commit"] = commit
         keys = {(r["budget"], r["config"], r["seed"]) for r in new if "kind" not in r}
         rows = [r for r in rows if "kind" in r or (r["budget"], r["config"], r["seed"]) not in keys] + [r for r in new if "kind" not in r]
     save_rows(path, rows)
@@ -178,13 +223,13 @@ def merge(path: Path, files: list[str], runs: Path) -> list[dict]:
 
 def compare(rows: list[dict], a: str, b: str, budget: str, n: int = 1000) -> list[dict]:
     """Paired bootstrap of configs ``a`` vs ``b`` (official macro-F1) per seed and over the seeds both have, on the
-    test predictions the rows' run directories still hold."""
+    test predictions of the rows' run directories or, once those are gone, the copies kept in the repository."""
     from relx.data.io import read
     from relx.evaluation.compare import compare_by_seed
 
     def preds(r: dict) -> list | None:
-        f = ROOT / r.get("run_dir", "") / "test_predictions.jsonl"
-        return list(read(f)) if r.get("run_dir") and f.is_file() else None
+        f = prediction_path(r)
+        return list(read(f)) if f else None
 
     raw = load_config(ROOT / "configs" / "semeval" / "marker.yaml")["data"]
     gold = list(read(ROOT / raw["test"], raw["format"]))
@@ -217,11 +262,12 @@ def main() -> None:
     p.add_argument("--resume", action="store_true", help="keep finished (config, seed) rows of this budget; run the rest")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--merge", default=None, help="comma-separated results files to merge into --results (no training)")
+    p.add_argument("--commit", default=None, help="with --merge: the commit that rows without one were run at")
     p.add_argument("--compare", default=None, metavar="A,B", help="paired bootstrap of config A vs B in --budget-name (no training)")
     args = p.parse_args()
     out_json = Path(args.results)
     if args.merge or args.compare:
-        rows = merge(out_json, args.merge.split(","), Path(args.runs)) if args.merge else load_rows(out_json)
+        rows = merge(out_json, args.merge.split(","), Path(args.runs), args.commit) if args.merge else load_rows(out_json)
         if args.compare:
             a, b = args.compare.split(",")
             boot = compare(rows, a, b, args.budget_name)

@@ -99,11 +99,17 @@ def test_compare_several_seeds_pools_their_mean(tmp_path, capsys):
 
 def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, monkeypatch):
     """benchmarks/semeval_marker.py --merge / --compare: rows made elsewhere join the results file; configs A vs B
-    per seed and pooled over the seeds whose run directories still hold test predictions."""
+    per seed and pooled over the seeds that have test predictions: in their run directories or, once those are
+    gone, in the gzipped copies the merge kept under the results directory."""
+    import shutil
     from pathlib import Path
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import common
     import semeval_marker as sm
+
+    monkeypatch.setattr(common, "ROOT", tmp_path)
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
 
     gold = [
         Document(str(i), ["x", "and", "y"], [Entity(0, 1), Entity(2, 3)], [Relation(0, 1, lab or "Other")]) for i, lab in enumerate(GOLD)
@@ -131,3 +137,26 @@ def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, m
     assert [b["seed"] for b in boot] == [13, 14, "pooled"] and boot[-1]["seeds"] == [13, 14]
     assert boot[0]["metric_a"] == 1.0 and boot[-1]["metric_a"] == 1.0 and boot[-1]["diff"] > 0 and boot[-1]["p_value"] < 0.05
     assert sm.compare(rows[:3], "+MLD+MSE", "plain", "b", n=20)[-1]["seed"] == 13  # seed 14 has no plain row: no pooling
+    kept = {(r["config"], r["seed"]): r["predictions"] for r in merged}
+    assert kept[("+MLD+MSE", 14)] == "results/predictions/semeval_marker/b_mld_mse_s14.jsonl.gz"
+    assert all((tmp_path / k).is_file() for k in kept.values())
+    for r in rows[1:]:
+        shutil.rmtree(r["run_dir"])
+    again = sm.compare(merged, "+MLD+MSE", "plain", "b", n=50)
+    assert [b["seed"] for b in again] == [14] and again[0]["metric_a"] == boot[1]["metric_a"]
+
+
+def test_semeval_marker_report_lists_each_seeds_difference(monkeypatch):
+    """The seed-level view of A vs B: every seed with both rows, then mean ± sd of the differences."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import semeval_marker as sm
+
+    rows = [
+        {"budget": "b", "config": c, "seed": s, "official_macro_f1": f}
+        for c, s, f in (("A", 13, 0.85), ("B", 13, 0.84), ("A", 14, 0.85), ("B", 14, 0.82), ("A", 15, 0.9))
+    ]
+    text = sm.seed_differences(rows, {("b", "A", "B")})
+    assert "seed 13 +1.00, seed 14 +3.00; mean +2.00 ± 1.41" in text
+    assert sm.seed_differences(rows[:2], {("b", "A", "B")}) == ""  # one seed: no spread to show

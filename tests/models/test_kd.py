@@ -226,6 +226,7 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     from pathlib import Path
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import common
     import kd
 
     gold = [d for _ in range(5) for d in make_pair_docs()]
@@ -235,6 +236,7 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     (tmp_path / "configs" / "semeval").mkdir(parents=True)
     (tmp_path / "configs" / "semeval" / "cgcn.yaml").write_text(f"data: {{test: {tmp_path / 'test.jsonl'}, format: jsonl}}\n")
     monkeypatch.setattr(kd, "ROOT", tmp_path)
+    monkeypatch.setattr(common, "ROOT", tmp_path)
     rng, rows = random.Random(0), []
     for model in ("cgcn", "-KD", "student_r"):
         for seed in (13, 14, 15):
