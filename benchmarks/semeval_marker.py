@@ -18,6 +18,7 @@ More seeds of the 10-epoch CPU rows (one thread each, two at once), merged, then
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from collections import defaultdict
@@ -93,6 +94,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                 "dev_official_macro_f1": res["best_dev"],
                 "train_docs": res["train_docs"],
                 "epochs": args.epochs,
+                "steps": res.get("steps"),
+                "best_step": res.get("best_step"),
                 "train_seconds": round(res["train_seconds"], 1),
                 "hardware": hardware(),
                 "budget": args.budget_name,
@@ -110,9 +113,10 @@ def run(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def steps(row: dict, batch: int) -> int:
-    """Optimizer steps of a row: epochs x batches of ``batch`` training documents."""
-    return row["epochs"] * -(-row["train_docs"] // batch)
+def steps(row: dict, batch: int) -> str:
+    """Optimizer steps a row's run made (early stopping can end it before its epochs), else epochs x batches of
+    ``batch`` training documents marked ``*`` (rows made before runs recorded their steps)."""
+    return str(row["steps"]) if row.get("steps") else f"{row['epochs'] * -(-row['train_docs'] // batch)}*"
 
 
 def summarize(rows: list[dict], path: Path) -> str:
@@ -129,7 +133,8 @@ def summarize(rows: list[dict], path: Path) -> str:
             mean_sd([r["dev_official_macro_f1"] for r in g]),
             mean_sd([r["official_macro_f1"] for r in g]),
             mean_sd([r["micro_f1"] for r in g]),
-            ", ".join(sorted({str(steps(r, batch)) for r in g})),
+            ", ".join(steps(r, batch) for r in g),
+            ", ".join(str(r.get("best_step", "–")) for r in g),
             ", ".join(f"{r['train_seconds']:.0f}" for r in g),
             "; ".join(sorted({r["hardware"] for r in g})),
             ", ".join(sorted({r.get("commit", "–") for r in g})),
@@ -143,7 +148,8 @@ def summarize(rows: list[dict], path: Path) -> str:
         "official macro-F1 (dev)",
         "official macro-F1 (test)",
         "micro-F1 (test)",
-        "optimizer steps",
+        "optimizer steps (per seed)",
+        "best step",
         "train s (per seed)",
         "hardware",
         "commit",
@@ -161,7 +167,10 @@ def summarize(rows: list[dict], path: Path) -> str:
         text += seed_differences(rows, {(x["budget"], x["a"], x["b"]) for x in boots})
     note = (
         "Train = official train minus 800 held-out sentences (dev, model selection); test = the official test set. "
-        "`train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
+        "Training stops early after 4 dev evaluations without a gain (`trainer.patience`); `optimizer steps` are the "
+        "steps each run made (`*`: epochs x batches, the budget's upper bound, for rows made before runs recorded "
+        "the steps they made), `best step` the "
+        "selected checkpoint. `train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
         "differ in time, not in what they compute.\n\n"
     )
     write_text(path, "# SemEval-2010 Task 8, entity-marker MiniLM-L6\n\nProduced by `benchmarks/semeval_marker.py`. " + note + text)
@@ -211,6 +220,10 @@ def merge(path: Path, files: list[str], runs: Path, commit: str | None = None) -
             for r in load_rows(Path(f))
         ]
         for r in new:
+            result = ROOT / r["run_dir"] / "result.json"
+            if "kind" not in r and not r.get("steps") and result.is_file():
+                summary = json.loads(result.read_text())
+                r.update(steps=summary.get("steps"), best_step=summary.get("best_step"))
             if "kind" not in r and not r.get("predictions"):
                 r["predictions"] = keep_predictions(ROOT / r["run_dir"], predictions_name(r))
             if "kind" not in r and commit and not r.get("commit"):

@@ -130,6 +130,7 @@ def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, m
                 [Document(d.id, d.tokens, d.entities, [Relation(0, 1, lab or "Other")]) for d, lab in zip(gold, seq)],
             )
             rows.append({"budget": "b", "config": config, "seed": seed, "run_dir": str(run), "official_macro_f1": 0.5})
+    (tmp_path / "+MLD+MSE_14" / "result.json").write_text(json.dumps({"steps": 1800, "best_step": 900}))
     (tmp_path / "elsewhere.json").write_text(json.dumps(rows[1:]))
     merged = sm.merge(tmp_path / "results.json", [str(tmp_path / "elsewhere.json")], tmp_path / "runs")
     assert len(merged) == 3 and {(r["config"], r["seed"]) for r in merged} == {("plain", 14), ("+MLD+MSE", 13), ("+MLD+MSE", 14)}
@@ -137,6 +138,10 @@ def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, m
     assert [b["seed"] for b in boot] == [13, 14, "pooled"] and boot[-1]["seeds"] == [13, 14]
     assert boot[0]["metric_a"] == 1.0 and boot[-1]["metric_a"] == 1.0 and boot[-1]["diff"] > 0 and boot[-1]["p_value"] < 0.05
     assert sm.compare(rows[:3], "+MLD+MSE", "plain", "b", n=20)[-1]["seed"] == 13  # seed 14 has no plain row: no pooling
+    made = {(r["config"], r["seed"]): (r.get("steps"), r.get("best_step")) for r in merged}
+    assert made[("+MLD+MSE", 14)] == (1800, 900) and made[("plain", 14)] == (None, None)  # early stop: the steps run
+    assert sm.steps({"steps": 1800, "epochs": 10, "train_docs": 64}, 32) == "1800"
+    assert sm.steps({"epochs": 10, "train_docs": 64}, 32) == "20*"
     kept = {(r["config"], r["seed"]): r["predictions"] for r in merged}
     assert kept[("+MLD+MSE", 14)] == "results/predictions/semeval_marker/b_mld_mse_s14.jsonl.gz"
     assert all((tmp_path / k).is_file() for k in kept.values())
