@@ -169,8 +169,7 @@ def summarize(rows: list[dict], path: Path) -> str:
         "Train = official train minus 800 held-out sentences (dev, model selection); test = the official test set. "
         "Training stops early after 4 dev evaluations without a gain (`trainer.patience`); `optimizer steps` are the "
         "steps each run made (`*`: epochs x batches, the budget's upper bound, for rows made before runs recorded "
-        "the steps they made), `best step` the "
-        "selected checkpoint. `train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
+        "the steps they made), `best step` the selected checkpoint. `train s` includes the per-epoch dev evaluation; rows made with 1 thread (two runs at once, pinned) and 2 threads "
         "differ in time, not in what they compute.\n\n"
     )
     write_text(path, "# SemEval-2010 Task 8, entity-marker MiniLM-L6\n\nProduced by `benchmarks/semeval_marker.py`. " + note + text)
@@ -220,13 +219,15 @@ def merge(path: Path, files: list[str], runs: Path, commit: str | None = None) -
             for r in load_rows(Path(f))
         ]
         for r in new:
+            if "kind" in r:
+                continue
             result = ROOT / r["run_dir"] / "result.json"
-            if "kind" not in r and not r.get("steps") and result.is_file():
+            if not r.get("steps") and result.is_file():
                 summary = json.loads(result.read_text())
                 r.update(steps=summary.get("steps"), best_step=summary.get("best_step"))
-            if "kind" not in r and not r.get("predictions"):
+            if not r.get("predictions"):
                 r["predictions"] = keep_predictions(ROOT / r["run_dir"], predictions_name(r))
-            if "kind" not in r and commit and not r.get("commit"):
+            if commit and not r.get("commit"):
                 r["commit"] = commit
         keys = {(r["budget"], r["config"], r["seed"]) for r in new if "kind" not in r}
         rows = [r for r in rows if "kind" in r or (r["budget"], r["config"], r["seed"]) not in keys] + [r for r in new if "kind" not in r]
