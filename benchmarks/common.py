@@ -63,13 +63,13 @@ def config_steps(epochs: int, train_docs: int, config: Path) -> int:
     return epochs * math.ceil(train_docs / batch)
 
 
-def keep_predictions(run_dir: Path, name: str) -> str | None:
-    """A gzipped copy of ``run_dir``'s test predictions as ``benchmarks/results/predictions/<name>.jsonl.gz`` (so a
-    paired bootstrap over seeds can be redone from the repository once run directories are gone); its path relative
-    to the repository, or None when the run holds no test predictions."""
+def keep_predictions(run_dir: Path, name: str, split: str = "test") -> str | None:
+    """A gzipped copy of ``run_dir``'s ``<split>_predictions.jsonl`` as ``benchmarks/results/predictions/<name>.jsonl.gz``
+    (so a paired bootstrap over seeds, or a bucket analysis, can be redone from the repository once run directories are
+    gone); its path relative to the repository, or None when the run holds no such predictions."""
     import gzip
 
-    src = Path(run_dir) / "test_predictions.jsonl"
+    src = Path(run_dir) / f"{split}_predictions.jsonl"
     if not src.is_file():
         return None
     dest = RESULTS / "predictions" / f"{name}.jsonl.gz"
@@ -81,10 +81,12 @@ def keep_predictions(run_dir: Path, name: str) -> str | None:
     return str(dest.relative_to(ROOT))
 
 
-def prediction_path(row: dict[str, Any]) -> Path | None:
-    """The test predictions of a result row: its run directory's file while it exists, else the copy the row names
-    under ``predictions`` (see :func:`keep_predictions`); None when neither is on disk."""
-    for path in (ROOT / row.get("run_dir", "") / "test_predictions.jsonl" if row.get("run_dir") else None, row.get("predictions")):
+def prediction_path(row: dict[str, Any], split: str = "test") -> Path | None:
+    """The ``split`` predictions of a result row: its run directory's file while it exists, else the copy the row names
+    under ``predictions`` (test) or ``<split>_predictions`` (see :func:`keep_predictions`); None when neither is on disk."""
+    key = "predictions" if split == "test" else f"{split}_predictions"
+    run_file = ROOT / row["run_dir"] / f"{split}_predictions.jsonl" if row.get("run_dir") else None
+    for path in (run_file, row.get(key)):
         if path and (ROOT / path).is_file():
             return ROOT / path
     return None

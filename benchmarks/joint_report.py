@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from common import RESULTS, ROOT, markdown_table, mean_sd, write_text  # mean_sd takes fractions
+from common import RESULTS, ROOT, markdown_table, mean_sd, prediction_path, write_text  # mean_sd takes fractions
 
 from relx.data.io import read
 from relx.data.schema import Document, read_jsonl
@@ -172,21 +172,22 @@ def table6(rows: list[dict], dataset: str) -> str:
     )
 
 
-def buckets(rows: list[dict], dataset: str, symmetric: set[str]) -> tuple[str, list[str]]:
+def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") -> tuple[str, list[str]]:
     from relx.evaluation.analysis import ner_f1_by_entity_length, re_f1_by_distance
     from relx.evaluation.plots import bucket_f1_png
 
+    kept = [r for r in rows if prediction_path(r, "dev")]  # rows whose dev predictions are on disk
     pick = {
-        name: min((r for r in rows if r["model"] == name), key=lambda r: r["seed"], default=None) for name in ("span_base", "two_phase")
+        name: min((r for r in kept if r["model"] == name), key=lambda r: r["seed"], default=None) for name in ("span_base", "two_phase")
     }
     if not all(pick.values()):
         return "", []
     gold = gold_docs(dataset, "dev")
     strict = MAIN_RE[dataset][0] == "re_strict"
-    preds = {name: list(read_jsonl(ROOT / r["run_dir"] / "dev_predictions.jsonl")) for name, r in pick.items()}
+    preds = {name: list(read_jsonl(prediction_path(r, "dev"))) for name, r in pick.items()}
     ner = {n: ner_f1_by_entity_length(gold, p) for n, p in preds.items()}
     rel = {n: re_f1_by_distance(gold, p, strict=strict, symmetric=symmetric) for n, p in preds.items()}
-    pngs = [f"joint_spans_{dataset}_entity_length.png", f"joint_spans_{dataset}_distance.png"]
+    pngs = [f"joint_spans{tag}_{dataset}_entity_length.png", f"joint_spans{tag}_{dataset}_distance.png"]
     bucket_f1_png(ner, RESULTS / pngs[0], title=f"{dataset} dev: NER F1 by entity length", xlabel="entity length (tokens)")
     bucket_f1_png(rel, RESULTS / pngs[1], title=f"{dataset} dev: RE F1 by entity distance", xlabel="entity distance (tokens between)")
     out = []
@@ -201,32 +202,62 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str]) -> tuple[str, l
 
 
 def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
-    from relx.evaluation.compare import compare_predictions
+    """two_phase vs span_base per seed and pooled over the seeds (the same resampled sentences for every seed, the
+    seeds' mean F1), for the seeds whose test predictions are on disk (run directory or kept copy)."""
+    from relx.evaluation.compare import compare_by_seed
 
     task = MAIN_RE[dataset][0]
-    gold = gold_docs(dataset, "test")
-    base = {r["seed"]: r for r in rows if r["model"] == "span_base"}
-    table = []
-    for r in sorted((r for r in rows if r["model"] == "two_phase"), key=lambda r: r["seed"]):
-        if r["seed"] not in base:
-            continue
-        a = list(read_jsonl(ROOT / r["run_dir"] / "test_predictions.jsonl"))
-        b = list(read_jsonl(ROOT / base[r["seed"]]["run_dir"] / "test_predictions.jsonl"))
-        res = compare_predictions(gold, a, b, "joint", "no_relation", metric=f"{task}_micro_f1", n=1000, seed=0, symmetric=symmetric)
-        table.append(
-            [
-                r["seed"],
-                f"{100 * res['metric_a']:.2f}",
-                f"{100 * res['metric_b']:.2f}",
-                f"{100 * res['diff']:+.2f}",
-                f"[{100 * res['ci_low']:+.2f}, {100 * res['ci_high']:+.2f}]",
-                f"{res['p_value']:.3f}",
-            ]
-        )
+    runs: dict[str, dict[int, list[Document]]] = {"two_phase": {}, "span_base": {}}
+    missing = []
+    for r in rows:
+        if r["model"] in runs:
+            path = prediction_path(r)
+            if path is None:
+                missing.append(f"{r['model']} seed {r['seed']}")
+            else:
+                runs[r["model"]][r["seed"]] = list(read_jsonl(path))
+    res = compare_by_seed(
+        gold_docs(dataset, "test"), runs["two_phase"], runs["span_base"], "joint", "no_relation", f"{task}_micro_f1", 1000, symmetric
+    )
+    table = [
+        [
+            r["seed"] if r["seed"] != "pooled" else f"pooled ({len(r['seeds'])} seeds)",
+            f"{100 * r['metric_a']:.2f}",
+            f"{100 * r['metric_b']:.2f}",
+            f"{100 * r['diff']:+.2f}",
+            f"[{100 * r['ci_low']:+.2f}, {100 * r['ci_high']:+.2f}]",
+            f"{r['p_value']:.3f}",
+        ]
+        for r in res
+    ]
+    note = f"\n\nNot in the test (test predictions no longer on disk): {', '.join(sorted(missing))}." if missing else ""
     if not table:
-        return ""
+        return f"### {dataset}: paired bootstrap\n\nNo seed has both models' test predictions on disk.{note}" if missing else ""
     head = ["seed", "two_phase", "span_base", "diff", "95% CI", "p (two_phase not better)"]
-    return f"### {dataset}: paired bootstrap, test {task} micro-F1, 1,000 resamples of sentences\n\n" + markdown_table(head, table)
+    return f"### {dataset}: paired bootstrap, test {task} micro-F1, 1,000 resamples of sentences\n\n" + markdown_table(head, table) + note
+
+
+def runs_table(rows: list[dict], dataset: str) -> str:
+    """One line per run: its budget in epochs, optimizer steps and seconds, where dev selection stopped, the code."""
+    task = MAIN_RE[dataset][0]
+    order = {n: k for k, n in enumerate(ORDER)}
+    table = [
+        [
+            r["model"],
+            r["seed"],
+            r["epochs"],
+            r.get("steps") or "-",
+            r["best_step"],
+            r["train_seconds"],
+            r.get("threads") or "-",
+            f"{r['dev'][f'{task}_micro_f1']:.2f}",
+            f"{r['test'][f'{task}_micro_f1']:.2f}",
+            r.get("commit") or "-",
+        ]
+        for r in sorted(rows, key=lambda r: (order.get(r["model"], 99), r["seed"]))
+    ]
+    head = ["model", "seed", "epochs", "optimizer steps", "best step", "train s", "threads", f"dev {task} F1", f"test {task} F1", "commit"]
+    return f"**{dataset}: runs** (train s: wall time of training with its per-epoch dev evaluations)\n\n" + markdown_table(head, table)
 
 
 def speed_table(rows: list[dict]) -> str:
@@ -259,12 +290,18 @@ def speed_table(rows: list[dict]) -> str:
     return "### Training speed (CoNLL04, MiniLM, CPU, one epoch over the first sentences, no evaluation)\n\n" + markdown_table(head, table)
 
 
+def report_name(budget: str) -> str:
+    """The Markdown/PNG stem of a budget's report: ``joint_spans`` for the default budget, else ``joint_spans_<budget>``."""
+    return "joint_spans" if budget == "cpu-20ep" else f"joint_spans_{budget}"
+
+
 def write_report(rows: list[dict[str, Any]], budget: str) -> None:
     from relx.data.readers.spert_types import symmetric_relations
 
+    stem = report_name(budget)
     parts = [
         f"# Joint entity + relation extraction (two-phase paper), budget `{budget}`\n",
-        "Produced by `benchmarks/joint_spans.py` (commands in its docstring); rows in `joint_spans.json`. "
+        f"Produced by `benchmarks/joint_spans.py --budget-name {budget}` (commands in its docstring); rows in `joint_spans.json`. "
         "Encoder: MiniLM-L6-H384 (uncased) for every relx row; the paper used bert-base-cased / SciBERT for 120 epochs.\n",
     ]
     for dataset in ("conll04", "scierc"):
@@ -272,9 +309,10 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
         if not rs:
             continue
         sym = symmetric_relations(ROOT / "data" / dataset / f"{dataset}_types.json.gz")
-        text, pngs = buckets(rs, dataset, sym)
-        parts += [main_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset), bootstrap(rs, dataset, sym), text]
+        text, pngs = buckets(rs, dataset, sym, stem.removeprefix("joint_spans"))
+        parts += [main_table(rs, dataset), runs_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset)]
+        parts += [bootstrap(rs, dataset, sym), text]
         parts += [f"![{p}]({p})" for p in pngs]
     parts.append(speed_table(rows))
-    write_text(RESULTS / "joint_spans.md", "\n\n".join(p for p in parts if p) + "\n")
-    print((RESULTS / "joint_spans.md").read_text())
+    write_text(RESULTS / f"{stem}.md", "\n\n".join(p for p in parts if p) + "\n")
+    print((RESULTS / f"{stem}.md").read_text())

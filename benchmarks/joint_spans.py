@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, load_rows, save_rows  # noqa: E402
+from common import RESULTS, ROOT, code_commit, hardware, keep_predictions, load_rows, save_rows  # noqa: E402
 
 from relx.config import load_config  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
@@ -129,6 +129,8 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "test": summary(test_m),
         "dev": summary(dev_m),
         "best_step": summ["best_step"],
+        "steps": summ.get("steps"),
+        "train_docs": summ.get("train_docs"),
         "train_seconds": round(summ["train_seconds"], 1),
         # wall time of fit() includes the per-epoch dev evaluations; see the --speed rows for the pure training rate
         "train_sent_per_s": round(epochs * len(result.train) / summ["train_seconds"], 2),
@@ -138,7 +140,11 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "threads": args.threads,
         "symmetric": sorted(sym),
         "run_dir": str(out.relative_to(ROOT)),
+        "commit": code_commit(),
     }
+    stem = f"joint/{dataset}_{args.budget_name}_{out.name}"
+    row["predictions"] = keep_predictions(out, stem)
+    row["dev_predictions"] = keep_predictions(out, f"{stem}_dev", split="dev")
     return row
 
 
@@ -207,6 +213,7 @@ def main() -> None:
     ap.add_argument("--report", action="store_true", help="only rebuild tables and plots from saved rows")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
+    code_commit()  # the code this process runs, before anyone commits again
     rows = load_rows(RESULTS_JSON)
     if args.speed:
         new = train_speed(args)

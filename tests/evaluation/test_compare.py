@@ -8,7 +8,7 @@ import pytest
 
 from relx.cli import main
 from relx.data.schema import Document, Entity, Relation, write_jsonl
-from relx.evaluation.compare import compare_predictions, document_difference
+from relx.evaluation.compare import compare_by_seed, compare_predictions, document_difference
 
 
 def _docs(labels):
@@ -95,6 +95,31 @@ def test_compare_several_seeds_pools_their_mean(tmp_path, capsys):
     assert res["metric_b"] == pytest.approx(single["metric_b"]) and res["p_value"] < 0.05
     assert main(["compare", f"{a1},{a2}", b1]) == 2
     assert "one run per seed on each side" in capsys.readouterr().err
+
+
+def _joint(rels):
+    """Sentences 'p w q' with entities p (PER) and q (ORG); ``rels``: per sentence, its relation label or None."""
+    return [
+        Document(str(i), ["p", "w", "q"], [Entity(0, 1, "PER"), Entity(2, 3, "ORG")], [Relation(0, 1, r)] if r else [])
+        for i, r in enumerate(rels)
+    ]
+
+
+def test_joint_scheme_pools_seeds_and_counts_symmetric_types_both_ways():
+    gold = _joint(["Work"] * 10)
+    a1, a2 = _joint(["Work"] * 10), _joint(["Work"] * 5 + [None] * 5)  # strict RE F1 1.0 and 2*5/(5+10) = 2/3
+    b = _joint(["Live"] * 10)  # every tuple wrong: F1 0
+    rows = compare_by_seed(gold, {13: a1, 14: a2}, {13: b, 14: b}, "joint", "no_relation", n=200)
+    assert [r["seed"] for r in rows] == [13, 14, "pooled"]
+    assert rows[1]["metric_a"] == pytest.approx(2 / 3)
+    pooled = rows[2]
+    assert pooled["seeds"] == [13, 14] and pooled["metric_a"] == pytest.approx((1 + 2 / 3) / 2) and pooled["metric_b"] == 0
+    assert pooled["p_value"] < 0.05 and pooled["ci_low"] > 0
+    # a reversed prediction of a symmetric type is correct only when the type is declared symmetric
+    rev = [Document(d.id, d.tokens, d.entities, [Relation(1, 0, "Work")]) for d in gold]
+    plain = compare_by_seed(gold, {1: rev, 2: rev}, {1: b, 2: b}, "joint", "no_relation", n=50)
+    sym = compare_by_seed(gold, {1: rev, 2: rev}, {1: b, 2: b}, "joint", "no_relation", n=50, symmetric={"Work"})
+    assert plain[-1]["metric_a"] == 0 and sym[-1]["metric_a"] == pytest.approx(1.0)
 
 
 def test_semeval_marker_benchmark_merges_rows_and_bootstraps_configs(tmp_path, monkeypatch):

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     symmetric = _agreed([r.get("trainer", {}).get("symmetric") for r in runs], "symmetric types", "--scheme") or []
     if len(side_a) > 1:
         preds = [[list(io.read(p)) for p, _ in side] for side in (side_a, side_b)]
-        res = compare_seeds(gold, preds[0], preds[1], scheme, negative, metric, args.resamples, args.seed)
+        res = compare_seeds(gold, preds[0], preds[1], scheme, negative, metric, args.resamples, args.seed, symmetric)
     else:
         (pa, _), (pb, _) = side_a[0], side_b[0]
         res = compare_predictions(

@@ -79,28 +79,42 @@ def compare_seeds(
     metric: str | None = None,
     n: int = 1000,
     seed: int = 0,
+    symmetric: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """A vs B over several seeds (pair-label schemes ``tacred`` / ``semeval``): ``runs_a[i]`` and ``runs_b[i]`` are
+    """A vs B over several seeds (schemes ``tacred``, ``semeval`` and ``joint``): ``runs_a[i]`` and ``runs_b[i]`` are
     the predictions of seed i. Each resample draws the same test documents for every seed; the metric is the
     seeds' mean, so the result is the paired bootstrap of the seed-averaged systems."""
-    from relx.evaluation.pair_labels import document_pair_labels, score_labels
-
     metric = metric or DEFAULT_METRIC.get(scheme)
-    if scheme not in ("tacred", "semeval") or metric is None:
-        raise RelxInputError(f"compare_seeds scores pair labels: scheme tacred or semeval, not {scheme!r}")
+    if scheme not in ("tacred", "semeval", "joint") or metric is None:
+        raise RelxInputError(f"compare_seeds: scheme tacred, semeval or joint, not {scheme!r}")
     if not runs_a or len(runs_a) != len(runs_b):
         raise RelxInputError(f"compare_seeds needs the same number of seeds for A and B, got {len(runs_a)} and {len(runs_b)}")
+    seeds = len(runs_a)
+    if scheme == "joint":  # items: documents; each holds one (correct, predicted) count pair per seed
+        from relx.evaluation.analysis import joint_counts
+
+        task, sym = metric.removesuffix("_micro_f1"), set(symmetric)
+        counts = {name: [joint_counts(gold, pred, task, sym) for pred in runs] for name, runs in (("A", runs_a), ("B", runs_b))}
+        g = counts["A"][0][:, 2].tolist()
+        items = {name: list(zip(*[[tuple(r) for r in c[:, :2].tolist()] for c in cs])) for name, cs in counts.items()}
+
+        def seed_mean(gg: list, preds: list) -> float:
+            return sum(_micro_f1(gg, [p[i] for p in preds]) for i in range(seeds)) / seeds
+
+        res = paired_bootstrap(g, items["A"], items["B"], seed_mean, n=n, seed=seed)
+        return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
+    from relx.evaluation.pair_labels import document_pair_labels, score_labels
+
     labels: dict[str, list] = {"A": [], "B": []}
     for name, runs in (("A", runs_a), ("B", runs_b)):
         for pred in runs:
             _, g, lab = document_pair_labels(gold, pred, negative, scheme, pred_name=name)
             labels[name].append(lab)
-    seeds = len(runs_a)
 
-    def seed_mean(gg: list, preds: list) -> float:  # items hold one label per seed
+    def seed_mean_labels(gg: list, preds: list) -> float:  # items hold one label per seed
         return sum(score_labels(gg, [p[i] for p in preds], negative, scheme)[metric] for i in range(seeds)) / seeds
 
-    res = paired_bootstrap(g, list(zip(*labels["A"])), list(zip(*labels["B"])), seed_mean, n=n, seed=seed)
+    res = paired_bootstrap(g, list(zip(*labels["A"])), list(zip(*labels["B"])), seed_mean_labels, n=n, seed=seed)
     return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
 
 
@@ -112,14 +126,20 @@ def compare_by_seed(
     negative: str,
     metric: str | None = None,
     n: int = 1000,
+    symmetric: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """A vs B for every seed both have (``{seed: predictions}``), then, with two or more, the seed-pooled
     comparison (:func:`compare_seeds`): result rows ``{"seed": s, **bootstrap_row}`` and
     ``{"seed": "pooled", "seeds": [...], **bootstrap_row}``."""
     seeds = sorted(set(runs_a) & set(runs_b))
-    out = [{"seed": s, **bootstrap_row(compare_predictions(gold, runs_a[s], runs_b[s], scheme, negative, metric, n=n))} for s in seeds]
+    out = [
+        {"seed": s, **bootstrap_row(compare_predictions(gold, runs_a[s], runs_b[s], scheme, negative, metric, n=n, symmetric=symmetric))}
+        for s in seeds
+    ]
     if len(seeds) > 1:
-        res = compare_seeds(gold, [runs_a[s] for s in seeds], [runs_b[s] for s in seeds], scheme, negative, metric, n=n)
+        res = compare_seeds(
+            gold, [runs_a[s] for s in seeds], [runs_b[s] for s in seeds], scheme, negative, metric, n=n, symmetric=symmetric
+        )
         out.append({"seed": "pooled", "seeds": seeds, **bootstrap_row(res)})
     return out
 
