@@ -177,10 +177,9 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
     from relx.evaluation.plots import bucket_f1_png
 
     kept = [r for r in rows if prediction_path(r, "dev")]  # rows whose dev predictions are on disk
-    pick = {
-        name: min((r for r in kept if r["model"] == name), key=lambda r: r["seed"], default=None) for name in ("span_base", "two_phase")
-    }
-    if not all(pick.values()):
+    # span_base, two_phase and every ablation row with kept predictions: the lowest seed of each
+    pick = {name: min(rs, key=lambda r: r["seed"]) for name in ORDER if (rs := [r for r in kept if r["model"] == name])}
+    if not {"span_base", "two_phase"} <= set(pick):
         return "", []
     gold = gold_docs(dataset, "dev")
     strict = MAIN_RE[dataset][0] == "re_strict"
@@ -190,14 +189,13 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
     pngs = [f"joint_spans{tag}_{dataset}_entity_length.png", f"joint_spans{tag}_{dataset}_distance.png"]
     bucket_f1_png(ner, RESULTS / pngs[0], title=f"{dataset} dev: NER F1 by entity length", xlabel="entity length (tokens)")
     bucket_f1_png(rel, RESULTS / pngs[1], title=f"{dataset} dev: RE F1 by entity distance", xlabel="entity distance (tokens between)")
+    used = sorted({r["seed"] for r in pick.values()})
+    seeds = f"seed {used[0]}" if len(used) == 1 else "each row's lowest seed: " + ", ".join(f"{n} {r['seed']}" for n, r in pick.items())
     out = []
     for title, series in (("NER F1 by entity length", ner), ("RE F1 by entity distance", rel)):
         labels = [b["bucket"] for b in next(iter(series.values()))]
         table = [[n, *[f"{100 * b['f1']:.1f} ({b['gold']})" for b in bs]] for n, bs in series.items()]
-        out.append(
-            f"**{dataset} dev, {title}** (F1, gold count in brackets; seed {pick['two_phase']['seed']})\n\n"
-            + markdown_table(["model", *labels], table)
-        )
+        out.append(f"**{dataset} dev, {title}** (F1, gold count in brackets; {seeds})\n\n" + markdown_table(["model", *labels], table))
     return "\n\n".join(out), pngs
 
 
