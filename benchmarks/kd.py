@@ -192,6 +192,21 @@ def bootstrap(rows: list[dict], dataset: str, n: int = 1000) -> list[dict]:
     return out
 
 
+def about_current_runs(boot: dict, rows: list[dict]) -> bool:
+    """Whether a bootstrap row still compares the runs the results file holds: both sides' scores (the mean over
+    its seeds for a pooled row) equal the current rows' scores. A row whose runs were re-made is stale."""
+    seeds = boot["seeds"] if boot["seed"] == "pooled" else [boot["seed"]]
+    for side in ("a", "b"):
+        found = [
+            r[boot["metric"]]
+            for r in rows
+            if "kind" not in r and r.get("budget") == boot["budget"] and r.get("model") == boot[side] and r.get("seed") in seeds
+        ]
+        if len(found) != len(seeds) or None in found or abs(sum(found) / len(found) - 100 * boot[f"metric_{side}"]) > 0.006:
+            return False
+    return True
+
+
 def boot_key(row: dict) -> tuple:
     return row["budget"], str(row["seed"]), row.get("a", "student_r"), row.get("b", "cgcn")
 
@@ -253,9 +268,11 @@ def main() -> None:
         if not rows:
             continue
         boot = bootstrap(rows, dataset)
-        fresh = {boot_key(b) for b in boot}  # rows of runs whose predictions are not here are kept as they are
+        fresh = {boot_key(b) for b in boot}  # rows of runs whose predictions are not here are kept while they match
         with locked(path):
-            rows = [r for r in load_rows(path) if not (r.get("kind") == "bootstrap" and boot_key(r) in fresh)] + boot
+            rows = load_rows(path)
+            rows = [r for r in rows if not (r.get("kind") == "bootstrap" and (boot_key(r) in fresh or not about_current_runs(r, rows)))]
+            rows += boot
             save_rows(path, rows)
     from kd_report import write_report
 

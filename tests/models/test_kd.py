@@ -275,3 +275,24 @@ def test_kd_benchmark_bootstraps_each_claim_per_seed_and_over_seeds(tmp_path, mo
     }
     want = "- student_r seed 15: teacher teacher_r dev 55.00 (best, step 300 of 12 epochs run, at most 40, patience 5); cgcn dev 60.00\n"
     assert kd_report.teacher_lines(rows) == want
+
+
+def test_kd_benchmark_keeps_a_bootstrap_row_only_while_its_runs_are_current(monkeypatch):
+    """A bootstrap row kept without predictions on disk must still describe the results file's runs: once a run is
+    re-made (its score changed), the comparisons made with the old run are stale and dropped."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from kd import about_current_runs
+
+    rows = [
+        {"budget": "b", "model": "x", "seed": 13, "official_macro_f1": 80.62},
+        {"budget": "b", "model": "cgcn", "seed": 13, "official_macro_f1": 79.88},
+        {"budget": "b", "model": "cgcn", "seed": 14, "official_macro_f1": 80.20},
+    ]
+    boot = {"kind": "bootstrap", "budget": "b", "a": "x", "b": "cgcn", "seed": 13, "metric": "official_macro_f1"}
+    assert about_current_runs({**boot, "metric_a": 0.80621, "metric_b": 0.79878}, rows)
+    assert not about_current_runs({**boot, "metric_a": 0.80621, "metric_b": 0.8076}, rows)  # cgcn seed 13 was re-run
+    pooled = {**boot, "a": "cgcn", "seed": "pooled", "seeds": [13, 14], "metric_a": 0.8004, "metric_b": 0.8004}
+    assert about_current_runs(pooled, rows)
+    assert not about_current_runs({**pooled, "seeds": [13, 14, 15]}, rows)  # a seed without a row
