@@ -17,6 +17,11 @@ signature filter and with given entities.
 
 (the committed rows were decoded with overlapping entity spans allowed, as span models decoded before
 ``overlapping_entities`` existed; drop the flag for today's default, non-overlapping entities).
+The 20-epoch seed-13 models of ``joint_spans.py --budget-name cpu-20ep-v2``, today's decoding:
+
+    python benchmarks/two_phase_decode.py --model two_phase=runs/joint_spans/cpu-20ep-v2/conll04/two_phase_s13/model \
+        --model span_base=runs/joint_spans/cpu-20ep-v2/conll04/span_base_s13/model --threads 1 \
+        --out benchmarks/results/two_phase_decode_v2
 """
 
 from __future__ import annotations
