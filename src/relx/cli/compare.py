@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="RUN_A / RUN_B: run directories of `relx train` (test_predictions.jsonl, result.json, model/labels.json) or "
         "prediction files. Gold, scheme, metric and negative label come from the runs' result.json unless given; two runs "
         "that name different files as their test set are compared when the files hold the same documents. A comma-separated "
-        "list of runs on each side (one per seed, paired by position; tacred / semeval schemes) compares the seeds' mean, "
+        "list of runs on each side (one per seed, paired by position; tacred / semeval / joint schemes) compares the seeds' mean, "
         "each resample drawing the same test documents for every seed. "
         "Prints both scores, A - B with its 95% interval and the share of resamples where A is not better (p).",
     )
