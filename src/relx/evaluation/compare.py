@@ -98,23 +98,25 @@ def compare_seeds(
         g = counts["A"][0][:, 2].tolist()
         items = {name: list(zip(*[[tuple(r) for r in c[:, :2].tolist()] for c in cs])) for name, cs in counts.items()}
 
-        def seed_mean(gg: list, preds: list) -> float:
-            return sum(_micro_f1(gg, [p[i] for p in preds]) for i in range(seeds)) / seeds
+        def score(gg: list, pred: list) -> float:
+            return _micro_f1(gg, pred)
+    else:  # items: pairs; each holds one label per seed
+        from relx.evaluation.pair_labels import document_pair_labels, score_labels
 
-        res = paired_bootstrap(g, items["A"], items["B"], seed_mean, n=n, seed=seed)
-        return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
-    from relx.evaluation.pair_labels import document_pair_labels, score_labels
+        labels: dict[str, list] = {"A": [], "B": []}
+        for name, runs in (("A", runs_a), ("B", runs_b)):
+            for pred in runs:
+                _, g, lab = document_pair_labels(gold, pred, negative, scheme, pred_name=name)
+                labels[name].append(lab)
+        items = {name: list(zip(*labs)) for name, labs in labels.items()}
 
-    labels: dict[str, list] = {"A": [], "B": []}
-    for name, runs in (("A", runs_a), ("B", runs_b)):
-        for pred in runs:
-            _, g, lab = document_pair_labels(gold, pred, negative, scheme, pred_name=name)
-            labels[name].append(lab)
+        def score(gg: list, pred: list) -> float:
+            return score_labels(gg, pred, negative, scheme)[metric]
 
-    def seed_mean_labels(gg: list, preds: list) -> float:  # items hold one label per seed
-        return sum(score_labels(gg, [p[i] for p in preds], negative, scheme)[metric] for i in range(seeds)) / seeds
+    def seed_mean(gg: list, preds: list) -> float:
+        return sum(score(gg, [p[i] for p in preds]) for i in range(seeds)) / seeds
 
-    res = paired_bootstrap(g, list(zip(*labels["A"])), list(zip(*labels["B"])), seed_mean_labels, n=n, seed=seed)
+    res = paired_bootstrap(g, items["A"], items["B"], seed_mean, n=n, seed=seed)
     return {"scheme": scheme, "metric": metric, "documents": len(gold), "resamples": n, "seeds": seeds, **res}
 
 
