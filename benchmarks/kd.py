@@ -143,6 +143,10 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "kd_anneal": getattr(result.model.config, "kd_anneal", None) if getattr(result.model.config, "kd", False) else None,
         "commit": code_commit(),
     }
+    if row["teacher"] and row["teacher"].get("loaded"):  # a reused teacher: its dev score and best step from the row that trained it
+        from kd_report import teacher_info
+
+        row["teacher"] = teacher_info(row, load_rows(results_json(dataset)))
     row["predictions"] = keep_predictions(out, f"kd/{dataset}_{args.budget_name}_{name.replace('-', '_').replace('&', '_')}_s{seed}")
     return row
 

@@ -109,19 +109,38 @@ def target_lines(rows: list[dict]) -> str:
     return "".join(out)
 
 
+def teacher_info(row: dict, rows: list[dict]) -> dict:
+    """``row``'s teacher stage; a teacher loaded from another row's run (``{"loaded": path}``) gets that row's record:
+    a teacher row's own dev score and step, or the teacher stage another student row trained, plus ``from_row``."""
+    t = dict(row.get("teacher") or {})
+    path = str(t.get("loaded") or "")
+    for r in rows if path else []:
+        if "kind" in r or (r.get("dataset"), r.get("budget"), r.get("seed")) != (row.get("dataset"), row.get("budget"), row.get("seed")):
+            continue
+        if path.endswith(f"{r['run_dir']}/model") and r["model"].startswith("teacher"):
+            src = {"type": r["model"], "best_dev": r["best_dev"], "best_step": r["best_step"], "epochs_run": r.get("epochs")}
+        elif path.endswith(f"{r['run_dir']}/teacher/model") and r.get("teacher"):
+            src = {k: v for k, v in r["teacher"].items() if k != "saved"}
+        else:
+            continue
+        return {**src, **t, "from_row": r["model"]}
+    return t
+
+
 def teacher_lines(rows: list[dict]) -> str:
-    """Each student's teacher (its stage's dev score and step) beside the same seed's cgcn best dev."""
+    """Each student's teacher (its stage's dev score and step; a reused teacher's from the row that trained it) beside
+    the same seed's cgcn best dev."""
     cgcn = {r["seed"]: r for r in rows if "kind" not in r and r["model"] == "cgcn"}
     out = []
     for r in sorted((r for r in rows if "kind" not in r and r.get("teacher")), key=lambda r: (r["model"], r["seed"])):
-        t = r["teacher"]
+        t = teacher_info(r, rows)
         dev = t.get("best_dev") if t.get("best_dev") is not None else t.get("final_dev")
         how = "best" if t.get("best_dev") is not None else "final weights" if dev is not None else "not scored"
         c = cgcn.get(r["seed"])
         t_dev = "-" if dev is None else f"{100 * dev:.2f}"
         c_dev = "-" if c is None else f"{100 * c['best_dev']:.2f}"
         anneal = f"; kd_anneal {r['kd_anneal']}" if r.get("kd_anneal") else ""
-        name = t.get("type", t.get("loaded", "?"))
+        name = t.get("type", t.get("loaded", "?")) + (f" (trained by the {t['from_row']} row)" if t.get("from_row") else "")
         stage = t.get("trainer") or {}
         budget = (
             f" of {t['epochs_run']} epochs run, at most {stage['epochs']}, patience {stage.get('patience')}" if stage.get("epochs") else ""

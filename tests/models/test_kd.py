@@ -296,3 +296,64 @@ def test_kd_benchmark_keeps_a_bootstrap_row_only_while_its_runs_are_current(monk
     pooled = {**boot, "a": "cgcn", "seed": "pooled", "seeds": [13, 14], "metric_a": 0.8004, "metric_b": 0.8004}
     assert about_current_runs(pooled, rows)
     assert not about_current_runs({**pooled, "seeds": [13, 14, 15]}, rows)  # a seed without a row
+
+
+def test_kd_report_names_a_reused_teacher_with_the_dev_score_and_step_of_the_row_that_trained_it(monkeypatch):
+    """A student that loads another row's teacher records only its path; the report looks the teacher up in that row
+    (a teacher row's own best dev and step, or the teacher stage a student row trained) instead of printing '-'."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import kd_report
+
+    base = {"dataset": "d", "budget": "b", "seed": 13}
+    stage = {"type": "teacher_r", "best_dev": None, "final_dev": 0.4, "final_step": 750, "best_step": None, "saved": "x"}
+    rows = [
+        {**base, "model": "cgcn", "best_dev": 0.6, "run_dir": "runs/kd/b/d/cgcn_s13"},
+        {**base, "model": "teacher_s", "best_dev": 0.55, "best_step": 375, "epochs": 3, "run_dir": "runs/kd/b/d/teacher_s_s13"},
+        {**base, "model": "student_s", "teacher": {"loaded": "/r/runs/kd/b/d/teacher_s_s13/model"}, "run_dir": "runs/kd/b/d/student_s_s13"},
+        {**base, "model": "student_r", "teacher": stage, "run_dir": "runs/kd/b/d/student_r_s13"},
+        {
+            **base,
+            "model": "-hint",
+            "teacher": {"loaded": "/r/runs/kd/b/d/student_r_s13/teacher/model"},
+            "run_dir": "runs/kd/b/d/wo_hint_s13",
+        },
+        {**base, "seed": 14, "model": "student_v", "teacher": {"loaded": "/r/runs/kd/b/d/teacher_v_s14/model"}, "run_dir": "z"},
+    ]
+    assert kd_report.teacher_lines(rows).splitlines() == [
+        "- -hint seed 13: teacher teacher_r (trained by the student_r row) dev 40.00 (final weights, step 750); cgcn dev 60.00",
+        "- student_r seed 13: teacher teacher_r dev 40.00 (final weights, step 750); cgcn dev 60.00",
+        "- student_s seed 13: teacher teacher_s (trained by the teacher_s row) dev 55.00 (best, step 375); cgcn dev 60.00",
+        "- student_v seed 14: teacher /r/runs/kd/b/d/teacher_v_s14/model dev - (not scored, step -); cgcn dev -",
+    ]
+
+
+def test_teacher_parts_benchmark_scores_each_part_by_hand(resources, tmp_path, monkeypatch):
+    """benchmarks/kd_teacher_parts.py on a saved teacher whose local head always says one label (zero weights, a
+    dominant bias): micro P/R/F1 and the negative share follow from the gold labels alone."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from kd_teacher_parts import PARTS, score
+
+    docs = make_pair_docs()
+    labels = LabelSet.from_documents(docs)
+    t = TeacherS(tiny_config(TeacherS, resources), labels)
+    t.prepare(docs)
+    gold = t.collate([t.featurize(d) for d in docs])["labels"].tolist()
+    k = next(y for y in gold if y != 0)
+    for said, path in ((k, tmp_path / "k"), (0, tmp_path / "neg")):
+        with torch.no_grad():
+            t.classifier.weight.zero_()
+            t.classifier.bias.copy_(100 * torch.nn.functional.one_hot(torch.tensor(said), len(labels)).float())
+        t.save(path)
+        got = score(str(path), docs)
+        assert got["pairs"] == len(docs) and got["gold_positive"] == sum(y != 0 for y in gold)
+        for part in PARTS:
+            if said == k:
+                p, r = gold.count(k) / len(docs), gold.count(k) / got["gold_positive"]
+                assert got[part]["p"] == round(100 * p, 2) and got[part]["r"] == round(100 * r, 2)
+                assert got[part]["f1"] == round(100 * 2 * p * r / (p + r), 2) and got[part]["negative_share"] == 0
+            else:
+                assert got[part]["f1"] == 0 and got[part]["r"] == 0 and got[part]["negative_share"] == 100
