@@ -52,6 +52,7 @@ PAPER_TABLE6 = {
     "scierc": {"NER": ("1: 605.3", "1: 25.5", "1: 7.7"), "RE": ("1: 913.5", "1: 35.6", "1: 13.6")},
 }
 ORDER = ["span_base", "two_phase", "w/o two-phase", "w/o bi-features", "w/o multi-features", "w/o both-features", "w/o gated"]
+VARIANT_ORDER = ["reject-class", "typed-phase-one"]  # relx design checks of two_phase (not in the paper)
 
 
 def gold_docs(dataset: str, split: str) -> list[Document]:
@@ -155,6 +156,11 @@ def ablation_table(rows: list[dict], dataset: str) -> str:
                 f"{p_re} ({p_re - pref_re:+.1f})",
             ]
         )
+    for name in VARIANT_ORDER:  # relx's own rows: no paper number
+        if rs := by.get(name):
+            ner = sum(r["dev"]["ner_micro_f1"] for r in rs) / len(rs)
+            rel = sum(r["dev"][f"{task}_micro_f1"] for r in rs) / len(rs)
+            table.append([f"{name} (relx)", len(rs), f"{ner:.1f} ({ner - ref_ner:+.1f})", f"{rel:.1f} ({rel - ref_re:+.1f})", "-", "-"])
     head = ["model", "seeds", "relx NER F1", "relx RE F1", "paper NER F1", "paper RE F1"]
     return f"### {dataset}: ablations, dev F1 (Table 7 shape; mean over the seeds run; RE = {task})\n\n" + markdown_table(head, table)
 
@@ -178,7 +184,7 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
 
     kept = [r for r in rows if prediction_path(r, "dev")]  # rows whose dev predictions are on disk
     # span_base, two_phase and every ablation row with kept predictions: the lowest seed of each
-    pick = {name: min(rs, key=lambda r: r["seed"]) for name in ORDER if (rs := [r for r in kept if r["model"] == name])}
+    pick = {name: min(rs, key=lambda r: r["seed"]) for name in ORDER + VARIANT_ORDER if (rs := [r for r in kept if r["model"] == name])}
     if not {"span_base", "two_phase"} <= set(pick):
         return "", []
     gold = gold_docs(dataset, "dev")
@@ -199,13 +205,13 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
     return "\n\n".join(out), pngs
 
 
-def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
-    """two_phase vs span_base per seed and pooled over the seeds (the same resampled sentences for every seed, the
-    seeds' mean F1), for the seeds whose test predictions are on disk (run directory or kept copy)."""
+def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = "two_phase") -> str:
+    """``model`` (two_phase or a relx variant) vs span_base per seed and pooled over the seeds (the same resampled
+    sentences for every seed, the seeds' mean F1), for the seeds whose test predictions are on disk."""
     from relx.evaluation.compare import compare_by_seed
 
     task = MAIN_RE[dataset][0]
-    runs: dict[str, dict[int, list[Document]]] = {"two_phase": {}, "span_base": {}}
+    runs: dict[str, dict[int, list[Document]]] = {model: {}, "span_base": {}}
     missing = []
     for r in rows:
         if r["model"] in runs:
@@ -215,7 +221,7 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
             else:
                 runs[r["model"]][r["seed"]] = list(read_jsonl(path))
     res = compare_by_seed(
-        gold_docs(dataset, "test"), runs["two_phase"], runs["span_base"], "joint", "no_relation", f"{task}_micro_f1", 1000, symmetric
+        gold_docs(dataset, "test"), runs[model], runs["span_base"], "joint", "no_relation", f"{task}_micro_f1", 1000, symmetric
     )
     table = [
         [
@@ -231,14 +237,19 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str]) -> str:
     note = f"\n\nNot in the test (test predictions no longer on disk): {', '.join(sorted(missing))}." if missing else ""
     if not table:
         return f"### {dataset}: paired bootstrap\n\nNo seed has both models' test predictions on disk.{note}" if missing else ""
-    head = ["seed", "two_phase", "span_base", "diff", "95% CI", "p (two_phase not better)"]
-    return f"### {dataset}: paired bootstrap, test {task} micro-F1, 1,000 resamples of sentences\n\n" + markdown_table(head, table) + note
+    head = ["seed", model, "span_base", "diff", "95% CI", f"p ({model} not better)"]
+    title = "" if model == "two_phase" else f" ({model} vs span_base)"
+    return (
+        f"### {dataset}: paired bootstrap{title}, test {task} micro-F1, 1,000 resamples of sentences\n\n"
+        + markdown_table(head, table)
+        + note
+    )
 
 
 def runs_table(rows: list[dict], dataset: str) -> str:
     """One line per run: its budget in epochs, optimizer steps and seconds, where dev selection stopped, the code."""
     task = MAIN_RE[dataset][0]
-    order = {n: k for k, n in enumerate(ORDER)}
+    order = {n: k for k, n in enumerate(ORDER + VARIANT_ORDER)}
     table = [
         [
             r["model"],
@@ -309,7 +320,9 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
         sym = symmetric_relations(ROOT / "data" / dataset / f"{dataset}_types.json.gz")
         text, pngs = buckets(rs, dataset, sym, stem.removeprefix("joint_spans"))
         parts += [main_table(rs, dataset), runs_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset)]
-        parts += [bootstrap(rs, dataset, sym), text]
+        parts += [bootstrap(rs, dataset, sym)]
+        parts += [bootstrap(rs, dataset, sym, v) for v in VARIANT_ORDER if any(r["model"] == v for r in rs)]
+        parts.append(text)
         parts += [f"![{p}]({p})" for p in pngs]
     parts.append(speed_table(rows))
     write_text(RESULTS / f"{stem}.md", "\n\n".join(p for p in parts if p) + "\n")

@@ -10,6 +10,8 @@ Main rows, 3 seeds (CPU, 2 threads):
     python benchmarks/joint_spans.py --datasets conll04 --models span_base,two_phase --seeds 13,14,15 --resume
 Ablations, 1 seed:
     python benchmarks/joint_spans.py --datasets conll04 --models ablations --seeds 13 --resume
+relx design checks of two_phase (Phase Two with a reject class; Phase One conditioned on the type pair):
+    python benchmarks/joint_spans.py --datasets conll04 --models reject-class,typed-phase-one --seeds 13,14,15 --resume
 Training speed on one CPU thread (no evaluation inside the timed loop):
     python benchmarks/joint_spans.py --speed --threads 1 --speed-batches 2,8
 Tables and plots from the saved runs:
@@ -32,7 +34,7 @@ from common import RESULTS, ROOT, code_commit, hardware, keep_predictions, load_
 
 from relx.config import load_config  # noqa: E402
 from relx.data.schema import Document, read_jsonl, write_jsonl  # noqa: E402
-from relx.models.two_phase import ABLATIONS  # noqa: E402
+from relx.models.two_phase import ABLATIONS, VARIANTS  # noqa: E402
 from relx.training.config import FitContext  # noqa: E402
 from relx.training.run import load_splits, parse_run_config, run_experiment  # noqa: E402
 
@@ -47,9 +49,9 @@ def model_spec(name: str) -> tuple[str, dict[str, Any]]:
     """(config file stem, model overrides) for a row name: span_base, two_phase or an ablation."""
     if name in MAIN:
         return name, {}
-    if name in ABLATIONS:
-        return "two_phase", dict(ABLATIONS[name])
-    raise SystemExit(f"unknown model row {name!r} (choose from {', '.join([*MAIN, *ABLATION_NAMES])}, or 'ablations')")
+    if name in ABLATIONS or name in VARIANTS:
+        return "two_phase", dict(ABLATIONS.get(name) or VARIANTS[name])
+    raise SystemExit(f"unknown model row {name!r} (choose from {', '.join([*MAIN, *ABLATION_NAMES, *VARIANTS])}, or 'ablations')")
 
 
 def run_dir(dataset: str, name: str, seed: int, budget: str) -> Path:

@@ -104,7 +104,17 @@ def test_forward_gives_a_finite_loss_that_backprops(name, resources):
 
 
 @pytest.mark.parametrize("name", JOINT)
-@pytest.mark.parametrize("ablation", [{}, {"two_phase": False}, {"gated": False}, {"bi_features": False, "multi_features": False}])
+@pytest.mark.parametrize(
+    "ablation",
+    [
+        {},
+        {"two_phase": False},
+        {"gated": False},
+        {"bi_features": False, "multi_features": False},
+        {"relation_reject": True},
+        {"phase_one_types": True},
+    ],
+)
 def test_joint_model_overfits_and_round_trips(name, ablation, resources, tmp_path):
     if name == "span_base" and ablation:
         pytest.skip("span_base is the all-off configuration")
@@ -137,3 +147,61 @@ def test_entities_wider_than_epsilon_are_skipped_and_counted(resources):
     model.prepare(docs)
     feat = model.featurize(docs[0])
     assert feat["skipped"] == (2, 2)  # "john smith" and "acme corp" are 2 words wide
+
+
+def test_reject_class_lets_phase_two_turn_down_a_tuple_phase_one_accepted(resources):
+    """relation_reject: Phase One accepts every tuple here; a dominant Not-Relation column still removes them all,
+    and with that column pushed down every pair of given entities gets a type."""
+    docs = joint_docs()
+    cls = MODELS.get("two_phase")
+    torch.manual_seed(0)
+    model = cls(tiny_config(cls, resources, relation_reject=True, entities="given", type_signature=False), LabelSet({"Kill", "Live_In"}))
+    model.prepare(docs)
+    assert model.relation_typer.out_features == 1 + len(model.relation_types)
+    model.eval()
+    with torch.no_grad():
+        model.relation_binary.weight.zero_()
+        model.relation_binary.bias.copy_(torch.tensor([-5.0, 5.0]))  # p(Relation) > p(Not-Relation) everywhere
+        model.relation_typer.weight.zero_()
+        model.relation_typer.bias.copy_(torch.tensor([10.0, 0.0, 0.0]))  # Not-Relation wins
+    assert all(not p.relations for p in model.predict(docs))
+    with torch.no_grad():
+        model.relation_typer.bias.copy_(torch.tensor([-10.0, 0.0, 1.0]))  # Live_In wins over Not-Relation
+    preds = model.predict(docs)
+    n_pairs = [len(d.entities) * (len(d.entities) - 1) for d in docs]
+    assert [len(p.relations) for p in preds] == n_pairs
+    assert {r.label for p in preds for r in p.relations} == {"Live_In"}
+
+
+def test_reject_class_trains_phase_two_on_the_negative_tuples_too(resources):
+    """Phase Two's loss by hand on 'oswald killed kennedy in dallas .' (three entities: one gold Kill tuple, five
+    unrelated ordered pairs, all sampled). Without a reject class only the gold tuple counts; with it the five
+    negatives count too, as Not-Relation (column 0)."""
+    import math
+
+    docs = [joint_docs()[1]]
+    cls = MODELS.get("two_phase")
+    losses = {}
+    for reject in (False, True):
+        torch.manual_seed(0)
+        model = cls(tiny_config(cls, resources, relation_reject=reject), LabelSet({"Kill", "Live_In"}))
+        model.prepare(joint_docs())
+        model.train()
+        with torch.no_grad():
+            model.relation_typer.weight.zero_()
+            model.relation_typer.bias.copy_(torch.tensor([2.0, 0.0, 0.0] if reject else [0.0, 1.0]))
+        losses[reject] = float(model(model.collate([model.featurize(d) for d in docs])).extras["loss_relation_type"])
+    # types [Kill, Live_In] (+ Not-Relation first): the gold Kill tuple alone
+    assert losses[False] == pytest.approx(-math.log(1 / (1 + math.e)), abs=1e-5)
+    z = math.exp(2.0) + 2.0
+    expected = (5 * -math.log(math.exp(2.0) / z) + 1 * -math.log(1 / z)) / 6
+    assert losses[True] == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("bad", [{"phase_one_types": True, "multi_features": False}, {"relation_reject": True, "two_phase": False}])
+def test_variant_switches_that_need_another_switch_are_refused(bad, resources):
+    from relx.errors import RelxConfigError
+
+    cls = MODELS.get("two_phase")
+    with pytest.raises(RelxConfigError):
+        cls(tiny_config(cls, resources, **bad), LabelSet({"Kill"}))

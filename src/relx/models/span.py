@@ -69,6 +69,9 @@ class SpanConfig:
     entities: str = "predicted"  # predicted | given: relations between each document's own entities (gold-entity decoding)
     symmetric_negatives: bool = False  # True: sample the reverse of a symmetric gold relation as a negative (SpERT does not)
     overlapping_entities: bool = False  # False: decode non-overlapping entities, the higher score first
+    # relx variants of two_phase (design checks, not in the paper):
+    relation_reject: bool = False  # Phase Two types with a Not-Relation class, trained on every sampled tuple, and may reject
+    phase_one_types: bool = False  # Phase One reads the typing input (with C: head type, tail type, distance); needs multi_features
 
 
 class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
@@ -89,6 +92,10 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
             raise RelxConfigError(f"{self.registered_name}: entities must be predicted or given, got {config.entities!r}")
         if config.relation_rule not in RELATION_RULES:
             raise RelxConfigError(f"{self.registered_name}: relation_rule must be one of {', '.join(RELATION_RULES)}")
+        if config.phase_one_types and not (config.two_phase and config.multi_features):
+            raise RelxConfigError(f"{self.registered_name}: phase_one_types needs two_phase and multi_features")
+        if config.relation_reject and not config.two_phase:
+            raise RelxConfigError(f"{self.registered_name}: relation_reject is a Phase Two setting; it needs two_phase")
         h = self.encoder.config.hidden_size
         f = h if config.gated else config.feature_dim
         self.hidden, self.fdim = h, f
@@ -111,16 +118,19 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         if cfg.two_phase:
             self.entity_binary = nn.Linear(e, 2)  # Eq. 6: Entity / Not-Entity
             self.entity_typer = nn.Linear(e, n_types)  # Eq. 12
-            self.relation_binary = nn.Linear(r, 2)  # Eq. 10
         else:
             self.entity_typer = nn.Linear(e, n_types + 1)  # type 0 = Not-Entity
+        r_binary = r
         if cfg.multi_features:
             self.global_feature = feature_embedding(
                 n_types * n_types * (cfg.max_distance + 1), r if cfg.gated else self.fdim, self.feature_std
             )
             self.type_fuse = Fusion([r, self.global_feature.embedding_dim], cfg.gated)  # [R_r; C_r]
             r = self.type_fuse.out_dim
-        self.relation_typer = nn.Linear(r, n_rel)  # Eq. 14 (softmax) or per-type sigmoid (single phase)
+        if cfg.two_phase:
+            self.relation_binary = nn.Linear(r if cfg.phase_one_types else r_binary, 2)  # Eq. 10
+        # Eq. 14 (softmax; column 0 = Not-Relation with relation_reject) or per-type sigmoid (single phase)
+        self.relation_typer = nn.Linear(r, n_rel + int(cfg.two_phase and cfg.relation_reject))
         table = signature_table(map(tuple, self.signatures), self.entity_types, self.relation_types)
         self.register_buffer("signature", torch.tensor(table, dtype=torch.bool).view(n_types, n_types, n_rel), persistent=False)
         self.built = True
@@ -249,7 +259,12 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         if not cfg.two_phase:  # SpERT: one sigmoid per type, BCE averaged over types and tuples
             bce = F.binary_cross_entropy_with_logits(self.relation_typer(typed[ok]), tgt[ok], reduction="none")
             return {"loss_relation": bce.mean()}
-        out = {"loss_relation_binary": binary_loss(self.relation_binary(rb[ok]), has[ok])}
+        out = {"loss_relation_binary": binary_loss(self.relation_binary((typed if cfg.phase_one_types else rb)[ok]), has[ok])}
+        if cfg.relation_reject:  # Phase Two over every sampled tuple: Not-Relation (column 0) or its gold types
+            full = torch.cat([(~has).float().unsqueeze(-1), tgt], dim=-1)[ok]  # (N, 1 + n_rel)
+            logp = self.relation_typer(typed[ok]).log_softmax(-1)  # (N, 1 + n_rel)
+            out["loss_relation_type"] = -(logp * full).sum() / full.sum()
+            return out
         pos = ok & has
         if pos.any():  # Phase Two: softmax over relation types for every (gold tuple, gold type)
             logp = self.relation_typer(typed[pos]).log_softmax(-1)  # (N, n_rel)
@@ -291,15 +306,24 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
         head, tail = pair_idx // max(n_ent, 1), pair_idx % max(n_ent, 1)
         if pair_idx.size(1):
             rb, typed = self.tuples(enc, ent_rep, ent_bounds, ent_type, head, tail)
-            logits = self.relation_typer(typed)  # (B, P, n_rel)
+            logits = self.relation_typer(typed)  # (B, P, n_rel), or (B, P, 1 + n_rel) with relation_reject
+            reject = None
+            if cfg.two_phase and cfg.relation_reject:
+                reject, logits = logits[..., :1], logits[..., 1:]  # (B, P, 1), (B, P, n_rel)
             if cfg.type_signature and self.signatures:  # types never seen between these entity types: out
                 allowed = signature_mask(self.signature, gather_rows(ent_type, head), gather_rows(ent_type, tail))  # (B, P, n_rel)
                 logits = logits.masked_fill(~allowed, float("-inf"))
                 pair_ok = pair_ok & allowed.any(-1)
             if cfg.two_phase:
-                p_rel = self.relation_binary(rb).sigmoid()  # (B, P, 2)
-                prob_t, rtype = logits.softmax(-1).nan_to_num(0.0).max(-1)  # (B, P)
-                keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
+                p_rel = self.relation_binary(typed if cfg.phase_one_types else rb).sigmoid()  # (B, P, 2)
+                if reject is None:
+                    prob_t, rtype = logits.softmax(-1).nan_to_num(0.0).max(-1)  # (B, P)
+                    keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
+                else:  # the softmax includes Not-Relation; Phase Two keeps a tuple when a type beats it
+                    probs = torch.cat([reject, logits], dim=-1).softmax(-1)  # (B, P, 1 + n_rel)
+                    prob_t, rtype = probs[..., 1:].max(-1)  # (B, P)
+                    keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
+                    keep = keep & (prob_t > probs[..., 0])
                 rel_prob = F.one_hot(rtype, len(self.relation_types)) * (p_rel[..., 1] * prob_t).unsqueeze(-1)
                 rel_on = F.one_hot(rtype, len(self.relation_types)).bool() & keep.unsqueeze(-1)  # (B, P, n_rel)
             else:

@@ -20,6 +20,11 @@ ABLATIONS: dict[str, dict[str, bool]] = {
     "w/o both-features": {"bi_features": False, "multi_features": False},
     "w/o gated": {"gated": False},
 }
+# relx design checks beside the paper's rows (not Table 7): where does two_phase lose relation recall?
+VARIANTS: dict[str, dict[str, bool]] = {
+    "reject-class": {"relation_reject": True},  # Phase Two may answer Not-Relation (typing with a reject class)
+    "typed-phase-one": {"phase_one_types": True},  # Phase One conditioned on the (head type, tail type, distance) feature
+}
 
 
 @register("two_phase")
