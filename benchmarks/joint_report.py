@@ -129,40 +129,44 @@ def main_table(rows: list[dict], dataset: str) -> str:
 
 
 def ablation_table(rows: list[dict], dataset: str) -> str:
+    """Table 7 shape: each row's mean over its seeds, its difference from two_phase on the same seeds (a one-seed
+    row is set against two_phase's run with that seed), test precision and recall beside F1."""
     task = MAIN_RE[dataset][0]
     by = defaultdict(list)
     for r in rows:
         by[r["model"]].append(r)
     if "two_phase" not in by:
         return ""
-    ref_ner = sum(r["dev"]["ner_micro_f1"] for r in by["two_phase"]) / len(by["two_phase"])
-    ref_re = sum(r["dev"][f"{task}_micro_f1"] for r in by["two_phase"]) / len(by["two_phase"])
+    ref = {r["seed"]: r for r in by["two_phase"]}
+
+    def mean(rs: list[dict], split: str, key: str) -> float:
+        return sum(r[split][key] for r in rs) / len(rs)
+
+    def cells(rs: list[dict]) -> list[str]:
+        paired = [ref[r["seed"]] for r in rs if r["seed"] in ref]
+        base = paired if len(paired) == len(rs) else by["two_phase"]
+        out = []
+        for split, key in (("dev", "ner_micro_f1"), ("dev", f"{task}_micro_f1"), ("test", f"{task}_micro_f1")):
+            v = mean(rs, split, key)
+            out.append(f"{v:.1f} ({v - mean(base, split, key):+.1f})")
+        out.insert(2, f"{mean(rs, 'test', f'{task}_micro_p'):.1f} / {mean(rs, 'test', f'{task}_micro_r'):.1f}")
+        return out
+
     table = []
-    for name in ["two_phase", *ORDER[2:], "span_base"]:
-        rs = by.get(name)
+    for name in ["two_phase", *ORDER[2:], "span_base", *VARIANT_ORDER]:
+        rs = sorted(by.get(name, []), key=lambda r: r["seed"])
         if not rs:
             continue
-        ner = sum(r["dev"]["ner_micro_f1"] for r in rs) / len(rs)
-        rel = sum(r["dev"][f"{task}_micro_f1"] for r in rs) / len(rs)
-        p_ner, p_re = PAPER_TABLE7[dataset][name]
-        pref_ner, pref_re = PAPER_TABLE7[dataset]["two_phase"]
-        table.append(
-            [
-                name,
-                len(rs),
-                f"{ner:.1f} ({ner - ref_ner:+.1f})",
-                f"{rel:.1f} ({rel - ref_re:+.1f})",
-                f"{p_ner} ({p_ner - pref_ner:+.1f})",
-                f"{p_re} ({p_re - pref_re:+.1f})",
-            ]
-        )
-    for name in VARIANT_ORDER:  # relx's own rows: no paper number
-        if rs := by.get(name):
-            ner = sum(r["dev"]["ner_micro_f1"] for r in rs) / len(rs)
-            rel = sum(r["dev"][f"{task}_micro_f1"] for r in rs) / len(rs)
-            table.append([f"{name} (relx)", len(rs), f"{ner:.1f} ({ner - ref_ner:+.1f})", f"{rel:.1f} ({rel - ref_re:+.1f})", "-", "-"])
-    head = ["model", "seeds", "relx NER F1", "relx RE F1", "paper NER F1", "paper RE F1"]
-    return f"### {dataset}: ablations, dev F1 (Table 7 shape; mean over the seeds run; RE = {task})\n\n" + markdown_table(head, table)
+        paper = PAPER_TABLE7[dataset].get(name)
+        pref = PAPER_TABLE7[dataset]["two_phase"]
+        ps = [f"{paper[k]} ({paper[k] - pref[k]:+.1f})" for k in (0, 1)] if paper else ["-", "-"]
+        label = name if paper else f"{name} (relx)"
+        table.append([label, ", ".join(str(r["seed"]) for r in rs), *cells(rs), *ps])
+    head = ["model", "seeds", "dev NER F1", "dev RE F1", "test RE P / R", "test RE F1", "paper NER F1", "paper RE F1"]
+    return (
+        f"### {dataset}: ablations (Table 7 shape; mean over the seeds run, in brackets the difference from two_phase on the "
+        f"same seeds; RE = {task}; the paper's columns are dev F1)\n\n" + markdown_table(head, table)
+    )
 
 
 def table6(rows: list[dict], dataset: str) -> str:
@@ -205,13 +209,13 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
     return "\n\n".join(out), pngs
 
 
-def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = "two_phase") -> str:
-    """``model`` (two_phase or a relx variant) vs span_base per seed and pooled over the seeds (the same resampled
-    sentences for every seed, the seeds' mean F1), for the seeds whose test predictions are on disk."""
+def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = "two_phase", base: str = "span_base") -> str:
+    """``model`` vs ``base`` per seed and pooled over the seeds (the same resampled sentences for every seed, the
+    seeds' mean F1), for the seeds whose test predictions are on disk."""
     from relx.evaluation.compare import compare_by_seed
 
     task = MAIN_RE[dataset][0]
-    runs: dict[str, dict[int, list[Document]]] = {model: {}, "span_base": {}}
+    runs: dict[str, dict[int, list[Document]]] = {model: {}, base: {}}
     missing = []
     for r in rows:
         if r["model"] in runs:
@@ -220,9 +224,7 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = 
                 missing.append(f"{r['model']} seed {r['seed']}")
             else:
                 runs[r["model"]][r["seed"]] = list(read_jsonl(path))
-    res = compare_by_seed(
-        gold_docs(dataset, "test"), runs[model], runs["span_base"], "joint", "no_relation", f"{task}_micro_f1", 1000, symmetric
-    )
+    res = compare_by_seed(gold_docs(dataset, "test"), runs[model], runs[base], "joint", "no_relation", f"{task}_micro_f1", 1000, symmetric)
     table = [
         [
             r["seed"] if r["seed"] != "pooled" else f"pooled ({len(r['seeds'])} seeds)",
@@ -237,8 +239,8 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = 
     note = f"\n\nNot in the test (test predictions no longer on disk): {', '.join(sorted(missing))}." if missing else ""
     if not table:
         return f"### {dataset}: paired bootstrap\n\nNo seed has both models' test predictions on disk.{note}" if missing else ""
-    head = ["seed", model, "span_base", "diff", "95% CI", f"p ({model} not better)"]
-    title = "" if model == "two_phase" else f" ({model} vs span_base)"
+    head = ["seed", model, base, "diff", "95% CI", f"p ({model} not better)"]
+    title = "" if (model, base) == ("two_phase", "span_base") else f" ({model} vs {base})"
     return (
         f"### {dataset}: paired bootstrap{title}, test {task} micro-F1, 1,000 resamples of sentences\n\n"
         + markdown_table(head, table)
@@ -321,7 +323,9 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
         text, pngs = buckets(rs, dataset, sym, stem.removeprefix("joint_spans"))
         parts += [main_table(rs, dataset), runs_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset)]
         parts += [bootstrap(rs, dataset, sym)]
-        parts += [bootstrap(rs, dataset, sym, v) for v in VARIANT_ORDER if any(r["model"] == v for r in rs)]
+        # every other row run with several seeds: against span_base and against two_phase
+        multi = [m for m in ORDER[2:] + VARIANT_ORDER if len({r["seed"] for r in rs if r["model"] == m}) > 1]
+        parts += [bootstrap(rs, dataset, sym, m, b) for m in multi for b in ("span_base", "two_phase")]
         parts.append(text)
         parts += [f"![{p}]({p})" for p in pngs]
     parts.append(speed_table(rows))

@@ -7,7 +7,9 @@ per variant, with distance buckets (tokens between the two arguments). Variants 
 - ``binary``: the paper's Phase One rule, p(Relation) > p(Not-Relation) (two_phase default);
 - ``threshold``: p(Relation) >= t; ``product``: p(Relation) x p(type) >= t (t chosen on dev);
 - ``+signature``: relation types whose (head type, tail type) never occur in training are not offered to typing;
-- ``given entities``: relations decoded between the gold entities (isolates the relation decision from NER).
+- ``given entities``: relations decoded between the gold entities (isolates the relation decision from NER);
+- models trained with ``relation_reject`` (Phase Two with a Not-Relation class): also ``Phase Two alone``, where
+  Phase One keeps every tuple (threshold 0 on p(Relation)) and the reject class alone decides.
 
 span_base rows use its own per-type sigmoid threshold (``rel_threshold``, SpERT's 0.4), with and without the
 signature filter and with given entities.
@@ -22,19 +24,23 @@ The 20-epoch seed-13 models of ``joint_spans.py --budget-name cpu-20ep-v2``, tod
     python benchmarks/two_phase_decode.py --model two_phase=runs/joint_spans/cpu-20ep-v2/conll04/two_phase_s13/model \
         --model span_base=runs/joint_spans/cpu-20ep-v2/conll04/span_base_s13/model --threads 1 \
         --out benchmarks/results/two_phase_decode_v2
+
+The ``reject-class`` rows of the same budget (seed 13):
+
+    python benchmarks/two_phase_decode.py --model reject-class=runs/joint_spans/cpu-20ep-v2/conll04/reject_class_s13/model \
+        --threads 1 --out benchmarks/results/two_phase_decode_reject
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, hardware, markdown_table  # noqa: E402
+from common import RESULTS, ROOT, hardware, markdown_table, write_json, write_text  # noqa: E402
 
 from relx.data.io import read  # noqa: E402
 from relx.data.readers.spert_types import symmetric_relations  # noqa: E402
@@ -76,6 +82,10 @@ def variants(model: Any, dev: list[Document], symmetric: set[str]) -> list[tuple
             out.append((f"{rule} t={t}", {"relation_rule": rule, "relation_threshold": t, "type_signature": False}, f1))
         best = max(out[1:], key=lambda v: v[2] or 0)[1]
         out.append(("binary +signature", {"relation_rule": "binary", "type_signature": True}, None))
+        if getattr(model.config, "relation_reject", False):  # Phase One keeps everything; the reject class decides
+            alone = {"relation_rule": "threshold", "relation_threshold": 0.0, "type_signature": True}
+            out.append(("Phase Two alone +signature", alone, None))
+            out.append(("Phase Two alone, given entities", {**alone, "entities": "given", "type_signature": False}, None))
         out.append((f"{best['relation_rule']} t={best['relation_threshold']} +signature", {**best, "type_signature": True}, None))
         out.append(("binary, given entities", {"relation_rule": "binary", "entities": "given", "type_signature": False}, None))
         out.append(
@@ -133,7 +143,7 @@ def main() -> None:
             )
             print(f"{name:10s} {variant:40s} dev {rows[-1]['dev_re_strict_micro_f1']:6.2f} test {rows[-1]['test_re_strict_micro_f1']:6.2f}")
     out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps({"hardware": hardware(), "rows": rows}, indent=1) + "\n")
+    write_json(out.with_suffix(".json"), {"hardware": hardware(), "rows": rows}, indent=1)
     bucket_names = list(rows[0]["test_distance_f1"])
     head = ["model", "variant", "dev RE", "test NER", "test RE P", "test RE R", "test RE F1", *[f"d {b}" for b in bucket_names]]
     body = [
@@ -157,7 +167,7 @@ def main() -> None:
         markdown_table(head, body),
         "",
     ]
-    out.with_suffix(".md").write_text("\n".join(md))
+    write_text(out.with_suffix(".md"), "\n".join(md))
     print("\n".join(md))
 
 
