@@ -53,6 +53,7 @@ PAPER_TABLE6 = {
 }
 ORDER = ["span_base", "two_phase", "w/o two-phase", "w/o bi-features", "w/o multi-features", "w/o both-features", "w/o gated"]
 VARIANT_ORDER = ["reject-class", "typed-phase-one"]  # relx design checks of two_phase (not in the paper)
+ROW_ORDER = ORDER + VARIANT_ORDER
 
 
 def gold_docs(dataset: str, split: str) -> list[Document]:
@@ -188,7 +189,7 @@ def buckets(rows: list[dict], dataset: str, symmetric: set[str], tag: str = "") 
 
     kept = [r for r in rows if prediction_path(r, "dev")]  # rows whose dev predictions are on disk
     # span_base, two_phase and every ablation row with kept predictions: the lowest seed of each
-    pick = {name: min(rs, key=lambda r: r["seed"]) for name in ORDER + VARIANT_ORDER if (rs := [r for r in kept if r["model"] == name])}
+    pick = {name: min(rs, key=lambda r: r["seed"]) for name in ROW_ORDER if (rs := [r for r in kept if r["model"] == name])}
     if not {"span_base", "two_phase"} <= set(pick):
         return "", []
     gold = gold_docs(dataset, "dev")
@@ -251,7 +252,7 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = 
 def runs_table(rows: list[dict], dataset: str) -> str:
     """One line per run: its budget in epochs, optimizer steps and seconds, where dev selection stopped, the code."""
     task = MAIN_RE[dataset][0]
-    order = {n: k for k, n in enumerate(ORDER + VARIANT_ORDER)}
+    order = {n: k for k, n in enumerate(ROW_ORDER)}
     table = [
         [
             r["model"],
@@ -324,7 +325,7 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
         parts += [main_table(rs, dataset), runs_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset)]
         parts += [bootstrap(rs, dataset, sym)]
         # every other row run with several seeds: against span_base and against two_phase
-        multi = [m for m in ORDER[2:] + VARIANT_ORDER if len({r["seed"] for r in rs if r["model"] == m}) > 1]
+        multi = [m for m in ROW_ORDER[2:] if len({r["seed"] for r in rs if r["model"] == m}) > 1]
         parts += [bootstrap(rs, dataset, sym, m, b) for m in multi for b in ("span_base", "two_phase")]
         parts.append(text)
         parts += [f"![{p}]({p})" for p in pngs]

@@ -50,7 +50,7 @@ def model_spec(name: str) -> tuple[str, dict[str, Any]]:
     if name in MAIN:
         return name, {}
     if name in ABLATIONS or name in VARIANTS:
-        return "two_phase", dict(ABLATIONS.get(name) or VARIANTS[name])
+        return "two_phase", dict({**ABLATIONS, **VARIANTS}[name])
     raise SystemExit(f"unknown model row {name!r} (choose from {', '.join([*MAIN, *ABLATION_NAMES, *VARIANTS])}, or 'ablations')")
 
 

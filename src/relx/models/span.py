@@ -318,12 +318,11 @@ class SpanJointModel(SpanFeatures, SampleCounts, TransformerModel):
                 p_rel = self.relation_binary(typed if cfg.phase_one_types else rb).sigmoid()  # (B, P, 2)
                 if reject is None:
                     prob_t, rtype = logits.softmax(-1).nan_to_num(0.0).max(-1)  # (B, P)
-                    keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
                 else:  # the softmax includes Not-Relation; Phase Two keeps a tuple when a type beats it
                     probs = torch.cat([reject, logits], dim=-1).softmax(-1)  # (B, P, 1 + n_rel)
                     prob_t, rtype = probs[..., 1:].max(-1)  # (B, P)
-                    keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
-                    keep = keep & (prob_t > probs[..., 0])
+                    pair_ok = pair_ok & (prob_t > probs[..., 0])
+                keep = phase_one_keep(p_rel, prob_t, cfg.relation_rule, cfg.relation_threshold) & pair_ok
                 rel_prob = F.one_hot(rtype, len(self.relation_types)) * (p_rel[..., 1] * prob_t).unsqueeze(-1)
                 rel_on = F.one_hot(rtype, len(self.relation_types)).bool() & keep.unsqueeze(-1)  # (B, P, n_rel)
             else:
