@@ -149,7 +149,7 @@ def ablation_table(rows: list[dict], dataset: str) -> str:
         out = []
         for split, key in (("dev", "ner_micro_f1"), ("dev", f"{task}_micro_f1"), ("test", f"{task}_micro_f1")):
             v = mean(rs, split, key)
-            out.append(f"{v:.1f} ({v - mean(base, split, key):+.1f})")
+            out.append(f"{mean_sd([r[split][key] for r in rs], scale=1)} ({v - mean(base, split, key):+.1f})")
         out.insert(2, f"{mean(rs, 'test', f'{task}_micro_p'):.1f} / {mean(rs, 'test', f'{task}_micro_r'):.1f}")
         return out
 
@@ -165,7 +165,7 @@ def ablation_table(rows: list[dict], dataset: str) -> str:
         table.append([label, ", ".join(str(r["seed"]) for r in rs), *cells(rs), *ps])
     head = ["model", "seeds", "dev NER F1", "dev RE F1", "test RE P / R", "test RE F1", "paper NER F1", "paper RE F1"]
     return (
-        f"### {dataset}: ablations (Table 7 shape; mean over the seeds run, in brackets the difference from two_phase on the "
+        f"### {dataset}: ablations (Table 7 shape; mean ± sd over the seeds run, in brackets the difference from two_phase on the "
         f"same seeds; RE = {task}; the paper's columns are dev F1)\n\n" + markdown_table(head, table)
     )
 
