@@ -14,6 +14,8 @@ relx design checks of two_phase (Phase Two with a reject class; Phase One condit
     python benchmarks/joint_spans.py --datasets conll04 --models reject-class,typed-phase-one --seeds 13,14,15 --resume
 Training speed on one CPU thread (no evaluation inside the timed loop):
     python benchmarks/joint_spans.py --speed --threads 1 --speed-batches 2,8
+Longer budget with a fit curve (200 training sentences scored each epoch):
+    python benchmarks/joint_spans.py --datasets conll04 --models span_base,two_phase --seeds 13 --epochs 40 --train-eval-docs 200 --budget-name cpu-40ep --resume
 Tables and plots from the saved runs:
     python benchmarks/joint_spans.py --report
 """
@@ -80,7 +82,30 @@ def raw_config(dataset: str, name: str, seed: int, args: argparse.Namespace) -> 
         tr["num_threads"] = args.threads
     if args.train_docs:
         raw["data"]["max_train_docs"] = args.train_docs
+    if args.train_eval_docs:
+        tr["train_eval_docs"] = args.train_eval_docs
     return raw
+
+
+def curve(out: Path) -> list[dict[str, Any]]:
+    """Per-evaluation strict RE and NER micro-F1 (%) on dev, and on the fixed training sample when the run scored one
+    (``--train-eval-docs``), from the run's history.json."""
+    keys = {
+        "dev_re": "re_strict_micro_f1",
+        "dev_ner": "ner_micro_f1",
+        "train_re": "train_fit_re_strict_micro_f1",
+        "train_ner": "train_fit_ner_micro_f1",
+    }
+    rows = json.loads((out / "history.json").read_text())
+    return [
+        {
+            "epoch": h["epoch"],
+            "step": h["step"],
+            **{k: round(100 * h[v], 2) for k, v in keys.items() if v in h},
+            "train_loss": h.get("train_loss"),
+        }
+        for h in rows
+    ]
 
 
 def joint_scores(gold: list[Document], pred: list[Document], symmetric: set[str]) -> dict[str, Any]:
@@ -143,6 +168,8 @@ def train_one(dataset: str, name: str, seed: int, args: argparse.Namespace) -> d
         "symmetric": sorted(sym),
         "run_dir": str(out.relative_to(ROOT)),
         "commit": code_commit(),
+        "curve": curve(out),
+        "train_eval_docs": args.train_eval_docs or None,
     }
     stem = f"joint/{dataset}_{args.budget_name}_{out.name}"
     row["predictions"] = keep_predictions(out, stem)
@@ -206,6 +233,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=0, help="override the config's epochs (0: keep)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--train-docs", type=int, default=0, help="train on the first N sentences only (smoke runs)")
+    ap.add_argument("--train-eval-docs", type=int, default=0, help="also score this many training sentences at every epoch (fit curve)")
     ap.add_argument("--budget-name", default="cpu-20ep")
     ap.add_argument("--resume", action="store_true", help="keep finished rows; resume interrupted runs from their checkpoints")
     ap.add_argument("--speed", action="store_true", help="measure training sentences/s instead")
