@@ -302,6 +302,50 @@ def speed_table(rows: list[dict]) -> str:
     return "### Training speed (CoNLL04, MiniLM, CPU, one epoch over the first sentences, no evaluation)\n\n" + markdown_table(head, table)
 
 
+def curves(rows: list[dict], dataset: str, tag: str) -> tuple[str, list[str]]:
+    """Per-epoch strict RE on dev and on the fixed training sample, for every run of the budget that stored its curve
+    with a training sample: a table every 5 epochs (plus each run's best-dev epoch) and one PNG."""
+    rs = [r for r in rows if r.get("curve") and "train_re" in r["curve"][0]]
+    if not rs:
+        return "", []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from relx.evaluation.plots import save_figure
+
+    order = {n: k for k, n in enumerate(ROW_ORDER)}
+    rs.sort(key=lambda r: (order.get(r["model"], 99), r["seed"]))
+    table = []
+    for r in rs:
+        best = max(r["curve"], key=lambda c: (c["dev_re"], -c["step"]))  # the first epoch reaching the best dev score
+        for c in r["curve"]:
+            if c["epoch"] % 5 == 0 or c["epoch"] == 1 or c is best:
+                table.append(
+                    [r["model"], r["seed"], c["epoch"], c["step"], c["train_ner"], c["dev_ner"], c["train_re"], c["dev_re"]]
+                    + [f"{c['train_loss']:.4f}" if c.get("train_loss") is not None else "-", "best dev" if c is best else ""]
+                )
+    n = rs[0]["train_eval_docs"]
+    head = ["model", "seed", "epoch", "step", f"train ({n}) NER", "dev NER", f"train ({n}) RE", "dev RE", "train loss", ""]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in rs:
+        ep = [c["epoch"] for c in r["curve"]]
+        (line,) = ax.plot(ep, [c["dev_re"] for c in r["curve"]], label=f"{r['model']} s{r['seed']} dev")
+        ax.plot(ep, [c["train_re"] for c in r["curve"]], ls="--", color=line.get_color(), label=f"{r['model']} s{r['seed']} train ({n})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("strict RE micro-F1 (%)")
+    ax.set_title(f"{dataset}: dev vs {n} training sentences")
+    ax.legend(fontsize=7)
+    png = f"joint_spans{tag}_{dataset}_curves.png"
+    save_figure(fig, RESULTS / png)
+    text = (
+        f"**{dataset}: learning curves** (strict RE / NER micro-F1 after each epoch; every 5th epoch and each run's "
+        f"best-dev epoch shown; all epochs in the rows' `curve` field)\n\n" + markdown_table(head, table)
+    )
+    return text, [png]
+
+
 def report_name(budget: str) -> str:
     """The Markdown/PNG stem of a budget's report: ``joint_spans`` for the default budget, else ``joint_spans_<budget>``."""
     return "joint_spans" if budget == "cpu-20ep" else f"joint_spans_{budget}"
@@ -329,6 +373,8 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
         parts += [bootstrap(rs, dataset, sym, m, b) for m in multi for b in ("span_base", "two_phase")]
         parts.append(text)
         parts += [f"![{p}]({p})" for p in pngs]
+        text, pngs = curves(rs, dataset, stem.removeprefix("joint_spans"))
+        parts += [text] + [f"![{p}]({p})" for p in pngs]
     parts.append(speed_table(rows))
     write_text(RESULTS / f"{stem}.md", "\n\n".join(p for p in parts if p) + "\n")
     print((RESULTS / f"{stem}.md").read_text())
