@@ -1,4 +1,4 @@
-"""Classic and feature-based families (issue 3) on SemEval-2010 Task 8: one row per model / variant.
+"""Classic and feature-based families on SemEval-2010 Task 8: one row per model / variant.
 
 Models: two-stage SVM, feature BiLSTM, unified hybrid (with its branch ablation) and BERT + extra
 transformer layer. Each trains end to end through `relx.training.run.run_experiment` (the code behind

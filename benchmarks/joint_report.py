@@ -25,7 +25,7 @@ PAPER_MAIN = {
         "two-phase (paper Table 5)": (69.7, 72.3, 71.0, 52.9, 52.5, 52.7),
     },
 }
-# The public SpERT code with the same MiniLM encoder, 20 epochs, lr 1e-4, batch 2, one CPU thread (issue 10's measurement).
+# The public SpERT code with the same MiniLM encoder, 20 epochs, lr 1e-4, batch 2, one CPU thread.
 SPERT_MINILM = {"ner": 83.5, "re_boundaries": 62.1, "re_strict": 61.9, "train_sent_per_s": 5.4}
 PAPER_TABLE7 = {  # dev F1: (NER, RE)
     "conll04": {
