@@ -346,6 +346,54 @@ def curves(rows: list[dict], dataset: str, tag: str) -> tuple[str, list[str]]:
     return text, [png]
 
 
+def budgets_table(rows: list[dict], dataset: str, budget: str) -> str:
+    """The models of ``budget`` on the same seeds at every other budget that ran all of them: how the budget (epochs,
+    optimizer steps, seconds) moves each model. The commits show which budgets ran older code ("-": rows made before
+    rows recorded their commit and optimizer steps)."""
+    task = MAIN_RE[dataset][0]
+    done = [r for r in rows if r.get("dataset") == dataset and "test" in r and r.get("budget")]
+    here = [r for r in done if r["budget"] == budget]
+    table = []
+    for model in sorted({r["model"] for r in here}, key=lambda m: ROW_ORDER.index(m) if m in ROW_ORDER else 99):
+        seeds = sorted({r["seed"] for r in here if r["model"] == model})
+        group = []
+        for b in sorted({r["budget"] for r in done}, key=lambda b: (b != budget, b)):  # this budget first
+            rs = [r for r in done if r["budget"] == b and r["model"] == model and r["seed"] in seeds]
+            if sorted(r["seed"] for r in rs) != seeds:
+                continue
+            group.append(
+                [
+                    model if b == budget else "",  # first line of the model's group
+                    f"**{b}**" if b == budget else b,
+                    ", ".join(str(s) for s in seeds),
+                    rs[0]["epochs"],
+                    rs[0].get("steps") or "-",
+                    round(sum(r["train_seconds"] for r in rs) / len(rs)),
+                    mean_sd([r["dev"][f"{task}_micro_f1"] for r in rs], scale=1),
+                    mean_sd([r["test"][f"{task}_micro_f1"] for r in rs], scale=1),
+                    f"{sum(r['test'][f'{task}_micro_p'] for r in rs) / len(rs):.1f} / {sum(r['test'][f'{task}_micro_r'] for r in rs) / len(rs):.1f}",
+                    ", ".join(sorted({r.get("commit") or "-" for r in rs})),
+                ]
+            )
+        if len(group) > 1:  # models run at this budget only get no line
+            table += group
+    if not table:
+        return ""
+    head = [
+        "model",
+        "budget",
+        "seeds",
+        "epochs",
+        "optimizer steps",
+        "train s (mean)",
+        f"dev {task} F1",
+        f"test {task} F1",
+        "test P / R",
+        "commits",
+    ]
+    return f"**{dataset}: the same seeds at other budgets** (mean ± sd over the seeds)\n\n" + markdown_table(head, table)
+
+
 def report_name(budget: str) -> str:
     """The Markdown/PNG stem of a budget's report: ``joint_spans`` for the default budget, else ``joint_spans_<budget>``."""
     return "joint_spans" if budget == "cpu-20ep" else f"joint_spans_{budget}"
@@ -366,7 +414,8 @@ def write_report(rows: list[dict[str, Any]], budget: str) -> None:
             continue
         sym = symmetric_relations(ROOT / "data" / dataset / f"{dataset}_types.json.gz")
         text, pngs = buckets(rs, dataset, sym, stem.removeprefix("joint_spans"))
-        parts += [main_table(rs, dataset), runs_table(rs, dataset), ablation_table(rs, dataset), table6(rs, dataset)]
+        parts += [main_table(rs, dataset), runs_table(rs, dataset), budgets_table(rows, dataset, budget), ablation_table(rs, dataset)]
+        parts += [table6(rs, dataset)]
         parts += [bootstrap(rs, dataset, sym)]
         # every other row run with several seeds: against span_base and against two_phase
         multi = [m for m in ROW_ORDER[2:] if len({r["seed"] for r in rs if r["model"] == m}) > 1]

@@ -120,7 +120,7 @@ def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script,
     monkeypatch.syspath_prepend(str(BENCH))
     bench = importlib.import_module(script)
     monkeypatch.setattr(bench, "RUNS", tmp_path / "bench")
-    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t", batch_size=0)
+    args = argparse.Namespace(quiet=True, epochs=0, threads=2, train_docs=0, budget_name="t", batch_size=0, train_eval_docs=0)
     with pytest.raises(Stop):
         bench.train_one(dataset, row, 13, args)
     with pytest.raises(Stop):
@@ -141,3 +141,44 @@ def test_benchmark_selects_on_dev_like_relx_train(tmp_path, monkeypatch, script,
     if dataset == "scierc":
         assert set(bench_trainer.symmetric) == {"Compare", "Conjunction"}  # SciERC's symmetric types
     assert bench_trainer == train_trainer and bench_sizes == train_sizes
+
+
+def test_joint_curve_rows_and_report(tmp_path, monkeypatch):
+    """A run's history.json becomes the row's per-epoch curve (percent), and the report's curve table marks the first
+    epoch reaching the best dev score and writes the PNG."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import joint_report
+    import joint_spans
+
+    hist = [
+        {"step": 10 * e, "epoch": e, "train_loss": 1.0 / e, "re_strict_micro_f1": f, "ner_micro_f1": 0.5}
+        | {"train_fit_re_strict_micro_f1": 0.9, "train_fit_ner_micro_f1": 1.0}
+        for e, f in ((1, 0.2), (2, 0.6), (3, 0.6), (4, 0.4), (5, 0.5))
+    ]
+    (tmp_path / "history.json").write_text(json.dumps(hist))
+    curve = joint_spans.curve(tmp_path)
+    assert curve[1] == {"epoch": 2, "step": 20, "dev_re": 60.0, "dev_ner": 50.0, "train_re": 90.0, "train_ner": 100.0, "train_loss": 0.5}
+    monkeypatch.setattr(joint_report, "RESULTS", tmp_path)
+    row = {"model": "two_phase", "seed": 13, "curve": curve, "train_eval_docs": 200}
+    text, pngs = joint_report.curves([row, {"model": "span_base", "seed": 13}], "conll04", "_t")
+    lines = [ln for ln in text.splitlines() if ln.startswith("| two_phase")]
+    assert [ln.split(" | ")[2] for ln in lines] == ["1", "2", "5"]  # epoch 1, every 5th, and the first best (2, not 3)
+    assert lines[1].endswith("best dev |") and (tmp_path / pngs[0]).stat().st_size > 0
+    assert joint_report.curves([{"model": "span_base", "seed": 13, "curve": [{"epoch": 1, "dev_re": 1.0}]}], "conll04", "") == ("", [])
+
+
+def test_joint_budgets_table_sets_the_same_seeds_side_by_side(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import joint_report
+
+    def row(budget: str, seed: int, dev: float, test: float) -> dict:
+        scores = {"re_strict_micro_f1": test, "re_strict_micro_p": test, "re_strict_micro_r": test}
+        base = {"dataset": "conll04", "model": "two_phase", "budget": budget, "seed": seed, "epochs": 40 if budget == "b40" else 20}
+        return base | {"steps": 9220, "train_seconds": 100.0, "dev": {"re_strict_micro_f1": dev}, "test": scores, "commit": "abc"}
+
+    rows = [row("b40", 13, 60.0, 50.0), row("b40", 14, 62.0, 52.0), row("b20", 13, 64.0, 54.0), row("b20", 14, 66.0, 56.0)]
+    rows.append(row("b10", 13, 1.0, 1.0))  # seed 14 missing at this budget: no line
+    lines = [ln for ln in joint_report.budgets_table(rows, "conll04", "b40").splitlines() if ln.startswith("| ")][1:]
+    assert [ln.split(" | ")[1] for ln in lines] == ["**b40**", "b20"]
+    assert "| 61.00 ± 1.41 | 51.00 ± 1.41 |" in lines[0] and "| 65.00 ± 1.41 | 55.00 ± 1.41 |" in lines[1]
+    assert joint_report.budgets_table(rows[:2], "conll04", "b40") == ""  # no other budget: no table
