@@ -319,7 +319,9 @@ def curves(rows: list[dict], dataset: str, tag: str) -> tuple[str, list[str]]:
     rs.sort(key=lambda r: (order.get(r["model"], 99), r["seed"]))
     table = []
     for r in rs:
-        best = max(r["curve"], key=lambda c: (c["dev_re"], -c["step"]))  # the first epoch reaching the best dev score
+        # the epoch dev selection kept (the row's best step); else the first epoch reaching the best rounded dev score
+        kept = [c for c in r["curve"] if c["step"] == r.get("best_step")]
+        best = kept[0] if kept else max(r["curve"], key=lambda c: (c["dev_re"], -c["step"]))
         for c in r["curve"]:
             if c["epoch"] % 5 == 0 or c["epoch"] == 1 or c is best:
                 table.append(

@@ -164,6 +164,9 @@ def test_joint_curve_rows_and_report(tmp_path, monkeypatch):
     lines = [ln for ln in text.splitlines() if ln.startswith("| two_phase")]
     assert [ln.split(" | ")[2] for ln in lines] == ["1", "2", "5"]  # epoch 1, every 5th, and the first best (2, not 3)
     assert lines[1].endswith("best dev |") and (tmp_path / pngs[0]).stat().st_size > 0
+    row["best_step"] = 30  # the step dev selection kept wins over the rounded scores (a tie at 60.0 here)
+    lines = [ln for ln in joint_report.curves([row], "conll04", "_t")[0].splitlines() if ln.startswith("| two_phase")]
+    assert [ln.split(" | ")[2] for ln in lines] == ["1", "3", "5"] and lines[1].endswith("best dev |")
     assert joint_report.curves([{"model": "span_base", "seed": 13, "curve": [{"epoch": 1, "dev_re": 1.0}]}], "conll04", "") == ("", [])
 
 
