@@ -54,6 +54,17 @@ PAPER_TABLE6 = {
 ORDER = ["span_base", "two_phase", "w/o two-phase", "w/o bi-features", "w/o multi-features", "w/o both-features", "w/o gated"]
 VARIANT_ORDER = ["reject-class", "typed-phase-one"]  # relx design checks of two_phase (not in the paper)
 ROW_ORDER = ORDER + VARIANT_ORDER
+ROW_RANK = {n: k for k, n in enumerate(ROW_ORDER)}  # sort key of a row name; unknown names last (99)
+
+
+def mean_of(rs: list[dict], split: str, key: str) -> float:
+    """Mean of ``r[split][key]`` over the runs ``rs`` (seeds)."""
+    return sum(r[split][key] for r in rs) / len(rs)
+
+
+def pr_cell(rs: list[dict], task: str) -> str:
+    """'P / R' of the task's test micro scores, each the mean over the runs."""
+    return f"{mean_of(rs, 'test', f'{task}_micro_p'):.1f} / {mean_of(rs, 'test', f'{task}_micro_r'):.1f}"
 
 
 def gold_docs(dataset: str, split: str) -> list[Document]:
@@ -140,17 +151,14 @@ def ablation_table(rows: list[dict], dataset: str) -> str:
         return ""
     ref = {r["seed"]: r for r in by["two_phase"]}
 
-    def mean(rs: list[dict], split: str, key: str) -> float:
-        return sum(r[split][key] for r in rs) / len(rs)
-
     def cells(rs: list[dict]) -> list[str]:
         paired = [ref[r["seed"]] for r in rs if r["seed"] in ref]
         base = paired if len(paired) == len(rs) else by["two_phase"]
         out = []
         for split, key in (("dev", "ner_micro_f1"), ("dev", f"{task}_micro_f1"), ("test", f"{task}_micro_f1")):
-            v = mean(rs, split, key)
-            out.append(f"{mean_sd([r[split][key] for r in rs], scale=1)} ({v - mean(base, split, key):+.1f})")
-        out.insert(2, f"{mean(rs, 'test', f'{task}_micro_p'):.1f} / {mean(rs, 'test', f'{task}_micro_r'):.1f}")
+            v = mean_of(rs, split, key)
+            out.append(f"{mean_sd([r[split][key] for r in rs], scale=1)} ({v - mean_of(base, split, key):+.1f})")
+        out.insert(2, pr_cell(rs, task))
         return out
 
     table = []
@@ -252,7 +260,6 @@ def bootstrap(rows: list[dict], dataset: str, symmetric: set[str], model: str = 
 def runs_table(rows: list[dict], dataset: str) -> str:
     """One line per run: its budget in epochs, optimizer steps and seconds, where dev selection stopped, the code."""
     task = MAIN_RE[dataset][0]
-    order = {n: k for k, n in enumerate(ROW_ORDER)}
     table = [
         [
             r["model"],
@@ -266,7 +273,7 @@ def runs_table(rows: list[dict], dataset: str) -> str:
             f"{r['test'][f'{task}_micro_f1']:.2f}",
             r.get("commit") or "-",
         ]
-        for r in sorted(rows, key=lambda r: (order.get(r["model"], 99), r["seed"]))
+        for r in sorted(rows, key=lambda r: (ROW_RANK.get(r["model"], 99), r["seed"]))
     ]
     head = ["model", "seed", "epochs", "optimizer steps", "best step", "train s", "threads", f"dev {task} F1", f"test {task} F1", "commit"]
     return f"**{dataset}: runs** (train s: wall time of training with its per-epoch dev evaluations)\n\n" + markdown_table(head, table)
@@ -315,8 +322,7 @@ def curves(rows: list[dict], dataset: str, tag: str) -> tuple[str, list[str]]:
 
     from relx.evaluation.plots import save_figure
 
-    order = {n: k for k, n in enumerate(ROW_ORDER)}
-    rs.sort(key=lambda r: (order.get(r["model"], 99), r["seed"]))
+    rs.sort(key=lambda r: (ROW_RANK.get(r["model"], 99), r["seed"]))
     table = []
     for r in rs:
         # the epoch dev selection kept (the row's best step); else the first epoch reaching the best rounded dev score
@@ -356,7 +362,7 @@ def budgets_table(rows: list[dict], dataset: str, budget: str) -> str:
     done = [r for r in rows if r.get("dataset") == dataset and "test" in r and r.get("budget")]
     here = [r for r in done if r["budget"] == budget]
     table = []
-    for model in sorted({r["model"] for r in here}, key=lambda m: ROW_ORDER.index(m) if m in ROW_ORDER else 99):
+    for model in sorted({r["model"] for r in here}, key=lambda m: ROW_RANK.get(m, 99)):
         seeds = sorted({r["seed"] for r in here if r["model"] == model})
         group = []
         for b in sorted({r["budget"] for r in done}, key=lambda b: (b != budget, b)):  # this budget first
@@ -373,7 +379,7 @@ def budgets_table(rows: list[dict], dataset: str, budget: str) -> str:
                     round(sum(r["train_seconds"] for r in rs) / len(rs)),
                     mean_sd([r["dev"][f"{task}_micro_f1"] for r in rs], scale=1),
                     mean_sd([r["test"][f"{task}_micro_f1"] for r in rs], scale=1),
-                    f"{sum(r['test'][f'{task}_micro_p'] for r in rs) / len(rs):.1f} / {sum(r['test'][f'{task}_micro_r'] for r in rs) / len(rs):.1f}",
+                    pr_cell(rs, task),
                     ", ".join(sorted({r.get("commit") or "-" for r in rs})),
                 ]
             )
