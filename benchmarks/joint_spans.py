@@ -15,7 +15,7 @@ relx design checks of two_phase (Phase Two with a reject class; Phase One condit
 Training speed on one CPU thread (no evaluation inside the timed loop):
     python benchmarks/joint_spans.py --speed --threads 1 --speed-batches 2,8
 Longer budget with a fit curve (200 training sentences scored each epoch):
-    python benchmarks/joint_spans.py --datasets conll04 --models span_base,two_phase --seeds 13 --epochs 40 --train-eval-docs 200 --budget-name cpu-40ep --resume
+    python benchmarks/joint_spans.py --datasets conll04 --models span_base,two_phase --seeds 13,14,15 --epochs 40 --train-eval-docs 200 --budget-name cpu-40ep --resume
 Tables and plots from the saved runs:
     python benchmarks/joint_spans.py --report
 """
