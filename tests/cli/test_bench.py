@@ -55,6 +55,24 @@ def test_results_page_nests_sections_and_links_plots(tmp_path):
     assert "## Paper P" in page and "### A table" in page and "\n# not a heading" in page and "![a_1.png](results/a_1.png)" in page
 
 
+def test_results_page_rebases_a_sections_links_and_shows_each_plot_once(tmp_path):
+    """A section is written from inside results/; embedded one folder up its relative targets must still resolve."""
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "a.md").write_text(
+        "# A\n\n![a_1.png](a_1.png) rows in [a.json](a.json), [the readme](../README.md), [up](#a), [site](https://x.org/p)\n"
+        "```\n![kept](a_1.png)\n```\n"
+    )
+    for name in ("a_1.png", "a_2.png"):
+        (tmp_path / "results" / name).write_bytes(b"png")
+    (tmp_path / "s.yaml").write_text("p:\n  title: P\n  budgets: {cpu-small: []}\n  sections: [a.md]\n  plots: ['a_*.png']\n")
+    page = results_page(tmp_path, list(load_suites(tmp_path / "s.yaml").values()))
+    assert (
+        "![a_1.png](results/a_1.png) rows in [a.json](results/a.json), [the readme](README.md), [up](#a), [site](https://x.org/p)" in page
+    )
+    assert "```\n![kept](a_1.png)\n```" in page  # code is shown as written
+    assert page.count("](results/a_1.png)") == 1 and page.count("](results/a_2.png)") == 1
+
+
 @pytest.mark.integration
 def test_tacred_suite_end_to_end(tmp_path, tiny_bert, capsys):
     """A private checkout copy (scripts + configs) so the repository's results are untouched."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
+import re
 import shlex
 import subprocess
 import sys
@@ -130,13 +132,27 @@ def run_script(bench: Path, argv: list[str], dry_run: bool = False) -> None:
     print(f"  done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def demote(markdown: str) -> str:
-    """Shift headings two levels down so a script's page nests under its suite heading."""
+LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")  # [text](target) and ![alt](target)
+ABSOLUTE = re.compile(r"^([a-z][a-z0-9+.-]*:|[/#])", re.IGNORECASE)  # a scheme, a root path or an anchor
+
+
+def demote(markdown: str, folder: str = "") -> str:
+    """Shift headings two levels down so a script's page nests under its suite heading, and rewrite its relative
+    link and image targets (written from inside ``folder``) so they still resolve from the page above it."""
+
+    def rebase(m: re.Match[str]) -> str:
+        target = m.group(2)
+        if not folder or ABSOLUTE.match(target):
+            return m.group(0)
+        return m.group(1) + posixpath.normpath(posixpath.join(folder, target)) + m.group(3)
+
     out, fence = [], False
     for line in markdown.splitlines():
         if line.startswith("```"):
             fence = not fence
-        out.append("##" + line if line.startswith("#") and not fence else line)
+        elif not fence:
+            line = LINK.sub(rebase, "##" + line if line.startswith("#") else line)
+        out.append(line)
     return "\n".join(out)
 
 
@@ -162,17 +178,15 @@ def results_page(bench: Path, suites: list[Suite]) -> str:
             f"- Budgets: {', '.join(f'`--budget {b}`' for b in s.budgets)}",
             "",
         ]
-        found = False
-        for sec in s.sections:
-            path = results / sec
-            if path.is_file():
-                found = True
-                lines += [demote(path.read_text(encoding="utf-8")).rstrip(), ""]
-        if not found:
-            lines += ["_No results yet: run `relx bench " + s.name + "`._", ""]
+        sections = [
+            demote(p.read_text(encoding="utf-8"), results.name).rstrip() for p in (results / sec for sec in s.sections) if p.is_file()
+        ]
+        lines += [x for sec in sections for x in (sec, "")] or ["_No results yet: run `relx bench " + s.name + "`._", ""]
+        shown = "\n".join(sections)
         pngs = sorted({p.name for pat in s.plots for p in results.glob("*.png") if fnmatch.fnmatch(p.name, pat)})
-        for name in pngs:
-            lines += [f"![{name}](results/{name})", ""]
+        for name in pngs:  # a plot its section already shows is not shown twice
+            if f"](results/{name})" not in shown:
+                lines += [f"![{name}](results/{name})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
