@@ -42,7 +42,7 @@ def score(model_dir: str, docs: list) -> dict:
     for s in range(0, len(feats), 256):
         batch = teacher.collate(feats[s : s + 256])
         local, glob_pred = teacher.parts(batch, use_gold=False)  # (B, C) each
-        _, glob_gold = teacher.parts(batch, use_gold=True)  # (B, C)
+        glob_gold = teacher.global_logits(local, batch, use_gold=True)  # (B, C), the encoder runs once
         soft = local + glob_gold  # (B, C)
         preds[PARTS[0]].append(local.argmax(-1))
         preds[PARTS[1]].append((local + glob_pred).argmax(-1))

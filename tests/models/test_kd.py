@@ -84,6 +84,8 @@ def test_teacher_logits_are_local_plus_gamma_times_rules(resources):
     assert torch.allclose(gold_glob, r.gamma_r.weight[b["labels"]] * b["prior"])
     _, pred_glob = r.parts(b)
     assert torch.allclose(pred_glob, r.gamma_r.weight[loc.argmax(-1)] * b["prior"])
+    # the global part alone, from local logits already computed (the encoder runs once)
+    assert torch.equal(r.global_logits(loc, b, use_gold=True), gold_glob) and torch.equal(r.global_logits(loc, b), pred_glob)
 
 
 def test_uniform_gamma_keeps_the_negative_row_at_zero(resources):

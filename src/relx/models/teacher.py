@@ -109,8 +109,12 @@ class TeacherModel(CGCNModel):
         """Local logits F(h_base) and global logits gamma * G(p), each (B, C). ``use_gold`` (default: in
         training): teacher_r's Gamma row of the gold label (for soft labels), else of the local prediction."""
         local = self.classifier(self.head_dropout(self.encode(batch)[0]))  # (B, C)
+        return local, self.global_logits(local, batch, use_gold)
+
+    def global_logits(self, local: torch.Tensor, batch: dict[str, torch.Tensor], use_gold: bool | None = None) -> torch.Tensor:
+        """gamma * G(p), (B, C), for the local logits ``local`` (B, C) of ``batch``; ``use_gold`` as in :meth:`parts`."""
         if not self.config.type_constraints:
-            return local, torch.zeros_like(local)
+            return torch.zeros_like(local)
         prior = batch["prior"].to(local.dtype)  # (B, C)
         g = self.config.gamma
         if g == "s":
@@ -122,7 +126,7 @@ class TeacherModel(CGCNModel):
             gamma = self.gamma_r(rel)  # (B, C)
             if self.config.gamma_init == "uniform":  # the negative row stays 0: no gradient reaches it
                 gamma = gamma * (rel != 0).unsqueeze(-1).to(gamma.dtype)
-        return local, gamma * prior
+        return gamma * prior
 
     def forward(self, batch: dict[str, torch.Tensor]) -> ModelOutput:
         local, glob = self.parts(batch)
